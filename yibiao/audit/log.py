@@ -1,0 +1,31 @@
+"""Writing audit entries; called by the domain functions that act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Action, AuditEntry
+
+
+def record(
+    actor: Any,
+    action: Action,
+    *,
+    subject_kind: str = "",
+    subject_id: object = "",
+    org_code: str = "",
+    reason: str = "",
+    **detail: Any,
+) -> AuditEntry:
+    """Append one audit entry. `actor` may be None for system jobs (retention, demo)."""
+    user = actor if getattr(actor, "pk", None) else None
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_name=getattr(user, "username", "") or "system",
+        action=action,
+        subject_kind=subject_kind,
+        subject_id=str(subject_id),
+        org_code=org_code,
+        reason=reason[:300],
+        detail=detail,
+    )

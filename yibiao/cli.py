@@ -1,0 +1,66 @@
+"""The `yibiao` command.
+
+Each part of the product registers its subcommands from its own `commands.py`; every
+subcommand calls the same domain function the web view calls. Django is set up once,
+lazily, so `yibiao --help` is instant and `template inspect` can run many files in one
+process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+# Modules whose `register(subparsers)` adds subcommands, in the order --help lists them.
+COMMAND_MODULES = [
+    "yibiao.core_commands",
+]
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yibiao.settings")
+    import django
+
+    django.setup()
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed without a traceback, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yibiao",
+        description="一表通：社区数据一次采集，各部门报表从同一张表生成。",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from yibiao import __version__
+
+    return f"yibiao {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int | None] = args.handler
+    try:
+        return handler(args) or 0
+    except CommandError as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

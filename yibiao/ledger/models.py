@@ -1,0 +1,169 @@
+"""The ledger (台账): people, households and places, every fact time-versioned.
+
+Facts are appended, never updated: each row says which element of which subject took
+which value from which date, who recorded it, when and from what source. Reading "as of"
+a date takes, per subject and element, the row with the latest valid_from on or before
+that date (ties: the latest recorded). Person/Household/Place rows hold identity and a
+cache of current values for lists and search; the facts are the truth. See
+docs/ledger-storage.md for why reads of a community as of a date stay fast.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SubjectKind(models.TextChoices):
+    PERSON = "person", _("人员")
+    HOUSEHOLD = "household", _("家庭户")
+    PLACE = "place", _("房屋")
+
+
+class Source(models.TextChoices):
+    IMPORT = "import", _("导入")
+    ENTRY = "entry", _("录入")
+    DERIVED = "derived", _("推算")
+    COMPLETION = "completion", _("报表补录")
+    DEMO = "demo", _("演示数据")
+    RETENTION = "retention", _("到期删除")
+
+
+class Person(models.Model):
+    """One natural person, keyed by ID number (one person, one record)."""
+
+    id_number = models.CharField(_("公民身份号码"), max_length=18, unique=True)
+    # Current-value cache for lists and search; rewritten with every fact appended.
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    name_initials = models.CharField(_("姓名拼音首字母"), max_length=20, db_index=True)
+    org_unit = models.ForeignKey(
+        "orgunits.OrgUnit", on_delete=models.PROTECT, related_name="people", null=True
+    )
+    household = models.ForeignKey(
+        "Household", on_delete=models.SET_NULL, related_name="current_members", null=True
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        indexes = [models.Index(fields=["org_unit", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(models.Model):
+    number = models.CharField(_("户号"), max_length=30, unique=True)
+    org_unit = models.ForeignKey(
+        "orgunits.OrgUnit", on_delete=models.PROTECT, related_name="households"
+    )
+    address = models.CharField(_("家庭住址"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("家庭户")
+        verbose_name_plural = _("家庭户")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Place(models.Model):
+    address = models.CharField(_("房屋地址"), max_length=200)
+    org_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="places")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("房屋")
+        verbose_name_plural = _("房屋")
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "address"], name="place_unique_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Residence(models.Model):
+    """Where a person lived, in which household, with which relation to its head, when.
+
+    A move closes the open interval (valid_to) and opens a new one; the old row stays,
+    so past periods still see the person where they were.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="residences")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="residences", null=True, blank=True
+    )
+    org_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    org_code = models.CharField(max_length=15)
+    relation_to_head = models.CharField(_("与户主关系"), max_length=4, blank=True)
+    valid_from = models.DateField(_("起始日期"))
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=12, choices=Source.choices)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org_code", "valid_from"]),
+            models.Index(fields=["household", "valid_from"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.org_code} {self.valid_from}–{self.valid_to or ''}"
+
+
+class Fact(models.Model):
+    subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    subject_id = models.BigIntegerField()
+    element = models.CharField(_("数据元"), max_length=80)
+    # Canonical text (ISO dates, code values, "1"/"0"); NULL once erased by retention.
+    value = models.TextField(_("值"), null=True, blank=True)  # noqa: DJ001 NULL = erased, "" = typed empty
+    valid_from = models.DateField(_("生效日期"))
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
+    # The community (or grid) the subject belonged to when recorded: scope and partitioning.
+    org_code = models.CharField(max_length=15, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("事实")
+        verbose_name_plural = _("事实")
+        indexes = [
+            models.Index(
+                fields=["subject_kind", "subject_id", "element", "valid_from"],
+                name="fact_asof",
+            ),
+            models.Index(fields=["element", "valid_from"], name="fact_element"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_kind}:{self.subject_id} {self.element}={self.value!r} @{self.valid_from}"
+
+
+class EditConflict(models.Model):
+    """A save refused because someone else saved first: the loser's values are kept here."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conflicts")
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    based_on_version = models.PositiveIntegerField()
+    current_version = models.PositiveIntegerField()
+    attempted_values = models.JSONField()
+    at = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.person_id} v{self.based_on_version}→v{self.current_version}"
