@@ -1,0 +1,16 @@
+"""Excel in: read department templates (header block, layout kind) and data rows safely.
+
+Pure Python, no Django: usable from the CLI, the web app and tests alike.
+"""
+from __future__ import annotations
+
+from .errors import MESSAGES_EN, MESSAGES_ZH, SheetError, SheetWarning
+from .model import LAYOUTS, Blank, Column, Note, SheetLayout, Workbook
+from .reader import iter_rows, read_workbook
+from .safety import DEFAULT_LIMITS, Limits, inspect_file
+
+__all__ = [
+    "DEFAULT_LIMITS", "LAYOUTS", "MESSAGES_EN", "MESSAGES_ZH", "Blank", "Column", "Limits",
+    "Note", "SheetError", "SheetLayout", "SheetWarning", "Workbook", "inspect_file",
+    "iter_rows", "read_workbook",
+]

@@ -1,0 +1,89 @@
+"""The coded catalogue of refusals and warnings for spreadsheet intake.
+
+Codes are stable (other tools and the web layer key on them); messages are templates in
+Simplified Chinese for people and English for logs, each naming the file and what to do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MESSAGES_ZH: dict[str, str] = {
+    "not_a_spreadsheet": "文件「{file}」不是 Excel 表格（{detail}）。请上传 .xlsx 或 .xls 文件。",
+    "unsupported_format": "文件「{file}」的格式暂不支持（{detail}）。请在 Excel 中“另存为” .xlsx 后重新上传。",
+    "corrupt": "文件「{file}」已损坏，无法读取（{detail}）。请用 Excel 打开并另存为 .xlsx 后重新上传。",
+    "too_large": "文件「{file}」过大（{detail}）。请删除多余的工作表或空行后重新上传。",
+    "zip_bomb": "文件「{file}」解压后的大小异常（{detail}），疑似压缩炸弹，已拒绝读取。请用 Excel 打开后另存为 .xlsx 再上传。",
+    "too_many_rows": "文件「{file}」的工作表「{sheet}」声明的行数超出 Excel 上限（{detail}）。请检查文件来源，另存为 .xlsx 后再上传。",
+    "too_many_columns": "文件「{file}」的工作表「{sheet}」声明的列数超出 Excel 上限（{detail}）。请检查文件来源，另存为 .xlsx 后再上传。",
+    "too_many_cells": "文件「{file}」的工作表「{sheet}」单元格过多（{detail}）。请删除远离表格的多余单元格或拆分文件后再上传。",
+    "encrypted": "文件「{file}」设置了打开密码（已加密），系统无法读取。请在 Excel 中取消密码（文件 › 信息 › 保护工作簿）后重新上传。",
+    "macros": "文件「{file}」含有宏（VBA 代码），为安全起见已拒绝。请另存为不含宏的 .xlsx（Excel 工作簿）后重新上传。",
+    "xml_attack": "文件「{file}」内部的 XML 含有实体声明（{detail}），可能是恶意文件，已拒绝读取。请用 Excel 打开后另存为 .xlsx 再上传。",
+    "sheet_not_found": "文件「{file}」中没有名为「{sheet}」的工作表。请检查工作表名称。",
+    # warnings: the file is read, but a person should know
+    "formula_no_cache": "文件「{file}」工作表「{sheet}」单元格 {cell} 是公式但没有保存计算结果，系统不计算公式，该格按空值读取。请在 Excel 中打开并保存一次后重新上传。",
+    "no_header": "文件「{file}」工作表「{sheet}」中没有找到表头行。请确认表头在前 60 行内。",
+}
+
+MESSAGES_EN: dict[str, str] = {
+    "not_a_spreadsheet": "{file} is not an Excel workbook ({detail}). Upload an .xlsx or .xls file.",
+    "unsupported_format": "{file} uses an unsupported format ({detail}). Save it as .xlsx in Excel and upload again.",
+    "corrupt": "{file} is damaged and cannot be read ({detail}). Open it in Excel, save as .xlsx and upload again.",
+    "too_large": "{file} is too large ({detail}). Remove unused sheets or rows and upload again.",
+    "zip_bomb": "{file} expands to an abnormal size ({detail}); refused as a likely zip bomb. Save it as .xlsx in Excel and upload again.",
+    "too_many_rows": "Sheet {sheet} of {file} claims more rows than Excel allows ({detail}). Check where the file came from.",
+    "too_many_columns": "Sheet {sheet} of {file} claims more columns than Excel allows ({detail}). Check where the file came from.",
+    "too_many_cells": "Sheet {sheet} of {file} has too many cells ({detail}). Delete stray cells far from the table or split the file.",
+    "encrypted": "{file} is password-protected (encrypted) and cannot be read. Remove the password in Excel and upload again.",
+    "macros": "{file} contains macros (VBA); refused for safety. Save it as a macro-free .xlsx workbook and upload again.",
+    "xml_attack": "{file} contains XML entity declarations ({detail}); refused as possibly malicious. Save it as .xlsx in Excel and upload again.",
+    "sheet_not_found": "{file} has no sheet named {sheet}.",
+    "formula_no_cache": "Cell {cell} on sheet {sheet} of {file} is a formula without a saved result; formulas are never evaluated, so it reads as empty. Open and save the file in Excel, then upload again.",
+    "no_header": "No header row found on sheet {sheet} of {file} (searched the first 60 rows).",
+}
+
+
+def _render(table: dict[str, str], code: str, params: dict[str, str]) -> str:
+    """Fill a template, tolerating missing parameters: a message must never crash."""
+    values = {"file": "", "sheet": "", "cell": "", "detail": ""} | params
+    return table[code].format(**values)
+
+
+@dataclass
+class SheetError(Exception):
+    """A refusal: the file is not read at all. `code` is stable, `message` is for people."""
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in MESSAGES_ZH:
+            raise KeyError(f"unknown SheetError code {self.code!r}")
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return _render(MESSAGES_ZH, self.code, self.params)
+
+    @property
+    def message_en(self) -> str:
+        return _render(MESSAGES_EN, self.code, self.params)
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+@dataclass(frozen=True)
+class SheetWarning:
+    """Something a person should know about a file that was read anyway."""
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return _render(MESSAGES_ZH, self.code, self.params)
+
+    @property
+    def message_en(self) -> str:
+        return _render(MESSAGES_EN, self.code, self.params)

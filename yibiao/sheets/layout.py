@@ -1,0 +1,324 @@
+"""Find a sheet's header block, blanks, notes, totals and layout kind, as a person would.
+
+The analysis works on the sparse Grid and only ever loops over cells that exist or over
+the first SCAN_ROWS rows, so a hostile bounding box cannot make it slow.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from openpyxl.utils import get_column_letter
+
+from .grid import Grid, Value
+from .model import Blank, Column, Note, SheetLayout
+
+SCAN_ROWS = 60
+MAX_HEADER_DEPTH = 6
+SAMPLE_ROWS = 5
+SAMPLES_PER_COLUMN = 5
+
+# Labels of the blanks a department puts around its table, filled by the reporting unit.
+BLANK_LABELS = (
+    "填报单位", "填表单位", "报送单位", "统计单位", "单位名称", "单位盖章", "盖章",
+    "填报日期", "填表日期", "报送日期", "统计日期", "统计时间", "截止日期", "截至日期",
+    "填报人", "填表人", "制表人", "统计人", "经办人", "审核人", "审批人",
+    "负责人", "单位负责人", "分管领导", "联系人", "联系电话", "填报时间", "日期",
+)
+NOTE_RE = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说明|填写说明)\s*[0-9一二三四五六七八九十]*\s*[:：、.．]")
+TOTAL_WORDS = ("合计", "总计", "小计", "共计", "累计", "总数")
+COLUMN_NUMBER_TOKENS = set("甲乙丙丁戊己庚辛") | {"栏次", "序"}
+# Leaf-header endings that mean "a count or an amount": the columns of a statistical table.
+COUNT_ENDINGS = ("数", "人数", "户数", "个数", "数量", "人次", "合计", "小计", "总计", "比例", "率", "金额", "万元", "元", "占比")
+UNIT_BRACKET_RE = re.compile(r"[（(]\s*(?:人|户|个|元|万元|%|％|人次|家|套|间|次|岁|天)\s*[)）]\s*$")
+LABEL_COLON_RE = re.compile(r"^\s*([^:：]{1,16}?)\s*(?:[（(][^)）]{0,12}[)）])?\s*[:：]\s*(.*)$", re.DOTALL)
+ID_LIKE_RE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$|^1[3-9]\d{9}$")
+
+
+def text_of(value: Value | None) -> str:
+    """The cell as text, for comparisons; dates in ISO form; integral floats without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def squeeze(text: str) -> str:
+    """NFKC and no whitespace: '合  计' and '合计' compare equal."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def blank_label(text: str) -> str | None:
+    """'填报单位（盖章）：xx' -> '填报单位' when the label is a known blank, else None."""
+    m = LABEL_COLON_RE.match(text)
+    if not m:
+        return None
+    label = squeeze(m.group(1))
+    return label if any(label.endswith(w) or label == w for w in BLANK_LABELS) else None
+
+
+@dataclass
+class _Sheet:
+    """Per-sheet working state: cells by row, and merged-cell lookup clipped to the scan."""
+
+    grid: Grid
+    rows: dict[int, dict[int, Value]] = field(default_factory=lambda: defaultdict(dict))
+    anchor: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    merge_at: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
+    width: int = 0
+
+    def __post_init__(self) -> None:
+        for (r, c), v in sorted(self.grid.cells.items()):
+            self.rows[r][c] = v
+        self.width = max((c for r, c in self.grid.cells if r <= SCAN_ROWS), default=0)
+        for r1, c1, r2, c2 in self.grid.merges:
+            self.merge_at[(r1, c1)] = (r1, c1, r2, c2)
+            if r1 > SCAN_ROWS + MAX_HEADER_DEPTH:
+                continue
+            for r in range(r1, min(r2, SCAN_ROWS + MAX_HEADER_DEPTH) + 1):
+                for c in range(c1, min(c2, max(self.width, c1)) + 1):
+                    self.anchor[(r, c)] = (r1, c1)
+
+    def value(self, r: int, c: int) -> Value | None:
+        """Value seen at (r, c): a merged cell shows its anchor's value everywhere."""
+        ar, ac = self.anchor.get((r, c), (r, c))
+        return self.grid.cells.get((ar, ac))
+
+    def own(self, r: int) -> dict[int, Value]:
+        return self.rows.get(r, {})
+
+    def effective_count(self, r: int) -> int:
+        return sum(1 for c in range(1, self.width + 1) if self.value(r, c) is not None)
+
+    def span(self, r: int, c: int) -> tuple[int, int, int, int] | None:
+        return self.merge_at.get(self.anchor.get((r, c), (r, c)))
+
+
+def analyse(grid: Grid) -> SheetLayout:
+    """Read one sheet's layout."""
+    sh = _Sheet(grid)
+    layout = SheetLayout(name=grid.name, layout="list", header_rows=(0, 0), data_start_row=0,
+                         hidden=grid.hidden, hidden_rows=sorted(grid.hidden_rows),
+                         hidden_columns=sorted(grid.hidden_cols))
+    if not grid.cells:
+        return layout
+    top_rows = sorted(r for r in sh.rows if r <= SCAN_ROWS)
+    kinds = {r: _row_kind(sh, r) for r in top_rows}
+    header_start = next((r for r in top_rows if kinds[r] == "header"), None)
+    card_rows = [r for r in top_rows if kinds[r] in ("card", "header") and _label_pairs(sh, r)]
+    pairs = sum(len(_label_pairs(sh, r)) for r in card_rows)
+    if len(card_rows) >= 3 and pairs >= 4 and (header_start is None or header_start > card_rows[1]
+                                              or len(_label_pairs(sh, header_start)) >= 2):
+        return _card(sh, layout, card_rows, kinds)
+    if header_start is None:
+        header_start = next((r for r in top_rows if kinds[r] not in ("title", "blank", "note")), top_rows[0])
+    layout.title = " ".join(text_of(next(iter(sh.own(r).values()))).strip()
+                            for r in top_rows if r < header_start and kinds[r] == "title")
+    for r in top_rows:
+        if r < header_start:
+            _collect_outside(sh, r, kinds[r], layout)
+    header_end = _header_end(sh, header_start)
+    layout.header_rows = (header_start, header_end)
+    data_start = header_end + 1
+    if _is_column_number_row(sh, data_start):
+        data_start += 1
+    layout.data_start_row = data_start
+    layout.columns = _columns(sh, header_start, header_end)
+    _data_region(sh, layout)
+    layout.layout = _list_or_aggregate(layout)
+    return layout
+
+
+def _row_kind(sh: _Sheet, r: int) -> str:
+    """title | blank | note | header | card | other — for rows above the table."""
+    own = sh.own(r)
+    texts = [text_of(v).strip() for v in own.values()]
+    if not texts:
+        return "empty"
+    if NOTE_RE.match(texts[0]) and len(own) <= 2:
+        return "note"
+    if any(blank_label(t) for t in texts) and (len(own) <= 2 or sh.effective_count(r) < 0.6 * sh.width):
+        return "blank"
+    if len(own) == 1:
+        c = next(iter(own))
+        span = sh.span(r, c)
+        wide = span is not None and span[3] - span[1] + 1 >= max(2, sh.width // 2)
+        if wide or sh.width <= 1 or r == min(sh.rows):
+            return "title" if isinstance(own[c], str) else "other"
+    strings = sum(isinstance(v, str) and not ID_LIKE_RE.match(v.strip()) for v in own.values())
+    filled = sh.effective_count(r)
+    if filled >= max(2, 0.5 * sh.width) and strings >= 0.7 * len(own):
+        return "header"
+    return "card" if _label_pairs(sh, r) else "other"
+
+
+def _label_pairs(sh: _Sheet, r: int) -> list[tuple[int, int]]:
+    """(label column, value column) pairs: a short text whose right neighbour is empty."""
+    pairs = []
+    for c, v in sorted(sh.own(r).items()):
+        if not isinstance(v, str) or not 1 <= len(squeeze(v)) <= 14 or blank_label(v):
+            continue
+        span = sh.span(r, c)
+        right = (span[3] if span else c) + 1
+        if right > sh.width or sh.value(r, right) is not None:
+            continue
+        pairs.append((c, right))
+    return pairs
+
+
+def _header_end(sh: _Sheet, start: int) -> int:
+    """Grow the header down through vertical merges and under horizontal group cells."""
+    end = start
+    changed = True
+    while changed and end - start < MAX_HEADER_DEPTH:
+        changed = False
+        for r in range(start, end + 1):
+            for c in range(1, sh.width + 1):
+                span = sh.merge_at.get((r, c))
+                if not span or sh.grid.cells.get((r, c)) is None:
+                    continue
+                bottom = span[2]
+                if span[3] > span[1] and span[2] == end and span[3] - span[1] + 1 < sh.width:
+                    below = sh.own(end + 1)
+                    if any(span[1] <= cc <= span[3] and isinstance(v, str) for cc, v in below.items()):
+                        bottom = end + 1
+                if bottom > end:
+                    end = min(bottom, start + MAX_HEADER_DEPTH - 1)
+                    changed = True
+    return end
+
+
+def _is_column_number_row(sh: _Sheet, r: int) -> bool:
+    """'甲 乙 1 2 3 …' or '1 2 3 …' under a statistical header: column numbers, not data."""
+    own = sh.own(r)
+    if len(own) < 3:
+        return False
+    ints = [v for v in own.values() if isinstance(v, int) and not isinstance(v, bool)]
+    tokens = [v for v in own.values() if isinstance(v, str) and squeeze(v) in COLUMN_NUMBER_TOKENS]
+    if len(ints) + len(tokens) != len(own) or not ints:
+        return False
+    return sorted(ints) == list(range(min(ints), min(ints) + len(ints))) and min(ints) <= 1
+
+
+def _columns(sh: _Sheet, start: int, end: int) -> list[Column]:
+    columns = []
+    for c in range(1, sh.width + 1):
+        path: list[str] = []
+        leaf = ""
+        for r in range(start, end + 1):
+            raw = text_of(sh.value(r, c))
+            if raw.strip() and (not path or path[-1] != raw):
+                path.append(raw)
+                leaf = raw
+        if path:
+            columns.append(Column(index=c, letter=get_column_letter(c), header=leaf, path=path,
+                                  hidden=c in sh.grid.hidden_cols))
+    return columns
+
+
+def _collect_outside(sh: _Sheet, r: int, kind: str, layout: SheetLayout) -> None:
+    """Blanks and notes above or below the table."""
+    own = sh.own(r)
+    if kind == "note":
+        layout.notes.append(Note(row=r, text=" ".join(text_of(v).strip() for v in own.values())))
+        return
+    if kind != "blank":
+        return
+    for c, v in sorted(own.items()):
+        text = text_of(v)
+        label = blank_label(text)
+        if label:
+            m = LABEL_COLON_RE.match(text)
+            value = m.group(2).strip() if m else ""
+            layout.blanks.append(Blank(label=label, cell=f"{get_column_letter(c)}{r}", text=text.strip(),
+                                       value=value))
+
+
+def _data_region(sh: _Sheet, layout: SheetLayout) -> None:
+    """Walk rows below the header: data, totals, then notes and blanks close the table."""
+    width = max((col.index for col in layout.columns), default=sh.width)
+    samples: dict[int, list[str]] = defaultdict(list)
+    footer = False
+    last_data = 0
+    for r in sorted(x for x in sh.rows if x >= layout.data_start_row):
+        own = sh.own(r)
+        texts = [squeeze(text_of(v)) for _, v in sorted(own.items())]
+        first = text_of(next(iter(sorted(own.items())))[1]).strip()
+        if NOTE_RE.match(first):
+            footer = True
+            _collect_outside(sh, r, "note", layout)
+            continue
+        if any(blank_label(text_of(v)) for v in own.values()) and len(own) <= 6:
+            footer = True
+            _collect_outside(sh, r, "blank", layout)
+            continue
+        if footer:
+            if len(own) <= 2 and layout.notes and layout.notes[-1].row < r:
+                layout.notes.append(Note(row=r, text=" ".join(texts)))
+            continue
+        if any(t.replace("：", "").replace(":", "") in TOTAL_WORDS for t in texts[:3]):
+            layout.totals_rows.append(r)
+            continue
+        if len(own) == 1 and len(texts[0]) > 20 and width > 2:
+            footer = True  # a long sentence under a table is a note without a 注 prefix
+            layout.notes.append(Note(row=r, text=text_of(next(iter(own.values()))).strip()))
+            continue
+        last_data = r
+        if len(layout.sample_rows) < SAMPLE_ROWS:
+            layout.sample_rows.append(r)
+            for c, v in own.items():
+                if len(samples[c]) < SAMPLES_PER_COLUMN:
+                    samples[c].append(text_of(v).strip())
+    layout.data_end_row = last_data
+    for col in layout.columns:
+        col.samples = samples.get(col.index, [])
+
+
+def _list_or_aggregate(layout: SheetLayout) -> str:
+    """A statistical table counts things per row label; a roster describes one subject per row."""
+    leaves = [squeeze(c.header) for c in layout.columns[1:]]
+    if not leaves:
+        return "list"
+    counting = sum(1 for h in leaves if h.endswith(COUNT_ENDINGS) or UNIT_BRACKET_RE.search(h))
+    if counting >= 2 and counting >= 0.5 * len(leaves):
+        return "aggregate"
+    numeric = [s for c in layout.columns[1:] for s in c.samples]
+    if len(numeric) >= 6 and layout.columns[0].samples:
+        share = sum(1 for s in numeric if re.fullmatch(r"-?\d+(?:\.\d+)?%?", s) and not ID_LIKE_RE.match(s))
+        if share >= 0.9 * len(numeric) and not any(ID_LIKE_RE.match(s) for s in numeric):
+            return "aggregate"
+    return "list"
+
+
+def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int, str]) -> SheetLayout:
+    """A registration card: each label names the empty cell to its right."""
+    layout.layout = "card"
+    first = card_rows[0]
+    layout.title = " ".join(text_of(next(iter(sh.own(r).values()))).strip()
+                            for r in sorted(kinds) if r < first and kinds[r] == "title")
+    for r, kind in sorted(kinds.items()):
+        if kind in ("blank", "note"):
+            _collect_outside(sh, r, kind, layout)
+    for r in card_rows:
+        for label_col, value_col in _label_pairs(sh, r):
+            raw = text_of(sh.grid.cells[(r, label_col)])
+            letter = get_column_letter(value_col)
+            layout.columns.append(Column(index=value_col, letter=letter, header=raw, path=[raw],
+                                         hidden=value_col in sh.grid.hidden_cols, cell=f"{letter}{r}"))
+    layout.header_rows = (first, card_rows[-1])
+    layout.data_start_row = first
+    for r in sorted(x for x in sh.rows if x > SCAN_ROWS):
+        own = sh.own(r)
+        if own and NOTE_RE.match(text_of(next(iter(own.values())))):
+            _collect_outside(sh, r, "note", layout)
+    return layout

@@ -1,0 +1,275 @@
+"""Look inside a file before any parser touches it.
+
+A department's template is untrusted input. We refuse, with a coded SheetError, what a
+parser would choke on or be attacked by: zip bombs, sheets claiming more rows or columns
+than Excel allows, encrypted packages, macros, XML entity declarations (billion laughs),
+and files that are not spreadsheets at all. The checks read the zip directory and stream
+the sheet XML once with byte regexes: cheap enough to run before every read, including
+the fast calamine path, whose dense ranges would otherwise allocate a claimed
+1,048,576 x 16,384 area.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import defusedxml
+from defusedxml.ElementTree import fromstring as safe_fromstring
+
+from .errors import SheetError
+
+# openpyxl parses with defusedxml whenever it is importable; make the stdlib parsers safe
+# too, for any other code in this process that reads XML from a spreadsheet.
+defusedxml.defuse_stdlib()
+
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+ZIP_SIGNATURE = b"PK\x03\x04"
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLS = 16_384
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Refusal thresholds; generous for real templates, far below what hurts a server."""
+
+    max_file_bytes: int = 100 * 1024 * 1024
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_ratio: float = 100.0
+    ratio_min_member_bytes: int = 5 * 1024 * 1024  # small members compress absurdly well legitimately
+    max_members: int = 5_000
+    max_rows: int = EXCEL_MAX_ROWS
+    max_cols: int = EXCEL_MAX_COLS
+    max_cells: int = 10_000_000
+    max_area: int = 200_000_000  # bounding box of used cells: what a dense reader allocates
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class SheetScan:
+    """What the byte scan of one worksheet part found."""
+
+    name: str
+    part: str
+    cells: int = 0
+    max_row: int = 0
+    max_col: int = 0
+    uncached_formulas: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Inspection:
+    """Result of `inspect_file`: the container kind and, for .xlsx, each sheet's scan."""
+
+    path: Path
+    kind: str  # "xlsx" | "xls"
+    sheets: list[SheetScan] = field(default_factory=list)
+
+
+_ENTITY_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]*)(\d*)(?::([A-Za-z]*)(\d*))?\"")
+_CELL_TAG_RE = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_CELL_REF_RE = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Za-z]+)(\d+)\"")
+_ROW_REF_RE = re.compile(rb"<(?:\w+:)?row\s[^>]*?\br=\"(\d+)\"")
+_FORMULA_CELL_RE = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL
+)
+_HAS_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_VALUE_RE = re.compile(rb"<(?:\w+:)?v>([^<]+)<")
+_R_ATTR_RE = re.compile(rb"\br=\"([A-Za-z]+\d+)\"")
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_VBA_MARK = "_VBA_PROJECT".encode("utf-16-le")
+_CHUNK = 4 * 1024 * 1024
+
+
+def column_index(letters: str) -> int:
+    """'A' -> 1, 'XFD' -> 16384; no upper bound, so absurd claims can be measured."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _fail(code: str, path: Path, **params: object) -> SheetError:
+    return SheetError(code, {"file": path.name} | {k: str(v) for k, v in params.items()})
+
+
+def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *, scan_cells: bool = True) -> Inspection:
+    """Decide whether `path` may be opened, and how; raise SheetError if it may not."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise _fail("not_a_spreadsheet", path, detail=exc.strerror or "无法打开") from exc
+    if size > limits.max_file_bytes:
+        raise _fail("too_large", path, detail=f"{size // 1048576} MB > {limits.max_file_bytes // 1048576} MB")
+    if head.startswith(OLE_SIGNATURE):
+        return _inspect_ole(path)
+    if head.startswith(ZIP_SIGNATURE):
+        return _inspect_zip(path, limits, scan_cells)
+    raise _fail("not_a_spreadsheet", path, detail="既不是 .xlsx（zip）也不是 .xls（OLE）")
+
+
+def _inspect_ole(path: Path) -> Inspection:
+    """An OLE compound file is a legacy .xls, or an encrypted .xlsx wrapped in OLE.
+
+    The directory entries are UTF-16 names; searching the bytes for them is enough to tell
+    an EncryptedPackage or a VBA project apart without a CFB parser of our own.
+    """
+    data = path.read_bytes()
+    if _ENCRYPTED_MARK in data:
+        raise _fail("encrypted", path)
+    if _VBA_MARK in data:
+        raise _fail("macros", path)
+    if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
+        raise _fail("not_a_spreadsheet", path, detail="OLE 文件中没有工作簿（可能是 Word 等其他文档）")
+    return Inspection(path=path, kind="xls")
+
+
+def _inspect_zip(path: Path, limits: Limits, scan_cells: bool) -> Inspection:
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise _fail("corrupt", path, detail=f"zip 结构损坏：{exc}") from exc
+    with zf:
+        infos = zf.infolist()
+        names = {i.filename for i in infos}
+        if len(infos) > limits.max_members:
+            raise _fail("zip_bomb", path, detail=f"{len(infos)} 个内部文件")
+        if "xl/workbook.bin" in names:
+            raise _fail("unsupported_format", path, detail=".xlsb 二进制工作簿")
+        if "xl/workbook.xml" not in names:
+            detail = "Word 文档" if "word/document.xml" in names else "zip 压缩包中没有 xl/workbook.xml"
+            raise _fail("not_a_spreadsheet", path, detail=detail)
+        if path.suffix.lower() in {".xlsm", ".xltm", ".xlam"} or any(
+            n.lower().endswith("vbaproject.bin") for n in names
+        ):
+            raise _fail("macros", path)
+        _check_sizes(path, infos, limits)
+        for info in infos:
+            if info.filename.endswith((".xml", ".rels", ".vml")):
+                with zf.open(info) as fh:
+                    prolog = fh.read(4096)
+                if _ENTITY_RE.search(prolog):
+                    raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY")
+        content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+        if b"macroEnabled" in content_types:
+            raise _fail("macros", path)
+        sheets = _sheet_parts(zf, path)
+        if scan_cells:
+            for scan in sheets:
+                if scan.part in names:
+                    _scan_sheet(zf, scan, path, limits)
+    return Inspection(path=path, kind="xlsx", sheets=sheets)
+
+
+def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if total > limits.max_uncompressed_bytes:
+            raise _fail("zip_bomb", path, detail=f"解压后超过 {limits.max_uncompressed_bytes // 1048576} MB")
+        if info.file_size >= limits.ratio_min_member_bytes:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise _fail("zip_bomb", path, detail=f"{info.filename} 压缩比 {ratio:.0f}:1")
+
+
+def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> list[SheetScan]:
+    """Sheet names in workbook order, each with its worksheet part inside the zip."""
+    try:
+        book = safe_fromstring(zf.read("xl/workbook.xml"))
+        rels_xml = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in zf.namelist() else b"<r/>"
+        rels = safe_fromstring(rels_xml)
+    except Exception as exc:  # defusedxml raises its own classes for entity tricks
+        if type(exc).__module__.startswith("defusedxml"):
+            raise _fail("xml_attack", path, detail=type(exc).__name__) from exc
+        raise _fail("corrupt", path, detail=f"workbook.xml：{exc}") from exc
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        targets[rel.get("Id")] = _normalise_part(part)
+    scans = []
+    for el in book.iter():
+        if el.tag.endswith("}sheet") or el.tag == "sheet":
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            scans.append(SheetScan(name=el.get("name", ""), part=targets.get(rid, "")))
+    return scans
+
+
+def _normalise_part(part: str) -> str:
+    out: list[str] = []
+    for piece in part.split("/"):
+        if piece == "..":
+            if out:
+                out.pop()
+        elif piece and piece != ".":
+            out.append(piece)
+    return "/".join(out)
+
+
+def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits) -> None:
+    """Stream one worksheet part: claimed dimension, cell count, used area, formulas."""
+    first = True
+    carry = b""
+    with zf.open(scan.part) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            buf = carry + chunk
+            if chunk:
+                cut = buf.rfind(b"</row>")
+                cut = cut + 6 if cut >= 0 and len(buf) < 64 * _CHUNK else len(buf)
+                buf, carry = buf[:cut], buf[cut:]
+            else:
+                carry = b""
+            if first:
+                first = False
+                dim = _DIMENSION_RE.search(buf[:65536])
+                if dim:
+                    for letters, digits in ((dim.group(1), dim.group(2)), (dim.group(3), dim.group(4))):
+                        _check_extent(path, scan, limits, column_index(letters.decode()) if letters else 0,
+                                      int(digits) if digits else 0)
+            _scan_chunk(buf, scan, path, limits)
+            if not chunk:
+                break
+    area = scan.max_row * scan.max_col
+    if area > limits.max_area:
+        raise _fail("too_many_cells", path, sheet=scan.name,
+                    detail=f"已用区域 {scan.max_row} 行 × {scan.max_col} 列")
+
+
+def _scan_chunk(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None:
+    scan.cells += len(_CELL_TAG_RE.findall(buf))
+    if scan.cells > limits.max_cells:
+        raise _fail("too_many_cells", path, sheet=scan.name, detail=f"超过 {limits.max_cells} 个单元格")
+    for m in _CELL_REF_RE.finditer(buf):
+        col = column_index(m.group(1).decode())
+        row = int(m.group(2))
+        if col > scan.max_col or row > scan.max_row:
+            _check_extent(path, scan, limits, col, row)
+            scan.max_col = max(scan.max_col, col)
+            scan.max_row = max(scan.max_row, row)
+    for m in _ROW_REF_RE.finditer(buf):
+        row = int(m.group(1))
+        if row > scan.max_row:
+            _check_extent(path, scan, limits, 0, row)
+            scan.max_row = row
+    if _HAS_FORMULA_RE.search(buf):
+        for m in _FORMULA_CELL_RE.finditer(buf):
+            body = m.group(2) or b""
+            if _HAS_FORMULA_RE.search(body) and not _VALUE_RE.search(body):
+                ref = _R_ATTR_RE.search(m.group(1))
+                scan.uncached_formulas.append(ref.group(1).decode() if ref else "?")
+
+
+def _check_extent(path: Path, scan: SheetScan, limits: Limits, col: int, row: int) -> None:
+    if col > limits.max_cols:
+        raise _fail("too_many_columns", path, sheet=scan.name, detail=f"{col} 列 > {limits.max_cols}")
+    if row > limits.max_rows:
+        raise _fail("too_many_rows", path, sheet=scan.name, detail=f"{row} 行 > {limits.max_rows}")
