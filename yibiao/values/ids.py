@@ -79,7 +79,7 @@ def division_name(code: str, year: int | None = None) -> str | None:
     return county if county == province else province + county
 
 
-def _clean(raw: str | int | float) -> str:
+def _clean(raw: object) -> str:
     if isinstance(raw, float):
         if not raw.is_integer() or abs(raw) >= _FLOAT_EXACT_LIMIT:
             raise ValueProblem.make("id_stored_as_number", value=repr(raw))
@@ -90,7 +90,7 @@ def _clean(raw: str | int | float) -> str:
     return _SEPARATORS.sub("", compact(text))
 
 
-def parse_id_number(raw: str | int | float, *, today: dt.date | None = None) -> IdNumber:
+def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     """Parse a 公民身份号码 as typed; raise :class:`ValueProblem` saying what is wrong.
 
     Accepts lower-case x, full-width characters, spaces and hyphens, and 15-digit legacy
@@ -146,7 +146,7 @@ def parse_id_number(raw: str | int | float, *, today: dt.date | None = None) -> 
     )
 
 
-def mask_id_number(raw: str) -> str:
+def mask_id_number(raw: object) -> str:
     """Show the first 6 and last 4 characters only (110105********0021), for lists and exports.
 
     Works on anything, valid or not: masking must never be the reason a page fails.

@@ -44,7 +44,7 @@ def _landline(digits: str, extension: str) -> Phone | None:
     return Phone(value, "landline", area, subscriber, extension)
 
 
-def parse_phone(raw: str | int | float) -> Phone:
+def parse_phone(raw: object) -> Phone:
     """Parse one mainland mobile or landline number; raise :class:`ValueProblem` if it is not one.
 
     Mobiles come back as 11 digits (13812345678), landlines as 0731-88888888, with
@@ -93,7 +93,7 @@ def parse_phone(raw: str | int | float) -> Phone:
     return phone
 
 
-def mask_phone(raw: str) -> str:
+def mask_phone(raw: object) -> str:
     """138****5678 for mobiles; landlines keep area code and last 4 (0731-****8888)."""
     try:
         phone = parse_phone(raw)
