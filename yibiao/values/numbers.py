@@ -50,7 +50,8 @@ def _strip_unit(text: str, shown: str, unit: str | None) -> tuple[str, int]:
     if match is None or not (match["pre"] or match["post"]):
         return text, 1
     found = match["pre"] + match["post"]
-    if not re.search(r"\d", match["num"]) or (match["pre"] and match["post"]):
+    no_number = not re.search(r"\d", match["num"])
+    if no_number or re.search(r"\d", found) or (match["pre"] and match["post"]):
         raise ValueProblem.make("number_bad", value=shown)
     if unit is None:
         raise ValueProblem.make("number_unexpected_unit", value=shown, found=found)
