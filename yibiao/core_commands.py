@@ -42,7 +42,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     setup_django()
     from yibiao.setup import initialise
 
-    result = initialise(verbose=True)
+    result = initialise()
     print(result.summary())
     return 0
 
@@ -52,7 +52,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from yibiao.demo.load import load_demo
     from yibiao.setup import initialise
 
-    print(initialise(verbose=True).summary())
+    print(initialise().summary())
     result = load_demo(seed=args.seed, households=args.households, reset=args.reset)
     print(result.summary())
     print(result.accounts_table())

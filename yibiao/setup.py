@@ -30,11 +30,11 @@ def database_label() -> str:
     return f"{connection.vendor} {settings.get('HOST') or 'localhost'}/{settings['NAME']}"
 
 
-def initialise(verbose: bool = False) -> InitResult:
+def initialise() -> InitResult:
     from yibiao.dictionary.builtin import load_builtin_dictionary
     from yibiao.orgunits.divisions import load_divisions
 
-    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+    call_command("migrate", interactive=False, verbosity=0)
     divisions = load_divisions()
     dictionary = load_builtin_dictionary()
     return InitResult(database_label(), divisions.total, dictionary.elements, dictionary.code_lists)

@@ -29,12 +29,12 @@ CODE_LISTS: dict[str, tuple[str, str]] = {
     "GB_T_4762_political_status": ("政治面貌", "GB/T 4762-1984"),
     "GB_T_26341_disability_category": ("残疾类别", "GB/T 26341-2010"),
     "GB_T_26341_disability_grade": ("残疾等级", "GB/T 26341-2010"),
-    "own_id_type": ("证件类型", "yibiao"),
+    "own_id_document_type": ("证件类型", "yibiao"),
     "own_hukou_type": ("户口性质", "yibiao"),
     "own_residence_status": ("居住状态", "yibiao"),
-    "own_quarantine_type": ("隔离方式", "yibiao"),
-    "own_nucleic_test_result": ("核酸检测结果", "yibiao"),
-    "own_place_usage": ("房屋用途", "yibiao"),
+    "own_quarantine_mode": ("隔离方式", "yibiao"),
+    "own_nucleic_acid_result": ("核酸检测结果", "yibiao"),
+    "own_house_use": ("房屋用途", "yibiao"),
 }
 
 
@@ -51,7 +51,7 @@ SENS, PERS, ORD = Sensitivity.SENSITIVE, Sensitivity.PERSONAL, Sensitivity.ORDIN
 # PIPL art. 28: ID numbers, health and medical data, minors' data, financial hardship are
 # sensitive personal information. Purpose-bound epidemic data is kept 30 days.
 TRAITS: dict[str, ElementTraits] = {
-    "person.id_type": ElementTraits("own_id_type", ORD),
+    "person.id_type": ElementTraits("own_id_document_type", ORD),
     "person.id_number": ElementTraits(sensitivity=SENS),
     "person.sex": ElementTraits("GB_T_2261_1_sex", PERS, derivation="id_number: 第17位奇数为男"),
     "person.birth_date": ElementTraits(sensitivity=PERS, derivation="id_number: 第7-14位"),
@@ -78,12 +78,12 @@ TRAITS: dict[str, ElementTraits] = {
     "person.body_temperature": ElementTraits(sensitivity=SENS, unit="℃", retention_days=30),
     "person.came_from": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.arrival_date": ElementTraits(sensitivity=SENS, retention_days=30),
-    "person.quarantine_type": ElementTraits("own_quarantine_type", SENS, retention_days=30),
+    "person.quarantine_type": ElementTraits("own_quarantine_mode", SENS, retention_days=30),
     "person.quarantine_start": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.quarantine_end": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.close_contact": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.nucleic_test_date": ElementTraits(sensitivity=SENS, retention_days=30),
-    "person.nucleic_test_result": ElementTraits("own_nucleic_test_result", SENS, retention_days=30),
+    "person.nucleic_test_result": ElementTraits("own_nucleic_acid_result", SENS, retention_days=30),
     "person.emergency_phone": ElementTraits(sensitivity=PERS),
     "household.head_name": ElementTraits(derivation="members: 与户主关系为户主/本人者的姓名"),
     "household.head_id_number": ElementTraits(
@@ -94,7 +94,7 @@ TRAITS: dict[str, ElementTraits] = {
     "place.address": ElementTraits(sensitivity=ORD),
     "place.owner_phone": ElementTraits(sensitivity=PERS),
     "place.is_rental": ElementTraits(sensitivity=ORD),
-    "place.usage": ElementTraits("own_place_usage", ORD),
+    "place.usage": ElementTraits("own_house_use", ORD),
     "org.grid": ElementTraits(sensitivity=ORD),
     "org.community": ElementTraits(sensitivity=ORD),
     "org.township": ElementTraits(sensitivity=ORD),

@@ -1,0 +1,225 @@
+"""`yibiao demo`: one real county, its real townships, a synthetic population.
+
+The generator (synth.py) is pure; this module writes its output through bulk inserts in
+one transaction, with every fact marked source=demo. Re-running with the data present
+changes nothing unless --reset is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from yibiao.accounts.models import Department, Role, User
+from yibiao.ledger.models import Fact, Household, Person, Place, Residence, Source, SubjectKind
+from yibiao.ledger.snapshot import DERIVED_PERSON
+from yibiao.orgunits.divisions import join_name
+from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.values.pinyin import name_initials
+
+from .synth import SynthCounty, generate_county
+
+DEMO_COUNTY = "430104"  # 湖南省长沙市岳麓区: real code, real townships, synthetic people
+DEMO_SINCE = dt.date(2025, 1, 1)  # the day the demo ledger was bootstrapped
+DEPARTMENTS = [
+    ("区卫生健康局", "卫健"), ("区民政局", "民政"), ("区公安分局", "公安"), ("区统计局", "统计"),
+    ("区疾病预防控制中心", "疾控"), ("区退役军人事务局", "退役军人"), ("区残疾人联合会", "残联"),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    scope: str
+    note: str = ""
+
+
+@dataclass
+class DemoResult:
+    county: str
+    created: bool
+    communities: int = 0
+    grids: int = 0
+    households: int = 0
+    people: int = 0
+    places: int = 0
+    facts: int = 0
+    accounts: list[DemoAccount] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.created:
+            return f"演示县 {self.county} 已有数据，未重复生成（要重建请加 --reset）。"
+        return (
+            f"演示县 {self.county}：{self.communities} 个社区（村），{self.grids} 个网格，"
+            f"{self.households} 户，{self.people} 人，{self.places} 处房屋，{self.facts} 条事实"
+        )
+
+    def accounts_table(self) -> str:
+        lines = ["演示账号（用户名 / 密码 / 角色 / 范围）："]
+        for a in self.accounts:
+            lines.append(f"  {a.username:<10} {a.password:<16} {a.role:<12} {a.scope} {a.note}")
+        return "\n".join(lines)
+
+
+def demo_exists(county: OrgUnit) -> bool:
+    return Person.objects.filter(subtree_q(county.code, "org_unit__code")).exists()
+
+
+@transaction.atomic
+def reset_demo(county: OrgUnit) -> None:
+    in_county = subtree_q(county.code, "org_code")
+    people = Person.objects.filter(subtree_q(county.code, "org_unit__code"))
+    Fact.objects.filter(in_county).delete()
+    Residence.objects.filter(in_county).delete()
+    Person.objects.filter(pk__in=people.values("pk")).delete()
+    Household.objects.filter(subtree_q(county.code, "org_unit__code")).delete()
+    Place.objects.filter(subtree_q(county.code, "org_unit__code")).delete()
+    User.objects.filter(username__in=[a.username for a in demo_accounts(county, [])]).delete()
+    for level in (Level.GRID, Level.COMMUNITY):  # children first: parents are protected
+        OrgUnit.objects.filter(subtree_q(county.code), level=level).delete()
+
+
+def load_demo(seed: int = 1, households: int = 3000, reset: bool = False) -> DemoResult:
+    county = OrgUnit.objects.get(code=DEMO_COUNTY)
+    if reset:
+        reset_demo(county)
+    if demo_exists(county):
+        return DemoResult(county.full_name, created=False, accounts=ensure_accounts(county))
+    townships = [(t.code, t.name) for t in county.children.order_by("code")]
+    synth = generate_county(county.code, county.name, townships, seed=seed, households=households)
+    result = write_county(county, synth)
+    result.accounts = ensure_accounts(county)
+    return result
+
+
+@transaction.atomic
+def write_county(county: OrgUnit, synth: SynthCounty) -> DemoResult:
+    result = DemoResult(county.full_name, created=True)
+    units = write_units(county, synth)
+    result.communities = len(synth.communities)
+    result.grids = sum(len(c.grids) for c in synth.communities)
+
+    household_rows = [
+        Household(number=h.number, org_unit=units[h.grid_code], address=h.address)
+        for h in synth.households
+    ]
+    Household.objects.bulk_create(household_rows, batch_size=2000)
+    people: list[tuple[Person, str, Household]] = []
+    for synth_household, household in zip(synth.households, household_rows, strict=True):
+        for member in synth_household.members:
+            facts = member.facts
+            person = Person(
+                id_number=facts["person.id_number"],
+                name=facts["person.name"],
+                name_initials=name_initials(facts["person.name"]),
+                org_unit=household.org_unit,
+                household=household,
+            )
+            people.append((person, facts.get("person.relation_to_head", ""), household))
+    Person.objects.bulk_create([p for p, _, _ in people], batch_size=2000)
+    Residence.objects.bulk_create(
+        [
+            Residence(person=person, household=household, org_unit=household.org_unit,
+                      org_code=household.org_unit.code, relation_to_head=relation,
+                      valid_from=DEMO_SINCE, source=Source.DEMO)
+            for person, relation, household in people
+        ],
+        batch_size=2000,
+    )
+    facts = []
+    members = [m for h in synth.households for m in h.members]
+    for (person, _, household), member in zip(people, members, strict=True):
+        for element, value in member.facts.items():
+            if element in DERIVED_PERSON or value in (None, ""):
+                continue
+            facts.append(Fact(subject_kind=SubjectKind.PERSON, subject_id=person.pk,
+                              element=element, value=value, valid_from=DEMO_SINCE,
+                              source=Source.DEMO, org_code=household.org_unit.code))
+    for synth_household, household in zip(synth.households, household_rows, strict=True):
+        facts.append(Fact(subject_kind=SubjectKind.HOUSEHOLD, subject_id=household.pk,
+                          element="household.address", value=synth_household.address,
+                          valid_from=DEMO_SINCE, source=Source.DEMO,
+                          org_code=household.org_unit.code))
+    result.places = write_places(synth, units, facts)
+    Fact.objects.bulk_create(facts, batch_size=5000)
+    result.households = len(household_rows)
+    result.people = len(people)
+    result.facts = len(facts)
+    return result
+
+
+def write_units(county: OrgUnit, synth: SynthCounty) -> dict[str, OrgUnit]:
+    townships = {t.code: t for t in county.children.all()}
+    communities = [
+        OrgUnit(code=c.code, name=c.name, level=Level.COMMUNITY, parent=townships[c.township_code],
+                full_name=join_name(townships[c.township_code].full_name, c.name))
+        for c in synth.communities
+    ]
+    OrgUnit.objects.bulk_create(communities)
+    by_code = {c.code: c for c in communities}
+    grids = [
+        OrgUnit(code=g.code, name=g.name, level=Level.GRID, parent=by_code[c.code],
+                full_name=join_name(by_code[c.code].full_name, g.name))
+        for c in synth.communities for g in c.grids
+    ]
+    OrgUnit.objects.bulk_create(grids)
+    return {u.code: u for u in (*communities, *grids)}
+
+
+def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact]) -> int:
+    places = [Place(address=p.address, org_unit=units[p.grid_code]) for p in synth.places]
+    Place.objects.bulk_create(places, batch_size=2000)
+    owners = dict(Person.objects.filter(
+        id_number__in=[p.owner_id_number for p in synth.places]).values_list("id_number", "name"))
+    phones = {m.facts["person.id_number"]: m.facts.get("person.phone", "")
+              for h in synth.households for m in h.members}
+    for place, synth_place in zip(places, synth.places, strict=True):
+        values = {
+            "place.address": synth_place.address,
+            "place.is_rental": "1" if synth_place.is_rental else "0",
+            "place.usage": synth_place.usage,
+            "place.owner_name": owners.get(synth_place.owner_id_number, ""),
+            "place.owner_phone": phones.get(synth_place.owner_id_number, ""),
+        }
+        for element, value in values.items():
+            if value:
+                facts.append(Fact(subject_kind=SubjectKind.PLACE, subject_id=place.pk,
+                                  element=element, value=value, valid_from=DEMO_SINCE,
+                                  source=Source.DEMO, org_code=place.org_unit.code))
+    return len(places)
+
+
+def demo_accounts(county: OrgUnit, communities: list[OrgUnit]) -> list[DemoAccount]:
+    first, second = (communities + [county, county])[:2]
+    return [
+        DemoAccount("admin", "demo-admin-2026", Role.ADMIN, "全国", "系统管理员"),
+        DemoAccount("reviewer", "demo-review-2026", Role.REVIEWER, county.code, "区减负办"),
+        DemoAccount("officer", "demo-officer-2026", Role.OFFICER, county.code, "区卫生健康局"),
+        DemoAccount("worker1", "demo-worker1-2026", Role.WORKER, first.code, first.name),
+        DemoAccount("worker2", "demo-worker2-2026", Role.WORKER, second.code, second.name),
+    ]
+
+
+def ensure_accounts(county: OrgUnit) -> list[DemoAccount]:
+    """Demo accounts, one per role; the two workers keep communities in different townships."""
+    for name, short in DEPARTMENTS:
+        Department.objects.get_or_create(name=name, defaults={"short_name": short})
+    communities = list(OrgUnit.objects.subtree(county.code).filter(level=Level.COMMUNITY)
+                       .order_by("code"))
+    picks = communities[:1] + [c for c in communities if c.parent_id != communities[0].parent_id][:1]
+    accounts = demo_accounts(county, picks)
+    for account in accounts:
+        user, _ = User.objects.get_or_create(username=account.username)
+        user.role = account.role
+        user.org_unit = None if account.role == Role.ADMIN else OrgUnit.objects.get(code=account.scope)
+        user.display_name = account.note
+        user.department = (Department.objects.get(name="区卫生健康局")
+                           if account.role == Role.OFFICER else None)
+        user.is_staff = user.is_superuser = account.role == Role.ADMIN
+        user.set_password(account.password)
+        user.save()
+    return accounts
