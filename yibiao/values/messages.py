@@ -158,7 +158,7 @@ class Note:
     message_en: str
 
     @classmethod
-    def make(cls, code: str, **params: Any) -> Note:
+    def make(cls, code: str, /, **params: Any) -> Note:
         return cls(code, *render(code, params))
 
 
@@ -172,7 +172,7 @@ class ValueProblem(ValueError):
         self.message_en = message_en
 
     @classmethod
-    def make(cls, code: str, **params: Any) -> ValueProblem:
+    def make(cls, code: str, /, **params: Any) -> ValueProblem:
         return cls(code, *render(code, params))
 
     def __repr__(self) -> str:

@@ -50,18 +50,19 @@ def _strip_unit(text: str, shown: str, unit: str | None) -> tuple[str, int]:
     if match is None or not (match["pre"] or match["post"]):
         return text, 1
     found = match["pre"] + match["post"]
-    no_number = not re.search(r"\d", match["num"])
-    if no_number or re.search(r"\d", found) or (match["pre"] and match["post"]):
+    if not re.search(r"\d", match["num"]) or (match["pre"] and match["post"]):
         raise ValueProblem.make("number_bad", value=shown)
-    if unit is None:
-        raise ValueProblem.make("number_unexpected_unit", value=shown, found=found)
-    key, wanted = lookup_key(found), _spellings(unit)
+    key, wanted = lookup_key(found), _spellings(unit) if unit else set()
     if key in wanted:
         return match["num"], 1
     for prefix, factor in MULTIPLIERS.items():
         rest = key.removeprefix(prefix)
         if rest != key and (rest in wanted or not rest) and match["post"]:
             return match["num"], factor
+    if re.search(r"\d", found):  # "1.2.3", "1e5": not a number with a unit
+        raise ValueProblem.make("number_bad", value=shown)
+    if unit is None:
+        raise ValueProblem.make("number_unexpected_unit", value=shown, found=found)
     raise ValueProblem.make("number_unit_mismatch", value=shown, found=found, unit=unit)
 
 

@@ -1,0 +1,39 @@
+"""Masked ID and phone numbers for lists and exports that must not show them whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from yibiao.values import mask_id_number, mask_phone
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("110105194912310021", "110105********0021"),
+        ("11010519491231002X", "110105********002X"),
+        ("11010519491231002x", "110105********002X"),
+        ("110105 1949 1231 002X", "110105********002X"),
+        ("110105491231002", "110105*****1002"),
+        ("12345", "*****"),
+        ("", ""),
+    ],
+)
+def test_id_numbers_keep_the_first_six_and_last_four(typed: str, masked: str) -> None:
+    assert mask_id_number(typed) == masked
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("+86 138 1234 5678", "138****5678"),
+        ("010-12345678", "010-****5678"),
+        ("(0731)8888888", "0731-***8888"),
+        ("0731-88888888转123", "0731-****8888转123"),
+        ("12345678901", "123****8901"),  # not a phone, still masked
+        ("123", "***"),
+    ],
+)
+def test_phones_keep_area_code_and_last_four(typed: str, masked: str) -> None:
+    assert mask_phone(typed) == masked
