@@ -72,3 +72,12 @@ def test_caller_bugs_raise_plain_errors() -> None:
         parse_value("code", "男")
     with pytest.raises(KeyError):
         parse_value("code", "男", code_list="no_such_list")
+
+
+def test_the_package_works_without_django() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, yibiao.values; print('django' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    assert out.stdout.strip() == "False"
