@@ -6,11 +6,13 @@ the first SCAN_ROWS rows, so a hostile bounding box cannot make it slow.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import opencc
 from openpyxl.utils import get_column_letter
 
 from .grid import Grid, Value
@@ -53,14 +55,24 @@ def text_of(value: Value | None) -> str:
     return str(value)
 
 
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s.json")
+
+
+def simplified(text: str) -> str:
+    """Traditional -> simplified, so 填報單位 and 合計 read like 填报单位 and 合计."""
+    return _t2s().convert(text) if text else text
+
+
 def squeeze(text: str) -> str:
-    """NFKC and no whitespace: '合  计' and '合计' compare equal."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """Simplified, NFKC, no whitespace: '合  計' and '合计' compare equal."""
+    return re.sub(r"\s+", "", simplified(unicodedata.normalize("NFKC", text)))
 
 
 def blank_label(text: str) -> str | None:
     """'填报单位（盖章）：xx' -> '填报单位' when the label is a known blank, else None."""
-    m = LABEL_COLON_RE.match(text)
+    m = LABEL_COLON_RE.match(simplified(text))
     if not m:
         return None
     label = squeeze(m.group(1))
@@ -145,7 +157,7 @@ def _row_kind(sh: _Sheet, r: int) -> str:
     texts = [text_of(v).strip() for v in own.values()]
     if not texts:
         return "empty"
-    if NOTE_RE.match(texts[0]) and len(own) <= 2:
+    if NOTE_RE.match(simplified(texts[0])) and len(own) <= 2:
         return "note"
     if any(blank_label(t) for t in texts) and (len(own) <= 2 or sh.effective_count(r) < 0.6 * sh.width):
         return "blank"
@@ -254,7 +266,7 @@ def _data_region(sh: _Sheet, layout: SheetLayout) -> None:
         own = sh.own(r)
         texts = [squeeze(text_of(v)) for _, v in sorted(own.items())]
         first = text_of(next(iter(sorted(own.items())))[1]).strip()
-        if NOTE_RE.match(first):
+        if NOTE_RE.match(simplified(first)):
             footer = True
             _collect_outside(sh, r, "note", layout)
             continue
@@ -319,6 +331,6 @@ def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int
     layout.data_start_row = first
     for r in sorted(x for x in sh.rows if x > SCAN_ROWS):
         own = sh.own(r)
-        if own and NOTE_RE.match(text_of(next(iter(own.values())))):
+        if own and NOTE_RE.match(simplified(text_of(next(iter(own.values()))))):
             _collect_outside(sh, r, "note", layout)
     return layout

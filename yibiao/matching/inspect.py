@@ -1,0 +1,45 @@
+"""`inspect_files`: the JSON contract the CLI (`yibiao template inspect --json`) prints."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..sheets import SheetLayout, read_workbook
+from .dictionary import Dictionary
+from .matcher import LearnedAlias, Matcher, SheetMatch
+
+
+def match_layout(matcher: Matcher, sheet: SheetLayout) -> SheetMatch:
+    """Match one read sheet: header paths, title (or sheet name) and sample values."""
+    title = sheet.title or sheet.name
+    return matcher.match_sheet([c.path for c in sheet.columns], title, [c.samples for c in sheet.columns])
+
+
+def sheet_json(sheet: SheetLayout, match: SheetMatch) -> dict:
+    return {
+        "name": sheet.name,
+        "layout": sheet.layout,
+        "header_rows": list(sheet.header_rows),
+        "data_start_row": sheet.data_start_row,
+        "columns": [
+            {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
+             "element": m.element, "confidence": m.confidence, "status": m.status}
+            for c, m in zip(sheet.columns, match.columns, strict=True)
+        ],
+    }
+
+
+def inspect_files(paths: Sequence[str | Path], dictionary: Dictionary | None = None,
+                  learned: Iterable[LearnedAlias] = ()) -> list[dict]:
+    """Read and match each file; the dictionary is loaded once for all of them.
+
+    A refused file (SheetError) propagates: the caller decides whether one bad file stops
+    the batch. Hidden sheets are included; callers may filter on the layout's `hidden`.
+    """
+    matcher = Matcher(dictionary, learned)
+    out = []
+    for path in paths:
+        book = read_workbook(path)
+        out.append({"file": str(path),
+                    "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets]})
+    return out
