@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -65,12 +64,10 @@ def test_another_seed_gives_other_people() -> None:
     assert [c.name for c in one.communities] != [c.name for c in two.communities]
 
 
-def test_three_thousand_households_generate_quickly() -> None:
-    start = time.perf_counter()
+def test_the_requested_number_of_households_is_exact() -> None:
+    # Speed is measured in bench/, never asserted here.
     county = generate_county(COUNTY, COUNTY_NAME, townships(), seed=3)
-    elapsed = time.perf_counter() - start
     assert len(county.households) == 3000
-    assert elapsed < 2.0, f"took {elapsed:.2f}s"
 
 
 def test_another_county_works_too() -> None:

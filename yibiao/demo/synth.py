@@ -675,7 +675,7 @@ class _Generator:
         id_number = self._id_number(origin, birth, m.sex)
         facts = {
             "person.name": m.surname + self._given_name(m.sex, birth.year),
-            "person.id_type": "1",
+            "person.id_type": "01",
             "person.id_number": id_number,
             "person.sex": m.sex,
             "person.birth_date": birth.isoformat(),

@@ -1,7 +1,8 @@
 """The built-in dictionary: the core elements (a contract) and the national code lists.
 
 What the core spec file does not say (sensitivity, code list, retention, derivation) is
-kept here as one table, so loading is data-driven and idempotent.
+kept here as one table, so loading is data-driven and idempotent. Code lists come from
+yibiao.values, the same tables the validators use.
 """
 
 from __future__ import annotations
@@ -12,31 +13,13 @@ from pathlib import Path
 
 from django.db import transaction
 
+from yibiao.values import load_code_lists
+
 from .models import CodeItem, CodeList, Element, Sensitivity
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CORE_ELEMENTS = DATA_DIR / "core-elements.tsv"
-CODES_DIR = DATA_DIR / "codes"
 ALIASES = DATA_DIR / "aliases.tsv"
-
-# code list key (CSV file stem) -> (name, standard)
-CODE_LISTS: dict[str, tuple[str, str]] = {
-    "GB_T_2261_1_sex": ("性别", "GB/T 2261.1-2003"),
-    "GB_T_3304_ethnic_groups": ("民族", "GB/T 3304-1991"),
-    "GB_T_4761_family_relation": ("家庭关系", "GB/T 4761-2008"),
-    "GB_T_2261_2_marital_status": ("婚姻状况", "GB/T 2261.2-2003"),
-    "GB_T_4658_education": ("学历", "GB/T 4658-2006"),
-    "GB_T_4762_political_status": ("政治面貌", "GB/T 4762-1984"),
-    "GB_T_26341_disability_category": ("残疾类别", "GB/T 26341-2010"),
-    "GB_T_26341_disability_grade": ("残疾等级", "GB/T 26341-2010"),
-    "own_id_document_type": ("证件类型", "yibiao"),
-    "own_hukou_type": ("户口性质", "yibiao"),
-    "own_residence_status": ("居住状态", "yibiao"),
-    "own_quarantine_mode": ("隔离方式", "yibiao"),
-    "own_nucleic_acid_result": ("核酸检测结果", "yibiao"),
-    "own_house_use": ("房屋用途", "yibiao"),
-}
-
 
 @dataclass(frozen=True)
 class ElementTraits:
@@ -51,21 +34,21 @@ SENS, PERS, ORD = Sensitivity.SENSITIVE, Sensitivity.PERSONAL, Sensitivity.ORDIN
 # PIPL art. 28: ID numbers, health and medical data, minors' data, financial hardship are
 # sensitive personal information. Purpose-bound epidemic data is kept 30 days.
 TRAITS: dict[str, ElementTraits] = {
-    "person.id_type": ElementTraits("own_id_document_type", ORD),
+    "person.id_type": ElementTraits("id_document_type", ORD),
     "person.id_number": ElementTraits(sensitivity=SENS),
-    "person.sex": ElementTraits("GB_T_2261_1_sex", PERS, derivation="id_number: 第17位奇数为男"),
+    "person.sex": ElementTraits("sex", PERS, derivation="id_number: 第17位奇数为男"),
     "person.birth_date": ElementTraits(sensitivity=PERS, derivation="id_number: 第7-14位"),
     "person.age": ElementTraits(sensitivity=PERS, unit="岁", derivation="birth_date: 报告期末周岁"),
-    "person.ethnicity": ElementTraits("GB_T_3304_ethnic_groups", SENS),
+    "person.ethnicity": ElementTraits("ethnic_group", SENS),
     "person.phone": ElementTraits(sensitivity=PERS),
-    "person.hukou_type": ElementTraits("own_hukou_type"),
-    "person.residence_status": ElementTraits("own_residence_status"),
-    "person.relation_to_head": ElementTraits("GB_T_4761_family_relation"),
-    "person.marital_status": ElementTraits("GB_T_2261_2_marital_status"),
-    "person.education": ElementTraits("GB_T_4658_education"),
-    "person.political_status": ElementTraits("GB_T_4762_political_status"),
-    "person.disability_category": ElementTraits("GB_T_26341_disability_category", SENS),
-    "person.disability_grade": ElementTraits("GB_T_26341_disability_grade", SENS),
+    "person.hukou_type": ElementTraits("hukou_type"),
+    "person.residence_status": ElementTraits("residence_status"),
+    "person.relation_to_head": ElementTraits("family_relation"),
+    "person.marital_status": ElementTraits("marital_status"),
+    "person.education": ElementTraits("education"),
+    "person.political_status": ElementTraits("political_status"),
+    "person.disability_category": ElementTraits("disability_category", SENS),
+    "person.disability_grade": ElementTraits("disability_grade", SENS),
     "person.disability_cert_no": ElementTraits(sensitivity=SENS),
     "person.low_income": ElementTraits(sensitivity=SENS),
     "person.extreme_poverty": ElementTraits(sensitivity=SENS),
@@ -78,12 +61,12 @@ TRAITS: dict[str, ElementTraits] = {
     "person.body_temperature": ElementTraits(sensitivity=SENS, unit="℃", retention_days=30),
     "person.came_from": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.arrival_date": ElementTraits(sensitivity=SENS, retention_days=30),
-    "person.quarantine_type": ElementTraits("own_quarantine_mode", SENS, retention_days=30),
+    "person.quarantine_type": ElementTraits("quarantine_mode", SENS, retention_days=30),
     "person.quarantine_start": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.quarantine_end": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.close_contact": ElementTraits(sensitivity=SENS, retention_days=30),
     "person.nucleic_test_date": ElementTraits(sensitivity=SENS, retention_days=30),
-    "person.nucleic_test_result": ElementTraits("own_nucleic_acid_result", SENS, retention_days=30),
+    "person.nucleic_test_result": ElementTraits("nucleic_acid_result", SENS, retention_days=30),
     "person.emergency_phone": ElementTraits(sensitivity=PERS),
     "household.head_name": ElementTraits(derivation="members: 与户主关系为户主/本人者的姓名"),
     "household.head_id_number": ElementTraits(
@@ -94,7 +77,7 @@ TRAITS: dict[str, ElementTraits] = {
     "place.address": ElementTraits(sensitivity=ORD),
     "place.owner_phone": ElementTraits(sensitivity=PERS),
     "place.is_rental": ElementTraits(sensitivity=ORD),
-    "place.usage": ElementTraits("own_house_use", ORD),
+    "place.usage": ElementTraits("house_use", ORD),
     "org.grid": ElementTraits(sensitivity=ORD),
     "org.community": ElementTraits(sensitivity=ORD),
     "org.township": ElementTraits(sensitivity=ORD),
@@ -124,17 +107,6 @@ def read_aliases() -> dict[str, list[str]]:
     return aliases
 
 
-def read_code_list(key: str) -> list[tuple[str, str, list[str]]]:
-    path = CODES_DIR / f"{key}.csv"
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return [
-            (row["code"], row["name"], [v for v in (row.get("variants") or "").split("|") if v])
-            for row in csv.DictReader(handle)
-        ]
-
-
 @dataclass(frozen=True)
 class DictionaryLoadResult:
     elements: int
@@ -146,21 +118,19 @@ class DictionaryLoadResult:
 def load_builtin_dictionary() -> DictionaryLoadResult:
     items = 0
     lists: dict[str, CodeList] = {}
-    for key, (name, standard) in CODE_LISTS.items():
-        rows = read_code_list(key)
-        if not rows:
-            continue
+    for key, source in load_code_lists().items():
         code_list, _ = CodeList.objects.update_or_create(
-            key=key, defaults={"name": name, "standard": standard}
+            key=key, defaults={"name": source.title, "standard": source.standard}
         )
         lists[key] = code_list
         CodeItem.objects.bulk_create(
-            [CodeItem(code_list=code_list, code=c, name=n, variants=v) for c, n, v in rows],
+            [CodeItem(code_list=code_list, code=i.code, name=i.name, variants=list(i.variants))
+             for i in source.items],
             update_conflicts=True,
             unique_fields=["code_list", "code"],
             update_fields=["name", "variants"],
         )
-        items += len(rows)
+        items += len(source.items)
     aliases = read_aliases()
     core = read_core_elements()
     for row in core:
