@@ -126,6 +126,9 @@ def _xls_value(ctype: int, raw: object, datemode: int) -> Value | None:
 
 def _parse_error(path: Path, exc: Exception) -> SheetError:
     """A parser's failure, translated: entity tricks are attacks, the rest is damage."""
-    if type(exc).__module__.startswith("defusedxml"):
-        return SheetError("xml_attack", {"file": path.name, "detail": type(exc).__name__})
+    cause: BaseException | None = exc
+    while cause is not None:  # openpyxl wraps the parser's exception in a ValueError
+        if type(cause).__module__.startswith("defusedxml"):
+            return SheetError("xml_attack", {"file": path.name, "detail": type(cause).__name__})
+        cause = cause.__cause__ or cause.__context__
     return SheetError("corrupt", {"file": path.name, "detail": f"{type(exc).__name__}: {exc}"[:200]})

@@ -93,6 +93,9 @@ class _Sheet:
         for (r, c), v in sorted(self.grid.cells.items()):
             self.rows[r][c] = v
         self.width = max((c for r, c in self.grid.cells if r <= SCAN_ROWS), default=0)
+        # merged value cells of a card reach past the last label; a hostile merge to XFD must not
+        reach = max((c2 for r1, _, _, c2 in self.grid.merges if r1 <= SCAN_ROWS), default=0)
+        self.width = max(self.width, min(reach, self.width + 8))
         for r1, c1, r2, c2 in self.grid.merges:
             self.merge_at[(r1, c1)] = (r1, c1, r2, c2)
             if r1 > SCAN_ROWS + MAX_HEADER_DEPTH:

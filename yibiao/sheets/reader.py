@@ -49,10 +49,9 @@ def iter_rows(path: str | Path, sheet: str | int = 0, start_row: int = 1,
             ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
         except Exception as exc:
             raise SheetError("sheet_not_found", {"file": path.name, "sheet": str(sheet)}) from exc
-        first_row, first_col = ws.start or (0, 0)
-        row_no = first_row  # 0-based row of the first yielded row
-        for raw in ws.iter_rows():
-            row_no += 1
+        # calamine 0.9 yields rows from row 1 but columns only from the first used one
+        first_col = (ws.start or (0, 0))[1]
+        for row_no, raw in enumerate(ws.iter_rows(), start=1):
             if row_no < start_row:
                 continue
             yield [None] * first_col + [_calamine_value(v) for v in raw]

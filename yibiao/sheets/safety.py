@@ -15,14 +15,16 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import defusedxml
+import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from .errors import SheetError
 
-# openpyxl parses with defusedxml whenever it is importable; make the stdlib parsers safe
-# too, for any other code in this process that reads XML from a spreadsheet.
-defusedxml.defuse_stdlib()
+# openpyxl parses with defusedxml whenever it is importable (and not with lxml unless
+# OPENPYXL_LXML is set). We rely on that as the second line behind the DOCTYPE check
+# below, so refuse to run without it rather than monkeypatching the stdlib for everyone.
+if not openpyxl.DEFUSEDXML:  # pragma: no cover - an install problem, not a code path
+    raise ImportError("yibiao.sheets needs defusedxml installed so openpyxl parses XML safely")
 
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_SIGNATURE = b"PK\x03\x04"
