@@ -36,6 +36,7 @@ class DemoAccount:
     role: str
     scope: str
     note: str = ""
+    display_name: str = ""
 
 
 @dataclass
@@ -196,11 +197,11 @@ def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact
 def demo_accounts(county: OrgUnit, communities: list[OrgUnit]) -> list[DemoAccount]:
     first, second = (communities + [county, county])[:2]
     return [
-        DemoAccount("admin", "demo-admin-2026", Role.ADMIN, "全国", "系统管理员"),
-        DemoAccount("reviewer", "demo-review-2026", Role.REVIEWER, county.code, "区减负办"),
-        DemoAccount("officer", "demo-officer-2026", Role.OFFICER, county.code, "区卫生健康局"),
-        DemoAccount("worker1", "demo-worker1-2026", Role.WORKER, first.code, first.name),
-        DemoAccount("worker2", "demo-worker2-2026", Role.WORKER, second.code, second.name),
+        DemoAccount("admin", "demo-admin-2026", Role.ADMIN, "全国", "系统管理员", "管理员"),
+        DemoAccount("reviewer", "demo-review-2026", Role.REVIEWER, county.code, "区减负办", "刘建华"),
+        DemoAccount("officer", "demo-officer-2026", Role.OFFICER, county.code, "区卫生健康局", "陈静"),
+        DemoAccount("worker1", "demo-worker1-2026", Role.WORKER, first.code, first.name, "王丽"),
+        DemoAccount("worker2", "demo-worker2-2026", Role.WORKER, second.code, second.name, "张伟"),
     ]
 
 
@@ -216,7 +217,7 @@ def ensure_accounts(county: OrgUnit) -> list[DemoAccount]:
         user, _ = User.objects.get_or_create(username=account.username)
         user.role = account.role
         user.org_unit = None if account.role == Role.ADMIN else OrgUnit.objects.get(code=account.scope)
-        user.display_name = account.note
+        user.display_name = account.display_name
         user.department = (Department.objects.get(name="区卫生健康局")
                            if account.role == Role.OFFICER else None)
         user.is_staff = user.is_superuser = account.role == Role.ADMIN

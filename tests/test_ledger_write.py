@@ -1,0 +1,133 @@
+"""Writing to the ledger: validated, matched by ID number, appended, atomic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from yibiao.accounts.scope import OutOfScope
+from yibiao.audit.models import Action, AuditEntry
+from yibiao.ledger.models import Fact, Person, Residence
+from yibiao.ledger.records import LedgerError, PersonInput, write_people
+from yibiao.ledger.snapshot import people_as_of
+
+pytestmark = pytest.mark.django_db
+
+GB_EXAMPLE = "11010519491231002X"  # GB 11643's own example: a woman born 1949-12-31
+NOV = dt.date(2026, 11, 1)
+DEC = dt.date(2026, 12, 1)
+
+
+def person(row=None, **values):
+    return PersonInput({f"person.{k}": v for k, v in values.items()}, row=row)
+
+
+def test_a_new_person_is_created_with_validated_values(world):
+    result = write_people(world.worker_a, world.community_a, [
+        person(id_number="11010519491231002x", name="王秀英", phone="138 1234 5678", ethnicity="汉",
+               marital_status="丧偶", low_income="是"),
+    ], valid_from=NOV)
+    assert (result.created, result.rejected) == (1, [])
+    stored = Person.objects.get(id_number=GB_EXAMPLE)
+    facts = dict(Fact.objects.filter(subject_id=stored.pk).values_list("element", "value"))
+    assert facts == {"person.name": "王秀英", "person.phone": "13812345678",
+                     "person.ethnicity": "01", "person.marital_status": "30",
+                     "person.low_income": "1"}
+    assert stored.name_initials == "wxy"
+
+
+def test_the_same_person_twice_is_one_record_and_rerunning_changes_nothing(world):
+    rows = [person(1, id_number=GB_EXAMPLE, name="王秀英"),
+            person(2, id_number=GB_EXAMPLE, phone="13812345678")]
+    first = write_people(world.worker_a, world.community_a, rows, valid_from=NOV)
+    assert first.created == 1 and Person.objects.count() == 1
+    facts = Fact.objects.count()
+    again = write_people(world.worker_a, world.community_a, rows, valid_from=NOV)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert Fact.objects.count() == facts
+
+
+def test_bad_rows_are_reported_and_left_out_good_rows_kept(world):
+    result = write_people(world.worker_a, world.community_a, [
+        person(3, id_number=GB_EXAMPLE, name="王秀英"),
+        person(4, id_number="110105194912310021", name="李四"),  # wrong check digit
+        person(5, id_number="430104198001010014", name="张三", phone="1234"),
+        person(6, name="无证人"),
+    ], valid_from=NOV)
+    assert result.created == 1
+    rows = {p.row: p for p in result.rejected}
+    assert set(rows) == {4, 5, 6}
+    assert "校验码" in rows[4].message_zh and rows[4].value == "110105194912310021"
+    assert rows[5].element == "person.phone" and "联系电话" in rows[5].message_zh
+    assert "缺少公民身份号码" in rows[6].message_zh
+    assert list(Person.objects.values_list("id_number", flat=True)) == [GB_EXAMPLE]
+
+
+def test_a_typed_sex_that_contradicts_the_id_number_is_flagged_not_stored(world):
+    result = write_people(world.worker_a, world.community_a, [
+        person(7, id_number=GB_EXAMPLE, name="王秀英", sex="男", birth_date="1949-12-31"),
+    ], valid_from=NOV)
+    assert result.created == 1
+    assert [w.element for w in result.warnings] == ["person.sex"]
+    assert "与公民身份号码不符" in result.warnings[0].message_zh
+    assert not Fact.objects.filter(element__in=["person.sex", "person.birth_date"]).exists()
+    row = people_as_of(world.community_a.code, NOV)[0]
+    assert row.values["person.sex"] == "2" and row.values["person.birth_date"] == "1949-12-31"
+
+
+def test_an_edit_appends_and_the_past_reads_as_it_stood(world):
+    write_people(world.worker_a, world.community_a,
+                 [person(id_number=GB_EXAMPLE, name="王秀英", phone="13812345678")], valid_from=NOV)
+    write_people(world.worker_a, world.community_a,
+                 [person(id_number=GB_EXAMPLE, phone="13912345678")], valid_from=DEC)
+    assert Fact.objects.filter(element="person.phone").count() == 2
+    november = people_as_of(world.community_a.code, dt.date(2026, 11, 30))[0].values
+    december = people_as_of(world.community_a.code, dt.date(2026, 12, 31))[0].values
+    assert november["person.phone"] == "13812345678"
+    assert december["person.phone"] == "13912345678"
+    assert december["person.name"] == "王秀英"
+    assert november["person.age"] == "76" and december["person.age"] == "77"  # born 12-31
+
+
+def test_a_person_who_moves_is_seen_where_they_lived_at_each_date(world):
+    worker_b = world.worker_b
+    write_people(world.worker_a, world.community_a, [person(id_number=GB_EXAMPLE, name="王秀英")],
+                 valid_from=NOV)
+    write_people(worker_b, world.community_b, [person(id_number=GB_EXAMPLE)], valid_from=DEC)
+    assert Person.objects.count() == 1
+    assert len(people_as_of(world.community_a.code, dt.date(2026, 11, 15))) == 1
+    assert people_as_of(world.community_a.code, dt.date(2026, 12, 15)) == []
+    assert len(people_as_of(world.community_b.code, dt.date(2026, 12, 15))) == 1
+    assert Residence.objects.count() == 2
+
+
+def test_a_worker_cannot_write_into_another_community(world):
+    with pytest.raises(OutOfScope):
+        write_people(world.worker_a, world.community_b, [person(id_number=GB_EXAMPLE)])
+    assert not Person.objects.exists()
+
+
+def test_officers_and_reviewers_cannot_write_the_ledger(world):
+    for user in (world.officer, world.reviewer):
+        with pytest.raises(OutOfScope):
+            write_people(user, world.community_a, [person(id_number=GB_EXAMPLE)])
+
+
+def test_the_ledger_lives_in_communities_not_townships(world):
+    with pytest.raises(LedgerError, match="社区"):
+        write_people(world.admin, world.township_a, [person(id_number=GB_EXAMPLE)])
+
+
+def test_a_dry_run_writes_nothing_but_reports_everything(world):
+    result = write_people(world.worker_a, world.community_a,
+                          [person(id_number=GB_EXAMPLE, name="王秀英")], dry_run=True)
+    assert result.created == 1
+    assert not Person.objects.exists() and not Fact.objects.exists()
+
+
+def test_every_write_is_audited_without_personal_values(world):
+    write_people(world.worker_a, world.community_a, [person(id_number=GB_EXAMPLE, name="王秀英")])
+    entry = AuditEntry.objects.get(action=Action.CHANGE)
+    assert entry.actor == world.worker_a and entry.detail["created"] == 1
+    assert GB_EXAMPLE not in str(entry.detail) and "王秀英" not in str(entry.detail)

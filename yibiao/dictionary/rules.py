@@ -1,0 +1,104 @@
+"""The dictionary as the validators see it: one snapshot of every element's rules.
+
+Loaded once per request, import or command (a few dozen rows), then used for thousands
+of values without touching the database again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from yibiao.values import DateValue, Note, Parsed, ValueProblem, get_code_list, parse_value
+
+from .models import Element, Sensitivity
+
+
+@dataclass(frozen=True)
+class ElementRule:
+    code: str
+    name_zh: str
+    subject: str
+    value_type: str
+    code_list: str | None
+    unit: str
+    sensitivity: str
+    derived: bool
+    retention_days: int | None
+
+    @property
+    def sensitive(self) -> bool:
+        return self.sensitivity == Sensitivity.SENSITIVE
+
+    @property
+    def personal(self) -> bool:
+        return self.sensitivity != Sensitivity.ORDINARY
+
+
+def canonical(value: object) -> str:
+    """The text a fact stores: ISO dates, "1"/"0", plain decimals, code values."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, DateValue | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+class Rules:
+    def __init__(self, elements: dict[str, ElementRule]) -> None:
+        self.elements = elements
+
+    @classmethod
+    def load(cls) -> Rules:
+        rows = Element.objects.select_related("code_list").all()
+        return cls({
+            e.code: ElementRule(
+                code=e.code, name_zh=e.name_zh, subject=e.subject, value_type=e.value_type,
+                code_list=e.code_list.key if e.code_list else None, unit=e.unit,
+                sensitivity=e.sensitivity, derived=bool(e.derivation),
+                retention_days=e.retention_days,
+            )
+            for e in rows
+        })
+
+    def __getitem__(self, code: str) -> ElementRule:
+        return self.elements[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.elements
+
+    def parse(self, code: str, raw: object) -> tuple[str | None, tuple[Note, ...]]:
+        """Canonical text for a raw value of this element, or None when empty.
+
+        Raises ValueProblem whose message names the element, so a row report reads
+        "联系电话：…" without the caller composing it.
+        """
+        rule = self.elements[code]
+        code_list = get_code_list(rule.code_list) if rule.code_list else None
+        value_type = rule.value_type if code_list or rule.value_type != "code" else "text"
+        try:
+            parsed: Parsed | None = parse_value(value_type, raw, code_list=code_list,
+                                                unit=rule.unit or None)
+        except ValueProblem as problem:
+            raise ValueProblem(problem.code, f"{rule.name_zh}：{problem.message_zh}",
+                               f"{rule.code}: {problem.message_en}") from None
+        if parsed is None:
+            return None, ()
+        return canonical(parsed.value), parsed.warnings
+
+    def display(self, code: str, value: str | None) -> str:
+        """What a person sees for a stored value: code names, 是/否."""
+        if value is None:
+            return ""
+        rule = self.elements.get(code)
+        if rule is None:
+            return value
+        if rule.code_list:
+            item = get_code_list(rule.code_list).find(value)
+            return item.name if item else value
+        if rule.value_type == "boolean":
+            return {"1": "是", "0": "否"}.get(value, value)
+        return value

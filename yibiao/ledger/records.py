@@ -1,0 +1,342 @@
+"""Writing to the ledger: the one path for entry, import and report completion.
+
+Values are validated by the dictionary's rules, people matched by ID number (one person,
+one record), and only values that differ from what the ledger already holds are appended
+as facts. Derived elements (sex, birth date, age) are never stored: a typed value that
+contradicts the ID number is reported, not kept. Everything runs in bulk so a 100,000-row
+import costs a handful of queries per chunk, not several per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yibiao.accounts import scope
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
+from yibiao.dictionary.rules import Rules
+from yibiao.orgunits.models import Level, OrgUnit
+from yibiao.values import Note, ValueProblem, parse_id_number
+from yibiao.values.pinyin import name_initials
+
+from .models import EditConflict, Fact, Household, Person, Residence, Source, SubjectKind
+from .snapshot import DERIVED_PERSON, identity_values, latest_facts
+
+CHUNK = 500  # rows per query batch: far below SQLite's bound-parameter limit
+IDENTITY = "person.id_number"
+NAME = "person.name"
+RELATION = "person.relation_to_head"
+MISSING_ID = ValueProblem("id_missing", "缺少公民身份号码：无法确认是哪一位居民",
+                          "The citizen ID number is missing: cannot tell who this is")
+
+
+class LedgerError(Exception):
+    """A request the ledger refuses; the message is for people."""
+
+
+class EditConflictError(LedgerError):
+    def __init__(self, conflict: EditConflict) -> None:
+        super().__init__(
+            "保存未成功：在您编辑期间，其他人已修改了此人信息（第 "
+            f"{conflict.current_version} 版）。您填写的内容已另存，请核对最新信息后重新填写。"
+        )
+        self.conflict = conflict
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """One person as typed or imported: raw values keyed by element code."""
+
+    values: dict[str, object]
+    row: int | None = None  # where it came from, for reports (1-based sheet row)
+    columns: dict[str, str] = field(default_factory=dict)  # element -> column letter
+    household_number: str | None = None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int | None
+    column: str
+    element: str
+    value: str
+    code: str
+    message_zh: str
+    message_en: str
+
+
+@dataclass
+class WriteResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)
+    facts_written: int = 0
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({p.row for p in self.rejected})
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rows_read": self.rows, "created": self.created, "updated": self.updated,
+            "unchanged": self.unchanged, "rejected": self.rejected_rows,
+            "facts_written": self.facts_written,
+            "rejections": [p.__dict__ for p in self.rejected],
+            "warnings": [p.__dict__ for p in self.warnings],
+        }
+
+
+@dataclass
+class _Clean:
+    row: int | None
+    id_number: str
+    values: dict[str, str | None]
+    household_number: str | None
+
+
+def _problem(item: PersonInput, element: str, raw: object, problem: ValueProblem | Note) -> RowProblem:
+    return RowProblem(item.row, item.columns.get(element, ""), element,
+                      "" if raw is None else str(raw), problem.code,
+                      problem.message_zh, problem.message_en)
+
+
+# Typed values checked against what the ID number says, then dropped (derived, never stored).
+def _contradictions(identity: dict[str, str], clean: dict[str, str | None]) -> list[tuple[str, str]]:
+    found = []
+    for element, label in (("person.sex", "性别"), ("person.birth_date", "出生日期")):
+        typed = clean.get(element)
+        if typed and not identity[element].startswith(typed):
+            found.append((element, f"{label}“{typed}”与公民身份号码不符（应为 {identity[element]}），"
+                                   "已按身份证号推算"))
+    return found
+
+
+def clean_inputs(
+    items: Iterable[PersonInput], rules: Rules, on: dt.date
+) -> tuple[list[_Clean], list[RowProblem], list[RowProblem]]:
+    """Validate every row; a row with any bad value is left out whole and reported."""
+    good: list[_Clean] = []
+    rejected: list[RowProblem] = []
+    warnings: list[RowProblem] = []
+    for item in items:
+        raw_id = item.values.get(IDENTITY)
+        if raw_id is None or str(raw_id).strip() == "":
+            rejected.append(_problem(item, IDENTITY, raw_id, MISSING_ID))
+            continue
+        try:
+            id_number = parse_id_number(raw_id).value
+        except ValueProblem as problem:
+            rejected.append(_problem(item, IDENTITY, raw_id, problem))
+            continue
+        clean: dict[str, str | None] = {}
+        row_problems: list[RowProblem] = []
+        for element, raw in item.values.items():
+            if element == IDENTITY or element not in rules:
+                continue
+            try:
+                value, notes = rules.parse(element, raw)
+            except ValueProblem as problem:
+                row_problems.append(_problem(item, element, raw, problem))
+                continue
+            warnings.extend(_problem(item, element, raw, note) for note in notes)
+            if value is not None:
+                clean[element] = value
+        if row_problems:
+            rejected.extend(row_problems)
+            continue
+        identity = identity_values(id_number, on)
+        for element, message in _contradictions(identity, clean):
+            warnings.append(_problem(item, element, clean[element],
+                                     Note("contradicts_id", message, message)))
+        for element in DERIVED_PERSON - {RELATION}:
+            clean.pop(element, None)
+        good.append(_Clean(item.row, id_number, clean, item.household_number))
+    return good, rejected, warnings
+
+
+def _merge_repeats(rows: list[_Clean]) -> list[_Clean]:
+    """The same person twice in one file: later non-empty values win, one record."""
+    merged: dict[str, _Clean] = {}
+    for row in rows:
+        if row.id_number in merged:
+            merged[row.id_number].values.update(row.values)
+            merged[row.id_number].household_number = (row.household_number
+                                                      or merged[row.id_number].household_number)
+        else:
+            merged[row.id_number] = row
+    return list(merged.values())
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def require_ledger_unit(actor: object, org_unit: OrgUnit) -> None:
+    scope.require(actor, "edit_ledger")
+    scope.require_org_unit(actor, org_unit)
+    if org_unit.level not in (Level.COMMUNITY, Level.GRID):
+        raise LedgerError(f"台账只能记在社区（村）或网格下，“{org_unit.name}”是{org_unit.get_level_display()}。")
+
+
+def write_people(
+    actor: object,
+    org_unit: OrgUnit,
+    items: Iterable[PersonInput],
+    *,
+    valid_from: dt.date | None = None,
+    source: str = Source.ENTRY,
+    rules: Rules | None = None,
+    dry_run: bool = False,
+    audit_action: Action = Action.CHANGE,
+    audit_detail: dict[str, object] | None = None,
+) -> WriteResult:
+    """Validate and append; atomic: on any error nothing is written."""
+    require_ledger_unit(actor, org_unit)
+    rules = rules or Rules.load()
+    on = valid_from or timezone.localdate()
+    items = list(items)
+    good, rejected, warnings = clean_inputs(items, rules, on)
+    result = WriteResult(rows=len(items), rejected=rejected, warnings=warnings)
+    rows = _merge_repeats(good)
+    with transaction.atomic():
+        for chunk in _chunks(rows):
+            _write_chunk(actor, org_unit, chunk, on, source, result)
+        record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
+               org_code=org_unit.code, rows=result.rows, created=result.created,
+               updated=result.updated, unchanged=result.unchanged,
+               rejected=result.rejected_rows, source=source, **(audit_detail or {}))
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _households(org_unit: OrgUnit, numbers: set[str], actor: object) -> dict[str, Household]:
+    existing = {h.number: h for h in Household.objects.filter(number__in=numbers).select_related("org_unit")}
+    missing = [Household(number=n, org_unit=org_unit) for n in sorted(numbers - existing.keys())]
+    Household.objects.bulk_create(missing)
+    existing.update({h.number: h for h in missing})
+    foreign = [h for h in existing.values() if not org_unit.contains(h.org_unit) and
+               not h.org_unit.contains(org_unit)]
+    if foreign:
+        raise LedgerError(f"户号 {foreign[0].number} 属于其他社区，不能在“{org_unit.name}”下登记。")
+    return existing
+
+
+def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: dt.date,
+                 source: str, result: WriteResult) -> None:
+    user = actor if getattr(actor, "pk", None) else None
+    people = {p.id_number: p for p in Person.objects.filter(
+        id_number__in=[r.id_number for r in rows]).select_related("org_unit")}
+    current = latest_facts(SubjectKind.PERSON, [p.pk for p in people.values()], dt.date.max)
+    open_residences = {r.person_id: r for r in Residence.objects.filter(
+        person__in=people.values(), valid_to__isnull=True).select_related("org_unit")}
+    households = _households(org_unit, {r.household_number for r in rows if r.household_number},
+                             actor)
+
+    new_people = []
+    for row in rows:
+        if row.id_number not in people:
+            name = row.values.get(NAME) or ""
+            person = Person(id_number=row.id_number, name=name, name_initials=name_initials(name),
+                            org_unit=org_unit)
+            people[row.id_number] = person
+            new_people.append(person)
+    Person.objects.bulk_create(new_people)
+    created_ids = {p.pk for p in new_people}
+
+    facts: list[Fact] = []
+    residences_to_close: list[Residence] = []
+    residences_to_open: list[Residence] = []
+    changed_people: list[Person] = []
+    for row in rows:
+        person = people[row.id_number]
+        household = households.get(row.household_number or "")
+        relation = row.values.pop(RELATION, None)
+        old = current.get(person.pk, {})
+        changes = {e: v for e, v in row.values.items() if old.get(e) != v}
+        residence = open_residences.get(person.pk)
+        # Living in a grid of the community being written keeps the grid.
+        unit = (residence.org_unit if residence and org_unit.contains(residence.org_unit)
+                else org_unit)
+        moves = (residence is None or residence.org_unit_id != unit.pk
+                 or (household is not None and residence.household_id != household.pk)
+                 or (relation is not None and residence.relation_to_head != relation))
+        if moves:
+            if residence is not None:
+                residence.valid_to = on
+                residences_to_close.append(residence)
+            residences_to_open.append(Residence(
+                person=person, org_unit=unit, org_code=unit.code,
+                household=household or (residence.household if residence else None),
+                relation_to_head=relation or (residence.relation_to_head if residence else ""),
+                valid_from=on, recorded_by=user, source=source))
+        for element, value in changes.items():
+            facts.append(Fact(subject_kind=SubjectKind.PERSON, subject_id=person.pk,
+                              element=element, value=value, valid_from=on, recorded_by=user,
+                              source=source, org_code=org_unit.code))
+        result.person_ids.append(person.pk)
+        if person.pk in created_ids:
+            result.created += 1
+        elif changes or moves:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+            continue
+        if NAME in changes:
+            person.name = changes[NAME] or ""
+            person.name_initials = name_initials(person.name)
+        if moves:
+            latest = residences_to_open[-1]
+            person.org_unit = latest.org_unit
+            person.household = latest.household
+        changed_people.append(person)
+
+    Residence.objects.bulk_update(residences_to_close, ["valid_to"])
+    Residence.objects.bulk_create(residences_to_open)
+    Fact.objects.bulk_create(facts)
+    Person.objects.bulk_update(changed_people, ["name", "name_initials", "org_unit", "household"])
+    Person.objects.filter(pk__in=[p.pk for p in changed_people if p.pk not in created_ids]).update(
+        version=F("version") + 1, updated_at=timezone.now())
+    result.facts_written += len(facts)
+
+
+def edit_person(
+    actor: object, person: Person, values: dict[str, object], *, based_on_version: int,
+    valid_from: dt.date | None = None, rules: Rules | None = None,
+) -> WriteResult:
+    """A worker's edit of one person, refused if someone else saved since the form was opened.
+
+    The row lock (PostgreSQL) or the immediate write transaction (SQLite) makes the
+    version check and the write one step, so two simultaneous saves cannot both pass.
+    """
+    unit = person.org_unit
+    require_ledger_unit(actor, unit)
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        conflict_at = locked.version if locked.version != based_on_version else None
+        if conflict_at is None:
+            values = {**values, IDENTITY: locked.id_number}
+            result = write_people(actor, unit, [PersonInput(values)], valid_from=valid_from,
+                                  rules=rules, source=Source.ENTRY,
+                                  audit_detail={"person": locked.pk})
+            if result.rejected:
+                transaction.set_rollback(True)
+            return result
+    conflict = EditConflict.objects.create(
+        person=person, attempted_by=actor if getattr(actor, "pk", None) else None,
+        based_on_version=based_on_version, current_version=conflict_at,
+        attempted_values={k: None if v is None else str(v) for k, v in values.items()},
+    )
+    record(actor, Action.CHANGE, subject_kind="person", subject_id=person.pk,
+           org_code=unit.code, reason="编辑冲突，未保存", conflict=conflict.pk)
+    raise EditConflictError(conflict)
