@@ -110,6 +110,23 @@ def test_group_header_names_the_party(path: list[str], element: str | None, stat
     assert (match.columns[3].element, match.columns[3].status) == (element, status)
 
 
+def test_aggregate_sheet_counts_are_not_person_fields() -> None:
+    headers = ["社区", "独居老人（人）", "低保对象（人）", "残疾人数"]
+    match = match_headers(headers, "各社区特殊人群统计表", layout="aggregate")
+    assert [(c.element, c.status) for c in match.columns] == [
+        ("org.community", "auto"), (None, "unmapped"), (None, "unmapped"), (None, "unmapped")]
+
+
+def test_a_unit_in_brackets_makes_a_column_a_count() -> None:
+    got = match_headers(["姓名", "身份证号", "独居老人（人）"]).columns[2]
+    assert got.status != "auto"
+
+
+def test_a_per_row_reporting_date_is_only_suggested() -> None:
+    got = match_headers(["姓名", "身份证号", "填报日期"]).columns[2]
+    assert (got.element, got.status) == ("meta.reporting_date", "suggested")
+
+
 def test_subject_from_title_and_headers() -> None:
     assert match_headers(RENTAL_LIST, "出租房屋台账").subject == "place"
     assert match_headers(COMPANY_LIST, "企业名录").subject == "org"

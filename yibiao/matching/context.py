@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-SUBJECTS = ("person", "household", "place", "org", "other")
+SUBJECTS = ("person", "household", "place", "org", "other", "aggregate")
 
 # Qualifier words -> role. "self" means the row's own subject.
 ROLES: dict[str, str] = {
@@ -72,6 +72,12 @@ ELEMENT_ON_SUBJECT: dict[tuple[str, str], str] = {
     ("person", "unknown"): "suggested", ("household", "unknown"): "suggested",
     ("place", "unknown"): "suggested", ("place", "org"): "suggested", ("place", "other"): "suggested",
 }
+
+# Elements that, as a column of a list, are usually something else: a per-row 填报日期 is
+# the row's own timestamp, not the form's reporting date.
+ELEMENT_CAPS: dict[str, str] = {"meta.reporting_date": "suggested"}
+# A bracketed unit like （人） or （户） makes a column a count, whatever its words say.
+COUNT_UNITS = frozenset({"人", "户", "个", "家", "套", "间", "人次", "名", "处", "栋"})
 
 # Evidence for a sheet's subject: (regex on normalised header, subject, weight).
 HEADER_SIGNALS: tuple[tuple[str, str, float], ...] = (

@@ -12,7 +12,8 @@ from .matcher import LearnedAlias, Matcher, SheetMatch
 def match_layout(matcher: Matcher, sheet: SheetLayout) -> SheetMatch:
     """Match one read sheet: header paths, title (or sheet name) and sample values."""
     title = sheet.title or sheet.name
-    return matcher.match_sheet([c.path for c in sheet.columns], title, [c.samples for c in sheet.columns])
+    return matcher.match_sheet([c.path for c in sheet.columns], title, [c.samples for c in sheet.columns],
+                               sheet.layout)
 
 
 def sheet_json(sheet: SheetLayout, match: SheetMatch) -> dict:

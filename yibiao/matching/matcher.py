@@ -18,6 +18,8 @@ from rapidfuzz.distance import Levenshtein
 
 from .context import (
     CONCEPTS,
+    COUNT_UNITS,
+    ELEMENT_CAPS,
     ELEMENT_ON_SUBJECT,
     HEADER_SIGNALS,
     HOUSEHOLD_KEYS,
@@ -29,7 +31,7 @@ from .context import (
     role_of,
 )
 from .dictionary import Dictionary, load_builtin_dictionary
-from .normalise import normalise
+from .normalise import bracket_notes, normalise
 from .sniff import AGREES, KIND_GUESS, TELLING, dominant_kind
 
 AUTO_MIN = 0.9
@@ -231,6 +233,7 @@ class Matcher:
             strength = _weaker(strength, "suggested")
         if not confident and not code.startswith(("meta.", "org.")):
             strength = _weaker(strength, "suggested")
+        strength = _weaker(strength, ELEMENT_CAPS.get(code, "auto"))
         if strength == "unmapped":
             return ColumnMatch(None, 0.0, "unmapped", f"{reading.reason}; {code} is not about a {subject} row")
         return ColumnMatch(code, conf, strength, reading.reason)
@@ -244,8 +247,12 @@ class Matcher:
 
     # --- a sheet -----------------------------------------------------------------
     def match_sheet(self, paths: Sequence[Sequence[str]], title: str = "",
-                    samples: Sequence[Sequence[str]] | None = None) -> SheetMatch:
-        """Match every column of one sheet. `paths[i]` is column i's header path, leaf last."""
+                    samples: Sequence[Sequence[str]] | None = None, layout: str = "list") -> SheetMatch:
+        """Match every column of one sheet. `paths[i]` is column i's header path, leaf last.
+
+        On an aggregate (statistical) sheet a row is an org unit or category, so only
+        org and meta elements can be auto; a person attribute there is a count of people.
+        """
         texts = [normalise(p[-1]) if p else "" for p in paths]
         readings = []
         for path, n in zip(paths, texts, strict=True):
@@ -255,6 +262,8 @@ class Matcher:
                 r = self._apply_role(role, r.code.split("|"), f"{r.reason} under {path[0]}")
             readings.append(r)
         subject, confident = self.detect_subject(texts, readings, title)
+        if layout == "aggregate":
+            subject, confident = "aggregate", True
         out = SheetMatch(subject, confident)
         for i, (n, r) in enumerate(zip(texts, readings, strict=True)):
             learned = self._learned(n, subject)
@@ -262,6 +271,11 @@ class Matcher:
                 out.columns.append(learned)
                 continue
             m = self.place(r, subject, confident)
+            leaf = paths[i][-1] if paths[i] else ""
+            if m.element and COUNT_UNITS & set(bracket_notes(leaf)) and \
+                    self.d.elements[m.element].value_type != "integer":
+                m = ColumnMatch(m.element, min(m.confidence, 0.6), _weaker(m.status, "suggested"),
+                                f"{m.reason}; a count by its unit")
             if samples is not None and i < len(samples):
                 m = self._vote(m, list(samples[i]), subject)
             out.columns.append(_status(m))
@@ -332,7 +346,8 @@ def _one_auto_per_element(columns: list[ColumnMatch], texts: list[str]) -> None:
 
 def match_headers(headers: Sequence[str | Sequence[str]], title: str = "",
                   samples: Sequence[Sequence[str]] | None = None,
-                  dictionary: Dictionary | None = None, learned: Iterable[LearnedAlias] = ()) -> SheetMatch:
+                  dictionary: Dictionary | None = None, learned: Iterable[LearnedAlias] = (),
+                  layout: str = "list") -> SheetMatch:
     """Convenience for one sheet: headers as leaf strings or as paths."""
     paths = [[h] if isinstance(h, str) else list(h) for h in headers]
-    return Matcher(dictionary, learned).match_sheet(paths, title, samples)
+    return Matcher(dictionary, learned).match_sheet(paths, title, samples, layout)
