@@ -68,6 +68,9 @@ COMPANY_LIST = ["序号", "单位名称", "法人代表", "营业执照号", "�
     (PERSON_LIST + ["紧急联系人电话"], "", "紧急联系人电话", "person.emergency_phone", "auto"),
     (PERSON_LIST + ["紧急联系人"], "", "紧急联系人", "person.emergency_contact", "auto"),
     (PERSON_LIST + ["社区电话"], "", "社区电话", None, "unmapped"),
+    # a qualifier that the title names is the row's subject; otherwise another person
+    (["序号", "老人姓名", "老人身份证号", "子女姓名", "子女电话"], "空巢老人登记表", "老人身份证号", "person.id_number", "auto"),
+    (["序号", "老人姓名", "老人身份证号", "子女姓名", "子女电话"], "空巢老人登记表", "子女电话", None, "unmapped"),
     # a row that is not a person: person fields map to nothing
     (COMPANY_LIST, "辖区企业登记表", "联系电话", None, "unmapped"),
     (COMPANY_LIST, "辖区企业登记表", "备注", None, "unmapped"),

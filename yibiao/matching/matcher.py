@@ -71,6 +71,7 @@ class Reading:
     confidence: float
     reason: str
     role: str = "self"
+    qualifier: str = ""
 
 
 @dataclass
@@ -143,7 +144,8 @@ class Matcher:
                 qualifier = n[: -len(core)]
                 role = role_of(qualifier)
                 codes = sorted(self.d.strong[core])
-                return self._apply_role(role, codes, f"{qualifier} + {core}")
+                r = self._apply_role(role, codes, f"{qualifier} + {core}")
+                return Reading(r.code, r.strength, r.confidence, r.reason, r.role, qualifier)
         return None
 
     def _apply_role(self, role: str, codes: list[str], why: str) -> Reading:
@@ -254,9 +256,16 @@ class Matcher:
         org and meta elements can be auto; a person attribute there is a count of people.
         """
         texts = [normalise(p[-1]) if p else "" for p in paths]
+        t = normalise(title)
         readings = []
         for path, n in zip(paths, texts, strict=True):
             r = self.read(n)
+            if r.role == "other" and len(r.qualifier) >= 2 and r.qualifier in t:
+                # 老人姓名 on 空巢老人登记表: the title names the qualifier as the row's subject
+                core = n[len(r.qualifier):]
+                codes = sorted(self.d.strong.get(core, ()))
+                if codes:
+                    r = self._apply_role("self", codes, f"{r.qualifier} + {core}, the title's subject")
             role = self.group_role(path) if path else None
             if role and r.code and r.role == "self":
                 r = self._apply_role(role, r.code.split("|"), f"{r.reason} under {path[0]}")
