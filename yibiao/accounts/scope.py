@@ -8,7 +8,7 @@ org unit sees everything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -103,3 +103,38 @@ def require(user: User, ability: str) -> None:
 def worker_units(user: User) -> QuerySet[OrgUnit]:
     """Communities and grids whose ledger this user keeps."""
     return visible_org_units(user).filter(level__in=[Level.COMMUNITY, Level.GRID])
+
+
+def visible_people(user: User) -> QuerySet:
+    """People whose current residence is in the user's scope, for roles that keep the ledger.
+
+    Officers and reviewers see aggregates and admitted reports, never the person list
+    (最小必要).
+    """
+    from yibiao.ledger.models import Person
+
+    if not can(user, "view_ledger"):
+        return Person.objects.none()
+    return Person.objects.filter(scope_q(user, "org_unit__code"))
+
+
+def visible_households(user: User) -> QuerySet:
+    from yibiao.ledger.models import Household
+
+    if not can(user, "view_ledger"):
+        return Household.objects.none()
+    return Household.objects.filter(scope_q(user, "org_unit__code"))
+
+
+def get_visible_person(user: User, person_id: int) -> Any:
+    person = visible_people(user).filter(pk=person_id).select_related("org_unit").first()
+    if person is None:
+        raise OutOfScope(_("无权查看该人员，或该人员不存在。"))
+    return person
+
+
+def get_visible_household(user: User, household_id: int) -> Any:
+    household = visible_households(user).filter(pk=household_id).select_related("org_unit").first()
+    if household is None:
+        raise OutOfScope(_("无权查看该家庭户，或该户不存在。"))
+    return household

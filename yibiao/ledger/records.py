@@ -340,3 +340,20 @@ def edit_person(
     record(actor, Action.CHANGE, subject_kind="person", subject_id=person.pk,
            org_code=unit.code, reason="编辑冲突，未保存", conflict=conflict.pk)
     raise EditConflictError(conflict)
+
+
+def set_household_address(actor: object, number: str, address: str,
+                          valid_from: dt.date | None = None) -> Household:
+    """Record a household's address as a fact (and its current-value cache)."""
+    household = Household.objects.select_related("org_unit").get(number=number)
+    require_ledger_unit(actor, household.org_unit)
+    address = address.strip()
+    if address and address != household.address:
+        Fact.objects.create(subject_kind=SubjectKind.HOUSEHOLD, subject_id=household.pk,
+                            element="household.address", value=address,
+                            valid_from=valid_from or timezone.localdate(),
+                            recorded_by=actor if getattr(actor, "pk", None) else None,
+                            source=Source.ENTRY, org_code=household.org_unit.code)
+        household.address = address
+        household.save(update_fields=["address"])
+    return household

@@ -1,0 +1,129 @@
+"""Worker pages: list, search, card, edit, history, door-to-door registration, reveal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from yibiao.audit.models import Action, AuditEntry
+from yibiao.ledger.models import Fact, Household, Person
+from yibiao.ledger.records import PersonInput, write_people
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+WANG = "11010519491231002X"
+ZHANG = "430104198507150030"
+
+
+@pytest.fixture
+def residents(world):
+    write_people(world.worker_a, world.grid_a, [
+        PersonInput({"person.id_number": WANG, "person.name": "王秀英", "person.phone": "13812345678",
+                     "person.low_income": "是"}),
+        PersonInput({"person.id_number": ZHANG, "person.name": "张伟"}),
+    ], valid_from=dt.date(2026, 1, 1))
+    write_people(world.worker_b, world.community_b, [
+        PersonInput({"person.id_number": "430104199001010019", "person.name": "东塘居民"}),
+    ], valid_from=dt.date(2026, 1, 1))
+    return {p.id_number: p for p in Person.objects.all()}
+
+
+@pytest.fixture
+def worker(client, world):
+    assert client.login(username="worker_a", password=PASSWORD)
+    return client
+
+
+def test_the_list_shows_own_residents_with_masked_numbers(worker, residents):
+    page = worker.get("/ledger/people/").content.decode()
+    assert "王秀英" in page and "张伟" in page and "东塘居民" not in page
+    assert "110105********002X" in page and WANG not in page
+    assert "138****5678" in page and "13812345678" not in page
+
+
+@pytest.mark.parametrize("query", ["王秀", "wxy", "002X", "002x", "００２Ｘ"])
+def test_search_by_name_initials_or_last_digits(worker, residents, query):
+    page = worker.get("/ledger/people/", {"q": query}).content.decode()
+    assert "王秀英" in page and "张伟" not in page
+
+
+def test_the_card_masks_and_a_reveal_is_audited_with_its_reason(worker, world, residents):
+    wang = residents[WANG]
+    card = worker.get(f"/ledger/people/{wang.pk}/").content.decode()
+    assert WANG not in card and "110105********002X" in card
+    assert AuditEntry.objects.filter(action=Action.VIEW_PERSON, subject_id=str(wang.pk)).exists()
+    refused = worker.post(f"/ledger/people/{wang.pk}/reveal/", {"element": "person.id_number"})
+    assert refused.status_code == 400 and "事由" in refused.content.decode()
+    shown = worker.post(f"/ledger/people/{wang.pk}/reveal/",
+                        {"element": "person.id_number", "reason": "入户核实身份"})
+    assert WANG in shown.content.decode()
+    entry = AuditEntry.objects.get(action=Action.REVEAL)
+    assert (entry.actor, entry.subject_id, entry.reason) == (world.worker_a, str(wang.pk), "入户核实身份")
+    assert entry.detail == {"element": "person.id_number"}
+
+
+def test_another_communitys_person_is_out_of_reach(worker, residents):
+    foreign = residents["430104199001010019"]
+    for url in (f"/ledger/people/{foreign.pk}/", f"/ledger/people/{foreign.pk}/edit/",
+                f"/ledger/people/{foreign.pk}/history/"):
+        assert worker.get(url).status_code == 403
+    assert worker.post(f"/ledger/people/{foreign.pk}/reveal/",
+                       {"element": "person.id_number", "reason": "想看"}).status_code == 403
+    assert not AuditEntry.objects.filter(action=Action.REVEAL).exists()
+
+
+def test_an_edit_saves_new_facts_and_shows_in_the_history(worker, residents):
+    zhang = residents[ZHANG]
+    form = {"version": zhang.version, "person.name": "张伟", "person.phone": "139-1234-5678",
+            "person.veteran": "1"}
+    response = worker.post(f"/ledger/people/{zhang.pk}/edit/", form)
+    assert response.status_code == 302
+    assert Fact.objects.filter(subject_id=zhang.pk, element="person.veteran", value="1").exists()
+    history = worker.get(f"/ledger/people/{zhang.pk}/history/").content.decode()
+    assert "是否退役军人" in history and "139****5678" in history and "录入" in history
+
+
+def test_an_edit_with_a_bad_value_saves_nothing_and_says_why(worker, residents):
+    zhang = residents[ZHANG]
+    facts = Fact.objects.count()
+    response = worker.post(f"/ledger/people/{zhang.pk}/edit/",
+                           {"version": zhang.version, "person.name": "张伟", "person.phone": "12345"})
+    assert response.status_code == 200 and "联系电话" in response.content.decode()
+    assert Fact.objects.count() == facts
+
+
+def test_door_to_door_registration_of_a_household(worker, world):
+    response = worker.post("/ledger/households/new/", {
+        "org_unit": world.grid_a.code, "address": "枫林路12号3栋2单元501室", "number": "H-0001",
+        "name_0": "李建国", "id_number_0": "430104196505060016", "relation_0": "02",
+        "phone_0": "13700001111",
+        "name_1": "李小红", "id_number_1": "430104199203040021", "relation_1": "30",
+    })
+    assert response.status_code == 302
+    household = Household.objects.get(number="H-0001")
+    assert household.address == "枫林路12号3栋2单元501室"
+    assert household.current_members.count() == 2
+    page = worker.get(response["Location"]).content.decode()
+    assert "李建国" in page and "430104********0016" in page
+
+
+def test_registration_with_a_bad_id_number_keeps_nothing_and_names_the_member(worker, world):
+    response = worker.post("/ledger/households/new/", {
+        "org_unit": world.grid_a.code, "address": "枫林路1号", "number": "H-0002",
+        "name_0": "李建国", "id_number_0": "430104196505060016", "relation_0": "02",
+        "name_1": "错号码", "id_number_1": "430104196505060017", "relation_1": "20",
+    })
+    page = response.content.decode()
+    assert response.status_code == 200 and "第 2 位成员" in page and "校验码" in page
+    assert not Person.objects.exists()
+    assert 'value="李建国"' in page  # what was typed is still there
+
+
+def test_registering_into_another_community_is_refused(worker, world):
+    response = worker.post("/ledger/households/new/", {
+        "org_unit": world.community_b.code, "address": "x", "name_0": "某人",
+        "id_number_0": "430104196505060016"})
+    assert response.status_code == 403
+    assert not Person.objects.exists()

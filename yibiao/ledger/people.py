@@ -1,0 +1,144 @@
+"""Queries behind the worker pages: search, a person's card, their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from yibiao.dictionary.rules import Rules
+from yibiao.values import get_code_list, mask_id_number, mask_phone
+from yibiao.values.normalise import halfwidth
+
+from .models import Fact, Person, Residence, SubjectKind
+from .snapshot import DERIVED_PERSON, identity_values, latest_facts
+
+# How the person form groups elements, in order; anything else lands in 其他.
+FORM_GROUPS: list[tuple[str, list[str]]] = [
+    ("基本信息", ["person.name", "person.id_type", "person.ethnicity", "person.marital_status",
+              "person.education", "person.political_status", "person.hukou_type",
+              "person.residence_status", "person.registered_address",
+              "person.registered_division", "person.residence_address",
+              "person.work_unit", "person.occupation"]),
+    ("联系方式", ["person.phone", "person.emergency_contact", "person.emergency_phone"]),
+    ("特殊人群", ["person.lives_alone", "person.empty_nester", "person.disability_category",
+              "person.disability_grade", "person.disability_cert_no", "person.low_income",
+              "person.extreme_poverty", "person.veteran", "person.pregnant"]),
+    ("健康与防疫", ["person.chronic_disease", "person.health_status", "person.vaccine_doses",
+               "person.last_vaccination_date", "person.unvaccinated_reason",
+               "person.body_temperature", "person.came_from", "person.arrival_date",
+               "person.quarantine_type", "person.quarantine_start", "person.quarantine_end",
+               "person.close_contact", "person.nucleic_test_date",
+               "person.nucleic_test_result"]),
+    ("其他", ["person.remarks"]),
+]
+_DIGITS = re.compile(r"^[0-9xX]{2,18}$")
+
+
+def search_people(people: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """By name, pinyin initials, or the last digits of the ID number — what a worker remembers."""
+    query = halfwidth(query).strip()
+    if not query:
+        return people.order_by("org_unit__code", "name")
+    condition = Q(name__contains=query)
+    if query.isascii() and query.isalpha():
+        condition |= Q(name_initials__startswith=query.lower())
+    if _DIGITS.match(query):
+        condition |= Q(id_number__endswith=query.upper())
+    return people.filter(condition).order_by("org_unit__code", "name")
+
+
+@dataclass
+class ListRow:
+    person: Person
+    sex: str
+    age: int
+    id_masked: str
+    phone_masked: str
+
+
+def list_rows(people: list[Person], today: dt.date) -> list[ListRow]:
+    phones = latest_facts(SubjectKind.PERSON, [p.pk for p in people], dt.date.max,
+                          ["person.phone"])
+    rows = []
+    for person in people:
+        identity = identity_values(person.id_number, today)
+        rows.append(ListRow(person, "男" if identity["person.sex"] == "1" else "女",
+                            int(identity["person.age"]), mask_id_number(person.id_number),
+                            mask_phone(phones.get(person.pk, {}).get("person.phone") or "")))
+    return rows
+
+
+@dataclass
+class Field:
+    element: str
+    label: str
+    value_type: str
+    value: str | None  # canonical
+    shown: str  # what a person reads (masked where needed)
+    choices: list[tuple[str, str]]
+    sensitive: bool
+    error: str = ""
+
+
+def person_card(person: Person, rules: Rules, as_of: dt.date,
+                typed: dict[str, str] | None = None,
+                errors: dict[str, str] | None = None) -> list[tuple[str, list[Field]]]:
+    """The person's values grouped for the card and the edit form."""
+    stored = latest_facts(SubjectKind.PERSON, [person.pk], as_of).get(person.pk, {})
+    groups = []
+    for title, elements in FORM_GROUPS:
+        fields = []
+        for element in elements:
+            if element not in rules or element in DERIVED_PERSON:
+                continue
+            rule = rules[element]
+            value = (typed or {}).get(element, stored.get(element))
+            shown = rules.display(element, stored.get(element))
+            if rule.value_type == "phone":
+                shown = mask_phone(shown) if shown else ""
+            choices: list[tuple[str, str]] = []
+            if rule.code_list:
+                choices = [(i.code, i.name) for i in get_code_list(rule.code_list).items]
+            elif rule.value_type == "boolean":
+                choices = [("1", "是"), ("0", "否")]
+            fields.append(Field(element, rule.name_zh, rule.value_type, value, shown, choices,
+                                rule.sensitive, (errors or {}).get(element, "")))
+        groups.append((title, fields))
+    return groups
+
+
+@dataclass
+class HistoryLine:
+    at: dt.datetime
+    valid_from: dt.date
+    label: str
+    value: str
+    source: str
+    by: str
+
+
+def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
+    lines = []
+    for fact in Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id=person.pk
+                                    ).select_related("recorded_by").order_by("-recorded_at", "-id"):
+        rule = rules.elements.get(fact.element)
+        label = rule.name_zh if rule else fact.element
+        if fact.value is None:
+            value = "（已按保存期限删除）"
+        elif rule and rule.value_type == "phone":
+            value = mask_phone(fact.value)
+        else:
+            value = rules.display(fact.element, fact.value)
+        lines.append(HistoryLine(fact.recorded_at, fact.valid_from, label, value,
+                                 fact.get_source_display(), str(fact.recorded_by or "系统")))
+    for residence in Residence.objects.filter(person=person).select_related(
+            "org_unit", "household", "recorded_by").order_by("-recorded_at"):
+        where = residence.org_unit.name + (f"，户号 {residence.household.number}"
+                                            if residence.household else "")
+        lines.append(HistoryLine(residence.recorded_at, residence.valid_from, "居住",
+                                 where + (f"（至 {residence.valid_to}）" if residence.valid_to else ""),
+                                 residence.get_source_display(), str(residence.recorded_by or "系统")))
+    return sorted(lines, key=lambda line: line.at, reverse=True)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("people/", views.people_list, name="people"),
+    path("people/<int:person_id>/", views.person_detail, name="person"),
+    path("people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("people/<int:person_id>/history/", views.person_history, name="person_history"),
+    path("people/<int:person_id>/reveal/", views.person_reveal, name="person_reveal"),
+    path("households/new/", views.household_new, name="household_new"),
+    path("households/<int:household_id>/", views.household_detail, name="household"),
+]

@@ -1,0 +1,168 @@
+"""Worker pages: thin views over ledger.people, ledger.records and ledger.masking."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yibiao.accounts import scope
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
+from yibiao.dictionary.rules import Rules
+from yibiao.values import get_code_list
+
+from . import masking, people
+from .records import (
+    EditConflictError,
+    LedgerError,
+    PersonInput,
+    edit_person,
+    set_household_address,
+    write_people,
+)
+from .snapshot import identity_values
+
+
+@login_required
+def people_list(request: HttpRequest) -> HttpResponse:
+    scope.require(request.user, "view_ledger")
+    query = request.GET.get("q", "")
+    found = people.search_people(scope.visible_people(request.user).select_related("org_unit"),
+                                 query)
+    page = Paginator(found, 30).get_page(request.GET.get("page"))
+    rows = people.list_rows(list(page.object_list), timezone.localdate())
+    template = "ledger/_people_rows.html" if request.htmx else "ledger/people_list.html"
+    return render(request, template, {"page": page, "rows": rows, "q": query})
+
+
+@login_required
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = scope.get_visible_person(request.user, person_id)
+    rules = Rules.load()
+    today = timezone.localdate()
+    record(request.user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
+           org_code=person.org_unit.code)
+    identity = identity_values(person.id_number, today)
+    return render(request, "ledger/person_detail.html", {
+        "person": person,
+        "sex": identity["person.sex"],
+        "birth_date": identity["person.birth_date"],
+        "id_masked": masking.mask("id_number", person.id_number),
+        "groups": people.person_card(person, rules, today),
+        "can_edit": scope.can(request.user, "edit_ledger"),
+    })
+
+
+@login_required
+@require_POST
+def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = scope.get_visible_person(request.user, person_id)
+    element = request.POST.get("element", "")
+    try:
+        value = masking.reveal(request.user, person, element, request.POST.get("reason", ""))
+    except masking.RevealRefused as refused:
+        return render(request, "ledger/_reveal.html", {"error": str(refused), "element": element,
+                                                       "person": person}, status=400)
+    return render(request, "ledger/_reveal.html", {"value": value, "element": element,
+                                                   "person": person})
+
+
+@login_required
+def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = scope.get_visible_person(request.user, person_id)
+    scope.require(request.user, "edit_ledger")
+    rules = Rules.load()
+    today = timezone.localdate()
+    typed: dict[str, str] | None = None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        typed = {field.element: request.POST.get(field.element, "")
+                 for _, fields in people.person_card(person, rules, today) for field in fields}
+        try:
+            result = edit_person(request.user, person, dict(typed),
+                                 based_on_version=int(request.POST.get("version", "0")),
+                                 rules=rules)
+        except EditConflictError as conflict:
+            messages.error(request, str(conflict))
+            person.refresh_from_db()
+        except LedgerError as error:
+            messages.error(request, str(error))
+        else:
+            if not result.rejected:
+                messages.success(request, f"已保存。{len(result.warnings) and '请注意：' or ''}"
+                                 + "；".join(w.message_zh for w in result.warnings))
+                return redirect("ledger:person", person_id=person.pk)
+            errors = {p.element: p.message_zh for p in result.rejected}
+            messages.error(request, "有填写错误，未保存：请按提示修改。")
+    return render(request, "ledger/person_edit.html", {
+        "person": person,
+        "groups": people.person_card(person, rules, today, typed, errors),
+    })
+
+
+@login_required
+def person_history(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = scope.get_visible_person(request.user, person_id)
+    record(request.user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
+           org_code=person.org_unit.code, reason="查看变更记录")
+    return render(request, "ledger/person_history.html", {
+        "person": person, "lines": people.person_history(person, Rules.load())})
+
+
+MEMBER_ROWS = 6
+
+
+@login_required
+def household_new(request: HttpRequest) -> HttpResponse:
+    """Door-to-door registration: one household, its address and its members, in one form."""
+    scope.require(request.user, "edit_ledger")
+    units = scope.worker_units(request.user).order_by("code")
+    members = [{"name": "", "id_number": "", "relation": "", "phone": ""}
+               for _ in range(MEMBER_ROWS)]
+    problems: list[str] = []
+    if request.method == "POST":
+        unit = scope.get_visible_org_unit(request.user, request.POST.get("org_unit", ""))
+        members = [{key: request.POST.get(f"{key}_{i}", "").strip()
+                    for key in ("name", "id_number", "relation", "phone")}
+                   for i in range(MEMBER_ROWS)]
+        filled = [(i, m) for i, m in enumerate(members, start=1) if any(m.values())]
+        number = request.POST.get("number", "").strip() or f"{unit.code}{timezone.now():%H%M%S}"
+        address = request.POST.get("address", "").strip()
+        inputs = [PersonInput({"person.name": m["name"], "person.id_number": m["id_number"],
+                               "person.relation_to_head": m["relation"],
+                               "person.phone": m["phone"],
+                               "person.residence_address": address},
+                              row=i, household_number=number) for i, m in filled]
+        if not inputs:
+            problems.append("请至少登记一名家庭成员。")
+        else:
+            try:
+                result = write_people(request.user, unit, inputs, dry_run=True)
+                if result.rejected:
+                    problems = [f"第 {p.row} 位成员：{p.message_zh}" for p in result.rejected]
+                else:
+                    result = write_people(request.user, unit, inputs)
+                    household = set_household_address(request.user, number, address)
+                    messages.success(request, f"已登记 {result.created + result.updated} 人。")
+                    return redirect("ledger:household", household_id=household.pk)
+            except LedgerError as error:
+                problems.append(str(error))
+    return render(request, "ledger/household_new.html", {
+        "units": units, "members": members, "problems": problems, "post": request.POST,
+        "relations": [(i.code, i.name) for i in get_code_list("family_relation").items],
+    })
+
+
+@login_required
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = scope.get_visible_household(request.user, household_id)
+    today = timezone.localdate()
+    members = list(household.current_members.all().order_by("id"))
+    rows = people.list_rows(members, today)
+    return render(request, "ledger/household_detail.html",
+                  {"household": household, "rows": rows})
