@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 # Modules whose `register(subparsers)` adds subcommands, in the order --help lists them.
 COMMAND_MODULES = [
     "yibiao.core_commands",
+    "yibiao.ledger.commands",
 ]
 
 

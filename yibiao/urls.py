@@ -11,6 +11,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/<str:code>/", account_views.org_unit_page, name="org_unit"),
     path("ledger/", include("yibiao.ledger.urls")),
+    path("dictionary/", include("yibiao.dictionary.urls")),
+    path("audit/", include("yibiao.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

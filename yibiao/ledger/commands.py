@@ -1,0 +1,131 @@
+"""`yibiao person show`, `yibiao ledger export`, `yibiao retention apply`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+from yibiao.cli import CommandError, setup_django
+
+
+def _date(text: str) -> dt.date:
+    from yibiao.values import ValueProblem, parse_date
+
+    try:
+        value = parse_date(text)
+    except ValueProblem as problem:
+        raise argparse.ArgumentTypeError(problem.message_zh) from None
+    return value.date
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    person = subparsers.add_parser("person", help="查询居民")
+    person_sub = person.add_subparsers(dest="person_command", metavar="SUBCOMMAND", required=True)
+    show = person_sub.add_parser("show", help="按身份证号查看一位居民在某日的信息（默认今天）")
+    show.add_argument("id_number")
+    show.add_argument("--as-of", type=_date, default=None, help="日期，如 2026-11-30")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--user", default=None, help="以哪个账号身份执行（默认 YIBIAO_USER 或本机操作员）")
+    show.set_defaults(handler=cmd_person_show)
+
+    ledger = subparsers.add_parser("ledger", help="台账导入导出")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
+    export = ledger_sub.add_parser("export", help="导出某组织某日的台账（默认遮蔽身份证号和电话）")
+    export.add_argument("--org", required=True, help="社区（村）、网格或上级组织代码")
+    export.add_argument("--as-of", type=_date, default=None)
+    export.add_argument("-o", "--output", required=True, type=Path, help="输出文件 .xlsx 或 .csv")
+    export.add_argument("--unmask", action="store_true", help="导出完整身份证号和电话（须 --reason，记入审计）")
+    export.add_argument("--reason", default="")
+    export.add_argument("--user", default=None)
+    export.set_defaults(handler=cmd_ledger_export)
+
+    retention = subparsers.add_parser("retention", help="按保存期限删除目的性数据（个人信息保护法）")
+    retention_sub = retention.add_subparsers(dest="retention_command", metavar="SUBCOMMAND",
+                                             required=True)
+    apply = retention_sub.add_parser("apply", help="删除超过保存期限的值，保留“曾有记录”的事实")
+    apply.add_argument("--dry-run", action="store_true", help="只统计，不删除")
+    apply.add_argument("--today", type=_date, default=None, help=argparse.SUPPRESS)
+    apply.add_argument("--user", default=None)
+    apply.set_defaults(handler=cmd_retention_apply)
+
+
+def _user(args: argparse.Namespace):  # noqa: ANN202
+    from yibiao.accounts.operators import cli_user
+
+    return cli_user(args.user)
+
+
+def cmd_person_show(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.utils import timezone
+
+    from yibiao.accounts import scope
+    from yibiao.audit.log import record
+    from yibiao.audit.models import Action
+    from yibiao.dictionary.rules import Rules
+    from yibiao.ledger.masking import mask
+    from yibiao.ledger.snapshot import identity_values, latest_facts
+    from yibiao.values import ValueProblem, parse_id_number
+
+    user = _user(args)
+    try:
+        id_number = parse_id_number(args.id_number).value
+    except ValueProblem as problem:
+        raise CommandError(problem.message_zh) from None
+    as_of = args.as_of or timezone.localdate()
+    person = scope.visible_people(user).select_related("org_unit").filter(id_number=id_number).first()
+    if person is None:
+        raise CommandError(f"没有找到身份证号为 {mask('id_number', id_number)} 的居民，或您无权查看。")
+    rules = Rules.load()
+    values = {**latest_facts("person", [person.pk], as_of).get(person.pk, {}),
+              **identity_values(person.id_number, as_of)}
+    shown = {}
+    for element, value in values.items():
+        rule = rules.elements.get(element)
+        if rule is None or value in (None, ""):
+            continue
+        shown[element] = mask(rule.value_type, value) if rule.value_type in ("id_number", "phone") \
+            else rules.display(element, value)
+    record(user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
+           org_code=person.org_unit.code, reason="命令行查询", as_of=as_of.isoformat())
+    if args.json:
+        print(json.dumps({"as_of": as_of.isoformat(), "org_unit": person.org_unit.code,
+                          "values": shown}, ensure_ascii=False, indent=2))
+    else:
+        print(f"{person.name}（{person.org_unit.full_name}），截至 {as_of}：")
+        for element, value in shown.items():
+            print(f"  {rules[element].name_zh}：{value}")
+    return 0
+
+
+def cmd_ledger_export(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.utils import timezone
+
+    from yibiao.accounts import scope
+    from yibiao.ledger.exports import export_ledger
+
+    user = _user(args)
+    try:
+        unit = scope.get_visible_org_unit(user, args.org)
+        result = export_ledger(user, unit, args.as_of or timezone.localdate(), args.output,
+                               unmask=args.unmask, reason=args.reason)
+    except (scope.OutOfScope, ValueError) as error:
+        raise CommandError(str(error)) from None
+    print(f"已导出 {result.rows} 人到 {result.path}（{'已遮蔽身份证号和电话' if result.masked else '完整信息，已记入审计'}）")
+    return 0
+
+
+def cmd_retention_apply(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.ledger.retention import apply_retention
+
+    result = apply_retention(_user(args), today=args.today, dry_run=args.dry_run)
+    verb = "将删除" if result.dry_run else "已删除"
+    if not result.erased:
+        print("没有超过保存期限的数据。")
+    for element, count in result.erased.items():
+        print(f"{element}：{verb} {count} 个值")
+    return 0

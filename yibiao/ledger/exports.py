@@ -1,0 +1,94 @@
+"""`yibiao ledger export`: a community's ledger as of a date, masked unless justified."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from yibiao.accounts import scope
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
+from yibiao.dictionary.rules import Rules
+from yibiao.orgunits.models import OrgUnit
+
+from .masking import MASKERS, RevealRefused
+from .models import Household
+from .snapshot import people_as_of
+
+LEADING = ["person.name", "person.id_number", "person.sex", "person.birth_date", "person.age",
+           "person.relation_to_head"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int
+    columns: int
+    masked: bool
+
+
+def export_ledger(actor: object, org_unit: OrgUnit, as_of: dt.date, path: Path, *,
+                  unmask: bool = False, reason: str = "") -> ExportResult:
+    scope.require(actor, "view_ledger")
+    scope.require_org_unit(actor, org_unit)
+    if unmask:
+        scope.require(actor, "reveal_personal")
+        if len(reason.strip()) < 2:
+            raise RevealRefused("导出完整身份证号和电话须用 --reason 说明事由。")
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ValueError("只支持导出为 .xlsx 或 .csv")
+    rules = Rules.load()
+    rows = people_as_of(org_unit.code, as_of)
+    present = {e for row in rows for e, v in row.values.items() if v not in (None, "")}
+    elements = LEADING + sorted(
+        (e for e in present if e not in LEADING and e in rules),
+        key=lambda e: list(rules.elements).index(e))
+    numbers = dict(Household.objects.filter(pk__in={r.household_id for r in rows})
+                   .values_list("pk", "number"))
+    header = ["序号", *(rules[e].name_zh for e in elements), "户号", "所属"]
+    table = []
+    for seq, row in enumerate(rows, start=1):
+        cells: list[object] = [seq]
+        for element in elements:
+            value = row.values.get(element)
+            masker = MASKERS.get(rules[element].value_type)
+            if value and masker and not unmask:
+                cells.append(masker(value))
+            else:
+                cells.append(rules.display(element, value))
+        cells += [numbers.get(row.household_id, ""), row.org_code]
+        table.append(cells)
+    _write(path, header, table)
+    record(actor, Action.EXPORT, subject_kind="org_unit", subject_id=org_unit.code,
+           org_code=org_unit.code, reason=reason.strip(), rows=len(table),
+           as_of=as_of.isoformat(), unmasked=unmask, file=path.name)
+    return ExportResult(path, len(table), len(header), not unmask)
+
+
+def _write(path: Path, header: list[str], table: list[list[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        # UTF-8 with BOM: Excel on Windows opens it as Chinese, not mojibake.
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(table)
+        return
+    book = Workbook(write_only=False)
+    sheet = book.active
+    sheet.title = "台账"
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table:
+        sheet.append([str(v) if isinstance(v, str) else v for v in row])
+    for index, title in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, min(30, len(title) * 2 + 4))
+    sheet.freeze_panes = "B2"
+    book.save(path)
