@@ -14,6 +14,15 @@ COUNTY = "430104"  # 湖南省长沙市岳麓区, a real county
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """PBKDF2's deliberate slowness costs a second per persona; tests need no brute-force defence."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001
     """Reference data (44,703 real division codes, the dictionary) once for the whole run."""
@@ -72,3 +81,4 @@ def world(db) -> World:  # noqa: ANN001
         worker_b=user("worker_b", Role.WORKER, community_b),
         department=department,
     )
+

@@ -21,29 +21,61 @@ def login(client, user):
     return client
 
 
-def out_of_scope_urls(world, user) -> list[str]:
-    """Pages and API endpoints of an org unit this user must not reach."""
+@pytest.fixture
+def residents(world):
+    """One resident in each community, written by its own worker."""
+    from yibiao.ledger.models import Person
+    from yibiao.ledger.records import PersonInput, write_people
+
+    write_people(world.worker_a, world.community_a,
+                 [PersonInput({"person.id_number": "11010519491231002X", "person.name": "甲"})])
+    write_people(world.worker_b, world.community_b,
+                 [PersonInput({"person.id_number": "430104199001010019", "person.name": "乙"})])
+    return {p.name: p for p in Person.objects.all()}
+
+
+def out_of_scope_urls(world, user, residents) -> list[str]:
+    """Pages and API endpoints of an org unit (and of people) this user must not reach."""
     foreign = {
         "worker_a": world.community_b,
         "worker_b": world.community_a,
         "officer": world.township_b,
         "reviewer": OrgUnit.objects.get(code="430105"),
     }[user.username]
+    # Officers and reviewers never see person-level pages, even inside their scope.
+    person = residents["甲"] if user.username != "worker_a" else residents["乙"]
     return [
         f"/org/{foreign.code}/",
         f"/api/v1/org-units/{foreign.code}",
         f"/api/v1/org-units/{foreign.code}/children",
+        f"/ledger/people/{person.pk}/",
+        f"/ledger/people/{person.pk}/edit/",
+        f"/ledger/people/{person.pk}/history/",
     ]
 
 
 @pytest.mark.parametrize("persona", ["worker_a", "worker_b", "officer", "reviewer"])
-def test_no_role_reaches_outside_its_scope(client, world, persona):
+def test_no_role_reaches_outside_its_scope(client, world, residents, persona):
     user = getattr(world, persona)
     login(client, user)
-    for url in out_of_scope_urls(world, user):
+    for url in out_of_scope_urls(world, user, residents):
         response = client.get(url)
         assert response.status_code == 403, url
-        assert world.community_b.name not in response.content.decode() or persona == "worker_b"
+    reveal = client.post(f"/ledger/people/{residents['乙'].pk}/reveal/",
+                         {"element": "person.id_number", "reason": "越权尝试"})
+    assert reveal.status_code == 403 or persona == "worker_b"
+
+
+@pytest.mark.parametrize("persona", ["officer", "reviewer"])
+def test_officers_and_reviewers_see_no_person_lists(client, world, residents, persona):
+    login(client, getattr(world, persona))
+    assert client.get("/ledger/people/").status_code == 403
+
+
+def test_a_worker_list_holds_only_their_own_residents(client, world, residents):
+    login(client, world.worker_a)
+    page = client.get("/ledger/people/").content.decode()
+    assert "甲" in page and ">乙<" not in page
 
 
 @pytest.mark.parametrize("persona", ["worker_a", "officer", "reviewer", "admin"])
