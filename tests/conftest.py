@@ -82,3 +82,10 @@ def world(db) -> World:  # noqa: ANN001
         department=department,
     )
 
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+    """Browser tests last: Playwright's sync API keeps an event loop running for the session,
+    after which Django (rightly) refuses synchronous database calls in that thread."""
+    items.sort(key=lambda item: "browser" in item.path.parts)
