@@ -62,7 +62,7 @@ class DemoResult:
     def accounts_table(self) -> str:
         lines = ["演示账号（用户名 / 密码 / 角色 / 范围）："]
         for a in self.accounts:
-            lines.append(f"  {a.username:<10} {a.password:<16} {a.role:<12} {a.scope} {a.note}")
+            lines.append(f"  {a.username:<10} {a.password:<18} {a.role:<12} {a.scope} {a.note}")
         return "\n".join(lines)
 
 
