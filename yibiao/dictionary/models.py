@@ -108,7 +108,9 @@ class LearnedAlias(models.Model):
     """A header wording a person confirmed for an element: next time it maps automatically."""
 
     text = models.CharField(_("表头（规范化）"), max_length=200)
-    element = models.ForeignKey(Element, on_delete=models.CASCADE, related_name="learned")
+    # NULL: a person confirmed that this wording maps to no element on such sheets.
+    element = models.ForeignKey(Element, on_delete=models.CASCADE, related_name="learned",
+                                null=True, blank=True)
     context_subject = models.CharField(max_length=10, blank=True)
     confirmed_by = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -123,4 +125,4 @@ class LearnedAlias(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.text} → {self.element_id}"
+        return f"{self.text} → {self.element_id or '∅'}"
