@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yibiao.audit",
     "yibiao.dictionary",
     "yibiao.ledger",
+    "yibiao.admission",
 ]
 
 MIDDLEWARE = [

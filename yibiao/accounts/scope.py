@@ -138,3 +138,24 @@ def get_visible_household(user: User, household_id: int) -> Any:
     if household is None:
         raise OutOfScope(_("无权查看该家庭户，或该户不存在。"))
     return household
+
+
+def visible_requests(user: User) -> QuerySet:
+    """Department form requests a user may see.
+
+    Officers: their department's, within their scope. Reviewers and administrators: those
+    scoped at or below their org unit. Workers: admitted requests that reach their
+    community (the catalogue of what they may legitimately be asked).
+    """
+    from yibiao.admission.models import FormRequest, Status
+
+    code = scope_code(user)
+    requests = FormRequest.objects.select_related("department", "scope")
+    if user.role == Role.OFFICER:
+        return requests.filter(scope_q(user, "scope__code"), department_id=user.department_id)
+    if user.role in (Role.REVIEWER, Role.ADMIN):
+        return requests.filter(scope_q(user, "scope__code"))
+    if code is None or code == NOTHING:
+        return requests.none()
+    reaching = [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
+    return requests.filter(status=Status.ADMITTED, scope__code__in=reaching)

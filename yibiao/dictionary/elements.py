@@ -52,9 +52,10 @@ def validate(new: NewElement) -> None:
 
 
 @transaction.atomic
-def add_element(actor: object, new: NewElement, *, owner: object = None) -> Element:
-    """Create an element; administrators only (admission adds them on a department's behalf)."""
-    scope.require(actor, "manage_dictionary")
+def add_element(actor: object, new: NewElement, *, owner: object = None,
+                via_admission: bool = False) -> Element:
+    """Create an element: administrators, or a reviewer admitting a form that asks for it."""
+    scope.require(actor, "review_requests" if via_admission else "manage_dictionary")
     validate(new)
     element = Element.objects.create(
         code=new.code, name_zh=new.name_zh.strip(), subject=new.subject,

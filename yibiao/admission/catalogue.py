@@ -1,0 +1,58 @@
+"""The public catalogue (工作事项清单): what the grassroots may legitimately be asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db.models import QuerySet
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from yibiao.accounts import scope
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
+from yibiao.dictionary.models import Element
+
+from .models import FormRequest, Status
+
+HEADER = ["编号", "报表名称", "部门", "政策依据", "频次", "范围", "报送期限", "数据项", "填报方式",
+          "准入日期"]
+
+
+def admitted(user: object) -> QuerySet[FormRequest]:
+    return scope.visible_requests(user).filter(status=Status.ADMITTED).order_by("department__name", "pk")
+
+
+def rows(requests: list[FormRequest]) -> list[list[str]]:
+    names = dict(Element.objects.values_list("code", "name_zh"))
+    out = []
+    for r in requests:
+        elements = "、".join(dict.fromkeys(names.get(e, e) for e in r.elements))
+        out.append([str(r.pk), r.title, r.department.name, r.basis, r.get_frequency_display(),
+                    r.scope.full_name, f"期末后 {r.deadline_days} 天", elements,
+                    "直接交付，基层零填报" if r.direct_delivery else "台账预填，基层补缺",
+                    f"{r.decided_at:%Y-%m-%d}" if r.decided_at else ""])
+    return out
+
+
+def export_catalogue(user: object, path: Path) -> int:
+    requests = list(admitted(user))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "工作事项清单"
+    sheet.append(["经准入的基层报表清单"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append(HEADER)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows(requests):
+        sheet.append(row)
+    for letter, width in zip("ABCDEFGHIJ", (6, 28, 16, 36, 8, 30, 12, 50, 18, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A3"
+    book.save(path)
+    record(user, Action.EXPORT, subject_kind="catalogue", subject_id="admitted",
+           rows=len(requests), file=path.name)
+    return len(requests)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from yibiao.accounts import scope
+from yibiao.accounts.models import Department
+
+from . import catalogue, workflow
+from .models import FormRequest, Frequency
+
+
+def _request(user: object, request_id: int) -> FormRequest:
+    found = scope.visible_requests(user).filter(pk=request_id).first()
+    if found is None:
+        raise scope.OutOfScope("无权查看该报表需求，或它不存在。")
+    return found
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    requests = scope.visible_requests(request.user).order_by("-submitted_at")[:200]
+    return render(request, "admission/list.html", {
+        "requests": requests, "can_submit": scope.can(request.user, "submit_requests")})
+
+
+@login_required
+def request_new(request: HttpRequest) -> HttpResponse:
+    scope.require(request.user, "submit_requests")
+    reasons: list[str] = []
+    needs_justification: list[tuple[str, str]] = []
+    if request.method == "POST":
+        post = request.POST
+        justifications = {key.removeprefix("justify:"): value for key, value in post.items()
+                          if key.startswith("justify:")}
+        try:
+            created = workflow.submit_upload(request.user, request.FILES["template"], workflow.NewRequest(
+                title=post.get("title", ""), department=post.get("department", ""),
+                basis=post.get("basis", ""), frequency=post.get("frequency", ""),
+                scope_code=post.get("scope", ""), deadline_days=int(post.get("deadline_days") or 5),
+                justifications=justifications, emergency=post.get("emergency", "")))
+        except KeyError:
+            reasons = ["请选择模板文件（.xlsx 或 .xls）"]
+        except workflow.RequestRefused as refused:
+            reasons = refused.reasons
+            needs_justification = refused.needs_justification
+        else:
+            messages.success(request, "已提交，等待减负办审核。")
+            return redirect("admission:detail", request_id=created.pk)
+    return render(request, "admission/new.html", {
+        "reasons": reasons, "post": request.POST, "needs_justification": needs_justification, "frequencies": Frequency.choices,
+        "units": scope.visible_org_units(request.user).filter(
+            level__in=["province", "city", "county", "township", "community"]).order_by("code")[:300],
+        "departments": Department.objects.all(),
+    })
+
+
+@login_required
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    form_request = _request(request.user, request_id)
+    return render(request, "admission/detail.html", {
+        "r": form_request, "a": form_request.analysis,
+        "can_review": scope.can(request.user, "review_requests"),
+        "transitions": form_request.transitions.select_related("by"),
+    })
+
+
+@login_required
+@require_POST
+def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    form_request = _request(request.user, request_id)
+    try:
+        workflow.decide(request.user, form_request, request.POST.get("action", ""),
+                        request.POST.get("reason", ""),
+                        direct_delivery=request.POST.get("direct_delivery") == "1")
+    except workflow.RequestRefused as refused:
+        for reason in refused.reasons:
+            messages.error(request, reason)
+    else:
+        messages.success(request, "已处理。")
+    return redirect("admission:detail", request_id=form_request.pk)
+
+
+@login_required
+@require_POST
+def request_reanalyse(request: HttpRequest, request_id: int) -> HttpResponse:
+    workflow.reanalyse(request.user, _request(request.user, request_id))
+    return redirect("admission:detail", request_id=request_id)
+
+
+@login_required
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    requests = list(catalogue.admitted(request.user))
+    return render(request, "admission/catalogue.html",
+                  {"rows": catalogue.rows(requests), "header": catalogue.HEADER})
+
+
+@login_required
+def catalogue_export(request: HttpRequest) -> FileResponse:
+    path = Path(tempfile.mkdtemp()) / "工作事项清单.xlsx"
+    catalogue.export_catalogue(request.user, path)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)  # noqa: SIM115

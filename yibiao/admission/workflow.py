@@ -1,0 +1,277 @@
+"""Submitting a request and moving it through review: one explicit state machine.
+
+    submitted ──admit──▶ admitted ──withdraw──▶ withdrawn
+        │  └──reject──▶ rejected
+        └──return──▶ returned ──resubmit──▶ submitted
+
+Every transition is checked against TRANSITIONS, done by a permitted user, stored as a
+Transition row and audited. Only admitted requests create work for the grassroots.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from yibiao.accounts import scope
+from yibiao.accounts.models import Department, Role
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
+from yibiao.dictionary.elements import NewElement, add_element
+from yibiao.dictionary.matching import database_matcher
+from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
+from yibiao.matching import normalise
+from yibiao.matching.inspect import match_layout
+from yibiao.sheets import SheetError, read_workbook
+
+from . import analysis
+from .models import FREQUENCY_RANK, FormRequest, Frequency, Status, Transition
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (Status.SUBMITTED, "admit"): Status.ADMITTED,
+    (Status.SUBMITTED, "return"): Status.RETURNED,
+    (Status.SUBMITTED, "reject"): Status.REJECTED,
+    (Status.RETURNED, "resubmit"): Status.SUBMITTED,
+    (Status.ADMITTED, "withdraw"): Status.WITHDRAWN,
+}
+ACTION_NAMES = {"admit": "准入", "return": "退回修改", "reject": "不予准入",
+                "resubmit": "重新提交", "withdraw": "撤销"}
+# Who may take each action: reviewers decide, the submitting department resubmits.
+ACTION_ABILITY = {"admit": "review_requests", "return": "review_requests",
+                  "reject": "review_requests", "withdraw": "review_requests",
+                  "resubmit": "submit_requests"}
+MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
+
+
+class RequestRefused(Exception):
+    """The request cannot be accepted as it stands; every reason is listed for the officer."""
+
+    def __init__(self, reasons: list[str],
+                 needs_justification: list[tuple[str, str]] | None = None) -> None:
+        super().__init__("；".join(reasons))
+        self.reasons = reasons
+        self.needs_justification = needs_justification or []
+
+
+@dataclass
+class NewRequest:
+    title: str
+    department: str
+    basis: str
+    frequency: str
+    scope_code: str
+    deadline_days: int = 5
+    justifications: dict[str, str] = field(default_factory=dict)
+    emergency: str = ""
+    sheet: str | None = None
+
+
+def find_department(actor: object, name: str) -> Department:
+    """The officer's own department; administrators may name any, creating a new one."""
+    own = getattr(actor, "department", None)
+    if getattr(actor, "role", None) == Role.OFFICER:
+        if own is None or name.strip() not in ("", own.name, own.short_name):
+            raise RequestRefused([f"您只能以本部门（{own}）名义提交报表需求"])
+        return own
+    name = name.strip()
+    if not name:
+        raise RequestRefused(["请填写提出需求的部门"])
+    found = Department.objects.filter(name=name).first() or \
+        Department.objects.filter(short_name=name).first()
+    return found or Department.objects.create(name=name)
+
+
+def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[dict]]:
+    """(sheet name, layout, subject, columns) of the template's table, mapped to elements."""
+    try:
+        book = read_workbook(path)
+    except SheetError as error:
+        raise RequestRefused([error.message]) from None
+    sheets = [s for s in book.sheets if not s.hidden and s.columns]
+    if sheet:
+        sheets = [s for s in sheets if s.name == sheet]
+        if not sheets:
+            raise RequestRefused([f"模板中没有名为“{sheet}”的工作表"])
+    if not sheets:
+        raise RequestRefused(["模板中没有找到表头：请确认第一张工作表是要填写的表格"])
+    layout = sheets[0]
+    match = match_layout(database_matcher(), layout)
+    columns = [
+        {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
+         "element": m.element if m.status in ("auto", "suggested") else None,
+         "status": m.status, "confidence": m.confidence}
+        for c, m in zip(layout.columns, match.columns, strict=True)
+    ]
+    return layout.name, layout.layout, match.subject, columns
+
+
+def check_rules(request: FormRequest, result: analysis.Analysis) -> list[str]:
+    config = analysis.rules_for(request.scope)
+    reasons = []
+    if config.require_basis and len(request.basis.strip()) < 4:
+        reasons.append("缺少政策依据：请写明文件名称和文号（无依据的报表不得下发基层）")
+    limit = config.max_frequency
+    if FREQUENCY_RANK[request.frequency] > FREQUENCY_RANK[limit] and not request.emergency.strip():
+        reasons.append(f"填报频次“{Frequency(request.frequency).label}”高于规定的最高频次"
+                       f"“{Frequency(limit).label}”：除紧急情况（须说明）外不予受理")
+    for element, max_frequency in config.element_max_frequency.items():
+        if element in request.elements and \
+                FREQUENCY_RANK[request.frequency] > FREQUENCY_RANK[max_frequency] and \
+                not request.emergency.strip():
+            reasons.append(f"数据元 {element} 最多{Frequency(max_frequency).label}采集一次")
+    if config.sensitive_needs_justification and result.unjustified_sensitive:
+        names = dict(Element.objects.filter(code__in=result.unjustified_sensitive)
+                     .values_list("code", "name_zh"))
+        listed = "、".join(f"{names.get(e, e)}（{e}）" for e in result.unjustified_sensitive)
+        reasons.append(f"以下敏感个人信息须说明使用理由：{listed}")
+    return reasons
+
+
+def submit(actor: object, template: Path, new: NewRequest, *, original_name: str = "") -> FormRequest:
+    """Analyse and store a department's request; refuse it, with every reason, if it breaks a rule."""
+    scope.require(actor, "submit_requests")
+    unit = scope.get_visible_org_unit(actor, new.scope_code)
+    if template.stat().st_size > MAX_TEMPLATE_BYTES:
+        raise RequestRefused(["模板文件超过 20 MB"])
+    if new.frequency not in Frequency.values:
+        raise RequestRefused([f"填报频次只能是 {', '.join(Frequency.values)}"])
+    department = find_department(actor, new.department)
+    sheet_name, layout, subject, columns = read_template(template, new.sheet)
+    with transaction.atomic():
+        request = FormRequest(
+            title=new.title.strip() or template.stem, department=department, basis=new.basis.strip(),
+            frequency=new.frequency, emergency=new.emergency.strip(), scope=unit,
+            deadline_days=new.deadline_days, template_name=original_name or template.name,
+            sheet_name=sheet_name, subject=subject, layout=layout, columns=columns,
+            justifications={k: v.strip() for k, v in new.justifications.items() if v.strip()},
+            submitted_by=actor,
+        )
+        result = analysis.analyse(request)
+        reasons = check_rules(request, result)
+        if reasons:
+            names = dict(Element.objects.filter(code__in=result.unjustified_sensitive)
+                         .values_list("code", "name_zh"))
+            raise RequestRefused(reasons, [(e, names.get(e, e)) for e in result.unjustified_sensitive])
+        request.analysis = result.as_dict()
+        with open(template, "rb") as handle:
+            request.template.save(f"request-{timezone.now():%Y%m%d%H%M%S}{template.suffix.lower()}",
+                                  File(handle), save=False)
+        request.save()
+        Transition.objects.create(request=request, from_status="", to_status=Status.SUBMITTED,
+                                  by=actor)
+        record(actor, Action.REQUEST_TRANSITION, subject_kind="form_request",
+               subject_id=request.pk, org_code=unit.code, to=Status.SUBMITTED,
+               verdict=result.verdict)
+    return request
+
+
+def submit_upload(actor: object, upload: object, new: NewRequest) -> FormRequest:
+    """The web path: a Django UploadedFile written to a temporary file first."""
+    suffix = Path(getattr(upload, "name", "template.xlsx")).suffix.lower() or ".xlsx"
+    if getattr(upload, "size", 0) > MAX_TEMPLATE_BYTES:
+        raise RequestRefused(["模板文件超过 20 MB"])
+    handle, name = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        return submit(actor, Path(name), new, original_name=getattr(upload, "name", ""))
+    finally:
+        os.unlink(name)
+
+
+def reanalyse(actor: object, request: FormRequest) -> analysis.Analysis:
+    require_visible(actor, request)
+    result = analysis.analyse(request)
+    FormRequest.objects.filter(pk=request.pk).update(analysis=result.as_dict())
+    request.analysis = result.as_dict()
+    return result
+
+
+def require_visible(actor: object, request: FormRequest) -> None:
+    if not scope.visible_requests(actor).filter(pk=request.pk).exists():
+        raise scope.OutOfScope("无权查看该报表需求，或它不存在。")
+
+
+@transaction.atomic
+def decide(actor: object, request: FormRequest, action: str, reason: str = "", *,
+           direct_delivery: bool = False) -> FormRequest:
+    """Take one transition; refuse what the state machine or the actor's role does not allow."""
+    if action not in ACTION_ABILITY:
+        raise RequestRefused([f"未知操作：{action}"])
+    scope.require(actor, ACTION_ABILITY[action])
+    require_visible(actor, request)
+    if action == "resubmit" and request.department_id != getattr(actor, "department_id", None) \
+            and getattr(actor, "role", None) != Role.ADMIN:
+        raise scope.OutOfScope("只有提出需求的部门可以重新提交")
+    locked = FormRequest.objects.select_for_update().get(pk=request.pk)
+    target = TRANSITIONS.get((locked.status, action))
+    if target is None:
+        raise RequestRefused([f"“{Status(locked.status).label}”状态的需求不能{ACTION_NAMES[action]}"])
+    if action in ("return", "reject", "withdraw") and len(reason.strip()) < 2:
+        raise RequestRefused([f"{ACTION_NAMES[action]}须写明理由"])
+    result = analysis.analyse(locked)
+    if action == "admit":
+        if result.unjustified_sensitive:
+            raise RequestRefused(["仍有敏感个人信息未说明使用理由，不能准入"])
+        if direct_delivery and result.burden.cells_per_period:
+            raise RequestRefused(["该报表需要基层补充数据，不能直接交付"])
+        introduce_new_elements(actor, locked)
+        result = analysis.analyse(locked)
+        locked.direct_delivery = direct_delivery
+    previous = locked.status
+    locked.status = target
+    locked.decided_at = timezone.now()
+    locked.decision_reason = reason.strip()
+    locked.analysis = result.as_dict()
+    locked.save()
+    Transition.objects.create(request=locked, from_status=previous, to_status=target, by=actor,
+                              reason=reason.strip())
+    record(actor, Action.REQUEST_TRANSITION, subject_kind="form_request", subject_id=locked.pk,
+           org_code=locked.scope.code, reason=reason.strip(), step=action,
+           to=target, direct_delivery=locked.direct_delivery)
+    from . import hooks
+
+    hooks.after_transition(locked, previous, target)
+    return locked
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]:
+    """Columns new to the dictionary become elements owned by the department, so the next
+    request that asks the same wording reuses them instead of asking again."""
+    created = []
+    subject = request.subject if request.subject in ("person", "household", "place") else "person"
+    for column in request.columns:
+        if column.get("element"):
+            continue
+        wording = normalise(column["header"])
+        existing = LearnedAlias.objects.filter(text=wording, context_subject=subject,
+                                               element__isnull=False).select_related("element").first()
+        if existing:
+            column["element"] = existing.element.code
+            continue
+        code = f"{subject}.r{request.pk}_{_slug(column['column'])}"
+        element = add_element(actor, NewElement(code=code, name_zh=column["header"].strip()[:100],
+                                         subject=subject, value_type="text",
+                                         sensitivity=Sensitivity.PERSONAL,
+                                         aliases=(column["header"].strip(),),
+                                         note=f"由第 {request.pk} 号报表需求《{request.title}》引入"),
+                              owner=request.department, via_admission=True)
+        LearnedAlias.objects.update_or_create(text=wording, context_subject=subject,
+                                              defaults={"element": element})
+        column["element"] = code
+        column["status"] = "auto"
+        created.append(element)
+    return created
+
