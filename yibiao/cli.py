@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 COMMAND_MODULES = [
     "yibiao.core_commands",
     "yibiao.ledger.commands",
+    "yibiao.admission.commands",
 ]
 
 

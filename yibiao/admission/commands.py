@@ -1,0 +1,173 @@
+"""`yibiao request create|analyse|review|list` and `yibiao catalogue export`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from yibiao.cli import CommandError, setup_django
+
+
+def _justification(text: str) -> tuple[str, str]:
+    element, sep, reason = text.partition("=")
+    if not sep or not element.strip() or not reason.strip():
+        raise argparse.ArgumentTypeError(f"--justify 应写成 数据元代码=理由，而不是“{text}”")
+    return element.strip(), reason.strip()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    request = subparsers.add_parser("request", help="部门报表需求：提交、分析、审核")
+    sub = request.add_subparsers(dest="request_command", metavar="SUBCOMMAND", required=True)
+
+    create = sub.add_parser("create", help="提交一个报表需求（附部门模板），先自动分析再等待审核")
+    create.add_argument("--template", required=True, type=Path, help="部门模板 .xlsx 或 .xls")
+    create.add_argument("--department", required=True, help="提出需求的部门名称")
+    create.add_argument("--title", required=True)
+    create.add_argument("--basis", default="", help="政策依据：文件名称和文号")
+    create.add_argument("--frequency", required=True,
+                        choices=["once", "weekly", "monthly", "quarterly", "yearly"])
+    create.add_argument("--scope", required=True, help="范围：组织代码，其下所有社区都会收到")
+    create.add_argument("--deadline-days", type=int, default=5, help="每期结束后几天内报送（默认 5）")
+    create.add_argument("--justify", action="append", type=_justification, default=[],
+                        metavar="ELEMENT=TEXT", help="敏感数据元的使用理由，可多次给出")
+    create.add_argument("--emergency", default="", help="高于规定频次时的紧急情况说明")
+    create.add_argument("--sheet", default=None, help="模板中的工作表名（默认第一张有表头的）")
+    create.add_argument("--json", action="store_true")
+    create.add_argument("--user", default=None)
+    create.set_defaults(handler=cmd_create)
+
+    analyse = sub.add_parser("analyse", help="按当前台账重新分析一个报表需求")
+    analyse.add_argument("request_id", type=int)
+    analyse.add_argument("--json", action="store_true")
+    analyse.add_argument("--user", default=None)
+    analyse.set_defaults(handler=cmd_analyse)
+
+    review = sub.add_parser("review", help="审核：准入、退回修改或不予准入")
+    review.add_argument("request_id", type=int)
+    review.add_argument("action", choices=["admit", "return", "reject", "resubmit", "withdraw"])
+    review.add_argument("--reason", default="")
+    review.add_argument("--direct", action="store_true", help="准入并直接交付（仅当基层零填报）")
+    review.add_argument("--user", default=None)
+    review.set_defaults(handler=cmd_review)
+
+    listing = sub.add_parser("list", help="列出可见的报表需求")
+    listing.add_argument("--status", default=None)
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--user", default=None)
+    listing.set_defaults(handler=cmd_list)
+
+    catalogue = subparsers.add_parser("catalogue", help="工作事项清单（经准入的报表）")
+    catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", metavar="SUBCOMMAND",
+                                             required=True)
+    export = catalogue_sub.add_parser("export", help="导出工作事项清单为 Excel")
+    export.add_argument("-o", "--output", required=True, type=Path)
+    export.add_argument("--user", default=None)
+    export.set_defaults(handler=cmd_catalogue_export)
+
+
+def _user(args: argparse.Namespace):  # noqa: ANN202
+    from yibiao.accounts.operators import cli_user
+
+    return cli_user(args.user)
+
+
+def _request(user: object, request_id: int):  # noqa: ANN202
+    from yibiao.accounts import scope
+
+    found = scope.visible_requests(user).filter(pk=request_id).first()
+    if found is None:
+        raise CommandError(f"没有第 {request_id} 号报表需求，或您无权查看")
+    return found
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts.scope import OutOfScope
+    from yibiao.admission import workflow
+
+    if not args.template.exists():
+        raise CommandError(f"找不到模板文件 {args.template}")
+    try:
+        request = workflow.submit(_user(args), args.template, workflow.NewRequest(
+            title=args.title, department=args.department, basis=args.basis,
+            frequency=args.frequency, scope_code=args.scope, deadline_days=args.deadline_days,
+            justifications=dict(args.justify), emergency=args.emergency, sheet=args.sheet))
+    except workflow.RequestRefused as refused:
+        raise CommandError("不予受理：\n  - " + "\n  - ".join(refused.reasons)) from None
+    except OutOfScope as error:
+        raise CommandError(str(error)) from None
+    _print_analysis(request, args.json)
+    return 0
+
+
+def _print_analysis(request: object, as_json: bool) -> None:
+    analysis = request.analysis
+    if as_json:
+        print(json.dumps({"id": request.pk, "status": request.status, "title": request.title,
+                          "department": request.department.name, **analysis},
+                         ensure_ascii=False, indent=2))
+        return
+    burden = analysis["burden"]
+    print(f"第 {request.pk} 号《{request.title}》（{request.department.name}）：{request.get_status_display()}")
+    print(f"结论：{analysis['verdict']}")
+    print(f"每期需基层填写 {burden['cells_per_period']} 格（手工全填 {burden['hand_cells_per_period']} 格）；"
+          f"全年 {burden['hours_per_year']} 工时（手工 {burden['hand_hours_per_year']} 工时）")
+    for column in analysis["columns"]:
+        print(f"  {column['column']:>3} {column['header']:<16} {column['element'] or '—':<28} "
+              f"{column['kind']:<8} 每期需填 {column['missing_cells']}")
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.admission import workflow
+
+    user = _user(args)
+    request = _request(user, args.request_id)
+    workflow.reanalyse(user, request)
+    _print_analysis(request, args.json)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts.scope import OutOfScope
+    from yibiao.admission import workflow
+
+    user = _user(args)
+    try:
+        request = workflow.decide(user, _request(user, args.request_id), args.action, args.reason,
+                                  direct_delivery=args.direct)
+    except workflow.RequestRefused as refused:
+        raise CommandError("；".join(refused.reasons)) from None
+    except OutOfScope as error:
+        raise CommandError(str(error)) from None
+    print(f"第 {request.pk} 号《{request.title}》：{request.get_status_display()}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+
+    requests = scope.visible_requests(_user(args)).order_by("pk")
+    if args.status:
+        requests = requests.filter(status=args.status)
+    rows = [{"id": r.pk, "title": r.title, "department": r.department.name, "status": r.status,
+             "frequency": r.frequency, "scope": r.scope.code, "verdict": r.analysis.get("verdict", "")}
+            for r in requests]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['id']:>4} {row['status']:<10} {row['department']:<12} {row['title']}  {row['verdict']}")
+    return 0
+
+
+def cmd_catalogue_export(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.admission.catalogue import export_catalogue
+
+    count = export_catalogue(_user(args), args.output)
+    print(f"已导出 {count} 项经准入的报表到 {args.output}")
+    return 0
