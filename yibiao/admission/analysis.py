@@ -77,6 +77,11 @@ class Analysis:
     verdict: str
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def served_by_ledger(self) -> bool:
+        """Nothing for the grassroots to type: no new element, no gap in the ledger."""
+        return self.new_elements == 0 and self.burden.cells_per_period == 0
+
     def as_dict(self) -> dict:
         return asdict(self)
 
@@ -180,7 +185,8 @@ def analyse(request: FormRequest) -> Analysis:
             kind, share = DERIVED, 1.0
         elif rule:
             share = held.get(element, 0) / subjects if subjects else 0.0
-            kind = HELD if share > 0 else NEW
+            # Known to the dictionary but held for nobody in scope: new to these communities.
+            kind = HELD if share > 0 or not subjects else NEW
         else:
             kind, share = NEW, 0.0
         missing = 0 if kind in (SYSTEM, DERIVED) else subjects - round(share * subjects)
@@ -213,7 +219,7 @@ def analyse(request: FormRequest) -> Analysis:
         verdict = (f"与{'已准入' if duplicate.status == Status.ADMITTED else '待审核'}的"
                    f"《{duplicate.title}》（第 {duplicate.request_id} 号，{duplicate.department}）"
                    "重复（多头重复）")
-    elif cells == 0:
+    elif not new_columns and cells == 0:
         verdict = "可完全由台账生成——无需基层填报"
     else:
         incomplete = sum(1 for c in columns if c.kind == HELD and c.missing_cells)
