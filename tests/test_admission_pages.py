@@ -39,7 +39,7 @@ def test_an_officer_uploads_and_sees_the_analysis(client, world, template):
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
             "scope": world.township_a.code, "justify:person.id_number": "核实老人身份，避免重复统计"})
-    request = FormRequest.objects.get()
+    assert FormRequest.objects.count() == 1
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "需要 1 个社区（村）补充 1 个新数据项" in page and "是否参加老年协会" in page
