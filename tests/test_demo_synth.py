@@ -283,7 +283,7 @@ def test_each_household_lives_in_one_house(county: SynthCounty) -> None:
     assert [p.address for p in county.places] == [h.address for h in county.households]
     for p, h in zip(county.places, county.households, strict=True):
         assert (p.community_code, p.grid_code) == (h.community_code, h.grid_code)
-        assert p.usage == "住宅"
+        assert p.usage == ("出租" if p.is_rental else "自住")
 
 
 def test_some_owners_rent_out_a_second_house(county: SynthCounty, people: list[dict[str, str]]) -> None:

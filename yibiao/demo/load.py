@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from yibiao.accounts.models import Department, Role, User
+from yibiao.dictionary.rules import Rules
 from yibiao.ledger.models import Fact, Household, Person, Place, Residence, Source, SubjectKind
 from yibiao.ledger.snapshot import DERIVED_PERSON
 from yibiao.orgunits.divisions import join_name
@@ -133,19 +134,21 @@ def write_county(county: OrgUnit, synth: SynthCounty) -> DemoResult:
     )
     facts = []
     members = [m for h in synth.households for m in h.members]
+    canonical = Canonical(Rules.load())
     for (person, _, household), member in zip(people, members, strict=True):
         for element, value in member.facts.items():
             if element in DERIVED_PERSON or value in (None, ""):
                 continue
             facts.append(Fact(subject_kind=SubjectKind.PERSON, subject_id=person.pk,
-                              element=element, value=value, valid_from=DEMO_SINCE,
-                              source=Source.DEMO, org_code=household.org_unit.code))
+                              element=element, value=canonical(element, value),
+                              valid_from=DEMO_SINCE, source=Source.DEMO,
+                              org_code=household.org_unit.code))
     for synth_household, household in zip(synth.households, household_rows, strict=True):
         facts.append(Fact(subject_kind=SubjectKind.HOUSEHOLD, subject_id=household.pk,
                           element="household.address", value=synth_household.address,
                           valid_from=DEMO_SINCE, source=Source.DEMO,
                           org_code=household.org_unit.code))
-    result.places = write_places(synth, units, facts)
+    result.places = write_places(synth, units, facts, canonical)
     Fact.objects.bulk_create(facts, batch_size=5000)
     result.households = len(household_rows)
     result.people = len(people)
@@ -171,7 +174,23 @@ def write_units(county: OrgUnit, synth: SynthCounty) -> dict[str, OrgUnit]:
     return {u.code: u for u in (*communities, *grids)}
 
 
-def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact]) -> int:
+class Canonical:
+    """The generator speaks names (本地户籍); the ledger stores what validation would store
+    (code 1). Cached per distinct value: most elements have a handful."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, element: str, value: str) -> str:
+        key = (element, value)
+        if key not in self.cache:
+            self.cache[key] = self.rules.parse(element, value)[0] or value
+        return self.cache[key]
+
+
+def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact],
+                 canonical: Canonical) -> int:
     places = [Place(address=p.address, org_unit=units[p.grid_code]) for p in synth.places]
     Place.objects.bulk_create(places, batch_size=2000)
     owners = dict(Person.objects.filter(
@@ -189,7 +208,8 @@ def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact
         for element, value in values.items():
             if value:
                 facts.append(Fact(subject_kind=SubjectKind.PLACE, subject_id=place.pk,
-                                  element=element, value=value, valid_from=DEMO_SINCE,
+                                  element=element, value=canonical(element, value),
+                                  valid_from=DEMO_SINCE,
                                   source=Source.DEMO, org_code=place.org_unit.code))
     return len(places)
 

@@ -889,7 +889,8 @@ class _Generator:
                 spouse = next((m for m in ms if m.relation == "10" and m.age >= 18), None)
                 who = spouse if spouse is not None and rng.random() < 0.3 else head
                 owner = who.facts["person.id_number"]
-            places.append(SynthPlace(h.address, h.community_code, h.grid_code, owner, tenant, "住宅"))
+            places.append(SynthPlace(h.address, h.community_code, h.grid_code, owner, tenant,
+                                     "出租" if tenant else "自住"))
         return places
 
     # ------------------------------------------------------------ helpers
