@@ -127,3 +127,13 @@ def test_registering_into_another_community_is_refused(worker, world):
         "id_number_0": "430104196505060016"})
     assert response.status_code == 403
     assert not Person.objects.exists()
+
+
+def test_the_edit_form_never_shows_full_phone_numbers(worker, residents):
+    wang = residents[WANG]
+    page = worker.get(f"/ledger/people/{wang.pk}/edit/").content.decode()
+    assert "13812345678" not in page and "138****5678" in page
+    # Leaving it empty keeps the number.
+    worker.post(f"/ledger/people/{wang.pk}/edit/", {"version": wang.version, "person.name": "王秀英",
+                                                     "person.phone": ""})
+    assert Fact.objects.filter(subject_id=wang.pk, element="person.phone").count() == 1

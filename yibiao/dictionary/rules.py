@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from yibiao.values import DateValue, Note, Parsed, ValueProblem, get_code_list, parse_value
+from yibiao.values.ids import division_name
 
 from .models import Element, Sensitivity
 
@@ -26,6 +27,7 @@ class ElementRule:
     sensitivity: str
     derived: bool
     retention_days: int | None
+    standard: str = ""
 
     @property
     def sensitive(self) -> bool:
@@ -59,7 +61,7 @@ class Rules:
                 code=e.code, name_zh=e.name_zh, subject=e.subject, value_type=e.value_type,
                 code_list=e.code_list.key if e.code_list else None, unit=e.unit,
                 sensitivity=e.sensitivity, derived=bool(e.derivation),
-                retention_days=e.retention_days,
+                retention_days=e.retention_days, standard=e.standard,
             )
             for e in rows
         })
@@ -99,6 +101,8 @@ class Rules:
         if rule.code_list:
             item = get_code_list(rule.code_list).find(value)
             return item.name if item else value
+        if rule.value_type == "code" and rule.standard.startswith("GB/T 2260"):
+            return division_name(value) or value
         if rule.value_type == "boolean":
             return {"1": "是", "0": "否"}.get(value, value)
         return value

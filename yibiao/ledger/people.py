@@ -96,6 +96,8 @@ def person_card(person: Person, rules: Rules, as_of: dt.date,
                 continue
             rule = rules[element]
             value = (typed or {}).get(element, stored.get(element))
+            if rule.value_type == "phone" and typed is None:
+                value = None  # never pre-fill a full number: the mask shows as a placeholder
             shown = rules.display(element, stored.get(element))
             if rule.value_type == "phone":
                 shown = mask_phone(shown) if shown else ""

@@ -32,7 +32,7 @@ from .snapshot import identity_values
 def people_list(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "view_ledger")
     query = request.GET.get("q", "")
-    found = people.search_people(scope.visible_people(request.user).select_related("org_unit"),
+    found = people.search_people(scope.visible_people(request.user).select_related("org_unit__parent"),
                                  query)
     page = Paginator(found, 30).get_page(request.GET.get("page"))
     rows = people.list_rows(list(page.object_list), timezone.localdate())
