@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "yibiao.dictionary",
     "yibiao.ledger",
     "yibiao.admission",
+    "yibiao.reports",
 ]
 
 MIDDLEWARE = [

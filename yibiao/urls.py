@@ -14,6 +14,7 @@ urlpatterns = [
     path("dictionary/", include("yibiao.dictionary.urls")),
     path("audit/", include("yibiao.audit.urls")),
     path("requests/", include("yibiao.admission.urls")),
+    path("reports/", include("yibiao.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

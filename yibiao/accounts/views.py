@@ -13,7 +13,12 @@ def home(request: HttpRequest) -> HttpResponse:
     units = scope.visible_org_units(user)
     unit = user.org_unit
     children = unit.children.all()[:200] if unit else units.filter(level="province")
-    return render(request, "home.html", {"unit": unit, "children": children})
+    from yibiao.reports.tasks import open_tasks
+
+    return render(request, "home.html", {
+        "unit": unit, "children": children,
+        "open_tasks": open_tasks(user).order_by("due_date", "pk")[:50],
+    })
 
 
 @login_required

@@ -181,8 +181,8 @@ def analyse(request: FormRequest) -> Analysis:
         rule = rules.elements.get(element) if element else None
         if rule and rule.subject in ("meta", "org"):
             kind, share = SYSTEM, 1.0
-        elif element in DERIVED_PERSON or element in DERIVED_HOUSEHOLD:
-            kind, share = DERIVED, 1.0
+        elif element in DERIVED_PERSON or element in DERIVED_HOUSEHOLD or c.get("indicator"):
+            kind, share = DERIVED, 1.0  # computed from the ledger (an aggregate count too)
         elif rule:
             share = held.get(element, 0) / subjects if subjects else 0.0
             # Known to the dictionary but held for nobody in scope: new to these communities.

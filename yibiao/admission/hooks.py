@@ -1,9 +1,13 @@
-"""What happens after a transition: admitted requests create work (fill issue adds tasks)."""
+"""What happens after a transition: an admitted request creates its first tasks."""
 
 from __future__ import annotations
 
-from .models import FormRequest
+from .models import FormRequest, Status
 
 
 def after_transition(request: FormRequest, previous: str, target: str) -> None:
-    """Extension point called inside the transition's transaction."""
+    """Called inside the transition's transaction."""
+    if target == Status.ADMITTED:
+        from yibiao.reports.tasks import create_tasks, current_period
+
+        create_tasks(request, current_period(request))

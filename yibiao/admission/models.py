@@ -52,6 +52,8 @@ class FormRequest(models.Model):
     # Column mapping at submission: [{"column","index","header","path","element","status",...}]
     columns = models.JSONField(default=list)
     justifications = models.JSONField(_("敏感信息使用理由"), default=dict, blank=True)
+    # Which subjects the report lists: [{"element", "op", "value"}], see reports.filters.
+    subject_filter = models.JSONField(_("填报对象条件"), default=list, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
                               default=Status.SUBMITTED, db_index=True)

@@ -29,6 +29,7 @@ from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
+from yibiao.reports.filters import indicator_for
 from yibiao.sheets import SheetError, read_workbook
 
 from . import analysis
@@ -71,6 +72,7 @@ class NewRequest:
     justifications: dict[str, str] = field(default_factory=dict)
     emergency: str = ""
     sheet: str | None = None
+    subject_filter: list[dict[str, str]] = field(default_factory=list)
 
 
 def find_department(actor: object, name: str) -> Department:
@@ -103,12 +105,16 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
         raise RequestRefused(["模板中没有找到表头：请确认第一张工作表是要填写的表格"])
     layout = sheets[0]
     match = match_layout(database_matcher(), layout)
-    columns = [
-        {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
-         "element": m.element if m.status in ("auto", "suggested") else None,
-         "status": m.status, "confidence": m.confidence}
-        for c, m in zip(layout.columns, match.columns, strict=True)
-    ]
+    columns = []
+    for c, m in zip(layout.columns, match.columns, strict=True):
+        column = {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
+                  "element": m.element if m.status in ("auto", "suggested") else None,
+                  "status": m.status, "confidence": m.confidence}
+        if layout.layout == "aggregate" and not (column["element"] or "").startswith(("org.", "meta.")):
+            # A count column: what it counts is read from its header (60岁以上老人数 …).
+            column["element"] = None
+            column["indicator"] = indicator_for(c.header, list(c.path))
+        columns.append(column)
     return layout.name, layout.layout, match.subject, columns
 
 
@@ -151,6 +157,7 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
             deadline_days=new.deadline_days, template_name=original_name or template.name,
             sheet_name=sheet_name, subject=subject, layout=layout, columns=columns,
             justifications={k: v.strip() for k, v in new.justifications.items() if v.strip()},
+            subject_filter=new.subject_filter,
             submitted_by=actor,
         )
         result = analysis.analyse(request)
@@ -253,7 +260,7 @@ def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]
     created = []
     subject = request.subject if request.subject in ("person", "household", "place") else "person"
     for column in request.columns:
-        if column.get("element"):
+        if column.get("element") or column.get("indicator"):
             continue
         wording = normalise(column["header"])
         existing = LearnedAlias.objects.filter(text=wording, context_subject=subject,

@@ -1,0 +1,151 @@
+"""Tasks: admitted requests become pre-filled work; workers type only what is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from yibiao.admission import workflow
+from yibiao.ledger.models import Fact, Source
+from yibiao.ledger.records import PersonInput, write_people
+from yibiao.reports import tasks
+from yibiao.reports.models import Task, TaskStatus
+from yibiao.reports.periods import parse_period
+from yibiao.reports.prefill import DERIVED, LEDGER, MISSING, SYSTEM, build_report
+
+from .conftest import PASSWORD
+from .sheetfactory import table, write_xlsx
+
+pytestmark = pytest.mark.django_db
+NOV = parse_period("2026-11")
+DEC = parse_period("2026-12")
+
+
+@pytest.fixture
+def ledger(world):
+    write_people(world.worker_a, world.grid_a, [
+        PersonInput({"person.id_number": i, "person.name": n, "person.phone": p})
+        for i, n, p in [("11010519491231002X", "王秀英", "13812345678"),
+                        ("430104199001010019", "李明", None)]], valid_from=dt.date(2026, 1, 1))
+    return world
+
+
+def admit(world, tmp_path, rows, *, name="t.xlsx", direct=False, scope=None, title="表", **extra):
+    path = tmp_path / name
+    write_xlsx(path, [[title], *rows])
+    request = workflow.submit(world.officer, path, workflow.NewRequest(
+        title=title, department=world.department.name, basis="《通知》（岳卫发〔2026〕1号）",
+        frequency="monthly", scope_code=(scope or world.township_a).code,
+        justifications={"person.id_number": "核对身份"}, **extra))
+    return workflow.decide(world.reviewer, request, "admit", direct_delivery=direct)
+
+
+LIST = table("""
+| 序号 | 所属社区 | 姓名 | 性别 | 年龄 | 公民身份号码 | 联系电话 | 是否接种流感疫苗 |
+""")
+
+
+def test_admitting_creates_a_prefilled_task_per_community(ledger, tmp_path):
+    request = admit(ledger, tmp_path, LIST)
+    task = Task.objects.get(request=request)
+    assert task.org_unit == ledger.community_a and task.rows == 2
+    report = build_report(request, ledger.community_a, parse_period(task.period))
+    wang = next(r for r in report.rows if r.cells[2].value == "王秀英")
+    sources = [c.source for c in wang.cells]
+    assert sources == [SYSTEM, SYSTEM, LEDGER, DERIVED, DERIVED, DERIVED, LEDGER, MISSING]
+    assert wang.cells[1].value == "桃花岭社区" and wang.cells[3].value == "2"
+    assert task.cells_missing == 2 + 1  # two vaccine cells, 李明's phone
+    assert task.status == TaskStatus.OPEN
+
+
+def test_a_request_served_by_the_ledger_is_ready_at_once_or_delivered(ledger, tmp_path):
+    served = table("| 序号 | 姓名 | 公民身份号码 | 性别 | 出生日期 |")
+    ready = Task.objects.get(request=admit(ledger, tmp_path, served))
+    assert ready.cells_missing == 0 and ready.status == TaskStatus.READY
+    direct = Task.objects.get(request=admit(ledger, tmp_path, served, name="d.xlsx", direct=True))
+    assert direct.status == TaskStatus.DELIVERED
+
+
+def test_only_admitted_requests_reach_the_workers_list(client, ledger, tmp_path):
+    path = tmp_path / "pending.xlsx"
+    write_xlsx(path, [["待审核表"], *LIST])
+    workflow.submit(ledger.officer, path, workflow.NewRequest(
+        title="待审核表", department=ledger.department.name, basis="《通知》（1号）", frequency="monthly",
+        scope_code=ledger.township_a.code, justifications={"person.id_number": "核对"}))
+    admit(ledger, tmp_path, LIST, title="已准入表", name="ok.xlsx")
+    client.login(username="worker_a", password=PASSWORD)
+    home = client.get("/").content.decode()
+    assert "已准入表" in home and "待审核表" not in home and "还需填 3 格" in home
+    client.login(username="worker_b", password=PASSWORD)  # township B: out of the scope
+    assert "已准入表" not in client.get("/").content.decode()
+
+
+def test_what_a_worker_types_goes_into_the_ledger_and_next_period_is_prefilled(client, ledger, tmp_path):
+    request = admit(ledger, tmp_path, LIST)
+    task = Task.objects.get(request=request)
+    report = tasks.report_for(task)
+    keys = [r.key for r in report.rows]
+    client.login(username="worker_a", password=PASSWORD)
+    page = client.get(f"/reports/tasks/{task.pk}/").content.decode()
+    assert "是否接种流感疫苗" in page and "王秀英" in page and "11010519491231002X" not in page
+    form = {f"cell|{k}|H": "是" for k in keys}
+    li = next(r.key for r in report.rows if r.cells[2].value == "李明")
+    form[f"cell|{li}|G"] = "13700001111"
+    client.post(f"/reports/tasks/{task.pk}/complete/", form)
+    task.refresh_from_db()
+    assert task.cells_missing == 0 and task.cells_typed == 3 and task.status == TaskStatus.READY
+    vaccine = request.columns[7]["element"]
+    facts = Fact.objects.filter(element=vaccine)
+    assert facts.count() == 2 and {f.source for f in facts} == {Source.COMPLETION}
+    # The next period asks nothing again.
+    next_period = tasks.create_tasks(request, parse_period("2027-01"))[0]
+    assert next_period.cells_missing == 0
+    client.post(f"/reports/tasks/{task.pk}/submit/")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUBMITTED
+
+
+def test_a_bad_value_is_refused_and_nothing_is_stored(client, ledger, tmp_path):
+    request = admit(ledger, tmp_path, LIST)
+    task = Task.objects.get(request=request)
+    li = next(r.key for r in tasks.report_for(task).rows if r.cells[2].value == "李明")
+    client.login(username="worker_a", password=PASSWORD)
+    response = client.post(f"/reports/tasks/{task.pk}/complete/",
+                           {f"cell|{li}|G": "12345", f"cell|{li}|H": "是"}, follow=True)
+    assert "联系电话" in response.content.decode()
+    assert not Fact.objects.filter(element=request.columns[7]["element"]).exists()
+
+
+def test_submitting_with_gaps_is_refused(ledger, tmp_path):
+    task = Task.objects.get(request=admit(ledger, tmp_path, LIST))
+    with pytest.raises(tasks.TaskError, match="未填"):
+        tasks.submit(ledger.worker_a, task)
+
+
+def test_another_communitys_worker_cannot_complete_or_see_the_task(client, ledger, tmp_path):
+    task = Task.objects.get(request=admit(ledger, tmp_path, LIST))
+    client.login(username="worker_b", password=PASSWORD)
+    assert client.get(f"/reports/tasks/{task.pk}/").status_code == 403
+    assert client.post(f"/reports/tasks/{task.pk}/complete/", {}).status_code == 403
+
+
+def test_an_aggregate_table_counts_from_the_ledger_per_grid(ledger, tmp_path):
+    rows = table("| 网格 | 总人口 | 60岁以上老人数 | 本月走访次数 |")
+    request = admit(ledger, tmp_path, rows, name="agg.xlsx", title="人口统计表",
+                    scope=ledger.community_a)
+    assert request.layout == "aggregate"
+    assert request.columns[2]["indicator"]["filter"][0]["element"] == "person.age"
+    report = build_report(request, ledger.community_a, NOV)
+    grid = report.rows[0]
+    assert [c.value for c in grid.cells][:3] == ["第一网格", "2", "1"]
+    assert grid.cells[3].source == MISSING
+
+
+def test_the_period_end_decides_age_and_membership(ledger, tmp_path):
+    request = admit(ledger, tmp_path, LIST)
+    nov = build_report(request, ledger.community_a, NOV)
+    dec = build_report(request, ledger.community_a, DEC)
+    age = {r.cells[2].value: r.cells[4].value for r in nov.rows}
+    age_dec = {r.cells[2].value: r.cells[4].value for r in dec.rows}
+    assert age["王秀英"] == "76" and age_dec["王秀英"] == "77"

@@ -1,0 +1,98 @@
+"""Which subjects a report lists, and what an aggregate column counts — as data.
+
+A condition is {"element": "person.age", "op": ">=", "value": "60"}; values may name the
+period ("{period_start}", "{period_end}") so "in quarantine during the period" is two
+conditions. Aggregate headers people write (60岁以上老人数, 独居老人, 低保户数) are read
+into the same conditions by a pattern table, not by code per form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+
+from yibiao.matching import normalise
+
+from .periods import Period
+
+Condition = dict[str, str]
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def _compare(op: str) -> Callable[[str, str], bool]:
+    def compare(left: str, right: str) -> bool:
+        a, b = _number(left), _number(right)
+        x, y = (a, b) if a is not None and b is not None else (left, right)
+        return {"=": x == y, "!=": x != y, ">=": x >= y, "<=": x <= y, ">": x > y,
+                "<": x < y}[op]
+    return compare
+
+
+OPS: dict[str, Callable[[str | None, str], bool]] = {
+    **{op: (lambda f: lambda v, ref: v not in (None, "") and f(v, ref))(_compare(op))
+       for op in ("=", "!=", ">=", "<=", ">", "<")},
+    "present": lambda v, _: v not in (None, "", "0"),
+    "absent": lambda v, _: v in (None, "", "0"),
+    "in": lambda v, ref: v in ref.split("|"),
+}
+
+
+def resolve(value: str, period: Period) -> str:
+    return (value.replace("{period_start}", period.start.isoformat())
+            .replace("{period_end}", period.end.isoformat()))
+
+
+def matches(values: Mapping[str, str | None], conditions: list[Condition], period: Period) -> bool:
+    return all(OPS[c["op"]](values.get(c["element"]), resolve(c.get("value", ""), period))
+               for c in conditions)
+
+
+# (pattern over the normalised header, conditions, what is counted). First match wins.
+INDICATOR_PATTERNS: list[tuple[str, list[Condition], str]] = [
+    (r"(\d+)岁?(?:周岁)?(?:以上|及以上)", [{"element": "person.age", "op": ">=", "value": "\\1"}],
+     "person"),
+    (r"(\d+)岁?(?:以下|及以下)", [{"element": "person.age", "op": "<=", "value": "\\1"}], "person"),
+    (r"独居", [{"element": "person.lives_alone", "op": "=", "value": "1"}], "person"),
+    (r"空巢", [{"element": "person.empty_nester", "op": "=", "value": "1"}], "person"),
+    (r"残疾", [{"element": "person.disability_category", "op": "present"}], "person"),
+    (r"特困", [{"element": "person.extreme_poverty", "op": "=", "value": "1"}], "person"),
+    (r"低保", [{"element": "person.low_income", "op": "=", "value": "1"}], "person"),
+    (r"退役军人|退伍军人", [{"element": "person.veteran", "op": "=", "value": "1"}], "person"),
+    (r"孕产妇", [{"element": "person.pregnant", "op": "=", "value": "1"}], "person"),
+    (r"隔离", [{"element": "person.quarantine_start", "op": "<=", "value": "{period_end}"},
+              {"element": "person.quarantine_end", "op": ">=", "value": "{period_start}"}], "person"),
+    (r"男", [{"element": "person.sex", "op": "=", "value": "1"}], "person"),
+    (r"女", [{"element": "person.sex", "op": "=", "value": "2"}], "person"),
+    (r"流动人口", [{"element": "person.residence_status", "op": "=", "value": "2"}], "person"),  # 流动
+    (r"户籍人口", [{"element": "person.hukou_type", "op": "=", "value": "1"}], "person"),  # 本地户籍
+    (r"户数", [], "household"),
+    (r"总人口|人口数|人数|居民数|常住人口", [], "person"),
+]
+
+
+def indicator_for(header: str, path: list[str] | None = None) -> dict | None:
+    """What an aggregate column counts, read from its header (and its group path)."""
+    text = normalise("".join([*(path or [])[:-1], header]))
+    conditions: list[Condition] = []
+    counted = None
+    for pattern, conds, subject in INDICATOR_PATTERNS:
+        m = re.search(pattern, text)
+        if not m:
+            continue
+        for c in conds:
+            conditions.append({**c, "value": m.expand(c.get("value", ""))} if "value" in c else dict(c))
+        counted = counted or subject
+        if subject == "household" or not conds:
+            break
+    if counted is None:
+        return None
+    if counted == "person" and re.search(r"户数|户$", text):
+        counted = "household"  # 低保户数: households with a member who matches
+    return {"count": counted, "filter": conditions}

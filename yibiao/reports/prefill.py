@@ -1,0 +1,220 @@
+"""A report for one org unit and period, filled from the ledger as it stood at the period's end.
+
+Every cell says where its value came from — the ledger, derivation, the system (序号,
+填报单位, 所属社区) — or that it is missing and a worker must supply it. The same
+structure feeds the worker's completion page, the export into the department's template,
+the data API and the burden accounting, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from yibiao.admission.models import FormRequest
+from yibiao.ledger.models import Household, Place, SubjectKind
+from yibiao.ledger.snapshot import (
+    DERIVED_HOUSEHOLD,
+    DERIVED_PERSON,
+    household_values,
+    latest_facts,
+    people_as_of,
+)
+from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+
+from .filters import matches
+from .models import TaskValue
+from .periods import Period
+
+LEDGER, DERIVED, SYSTEM, MISSING, TYPED = "ledger", "derived", "system", "missing", "typed"
+
+
+@dataclass
+class Cell:
+    value: str | None
+    source: str
+    element: str | None = None
+
+
+@dataclass
+class Row:
+    key: str  # p:<person id>, h:<household id>, l:<place id>, o:<org code>
+    org_code: str
+    cells: list[Cell]
+
+
+@dataclass
+class Report:
+    request: FormRequest
+    org_unit: OrgUnit
+    period: Period
+    rows: list[Row] = field(default_factory=list)
+    blanks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[dict]:
+        return self.request.columns
+
+    def count(self, source: str) -> int:
+        return sum(1 for row in self.rows for cell in row.cells if cell.source == source)
+
+    @property
+    def cells(self) -> int:
+        return sum(len(row.cells) for row in self.rows)
+
+
+def units_around(unit: OrgUnit) -> dict[str, OrgUnit]:
+    """The unit, everything below it and its ancestors, by code: rows name their township,
+    community and grid from here without a query per row."""
+    below = OrgUnit.objects.filter(subtree_q(unit.code))
+    return {u.code: u for u in (*below, *unit.ancestors())}
+
+
+LEVEL_OF_ELEMENT = {"org.township": Level.TOWNSHIP, "org.community": Level.COMMUNITY,
+                    "org.grid": Level.GRID}
+CODE_LENGTH = {Level.TOWNSHIP: 9, Level.COMMUNITY: 12, Level.GRID: 15}
+
+
+def system_value(element: str, unit: OrgUnit, units: dict[str, OrgUnit], row_code: str,
+                 seq: int, filled_by: str, today: dt.date) -> str | None:
+    """序号, 填报单位, 填报日期, 填报人 and the row's own org units: never typed."""
+    if element in LEVEL_OF_ELEMENT:
+        code = row_code[:CODE_LENGTH[LEVEL_OF_ELEMENT[element]]]
+        own = units.get(code)
+        return own.name if own is not None and len(code) <= len(row_code) else None
+    return {
+        "meta.seq": str(seq),
+        "meta.reporting_unit": unit.name,
+        "meta.reporting_date": today.isoformat(),
+        "meta.filled_by": filled_by or None,
+    }.get(element)
+
+
+def typed_values(request: FormRequest, unit: OrgUnit, period: Period) -> dict[tuple[str, str], str]:
+    """Values workers typed on tasks that are not ledger facts (aggregate counts)."""
+    rows = TaskValue.objects.filter(subtree_q(unit.code, "task__org_code"), task__request=request,
+                                    task__period=period.key)
+    return {(v.row_key, v.column): v.value for v in rows}
+
+
+def build_report(request: FormRequest, unit: OrgUnit, period: Period, *, filled_by: str = "",
+                 today: dt.date | None = None) -> Report:
+    today = today or dt.date.today()
+    report = Report(request, unit, period)
+    units = units_around(unit)
+    if request.layout == "aggregate":
+        _aggregate_rows(report, units, filled_by, today)
+    else:
+        _subject_rows(report, units, filled_by, today)
+    report.blanks = {
+        "填报单位": unit.name, "填报日期": today.isoformat(), "填报人": filled_by,
+        "统计时间": period.label, "报告期": period.label,
+    }
+    return report
+
+
+def _subject_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
+    request, unit, period = report.request, report.org_unit, report.period
+    as_of = period.end
+    subject = request.subject or "person"
+    elements = [c.get("element") for c in request.columns]
+    if subject == "household":
+        subjects = _households(unit, as_of)
+    elif subject == "place":
+        subjects = _places(unit, as_of)
+    else:
+        people = people_as_of(unit.code, as_of)
+        households = household_values(people)
+        subjects = []
+        for person in people:
+            values = dict(person.values)
+            values.update(households.get(person.household_id, {}))
+            subjects.append((f"p:{person.person_id}", person.org_code, values))
+    seq = 0
+    for key, org_code, values in subjects:
+        if not matches(values, request.subject_filter, period):
+            continue
+        seq += 1
+        cells = []
+        for element in elements:
+            system = system_value(element, unit, units, org_code, seq, filled_by, today) \
+                if element and element.split(".")[0] in ("meta", "org") else None
+            if element and element.split(".")[0] in ("meta", "org"):
+                cells.append(Cell(system, SYSTEM, element))
+            elif element is None:
+                cells.append(Cell(None, MISSING, None))
+            elif values.get(element) not in (None, ""):
+                derived = element in DERIVED_PERSON or element in DERIVED_HOUSEHOLD
+                cells.append(Cell(values[element], DERIVED if derived else LEDGER, element))
+            else:
+                cells.append(Cell(None, MISSING, element))
+        report.rows.append(Row(key, org_code, cells))
+
+
+def _households(unit: OrgUnit, as_of: dt.date) -> list[tuple[str, str, dict]]:
+    people = people_as_of(unit.code, as_of)
+    derived = household_values(people)
+    codes = {p.household_id: p.org_code for p in people if p.household_id}
+    stored = latest_facts(SubjectKind.HOUSEHOLD, list(derived), as_of)
+    ordered = Household.objects.filter(pk__in=list(derived)).order_by("number").values_list("pk", flat=True)
+    return [(f"h:{pk}", codes[pk], {**stored.get(pk, {}), **derived[pk]}) for pk in ordered]
+
+
+def _places(unit: OrgUnit, as_of: dt.date) -> list[tuple[str, str, dict]]:
+    places = list(Place.objects.filter(subtree_q(unit.code, "org_unit__code"), created_at__date__lte=as_of)
+                  .order_by("org_unit__code", "address").values_list("pk", "org_unit__code"))
+    stored = latest_facts(SubjectKind.PLACE, [pk for pk, _ in places], as_of)
+    return [(f"l:{pk}", code, stored.get(pk, {})) for pk, code in places]
+
+
+def aggregate_units(unit: OrgUnit, units: dict[str, OrgUnit]) -> list[OrgUnit]:
+    """Rows of an aggregate report: the unit's children (grids of a community, communities
+    of a township …), or the unit itself when it has none."""
+    children = sorted((u for u in units.values() if u.parent_id == unit.pk and u.code != unit.code),
+                      key=lambda u: u.code)
+    return children or [unit]
+
+
+def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
+    request, unit, period = report.request, report.org_unit, report.period
+    people = people_as_of(unit.code, period.end)
+    households = household_values(people)
+    typed = typed_values(request, unit, period)
+    for seq, row_unit in enumerate(aggregate_units(unit, units), start=1):
+        mine = [p for p in people if p.org_code.startswith(row_unit.code)]
+        cells = []
+        for column in request.columns:
+            element = column.get("element")
+            indicator = column.get("indicator")
+            if element and element.split(".")[0] in ("meta", "org"):
+                value = system_value(element, unit, units, row_unit.code, seq, filled_by, today)
+                cells.append(Cell(value, SYSTEM, element))
+            elif indicator:
+                cells.append(Cell(str(count(indicator, mine, households, period)), DERIVED))
+            elif (value := rolled_up(typed, row_unit.code, column["column"])) is not None:
+                cells.append(Cell(value, TYPED))
+            else:
+                cells.append(Cell(None, MISSING))
+        report.rows.append(Row(f"o:{row_unit.code}", row_unit.code, cells))
+
+
+def rolled_up(typed: dict[tuple[str, str], str], code: str, column: str) -> str | None:
+    """A typed count for a unit: its own, or the sum over the units below it (grid →
+    community → township)."""
+    values = [v for (key, col), v in typed.items() if col == column and key.startswith(code)]
+    if not values:
+        return None
+    try:
+        total = sum(Decimal(v) for v in values)
+    except InvalidOperation:
+        return "、".join(values)
+    return format(total.normalize(), "f")
+
+
+def count(indicator: dict, people: list, households: dict, period: Period) -> int:
+    conditions = indicator.get("filter", [])
+    if indicator.get("count") == "household":
+        ids = {p.household_id for p in people if p.household_id and matches(p.values, conditions, period)}
+        return len(ids & set(households))
+    return sum(1 for p in people if matches(p.values, conditions, period))

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    path("tasks/<int:task_id>/", views.task_detail, name="task"),
+    path("tasks/<int:task_id>/complete/", views.task_complete, name="task_complete"),
+    path("tasks/<int:task_id>/submit/", views.task_submit, name="task_submit"),
+    path("tasks/<int:task_id>/return/", views.task_return, name="task_return"),
+]

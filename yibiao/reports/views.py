@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from yibiao.dictionary.rules import Rules
+from yibiao.ledger.masking import mask
+
+from . import prefill, tasks
+
+
+def _row_label(row: prefill.Row, report: prefill.Report) -> str:
+    """How a worker recognises the row: the name (and masked ID) for a person, else the unit."""
+    named = {c.element: c.value for c in row.cells if c.element}
+    if "person.name" in named or "person.id_number" in named:
+        return " ".join(filter(None, [named.get("person.name"),
+                                      mask("id_number", named.get("person.id_number"))]))
+    return row.org_code
+
+
+@login_required
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = tasks.get_task(request.user, task_id)
+    report = tasks.report_for(task, filled_by=str(request.user))
+    rules = Rules.load()
+    columns = task.request.columns
+    missing_rows = []
+    for row in report.rows:
+        gaps = [(columns[i], cell) for i, cell in enumerate(row.cells) if cell.source == prefill.MISSING]
+        if gaps:
+            missing_rows.append({"key": row.key, "label": _row_label(row, report), "gaps": [
+                {"column": col["column"], "header": col["header"], "element": cell.element,
+                 "type": rules[cell.element].value_type if cell.element in rules else "text"}
+                for col, cell in gaps]})
+    return render(request, "reports/task.html", {
+        "task": task, "report": report, "missing_rows": missing_rows[:200],
+        "more": max(0, len(missing_rows) - 200),
+        "changes": tasks.changes_since_previous(task) if task.request.frequency != "once" else None,
+    })
+
+
+@login_required
+@require_POST
+def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = tasks.get_task(request.user, task_id)
+    entries = {}
+    for key, value in request.POST.items():
+        if key.startswith("cell|"):
+            _, row_key, column = key.split("|", 2)
+            entries[(row_key, column)] = value
+    try:
+        result = tasks.complete(request.user, task, entries)
+    except tasks.TaskError as error:
+        messages.error(request, str(error))
+    else:
+        for problem in result.problems:
+            messages.error(request, problem)
+        if not result.problems:
+            messages.success(request, f"已保存 {result.typed} 项，已记入台账，以后的报表不再重复询问。")
+    return redirect("reports:task", task_id=task.pk)
+
+
+@login_required
+@require_POST
+def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = tasks.get_task(request.user, task_id)
+    try:
+        tasks.submit(request.user, task)
+    except tasks.TaskError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "已报送。")
+    return redirect("reports:task", task_id=task.pk)
+
+
+@login_required
+@require_POST
+def task_return(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = tasks.get_task(request.user, task_id)
+    try:
+        tasks.return_task(request.user, task, request.POST.get("reason", ""))
+    except tasks.TaskError as error:
+        messages.error(request, str(error))
+    return redirect("reports:task", task_id=task.pk)
