@@ -34,8 +34,8 @@ def make_runner(home: Path):
     return run
 
 
-def query(home: Path, sql: str) -> list[tuple]:
-    return sqlite3.connect(home / "yibiao.sqlite3").execute(sql).fetchall()
+def query(home: Path, sql: str, *params: object) -> list[tuple]:
+    return sqlite3.connect(home / "yibiao.sqlite3").execute(sql, params).fetchall()
 
 
 def test_person_show_masks_and_audits(demo):
@@ -43,9 +43,9 @@ def test_person_show_masks_and_audits(demo):
     (worker_unit,), = query(home, "select o.code from accounts_user u join orgunits_orgunit o "
                                   "on o.id = u.org_unit_id where username = 'worker1'")
     (own,), = query(home, "select p.id_number from ledger_person p join orgunits_orgunit o on "
-                          f"o.id = p.org_unit_id where o.code like '{worker_unit}%' limit 1")
+                          "o.id = p.org_unit_id where o.code like ? limit 1", f"{worker_unit}%")
     (foreign,), = query(home, "select p.id_number from ledger_person p join orgunits_orgunit o on "
-                              f"o.id = p.org_unit_id where o.code not like '{worker_unit}%' limit 1")
+                              "o.id = p.org_unit_id where o.code not like ? limit 1", f"{worker_unit}%")
     shown = run("person", "show", own, "--as-of", "2026-11-30", "--json", user="worker1")
     assert shown.returncode == 0, shown.stderr
     values = json.loads(shown.stdout)["values"]
