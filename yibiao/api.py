@@ -7,6 +7,7 @@ from ninja.security import django_auth
 
 from yibiao.accounts.api import router as accounts_router
 from yibiao.accounts.scope import OutOfScope
+from yibiao.reports.api import router as data_router
 
 api = NinjaAPI(
     title="yibiao 一表通 API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", accounts_router)
+api.add_router("/data", data_router)
 
 
 @api.exception_handler(OutOfScope)

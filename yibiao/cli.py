@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "yibiao.core_commands",
     "yibiao.ledger.commands",
     "yibiao.admission.commands",
+    "yibiao.accounts.commands",
+    "yibiao.intake.commands",
 ]
 
 

@@ -1,0 +1,77 @@
+"""What a department receives: the report's values typed for a spreadsheet or JSON, and
+personal numbers masked unless the admitted request justified the full value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from yibiao.admission.models import FormRequest, Status
+from yibiao.dictionary.rules import Rules
+from yibiao.ledger.masking import MASKERS
+
+from .prefill import Report
+
+
+def unmasked_elements(request: FormRequest) -> set[str]:
+    """Elements whose full value the department justified at admission (最小必要)."""
+    return {element for element, reason in request.justifications.items() if reason.strip()}
+
+
+def typed(rules: Rules, element: str | None, value: str | None, unmasked: set[str]) -> object:
+    if value is None or value == "":
+        return None
+    rule = rules.elements.get(element) if element else None
+    if rule is None:
+        return value
+    masker = MASKERS.get(rule.value_type)
+    if masker:
+        return value if element in unmasked else masker(value)
+    if rule.value_type == "integer":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if rule.value_type == "decimal":
+        return Decimal(value)
+    if rule.value_type == "date":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return rules.display(element, value)  # a year-month such as 1949-12
+    return rules.display(element, value)
+
+
+def delivered_rows(report: Report, rules: Rules | None = None) -> list[list[object]]:
+    rules = rules or Rules.load()
+    unmasked = unmasked_elements(report.request)
+    out = []
+    for row in report.rows:
+        values = []
+        for column, cell in zip(report.columns, row.cells, strict=True):
+            element = cell.element or column.get("element")
+            if element == "meta.reporting_date" and cell.value:
+                values.append(dt.date.fromisoformat(cell.value))
+            elif column.get("indicator") or element is None or element.startswith(("meta.", "org.")):
+                values.append(_number_or_text(cell.value))
+            else:
+                values.append(typed(rules, element, cell.value, unmasked))
+        out.append(values)
+    return out
+
+
+def _number_or_text(value: str | None) -> object:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+
+
+def require_admitted(request: FormRequest) -> None:
+    if request.status != Status.ADMITTED:
+        raise PermissionError("只有经准入的报表才能交付")
