@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "yibiao.ledger.commands",
     "yibiao.admission.commands",
     "yibiao.accounts.commands",
+    "yibiao.burden.commands",
     "yibiao.intake.commands",
 ]
 

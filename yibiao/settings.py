@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "yibiao.dictionary",
     "yibiao.ledger",
     "yibiao.admission",
+    "yibiao.intake",
     "yibiao.reports",
+    "yibiao.burden",
 ]
 
 MIDDLEWARE = [

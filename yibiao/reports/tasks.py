@@ -38,13 +38,18 @@ def communities_of(request: FormRequest) -> QuerySet[OrgUnit]:
 
 
 def account(task: Task, report: prefill.Report) -> None:
-    """Exact per-cell counts from the report as filled now."""
+    """Exact per-cell counts from the report as filled now.
+
+    What a worker typed on this task is in the ledger by now; it is counted as typed, not
+    as filled from the ledger, so asked = system + derived + ledger + typed + missing.
+    """
     task.rows = len(report.rows)
     task.cells_asked = report.cells
-    task.cells_from_ledger = report.count(prefill.LEDGER)
     task.cells_derived = report.count(prefill.DERIVED)
     task.cells_system = report.count(prefill.SYSTEM)
     task.cells_missing = report.count(prefill.MISSING)
+    task.cells_from_ledger = max(0, report.count(prefill.LEDGER) + report.count(prefill.TYPED)
+                                 - task.cells_typed)
 
 
 @transaction.atomic

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from openpyxl import Workbook
+
+from yibiao.accounts import scope
+from yibiao.reports.periods import PeriodError, parse_period
+
+from . import ledger
+
+COLUMNS = [("label", "名称"), ("tasks", "任务数"), ("cells_asked", "要求填写单元格"),
+           ("cells_auto", "系统自动填"), ("share_auto", "自动填比例"), ("cells_typed", "人工填写"),
+           ("cells_empty", "未填"), ("zero_touch", "零填报任务"), ("hours_spent", "实际工时"),
+           ("hours_by_hand", "若手工填写工时"), ("hours_saved", "节省工时")]
+
+
+def _figures(request: HttpRequest) -> tuple[ledger.Figures | None, str]:
+    user = request.user
+    default = user.org_unit.code if user.org_unit else "430104"
+    code = request.GET.get("org", default)
+    today = timezone.localdate()
+    try:
+        first = parse_period(request.GET.get("from") or f"{today.year}-01")
+        last = parse_period(request.GET.get("to") or f"{today.year}-12")
+    except PeriodError as error:
+        return None, str(error)
+    unit = scope.get_visible_org_unit(user, code)
+    return ledger.figures(user, unit, first, last), ""
+
+
+def table_rows(figures: ledger.Figures) -> dict[str, list[list[object]]]:
+    def rows(lines: list[ledger.Line]) -> list[list[object]]:
+        return [[getattr(line, key) for key, _ in COLUMNS] for line in lines]
+    return {"合计": rows([figures.total]), "按部门": rows(figures.by_department),
+            "按社区": rows(figures.by_community), "按报告期": rows(figures.by_period)}
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    figures, error = _figures(request)
+    chart = {}
+    if figures:
+        chart = {
+            "departments": [line.label for line in figures.by_department],
+            "dept_auto": [line.cells_auto for line in figures.by_department],
+            "dept_typed": [line.cells_typed for line in figures.by_department],
+            "periods": [line.label for line in figures.by_period],
+            "period_auto": [line.cells_auto for line in figures.by_period],
+            "period_typed": [line.cells_typed for line in figures.by_period],
+            "period_saved": [line.hours_saved for line in figures.by_period],
+        }
+    template = "burden/print.html" if request.GET.get("print") else "burden/dashboard.html"
+    return render(request, template, {
+        "f": figures, "error": error, "chart_json": json.dumps(chart, ensure_ascii=False),
+        "columns": COLUMNS, "tables": table_rows(figures) if figures else {},
+        "query": request.GET.urlencode(),
+        "units": scope.visible_org_units(request.user).filter(
+            level__in=["county", "township", "community"]).order_by("code")[:300],
+    })
+
+
+@login_required
+def download(request: HttpRequest, fmt: str) -> HttpResponse:
+    figures, error = _figures(request)
+    if figures is None:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    header = [label for _, label in COLUMNS]
+    name = f"burden-{figures.org_code}-{figures.period_from}-{figures.period_to}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for title, rows in table_rows(figures).items():
+            writer.writerow([title])
+            writer.writerow(header)
+            writer.writerows(rows)
+        writer.writerow([f"测算依据：每格 {figures.assumptions.seconds_per_cell} 秒，"
+                         f"每表每期 {figures.assumptions.seconds_per_form} 秒"])
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        book = Workbook()
+        book.remove(book.active)
+        for title, rows in table_rows(figures).items():
+            sheet = book.create_sheet(title)
+            sheet.append(header)
+            for row in rows:
+                sheet.append(row)
+        book.create_sheet("测算依据").append(
+            ["每格秒数", figures.assumptions.seconds_per_cell, "每表每期秒数",
+             figures.assumptions.seconds_per_form])
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(out.getvalue(), content_type=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
