@@ -14,3 +14,9 @@ __all__ = [
     "Note", "SheetError", "SheetLayout", "SheetWarning", "Workbook", "inspect_file",
     "iter_rows", "read_workbook",
 ]
+
+# Excel out: fill a department's template (appended; the names above are the reading side).
+from .stream import fill_template_streaming  # noqa: E402
+from .writer import FillResult, fill_template  # noqa: E402
+
+__all__ += ["FillResult", "fill_template", "fill_template_streaming"]
