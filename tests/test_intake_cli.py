@@ -1,0 +1,114 @@
+"""`yibiao template inspect` and `yibiao ledger import` as real processes on their own SQLite."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sheetfactory import rewrite_member, table, write_xlsx
+
+YIBIAO = str(Path(sys.executable).with_name("yibiao"))
+WANG = "11010519491231002X"
+COMMUNITY = "430104001001"  # 红星社区 in the demo; created below in the subprocess's database
+
+ROSTER = table(f"""
+| 居民花名册 |                    |             |          |
+| 序号       | 姓名               | 公民身份号码 | 联系电话 |
+| 1          | 王秀英             | {WANG}       | 13812345678 |
+| 2          | 坏号码             | 110105194912310021 | 13812345678 |
+| 合计       |                    |             |          |
+""")
+
+
+def run(*args: str, var: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "YIBIAO_USER"}
+    full_env.update({"YIBIAO_VAR_DIR": str(var), "DATABASE_URL": "", **env})
+    return subprocess.run([YIBIAO, *args], env=full_env, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database of its own: `yibiao init`, then one community to import into."""
+    var = tmp_path_factory.mktemp("var")
+    assert run("init", var=var).returncode == 0
+    code = ("from yibiao.orgunits.divisions import add_unit; from yibiao.orgunits.models import *; "
+            f"add_unit('{COMMUNITY}', '红星社区', Level.COMMUNITY, OrgUnit.objects.get(code='{COMMUNITY[:9]}'))")
+    assert run("manage", "shell", "-c", code, var=var).returncode == 0
+    return var
+
+
+def test_template_inspect_prints_the_json_contract_for_many_files_and_an_error_for_a_bad_one(tmp_path):
+    good = write_xlsx(tmp_path / "good.xlsx", ROSTER, merges=["A1:D1"])
+    other = write_xlsx(tmp_path / "other.xlsx", table("| 姓名 | 身份證號 |"))
+    bad = rewrite_member(write_xlsx(tmp_path / "bad.xlsx", ROSTER), "xl/vbaProject.bin", b"VBA")
+    # no database at all: the built-in dictionary is enough
+    result = run("template", "inspect", str(good), str(bad), str(other), "--json", var=tmp_path / "none")
+    assert result.returncode == 1, result.stderr
+    out = json.loads(result.stdout)
+    assert [Path(e["file"]).name for e in out] == ["good.xlsx", "bad.xlsx", "other.xlsx"]
+    sheet = out[0]["sheets"][0]
+    assert (sheet["layout"], sheet["header_rows"], sheet["data_start_row"]) == ("list", [2, 2], 3)
+    id_column = sheet["columns"][2]
+    assert id_column == {"column": "C", "index": 3, "header": "公民身份号码", "path": ["公民身份号码"],
+                         "element": "person.id_number", "confidence": id_column["confidence"],
+                         "status": "auto"}
+    assert out[1]["error"]["code"] == "macros" and "宏" in out[1]["error"]["message"]
+    assert out[2]["sheets"][0]["columns"][1]["element"] == "person.id_number"
+    assert not (tmp_path / "none" / "yibiao.sqlite3").exists()
+
+
+def test_template_inspect_without_json_prints_a_chinese_table(tmp_path):
+    good = write_xlsx(tmp_path / "good.xlsx", ROSTER, merges=["A1:D1"])
+    result = run("template", "inspect", str(good), var=tmp_path)
+    assert result.returncode == 0
+    assert "表头第 2–2 行" in result.stdout and "person.phone" in result.stdout and "自动" in result.stdout
+
+
+def test_ledger_import_json_reports_counts_and_rejections_and_a_rerun_changes_nothing(var, tmp_path):
+    path = write_xlsx(tmp_path / "roster.xlsx", ROSTER, merges=["A1:D1"], sheet="花名册")
+    first = run("ledger", "import", str(path), "--org", COMMUNITY, "--json", var=var)
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert {k: out[k] for k in ("rows_read", "created", "updated", "unchanged", "rejected")} == {
+        "rows_read": 2, "created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    rejection = out["rejections"][0]
+    assert (rejection["sheet"], rejection["row"], rejection["column"], rejection["value"]) == (
+        "花名册", 4, "C", "110105194912310021")
+    assert "校验码" in rejection["message"]
+    again = json.loads(run("ledger", "import", str(path), "--org", COMMUNITY, "--json", var=var).stdout)
+    assert (again["created"], again["unchanged"]) == (0, 1)
+    db = sqlite3.connect(var / "yibiao.sqlite3")
+    assert db.execute("select count(*) from ledger_person").fetchone()[0] == 1
+    actors = {row[0] for row in db.execute("select actor_name from audit_auditentry where action='import'")}
+    assert actors == {"cli-operator"}
+    operator = db.execute("select role, password from accounts_user where username='cli-operator'").fetchone()
+    assert operator[0] == "admin" and operator[1].startswith("!")  # unusable password
+
+
+def test_ledger_import_with_a_mapping_file_and_a_dry_run(var, tmp_path):
+    path = write_xlsx(tmp_path / "m.xlsx", table(f"""
+    | 姓名   | 公民身份号码 | 户主关系 |
+    | 王秀英 | {WANG}       | 户主     |
+    """))
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"户主关系": "person.relation_to_head"}), encoding="utf-8")
+    dry = run("ledger", "import", str(path), "--org", COMMUNITY, "--mapping", str(mapping), "--dry-run",
+              "--json", var=var)
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["dry_run"] is True
+    plain = run("ledger", "import", str(path), "--org", COMMUNITY, "--mapping", str(mapping), var=var)
+    assert plain.returncode == 0 and "已导入" in plain.stdout
+
+
+def test_ledger_import_refuses_an_unknown_user_and_an_unreachable_org(var, tmp_path):
+    path = write_xlsx(tmp_path / "r.xlsx", ROSTER)
+    nobody = run("ledger", "import", str(path), "--org", COMMUNITY, "--user", "nobody", var=var)
+    assert nobody.returncode == 2 and "nobody" in nobody.stderr
+    missing = run("ledger", "import", str(path), "--org", "999999999999", var=var)
+    assert missing.returncode == 2 and "999999999999" in missing.stderr

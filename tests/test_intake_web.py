@@ -1,0 +1,110 @@
+"""The web flow a worker follows on a phone: upload → check the mapping → dry run → import."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.test import Client, override_settings
+
+from tests.conftest import PASSWORD
+from tests.sheetfactory import table, write_xlsx
+from yibiao.dictionary.models import LearnedAlias
+from yibiao.ledger.models import Person, Residence
+
+pytestmark = pytest.mark.django_db
+
+WANG = "11010519491231002X"
+ROSTER = table(f"""
+| 居民花名册 |        |              |          |             |
+| 序号       | 姓名   | 公民身份号码 | 户主关系 | 联系电话    |
+| 1          | 王秀英 | {WANG}       | 户主     | 13812345678 |
+| 2          | 坏号码 | 110105194912310021 | 子 | 13812345678 |
+""")
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path: Path):
+    with override_settings(MEDIA_ROOT=tmp_path / "media"):
+        yield tmp_path / "media"
+
+
+def logged_in(user) -> Client:  # noqa: ANN001
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def upload(client: Client, tmp_path: Path, org: str, name: str = "花名册.xlsx") -> str:
+    path = write_xlsx(tmp_path / name, ROSTER, merges=["A1:E1"])
+    response = client.post("/intake/upload/", {"org": org, "file": path.open("rb")})
+    assert response.status_code == 302, response.content.decode()
+    return response["Location"]
+
+
+def test_upload_map_dry_run_and_import(world, tmp_path, media):
+    client = logged_in(world.worker_a)
+    page = client.get("/intake/upload/")
+    assert page.status_code == 200 and "桃花岭社区" in page.content.decode() and "东塘村" not in page.content.decode()
+
+    mapping_url = upload(client, tmp_path, world.community_a.code)
+    stored = list((media / "intake").iterdir())
+    assert len(stored) == 1 and stored[0].suffix == ".xlsx" and "花名册" not in stored[0].name
+
+    page = client.get(mapping_url).content.decode()
+    assert "表头在第 2–2 行" in page and "自动" in page and "建议" in page
+    assert 'name="col-C"' in page and '<option value="person.id_number" selected>' in page
+
+    run_url = mapping_url + "run/"
+    form = {"sheet": "Sheet1", "col-A": "", "was-A": "", "col-B": "person.name", "was-B": "person.name",
+            "col-C": "person.id_number", "was-C": "person.id_number",
+            "col-D": "person.relation_to_head", "was-D": "",  # confirms the suggestion
+            "col-E": "person.phone", "was-E": "person.phone"}
+    dry = client.post(run_url, {**form, "action": "dry_run"}, HTTP_HX_REQUEST="true")
+    body = dry.content.decode()
+    assert dry.status_code == 200 and "试导入结果" in body and "110105194912310021" in body
+    assert "<html" not in body  # an htmx fragment
+    assert not Person.objects.exists()
+
+    done = client.post(run_url, {**form, "action": "import"})
+    assert done.status_code == 200 and "导入完成" in done.content.decode()
+    assert list(Person.objects.values_list("id_number", flat=True)) == [WANG]
+    assert Residence.objects.get().relation_to_head == "02"
+    assert LearnedAlias.objects.filter(text="户主关系", element__code="person.relation_to_head").exists()
+    assert not any((media / "intake").iterdir())  # the upload is gone once imported
+    assert client.get(mapping_url).status_code == 404
+
+
+def test_an_upload_belongs_to_the_session_that_made_it(world, tmp_path):
+    mapping_url = upload(logged_in(world.worker_a), tmp_path, world.community_a.code)
+    assert logged_in(world.worker_b).get(mapping_url).status_code == 404
+
+
+def test_a_worker_cannot_upload_into_another_community(world, tmp_path):
+    client = logged_in(world.worker_a)
+    path = write_xlsx(tmp_path / "x.xlsx", ROSTER)
+    response = client.post("/intake/upload/", {"org": world.community_b.code, "file": path.open("rb")})
+    assert response.status_code == 403
+    assert not (Path(tmp_path / "media" / "intake").exists() and any((tmp_path / "media" / "intake").iterdir()))
+
+
+def test_officers_cannot_reach_the_import_pages(world):
+    assert logged_in(world.officer).get("/intake/upload/").status_code == 403
+
+
+def test_only_spreadsheets_are_accepted(world):
+    client = logged_in(world.worker_a)
+    fake = io.BytesIO(b"hello")
+    fake.name = "notes.txt"
+    response = client.post("/intake/upload/", {"org": world.community_a.code, "file": fake})
+    assert response.status_code == 200 and ".xlsx" in response.content.decode()
+
+
+def test_a_hostile_upload_is_refused_on_the_mapping_page(world, tmp_path):
+    client = logged_in(world.worker_a)
+    bad = tmp_path / "secret.xlsx"
+    bad.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504
+                    + "EncryptedPackage".encode("utf-16-le") + b"\0" * 400)
+    response = client.post("/intake/upload/", {"org": world.community_a.code, "file": bad.open("rb")})
+    page = client.get(response["Location"])
+    assert page.status_code == 400 and "密码" in page.content.decode()

@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "yibiao.intake"
+    verbose_name = "台账导入"

@@ -1,0 +1,136 @@
+"""`yibiao template inspect` and `yibiao ledger import`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from yibiao.cli import CommandError, setup_django
+
+
+def _group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    """The sub-command set of group `name`, created here or reused if another module made it.
+
+    `ledger` is shared with yibiao.ledger.commands (export); argparse has no lookup for this.
+    """
+    parser = subparsers.choices.get(name) or subparsers.add_parser(name, help=help_text)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND", required=True)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    template = _group(subparsers, "template", "部门模板：识别表头与数据元")
+    inspect = template.add_parser("inspect", help="识别一个或多个模板的表头区域和每列对应的数据元")
+    inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    inspect.add_argument("--json", action="store_true", help="输出 JSON")
+    inspect.set_defaults(handler=cmd_template_inspect)
+
+    ledger = _group(subparsers, "ledger", "台账导入导出")
+    imp = ledger.add_parser("import", help="把已有的花名册/台账 Excel 导入某社区（网格）的台账")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--org", required=True, help="社区（村）或网格代码")
+    imp.add_argument("--sheet", default=None, help="工作表名称（默认第一个可见工作表）")
+    imp.add_argument("--mapping", type=Path, default=None, metavar="FILE.json",
+                     help='列映射 JSON：{"列字母或表头": "数据元代码" 或 null}，确认后会被记住')
+    imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+    imp.add_argument("--json", action="store_true", help="输出 JSON")
+    imp.add_argument("--user", default=None, help="以哪个账号身份执行（默认 YIBIAO_USER 或本机操作员）")
+    imp.set_defaults(handler=cmd_ledger_import)
+
+
+STATUS_ZH = {"auto": "自动", "suggested": "建议", "unmapped": "未匹配"}
+LAYOUT_ZH = {"list": "清单表", "aggregate": "统计表", "card": "登记卡"}
+
+
+def cmd_template_inspect(args: argparse.Namespace) -> int:
+    """Django once, the dictionary and learned aliases once, then every file."""
+    setup_django()
+    from yibiao.matching import Matcher
+    from yibiao.matching.inspect import match_layout, sheet_json
+    from yibiao.sheets import SheetError, read_workbook
+
+    from .aliases import learned_aliases_if_any
+
+    matcher = Matcher(None, learned_aliases_if_any())
+    out, failed = [], 0
+    for path in args.files:
+        try:
+            book = read_workbook(path)
+            out.append({"file": str(path),
+                        "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets]})
+        except SheetError as error:
+            failed += 1
+            out.append({"file": str(path), "error": {"code": error.code, "message": error.message}})
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for entry in out:
+            _print_inspection(entry)
+    return 1 if failed else 0
+
+
+def _print_inspection(entry: dict) -> None:
+    print(f"文件：{entry['file']}")
+    if "error" in entry:
+        print(f"  无法读取：{entry['error']['message']}")
+        return
+    for sheet in entry["sheets"]:
+        first, last = sheet["header_rows"]
+        print(f"  工作表「{sheet['name']}」（{LAYOUT_ZH.get(sheet['layout'], sheet['layout'])}），"
+              f"表头第 {first}–{last} 行，数据从第 {sheet['data_start_row']} 行起")
+        for c in sheet["columns"]:
+            header = " / ".join(c["path"])
+            element = c["element"] or "—"
+            print(f"    {c['column']:>3}  {header}  →  {element}  "
+                  f"[{STATUS_ZH[c['status']]} {c['confidence']:.2f}]")
+
+
+def cmd_ledger_import(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+    from yibiao.accounts.operators import cli_user
+
+    from .importer import import_ledger
+
+    mapping = _read_mapping(args.mapping) if args.mapping else None
+    user = cli_user(args.user)
+    try:
+        unit = scope.get_visible_org_unit(user, args.org)
+        result = import_ledger(user, args.file, unit, sheet=args.sheet, mapping=mapping,
+                               dry_run=args.dry_run)
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    elif result.refused:
+        print(f"未导入：{result.refused.message}", file=sys.stderr)
+    else:
+        _print_result(result)
+    if result.refused:
+        return 1
+    return 0
+
+
+def _read_mapping(path: Path) -> dict[str, str | None]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CommandError(f"无法读取列映射文件 {path}：{error}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str | None) for v in data.values()):
+        raise CommandError('列映射文件应为 {"列字母或表头": "数据元代码" 或 null} 形式的 JSON 对象。')
+    return data
+
+
+def _print_result(result) -> None:  # noqa: ANN001
+    verb = "试导入（未写入）" if result.dry_run else "已导入"
+    print(f"{verb}「{result.file}」工作表「{result.sheet}」：读取 {result.rows_read} 行，新增 {result.created} 人，"
+          f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行。")
+    for r in result.rejections:
+        print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
+    ignored = [c for c in result.columns if c.status == "suggested" and not c.confirmed]
+    if ignored:
+        print("以下列只是建议映射，未导入（确认后请用 --mapping 指定）："
+              + "、".join(f"{c.column}「{c.header}」→{c.element}" for c in ignored))

@@ -1,0 +1,308 @@
+"""`import_ledger`: an existing roster (花名册/台账) into the ledger, through its one write path.
+
+Columns are matched to the dictionary as for any template; only `auto` mappings and the
+ones a person confirmed are used, because a wrong mapping puts wrong data in the ledger.
+Rows go to `write_people` in one call, so a file is atomic: every good row is written or
+none is, and every bad row comes back with its sheet, row, column, value and reason.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from yibiao.audit.models import Action
+from yibiao.dictionary.rules import Rules
+from yibiao.ledger.models import Source
+from yibiao.ledger.records import (
+    IDENTITY,
+    LedgerError,
+    PersonInput,
+    RowProblem,
+    require_ledger_unit,
+    write_people,
+)
+from yibiao.matching import LearnedAlias, Matcher, match_layout, normalise
+from yibiao.orgunits.models import OrgUnit
+from yibiao.sheets import SheetError, SheetLayout
+
+from .aliases import learned_aliases, save_confirmations
+from .reading import open_sheet
+
+HOUSEHOLD_NUMBER = "household.number"
+
+REFUSALS_ZH = {
+    "no_header": "工作表「{sheet}」中没有找到表头行，无法导入。请确认表头在前 60 行内。",
+    "no_id_column": "工作表「{sheet}」中没有确认“公民身份号码”所在的列：无法确认每一行是哪一位居民。"
+                    "请在列映射中为身份证号所在的列选择“公民身份号码”。",
+    "mapping_unknown_column": "列映射中的“{key}”既不是列字母，也不是工作表「{sheet}」中的表头。",
+    "mapping_unknown_element": "列映射把“{key}”对应到“{element}”，但数据字典中没有这个数据元。",
+}
+REFUSALS_EN = {
+    "no_header": "No header row found on sheet {sheet}.",
+    "no_id_column": "Sheet {sheet} has no confirmed citizen ID column, so rows cannot be matched to people.",
+    "mapping_unknown_column": "Mapping key {key} is neither a column letter nor a header of sheet {sheet}.",
+    "mapping_unknown_element": "Mapping sends {key} to {element}, which is not in the data dictionary.",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The whole file was refused: nothing was written."""
+
+    code: str
+    message: str
+    message_en: str = ""
+
+
+def _refusal(code: str, **params: str) -> Refusal:
+    return Refusal(code, REFUSALS_ZH[code].format(**params), REFUSALS_EN[code].format(**params))
+
+
+@dataclass
+class ColumnPlan:
+    """One column: what matching found, and what the import does with it."""
+
+    column: str
+    index: int
+    header: str
+    path: list[str]
+    element: str | None  # what matching proposes
+    confidence: float
+    status: str  # auto | suggested | unmapped
+    samples: list[str] = field(default_factory=list)
+    confirmed: bool = False  # a person chose `chosen` (mapping given)
+    chosen: str | None = None  # the confirmed element (None: confirmed "import nothing")
+    used: str | None = None  # the element imported from this column, if any
+    note: str = ""  # why a mapped column is not imported
+
+
+@dataclass(frozen=True)
+class Rejection:
+    sheet: str
+    row: int | None
+    column: str
+    element: str
+    value: str
+    code: str
+    message: str
+    message_en: str
+
+
+@dataclass
+class Plan:
+    """What would be imported from one sheet: the layout and each column's mapping."""
+
+    file: str
+    sheet: str
+    sheet_names: list[str]
+    layout: SheetLayout
+    subject: str
+    columns: list[ColumnPlan]
+    refused: Refusal | None = None
+
+    @property
+    def used(self) -> dict[str, str]:
+        return {c.column: c.used for c in self.columns if c.used}
+
+
+@dataclass
+class ImportResult:
+    file: str
+    sheet: str = ""
+    dry_run: bool = False
+    columns: list[ColumnPlan] = field(default_factory=list)
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    facts_written: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    learned: int = 0
+    refused: Refusal | None = None
+
+    @property
+    def rejected(self) -> int:
+        """Rows left out (a row with two bad values counts once)."""
+        return len({r.row for r in self.rejections})
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+    def as_dict(self) -> dict[str, object]:
+        """The CLI's --json shape."""
+        return {
+            "file": self.file, "sheet": self.sheet, "dry_run": self.dry_run,
+            "rows_read": self.rows_read, "created": self.created, "updated": self.updated,
+            "unchanged": self.unchanged, "rejected": self.rejected,
+            "facts_written": self.facts_written,
+            "rejections": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
+                            "message": r.message, "element": r.element, "code": r.code}
+                           for r in self.rejections],
+            "warnings": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
+                          "message": r.message} for r in self.warnings],
+            "columns": [asdict(c) for c in self.columns],
+            "learned": self.learned,
+            "refused": asdict(self.refused) if self.refused else None,
+        }
+
+
+def importable(code: str | None, rules: Rules) -> bool:
+    """Person facts and the household number; other subjects have their own write paths."""
+    return bool(code) and code in rules and (code.startswith("person.") or code == HOUSEHOLD_NUMBER)
+
+
+def plan_sheet(path: str | Path, sheet: str | None = None,
+               mapping: Mapping[str, str | None] | None = None, *, rules: Rules,
+               learned: Iterable[LearnedAlias] = ()) -> tuple[Plan, object]:
+    """Read the layout, match the columns and apply `mapping`; returns the plan and the row stream.
+
+    The caller must consume or close the stream. SheetError propagates (hostile file).
+    """
+    stream = open_sheet(path, sheet)
+    layout = stream.layout
+    match = match_layout(Matcher(None, learned), layout)
+    columns = [ColumnPlan(column=c.letter, index=c.index, header=c.header, path=list(c.path),
+                          element=m.element, confidence=m.confidence, status=m.status,
+                          samples=list(c.samples))
+               for c, m in zip(layout.columns, match.columns, strict=True)]
+    plan = Plan(file=Path(path).name, sheet=layout.name, sheet_names=stream.sheet_names,
+                layout=layout, subject=match.subject, columns=columns)
+    if not columns:
+        plan.refused = _refusal("no_header", sheet=layout.name)
+        return plan, stream
+    plan.refused = _apply_mapping(plan, dict(mapping or {}), rules)
+    if plan.refused is None and IDENTITY not in plan.used.values():
+        plan.refused = _refusal("no_id_column", sheet=layout.name)
+    return plan, stream
+
+
+def _apply_mapping(plan: Plan, mapping: dict[str, str | None], rules: Rules) -> Refusal | None:
+    by_letter = {c.column: c for c in plan.columns}
+    for key, code in mapping.items():
+        code = code or None
+        targets = ([by_letter[key.strip().upper()]] if key.strip().upper() in by_letter else
+                   [c for c in plan.columns if normalise(c.header) == normalise(key)])
+        if not targets:
+            return _refusal("mapping_unknown_column", key=key, sheet=plan.sheet)
+        if code is not None and code not in rules:
+            return _refusal("mapping_unknown_element", key=key, element=code)
+        for column in targets:
+            column.confirmed = True
+            column.chosen = column.used = code
+    for column in plan.columns:
+        if not column.confirmed:
+            # Suggestions are shown, never used unless a person confirms them.
+            column.used = column.element if column.status == "auto" else None
+        if column.used and not importable(column.used, rules):
+            column.note = "not_importable"
+            column.used = None
+    return None
+
+
+def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: str | None = None,
+                  mapping: Mapping[str, str | None] | None = None, dry_run: bool = False,
+                  valid_from: dt.date | None = None) -> ImportResult:
+    """Import one sheet of a roster into `org_unit`'s ledger; atomic per file.
+
+    Raises OutOfScope when the actor may not keep this unit's ledger (checked before the
+    file is read). A refused file or mapping comes back as `result.refused`, nothing written.
+    """
+    require_ledger_unit(actor, org_unit)
+    result = ImportResult(file=Path(path).name, dry_run=dry_run)
+    rules = Rules.load()
+    try:
+        plan, stream = plan_sheet(path, sheet, mapping, rules=rules, learned=learned_aliases())
+    except SheetError as error:
+        result.refused = Refusal(error.code, error.message, error.message_en)
+        return result
+    result.sheet, result.columns = plan.sheet, plan.columns
+    try:
+        if plan.refused:
+            result.refused = plan.refused
+            return result
+        try:
+            items = list(_inputs(stream.rows, plan))
+        except SheetError as error:
+            result.refused = Refusal(error.code, error.message, error.message_en)
+            return result
+    finally:
+        stream.close()
+    result.skipped = dict(stream.skipped)
+    try:
+        with transaction.atomic():
+            written = write_people(actor, org_unit, items, valid_from=valid_from,
+                                   source=Source.IMPORT, rules=rules, dry_run=dry_run,
+                                   audit_action=Action.IMPORT,
+                                   audit_detail={"file": result.file, "sheet": plan.sheet})
+            if not dry_run:
+                result.learned = save_confirmations(actor, plan.columns, plan.subject)
+    except LedgerError as error:
+        result.refused = Refusal("ledger", str(error), str(error))
+        return result
+    result.rows_read = written.rows
+    result.created, result.updated, result.unchanged = written.created, written.updated, written.unchanged
+    result.facts_written = written.facts_written
+    result.rejections = [_rejection(plan.sheet, p) for p in written.rejected]
+    result.warnings = [_rejection(plan.sheet, p) for p in written.warnings]
+    return result
+
+
+def _rejection(sheet: str, p: RowProblem) -> Rejection:
+    return Rejection(sheet, p.row, p.column, p.element, p.value, p.code, p.message_zh, p.message_en)
+
+
+def _inputs(rows: Iterable[tuple[int, list]], plan: Plan):  # noqa: ANN202 - a generator of PersonInput
+    """One PersonInput per data row that holds any imported value; the rest are blank rows."""
+    used = [(c.index - 1, c.column, c.used) for c in plan.columns if c.used]
+    for row_no, row in rows:
+        values: dict[str, object] = {}
+        columns: dict[str, str] = {}
+        household = None
+        for i, letter, element in used:
+            raw = row[i] if i < len(row) else None
+            if raw is None:
+                continue
+            if element == HOUSEHOLD_NUMBER:
+                household = str(raw).strip() or None
+                continue
+            values[element] = raw
+            columns[element] = letter
+        if values or household:
+            yield PersonInput(values, row=row_no, columns=columns, household_number=household)
+
+
+def preview(path: str | Path, sheet: str | None = None) -> Plan:
+    """The mapping page: layout and column matches, without reading the data rows."""
+    rules = Rules.load()
+    plan, stream = plan_sheet(path, sheet, None, rules=rules, learned=learned_aliases())
+    stream.close()
+    return plan
+
+
+def import_choices(rules: Rules | None = None) -> list[tuple[str, str]]:
+    """(code, name) of every element a roster column can be imported into."""
+    rules = rules or Rules.load()
+    return sorted(((code, rule.name_zh) for code, rule in rules.elements.items()
+                   if importable(code, rules)), key=lambda pair: pair[0])
+
+
+def mapping_from_form(data: Mapping[str, str]) -> dict[str, str | None]:
+    """Only the columns a person changed: `col-X` differs from its shown default `was-X`.
+
+    Leaving a column as shown confirms nothing, so an untouched suggestion stays unused
+    and is not learned as "maps to nothing".
+    """
+    out: dict[str, str | None] = {}
+    for key, value in data.items():
+        if key.startswith("col-"):
+            letter = key[4:]
+            if value != data.get(f"was-{letter}", ""):
+                out[letter] = value or None
+    return out

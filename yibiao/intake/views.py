@@ -1,0 +1,96 @@
+"""Upload a roster, check each column's mapping, dry-run, import: thin views over importer."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yibiao.accounts import scope
+from yibiao.sheets import SheetError
+
+from .importer import import_choices, import_ledger, mapping_from_form, preview
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+SUFFIXES = {".xlsx", ".xls"}
+SESSION_KEY = "intake_uploads"
+
+
+def upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "intake"
+
+
+def _upload(request: HttpRequest, token: str) -> dict:
+    """An upload belongs to the session that made it; anyone else gets a 404."""
+    entry = request.session.get(SESSION_KEY, {}).get(token)
+    if entry is None or not Path(entry["path"]).exists():
+        raise Http404(_("没有找到这次上传，请重新上传文件。"))
+    return entry
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    scope.require(request.user, "edit_ledger")
+    units = scope.worker_units(request.user).order_by("code")
+    error = ""
+    if request.method == "POST":
+        file = request.FILES.get("file")
+        code = request.POST.get("org", "")
+        suffix = Path(file.name).suffix.lower() if file else ""
+        if file is None:
+            error = _("请选择要上传的 Excel 文件。")
+        elif suffix not in SUFFIXES:
+            error = _("只能上传 .xlsx 或 .xls 文件。")
+        elif file.size > MAX_UPLOAD_BYTES:
+            error = _("文件超过 20 MB，请拆分后再上传。")
+        else:
+            unit = scope.get_visible_org_unit(request.user, code)
+            token = secrets.token_urlsafe(16)
+            upload_dir().mkdir(parents=True, exist_ok=True)
+            path = upload_dir() / f"{token}{suffix}"
+            with path.open("wb") as out:
+                for chunk in file.chunks():
+                    out.write(chunk)
+            uploads = request.session.get(SESSION_KEY, {})
+            uploads[token] = {"path": str(path), "name": file.name, "org": unit.code}
+            request.session[SESSION_KEY] = uploads
+            return redirect("intake:mapping", token=token)
+    return render(request, "intake/upload.html", {"units": units, "error": error,
+                                                  "max_mb": MAX_UPLOAD_BYTES // 1048576})
+
+
+@login_required
+def mapping(request: HttpRequest, token: str) -> HttpResponse:
+    scope.require(request.user, "edit_ledger")
+    entry = _upload(request, token)
+    unit = scope.get_visible_org_unit(request.user, entry["org"])
+    try:
+        plan = preview(entry["path"], request.GET.get("sheet") or None)
+    except SheetError as error:
+        return render(request, "intake/mapping.html", {"entry": entry, "unit": unit, "token": token,
+                                                       "error": error.message}, status=400)
+    return render(request, "intake/mapping.html", {
+        "entry": entry, "unit": unit, "token": token, "plan": plan, "choices": import_choices()})
+
+
+@login_required
+@require_POST
+def run(request: HttpRequest, token: str) -> HttpResponse:
+    scope.require(request.user, "edit_ledger")
+    entry = _upload(request, token)
+    unit = scope.get_visible_org_unit(request.user, entry["org"])
+    dry_run = request.POST.get("action") != "import"
+    result = import_ledger(request.user, entry["path"], unit, sheet=request.POST.get("sheet") or None,
+                           mapping=mapping_from_form(request.POST), dry_run=dry_run)
+    if not dry_run and result.ok:
+        Path(entry["path"]).unlink(missing_ok=True)
+        uploads = request.session.get(SESSION_KEY, {})
+        uploads.pop(token, None)
+        request.session[SESSION_KEY] = uploads
+    template = "intake/_result.html" if request.htmx else "intake/result.html"
+    return render(request, template, {"result": result, "entry": entry, "unit": unit, "token": token})
