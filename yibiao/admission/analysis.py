@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.models import Fact, Household, Place, Residence
-from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON
+from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON, household_values, people_as_of
 from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 
@@ -49,6 +50,7 @@ class Overlap:
     status: str
     shared_columns: int
     share: float
+    same_subjects: bool = True  # the same filter: the same people are asked about
 
 
 @dataclass
@@ -139,6 +141,28 @@ def held_counts(elements: list[str], unit: OrgUnit) -> dict[str, int]:
     return counts
 
 
+def filtered_counts(request: FormRequest, elements: list[str]) -> tuple[int, dict[str, int]]:
+    """Subjects the request's filter selects today, and how many of them have each element.
+
+    Reads the scope as of today (the filter needs derived values such as age), so it costs
+    a pass over the scope's people: fine for an analysis run once per request.
+    """
+    from yibiao.reports.filters import matches
+    from yibiao.reports.periods import period_of
+
+    today = timezone.localdate()
+    period = period_of(request.frequency, today)
+    people = people_as_of(request.scope.code, today)
+    households = household_values(people)
+    selected = []
+    for person in people:
+        values = {**person.values, **households.get(person.household_id, {})}
+        if matches(values, request.subject_filter, period):
+            selected.append(values)
+    held = {e: sum(1 for v in selected if v.get(e) not in (None, "")) for e in elements}
+    return len(selected), held
+
+
 def column_key(column: dict) -> str:
     """What a column asks for: its element, or for a new column its normalised wording."""
     return column.get("element") or f"new:{normalise(column.get('header', ''))}"
@@ -161,7 +185,8 @@ def find_overlaps(request: FormRequest) -> list[Overlap]:
         shared = keys & theirs
         if shared:
             found.append(Overlap(other.pk, other.title, other.department.name, other.status,
-                                 len(shared), round(len(shared) / len(keys), 3)))
+                                 len(shared), round(len(shared) / len(keys), 3),
+                                 other.subject_filter == request.subject_filter))
     return sorted(found, key=lambda o: (-o.share, o.status != Status.ADMITTED, o.request_id))
 
 
@@ -170,11 +195,14 @@ def analyse(request: FormRequest) -> Analysis:
     unit = request.scope
     config = rules_for(unit)
     subject = request.subject or "person"
-    subjects = subjects_in_scope(subject, unit, request.layout)
     stored = [c["element"] for c in request.columns
               if c.get("element") in rules and c["element"].split(".")[0] in
               ("person", "household", "place")]
-    held = held_counts(stored, unit) if request.layout != "aggregate" else {}
+    if request.subject_filter and request.layout != "aggregate":
+        subjects, held = filtered_counts(request, stored)
+    else:
+        subjects = subjects_in_scope(subject, unit, request.layout)
+        held = held_counts(stored, unit) if request.layout != "aggregate" else {}
     columns = []
     for c in request.columns:
         element = c.get("element")
@@ -196,7 +224,8 @@ def analyse(request: FormRequest) -> Analysis:
                                       rule.name_zh if rule else "", c.get("status", "unmapped"),
                                       kind, round(share, 4), missing, sensitive, justified))
     overlaps = find_overlaps(request)
-    duplicate = next((o for o in overlaps if o.share >= 1.0), None)
+    # The same columns about the same subjects: asking again what another form already asks.
+    duplicate = next((o for o in overlaps if o.share >= 1.0 and o.same_subjects), None)
     seconds_per_cell = config.seconds_per_cell or settings.YIBIAO_SECONDS_PER_CELL
     seconds_per_form = config.seconds_per_form or settings.YIBIAO_SECONDS_PER_FORM
     periods = PERIODS_PER_YEAR[request.frequency]

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from yibiao.accounts.models import Department, Role, User
 from yibiao.dictionary.rules import Rules
@@ -20,6 +21,7 @@ from yibiao.orgunits.divisions import join_name
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from yibiao.values.pinyin import name_initials
 
+from .requests import submit_all
 from .synth import SynthCounty, generate_county
 
 DEMO_COUNTY = "430104"  # 湖南省长沙市岳麓区: real code, real townships, synthetic people
@@ -50,6 +52,7 @@ class DemoResult:
     people: int = 0
     places: int = 0
     facts: int = 0
+    requests: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -57,7 +60,8 @@ class DemoResult:
             return f"演示县 {self.county} 已有数据，未重复生成（要重建请加 --reset）。"
         return (
             f"演示县 {self.county}：{self.communities} 个社区（村），{self.grids} 个网格，"
-            f"{self.households} 户，{self.people} 人，{self.places} 处房屋，{self.facts} 条事实"
+            f"{self.households} 户，{self.people} 人，{self.places} 处房屋，{self.facts} 条事实；"
+            f"{self.requests} 个部门报表需求经过准入审核"
         )
 
     def accounts_table(self) -> str:
@@ -75,6 +79,9 @@ def demo_exists(county: OrgUnit) -> bool:
 def reset_demo(county: OrgUnit) -> None:
     in_county = subtree_q(county.code, "org_code")
     people = Person.objects.filter(subtree_q(county.code, "org_unit__code"))
+    from yibiao.admission.models import FormRequest
+
+    FormRequest.objects.filter(subtree_q(county.code, "scope__code")).delete()
     Fact.objects.filter(in_county).delete()
     Residence.objects.filter(in_county).delete()
     Person.objects.filter(pk__in=people.values("pk")).delete()
@@ -95,6 +102,7 @@ def load_demo(seed: int = 1, households: int = 3000, reset: bool = False) -> Dem
     synth = generate_county(county.code, county.name, townships, seed=seed, households=households)
     result = write_county(county, synth)
     result.accounts = ensure_accounts(county)
+    result.requests = len(submit_all(county, timezone.localdate(), seed))
     return result
 
 

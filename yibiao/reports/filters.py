@@ -77,9 +77,16 @@ INDICATOR_PATTERNS: list[tuple[str, list[Condition], str]] = [
 ]
 
 
+# Words that make a count about change or activity, which the ledger's state cannot give:
+# such columns are typed (本月新增流动人口 is not the number of 流动人口).
+NOT_A_STATE = re.compile(r"新增|减少|增减|变动|迁入|迁出|本月|本季|本年|次数|走访|探访|办理|发放")
+
+
 def indicator_for(header: str, path: list[str] | None = None) -> dict | None:
     """What an aggregate column counts, read from its header (and its group path)."""
     text = normalise("".join([*(path or [])[:-1], header]))
+    if NOT_A_STATE.search(text):
+        return None
     conditions: list[Condition] = []
     counted = None
     for pattern, conds, subject in INDICATOR_PATTERNS:

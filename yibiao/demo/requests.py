@@ -1,0 +1,163 @@
+"""The demo county's departments ask for tables, through the same gate as real ones.
+
+Templates are data (title, department, frequency, headers, filter); each is written as
+an .xlsx the way departments lay them out, submitted, analysed and decided by the same
+workflow the web and CLI use. A duplicate is rejected at the gate; admitted requests get
+tasks for the last three months, and the demo workers complete some of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+
+from yibiao.accounts.models import User
+from yibiao.admission import workflow
+from yibiao.admission.models import FormRequest
+from yibiao.orgunits.models import OrgUnit
+from yibiao.reports import tasks
+from yibiao.reports.periods import period_of, previous
+
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    title: str
+    department: str
+    frequency: str
+    headers: list[str]
+    basis: str
+    subject_filter: list[dict[str, str]] = field(default_factory=list)
+    justify: dict[str, str] = field(default_factory=dict)
+    decision: str = "admit"  # admit | reject | pending
+    direct: bool = False
+
+
+ID_REASON = {"person.id_number": "核实身份、避免重复统计（《个人信息保护法》第二十八条，最小必要）"}
+TEMPLATES = [
+    DemoTemplate("65岁及以上老年人健康管理花名册", "区卫生健康局", "quarterly",
+                 ["序号", "所属社区", "姓名", "性别", "出生日期", "公民身份号码", "联系电话", "现居住地址",
+                  "慢性病情况"],
+                 "《国家基本公共卫生服务规范（第三版）》（国卫基层发〔2017〕13号）",
+                 [{"element": "person.age", "op": ">=", "value": "65"}],
+                 {**ID_REASON, "person.chronic_disease": "老年人健康管理随访需要"}),
+    DemoTemplate("独居老人关爱探访登记表", "区民政局", "monthly",
+                 ["序号", "姓名", "性别", "年龄", "联系电话", "紧急联系人", "紧急联系人电话", "本月探访次数",
+                  "探访发现的问题"],
+                 "《关于加强独居老年人关爱服务工作的通知》（岳民发〔2026〕11号）",
+                 [{"element": "person.lives_alone", "op": "=", "value": "1"}]),
+    DemoTemplate("残疾人基本状况表", "区残疾人联合会", "quarterly",
+                 ["序号", "姓名", "性别", "公民身份号码", "残疾类别", "残疾等级", "残疾人证号", "联系电话"],
+                 "《残疾人基本服务状况和需求信息数据动态更新工作方案》（残联发〔2015〕27号）",
+                 [{"element": "person.disability_category", "op": "present"}],
+                 {**ID_REASON, "person.disability_category": "残疾人服务需求评估",
+                  "person.disability_grade": "残疾人服务需求评估",
+                  "person.disability_cert_no": "核对残疾人证"}),
+    DemoTemplate("社区人口情况统计表", "区统计局", "monthly",
+                 ["网格", "总人口", "60岁以上老人数", "独居老人数", "残疾人数", "低保人数", "本月新增流动人口"],
+                 "《统计法》及《岳麓区社区统计报表制度》（岳统字〔2026〕1号）"),
+    DemoTemplate("退役军人信息采集表", "区退役军人事务局", "yearly",
+                 ["序号", "姓名", "公民身份号码", "联系电话", "现居住地址", "是否享受优抚待遇"],
+                 "《退役军人保障法》第十九条", [{"element": "person.veteran", "op": "=", "value": "1"}],
+                 ID_REASON),
+    DemoTemplate("独居老人情况统计", "街道办事处", "monthly",
+                 ["序号", "姓名", "性别", "年龄", "联系电话", "紧急联系人", "紧急联系人电话", "本月探访次数",
+                  "探访发现的问题"],
+                 "街道工作安排（无文号）", [{"element": "person.lives_alone", "op": "=", "value": "1"}],
+                 decision="reject"),
+    DemoTemplate("低保对象花名册", "区民政局", "monthly",
+                 ["序号", "姓名", "性别", "出生日期", "公民身份号码", "家庭住址"],
+                 "《社会救助暂行办法》（国务院令第649号）",
+                 [{"element": "person.low_income", "op": "=", "value": "1"}],
+                 {**ID_REASON, "person.low_income": "低保动态管理"}, direct=True),
+]
+
+
+def write_template(template: DemoTemplate, folder: Path) -> Path:
+    """A department-style sheet: merged title, 填报单位 line, boxed header, a note."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = template.title[:30]
+    width = len(template.headers)
+    sheet.append([template.title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet["A1"].font = Font(bold=True, size=16)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append(["填报单位：", None, None, "填报日期："])
+    sheet.append(template.headers)
+    for cell in sheet[3]:
+        cell.font, cell.border = Font(bold=True), BOX
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    sheet.append([None] * width)
+    for cell in sheet[4]:
+        cell.border = BOX
+    sheet.append(["注：请于每期结束后5个工作日内报送。"])
+    for index in range(width):
+        sheet.column_dimensions[chr(ord("A") + index)].width = 14
+    path = folder / f"{template.title}.xlsx"
+    book.save(path)
+    return path
+
+
+def submit_all(county: OrgUnit, today: dt.date, seed: int) -> list[FormRequest]:
+    officer = User.objects.get(username="officer")
+    admin = User.objects.get(username="admin")
+    reviewer = User.objects.get(username="reviewer")
+    decided = []
+    with tempfile.TemporaryDirectory() as folder:
+        for template in TEMPLATES:
+            path = write_template(template, Path(folder))
+            actor = officer if template.department == officer.department.name else admin
+            request = workflow.submit(actor, path, workflow.NewRequest(
+                title=template.title, department=template.department, basis=template.basis,
+                frequency=template.frequency, scope_code=county.code,
+                justifications=template.justify, subject_filter=template.subject_filter))
+            if template.decision == "admit":
+                workflow.decide(reviewer, request, "admit", "依据充分，已核减重复列",
+                                direct_delivery=template.direct)
+            elif template.decision == "reject":
+                workflow.decide(reviewer, request, "reject", "与已准入的报表重复，且无文件依据")
+            decided.append(request)
+    for request in FormRequest.objects.filter(pk__in=[r.pk for r in decided], status="admitted"):
+        period = period_of(request.frequency, today)
+        for _ in range(2):
+            period = previous(period, request.frequency)
+            tasks.create_tasks(request, period, today=today)
+    complete_some(seed)
+    return decided
+
+
+def complete_some(seed: int) -> None:
+    """The demo workers fill in the older periods of their own communities."""
+    rng = random.Random(seed)
+    for username in ("worker1", "worker2"):
+        worker = User.objects.get(username=username)
+        open_ = tasks.open_tasks(worker).order_by("period")
+        for task in list(open_)[:-1]:
+            report = tasks.report_for(task)
+            entries = {}
+            for row in report.rows:
+                for column, cell in zip(task.request.columns, row.cells, strict=True):
+                    if cell.source == "missing":
+                        entries[(row.key, column["column"])] = _plausible(column["header"], rng)
+            result = tasks.complete(worker, task, entries)
+            if not result.problems and task.cells_missing == 0:
+                tasks.submit(worker, task)
+
+
+def _plausible(header: str, rng: random.Random) -> str:
+    if "次数" in header or "新增" in header:
+        return str(rng.randint(0, 3))
+    if header.startswith("是否"):
+        return rng.choice(["是", "否"])
+    if "电话" in header:
+        return f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+    return rng.choice(["无", "良好", "需关注"])
