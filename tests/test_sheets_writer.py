@@ -296,8 +296,8 @@ def test_card_layout_gives_one_sheet_per_subject(tmp_path: Path) -> None:
 def libreoffice(src: Path, fmt: str, tmp_path: Path) -> Path:
     """Convert with LibreOffice in its own profile, so parallel runs do not share a lock."""
     soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: `make system-deps`")
+    # A requirement of the suite (`make test` installs it), not an optional extra.
+    assert soffice is not None, "LibreOffice (soffice) is not installed: run `make system-deps`"
     outdir = tmp_path / f"lo-{fmt.split(':')[0]}"
     profile = f"file:///tmp/lo-profile-{uuid.uuid4().hex}"
     subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", fmt,
@@ -333,7 +333,6 @@ def test_libreoffice_reads_the_values_and_computes_the_totals(tmp_path: Path) ->
 # --- streaming, for very large exports ---------------------------------------------------
 
 def test_streaming_rebuilds_the_sheet_around_the_rows(tmp_path: Path) -> None:
-    pytest.importorskip("xlsxwriter")
     template = department_template(tmp_path / "template.xlsx")
     layout = read_workbook(template).sheet(SHEET)
     n = 300
