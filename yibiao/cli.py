@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "yibiao.admission.commands",
     "yibiao.accounts.commands",
     "yibiao.burden.commands",
+    "yibiao.reports.commands",
     "yibiao.intake.commands",
 ]
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("tasks/<int:task_id>/complete/", views.task_complete, name="task_complete"),
     path("tasks/<int:task_id>/submit/", views.task_submit, name="task_submit"),
     path("tasks/<int:task_id>/return/", views.task_return, name="task_return"),
+    path("requests/<int:request_id>/download/", views.report_download, name="download"),
 ]

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from yibiao.accounts import scope
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
 
-from . import prefill, tasks
+from . import export, prefill, tasks
+from .periods import PeriodError, parse_period
 
 
 def _row_label(row: prefill.Row, report: prefill.Report) -> str:
@@ -85,3 +90,20 @@ def task_return(request: HttpRequest, task_id: int) -> HttpResponse:
     except tasks.TaskError as error:
         messages.error(request, str(error))
     return redirect("reports:task", task_id=task.pk)
+
+
+@login_required
+def report_download(request: HttpRequest, request_id: int) -> FileResponse:
+    """The filled template for an org unit and period, as the department receives it."""
+    form_request = scope.visible_requests(request.user).filter(pk=request_id).first()
+    if form_request is None:
+        raise scope.OutOfScope("无权导出该报表，或它不存在。")
+    unit = scope.get_visible_org_unit(request.user, request.GET.get("org", ""))
+    try:
+        period = parse_period(request.GET.get("period", ""))
+        out = Path(tempfile.mkdtemp()) / f"{form_request.title}-{unit.name}-{period.key}.xlsx"
+        result = export.export_report(request.user, form_request, unit, period, out)
+    except (PeriodError, export.ExportError) as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    return FileResponse(open(result.path, "rb"), as_attachment=True,  # noqa: SIM115
+                        filename=result.path.name)

@@ -1,0 +1,161 @@
+"""Export into the department's own template: layout kept above the data, values from the
+ledger as of the period, merged for a township, opened by LibreOffice."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from yibiao.admission import workflow
+from yibiao.audit.models import Action, AuditEntry
+from yibiao.ledger.records import PersonInput, write_people
+from yibiao.orgunits.divisions import add_unit
+from yibiao.orgunits.models import Level
+from yibiao.reports.export import export_report
+from yibiao.reports.periods import parse_period
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+THIN = Side(style="thin")
+
+
+def department_template(path: Path) -> Path:
+    """Title, 填报单位 line, two merged header rows, a styled sample row, 合计, a note, a dropdown."""
+    book = Workbook()
+    ws = book.active
+    ws.title = "花名册"
+    ws["A1"] = "辖区居民花名册"
+    ws.merge_cells("A1:F1")
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws["A2"] = "填报单位："
+    ws["D2"] = "填报日期："
+    ws["A3"], ws["B3"], ws["E3"] = "序号", "基本情况", "联系方式"
+    ws.merge_cells("B3:D3")
+    ws.merge_cells("E3:F3")
+    ws.merge_cells("A3:A4")
+    for col, text in zip("BCDEF", ["姓名", "公民身份号码", "年龄", "联系电话", "是否独居"], strict=True):
+        ws[f"{col}4"] = text
+    for row in (3, 4):
+        for col in "ABCDEF":
+            ws[f"{col}{row}"].font = Font(bold=True)
+            ws[f"{col}{row}"].fill = PatternFill("solid", fgColor="DDEBF7")
+            ws[f"{col}{row}"].border = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+    for col in "ABCDEF":
+        ws[f"{col}5"].border = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+    ws["A6"] = "合计"
+    ws["D6"] = "=COUNTA(B5:B5)"
+    ws["A7"] = "注：年龄按报告期末计算。"
+    dropdown = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
+    ws.add_data_validation(dropdown)
+    dropdown.add("F5:F5")
+    ws.column_dimensions["C"].width = 22
+    ws.freeze_panes = "A5"
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def admitted(world, tmp_path):
+    second = add_unit(world.township_a.code + "002", "白鹤社区", Level.COMMUNITY, world.township_a)
+    worker_second = type(world.worker_a).objects.create(username="w2", role="worker", org_unit=second)
+    write_people(world.worker_a, world.community_a, [
+        PersonInput({"person.id_number": "11010519491231002X", "person.name": "王秀英",
+                     "person.phone": "13812345678", "person.lives_alone": "是"}),
+        PersonInput({"person.id_number": "430104199001010019", "person.name": "李明",
+                     "person.lives_alone": "否"}),
+    ], valid_from=dt.date(2026, 1, 1))
+    write_people(worker_second, second, [
+        PersonInput({"person.id_number": "430104198507150030", "person.name": "张伟",
+                     "person.lives_alone": "否"})], valid_from=dt.date(2026, 1, 1))
+    template = department_template(tmp_path / "花名册.xlsx")
+    request = workflow.submit(world.officer, template, workflow.NewRequest(
+        title="辖区居民花名册", department=world.department.name, basis="《通知》（岳卫〔2026〕7号）",
+        frequency="monthly", scope_code=world.township_a.code,
+        justifications={"person.id_number": "核对身份"}))
+    workflow.decide(world.reviewer, request, "admit")
+    request.refresh_from_db()
+    return world, request, template, second
+
+
+def test_the_header_block_is_kept_cell_by_cell_and_values_come_from_the_ledger(admitted, tmp_path):
+    world, request, template, _ = admitted
+    result = export_report(world.officer, request, world.community_a, parse_period("2026-11"),
+                           tmp_path / "out.xlsx")
+    assert (result.rows, result.missing) == (2, 1)  # 李明 has no phone in the ledger
+    before, after = load_workbook(template).active, load_workbook(result.path).active
+    for row in (1, 3, 4):
+        for col in "ABCDEF":
+            a, b = before[f"{col}{row}"], after[f"{col}{row}"]
+            assert (a.value, a.font.b, a.fill.fgColor.rgb, a.border.left.style) == \
+                   (b.value, b.font.b, b.fill.fgColor.rgb, b.border.left.style), f"{col}{row}"
+    assert {str(r) for r in before.merged_cells.ranges} <= {str(r) for r in after.merged_cells.ranges}
+    assert after.column_dimensions["C"].width == 22 and after.freeze_panes == "A5"
+    assert "桃花岭社区" in after["A2"].value
+    rows = {after[f"B{r}"].value: r for r in (5, 6)}
+    wang = rows["王秀英"]
+    assert after[f"C{wang}"].value == "11010519491231002X" and after[f"C{wang}"].data_type == "s"
+    assert after[f"D{wang}"].value == 76
+    assert after[f"E{wang}"].value == "138****5678"  # not justified at admission
+    assert after[f"F{wang}"].value == "是"
+    assert after["A7"].value == "合计" and after["D7"].value == "=COUNTA(B5:B6)"
+    assert after["A8"].value.startswith("注")
+    assert any("F5:F6" in str(v.sqref) for v in after.data_validations.dataValidation)
+    assert AuditEntry.objects.filter(action=Action.EXPORT, subject_id=str(request.pk)).exists()
+
+
+def test_a_township_gets_every_communitys_rows_in_one_file(admitted, tmp_path):
+    world, request, _, second = admitted
+    result = export_report(world.reviewer, request, world.township_a, parse_period("2026-11"),
+                           tmp_path / "township.xlsx")
+    sheet = load_workbook(result.path).active
+    names = [sheet[f"B{r}"].value for r in range(5, 8)]
+    assert sorted(names) == ["张伟", "李明", "王秀英"] and sheet["D8"].value == "=COUNTA(B5:B7)"
+
+
+def test_a_worker_cannot_export_another_communitys_report(admitted, tmp_path):
+    world, request, _, second = admitted
+    from yibiao.accounts.scope import OutOfScope
+
+    with pytest.raises(OutOfScope):
+        export_report(world.worker_a, request, second, parse_period("2026-11"), tmp_path / "x.xlsx")
+
+
+def test_libreoffice_opens_the_export_and_the_values_survive(admitted, tmp_path):
+    world, request, _, _ = admitted
+    result = export_report(world.officer, request, world.township_a, parse_period("2026-11"),
+                           tmp_path / "lo.xlsx")
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is a requirement of the suite: make system-deps"
+    outdir = tmp_path / "csv"
+    subprocess.run([soffice, f"-env:UserInstallation=file:///tmp/lo-{uuid.uuid4().hex}", "--headless",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true",
+                    "--outdir", str(outdir), str(result.path)], check=True, timeout=180,
+                   capture_output=True)
+    rows = list(csv.reader((outdir / "lo.csv").open(encoding="utf-8")))
+    flat = [cell for row in rows for cell in row]
+    assert "11010519491231002X" in flat  # an ID stays text, not 1.1E+17
+    totals = next(row for row in rows if row and row[0] == "合计")
+    assert totals[3] == "3"  # LibreOffice computed the COUNTA over the data
+
+
+def test_the_download_page_serves_the_filled_template(client, admitted):
+    world, request, _, _ = admitted
+    client.login(username="officer", password=PASSWORD)
+    response = client.get(f"/reports/requests/{request.pk}/download/",
+                          {"org": world.township_a.code, "period": "2026-11"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    bad = client.get(f"/reports/requests/{request.pk}/download/",
+                     {"org": world.township_a.code, "period": "十一月"})
+    assert bad.status_code == 400 and "报告期" in bad.content.decode()
