@@ -175,3 +175,21 @@ def test_the_catalogue_lists_admitted_requests_only_and_exports(ledger, tmp_path
     assert sheet["B3"].value == admitted.title and sheet["C3"].value == "区卫生健康局"
     assert "公民身份号码" in sheet["H3"].value
     assert export_catalogue(ledger.worker_b, tmp_path / "b.xlsx") == 0  # not their community
+
+
+def test_a_reviewer_tightens_the_rules_and_the_next_submission_follows_them(client, ledger, tmp_path):
+    from .conftest import PASSWORD
+
+    client.login(username="reviewer", password=PASSWORD)
+    response = client.post("/requests/rules/", {
+        "max_frequency": "quarterly", "require_basis": "1", "sensitive_needs_justification": "1",
+        "element_max_frequency": "person.phone=yearly"})
+    assert response.status_code == 302
+    with pytest.raises(workflow.RequestRefused) as refused:
+        submit(ledger, template(tmp_path, KNOWN_ONLY))  # monthly now exceeds quarterly
+    assert "最高频次" in refused.value.reasons[0]
+    assert any("person.phone" in r for r in refused.value.reasons)
+    bad = client.post("/requests/rules/", {"max_frequency": "daily"})
+    assert "不在可选范围" in bad.content.decode()
+    client.login(username="worker_a", password=PASSWORD)
+    assert client.get("/requests/rules/").status_code == 403

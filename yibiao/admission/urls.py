@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:request_id>/decide/", views.request_decide, name="decide"),
     path("<int:request_id>/reanalyse/", views.request_reanalyse, name="reanalyse"),
     path("catalogue/", views.catalogue_page, name="catalogue"),
+    path("rules/", views.rules_page, name="rules"),
     path("catalogue.xlsx", views.catalogue_export, name="catalogue_export"),
 ]

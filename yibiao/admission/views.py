@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from yibiao.accounts import scope
 from yibiao.accounts.models import Department
 
-from . import catalogue, workflow
+from . import analysis, catalogue, rules, workflow
 from .models import FormRequest, Frequency
 
 
@@ -106,3 +106,44 @@ def catalogue_export(request: HttpRequest) -> FileResponse:
     path = Path(tempfile.mkdtemp()) / "工作事项清单.xlsx"
     catalogue.export_catalogue(request.user, path)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)  # noqa: SIM115
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+@login_required
+def rules_page(request: HttpRequest) -> HttpResponse:
+    """The reviewer's rules for their own org unit."""
+    scope.require(request.user, "review_requests")
+    unit = request.user.org_unit
+    if unit is None:
+        unit = scope.get_visible_org_unit(request.user, request.GET.get("org", "430104"))
+    current = analysis.rules_for(unit)
+    error = ""
+    if request.method == "POST":
+        post = request.POST
+        limits = {}
+        for line in post.get("element_max_frequency", "").splitlines():
+            element, _, frequency = line.partition("=")
+            if element.strip():
+                limits[element.strip()] = frequency.strip()
+        try:
+            rules.configure(request.user, unit, rules.RulesInput(
+                max_frequency=post.get("max_frequency", "monthly"),
+                require_basis=post.get("require_basis") == "1",
+                sensitive_needs_justification=post.get("sensitive_needs_justification") == "1",
+                seconds_per_cell=_float(post.get("seconds_per_cell", "")),
+                seconds_per_form=_float(post.get("seconds_per_form", "")),
+                element_max_frequency=limits))
+        except rules.RulesError as problem:
+            error = str(problem)
+        else:
+            messages.success(request, "规则已保存，今后提交的报表需求按新规则检查。")
+            return redirect("admission:rules")
+    return render(request, "admission/rules.html", {
+        "unit": unit, "rules": current, "error": error, "frequencies": Frequency.choices,
+        "limits": "\n".join(f"{k}={v}" for k, v in current.element_max_frequency.items())})
