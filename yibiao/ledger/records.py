@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from yibiao.accounts import scope
@@ -25,10 +24,11 @@ from yibiao.orgunits.models import Level, OrgUnit
 from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
+from .bulk import insert_rows, update_rows
 from .models import EditConflict, Fact, Household, Person, Residence, Source, SubjectKind
 from .snapshot import DERIVED_PERSON, identity_values, latest_facts
 
-CHUNK = 500  # rows per query batch: far below SQLite's bound-parameter limit
+CHUNK = 2000  # rows per query batch: below SQLite's bound-parameter limit (32,766)
 IDENTITY = "person.id_number"
 NAME = "person.name"
 RELATION = "person.relation_to_head"
@@ -234,7 +234,8 @@ def _households(org_unit: OrgUnit, numbers: set[str], actor: object) -> dict[str
 
 def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: dt.date,
                  source: str, result: WriteResult) -> None:
-    user = actor if getattr(actor, "pk", None) else None
+    user_id = getattr(actor, "pk", None)
+    now = timezone.now()
     people = {p.id_number: p for p in Person.objects.filter(
         id_number__in=[r.id_number for r in rows]).select_related("org_unit")}
     current = latest_facts(SubjectKind.PERSON, [p.pk for p in people.values()], dt.date.max)
@@ -243,21 +244,23 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     households = _households(org_unit, {r.household_number for r in rows if r.household_number},
                              actor)
 
+    # New people are created complete (org unit, household), so they need no update after.
     new_people = []
     for row in rows:
         if row.id_number not in people:
             name = row.values.get(NAME) or ""
+            household = households.get(row.household_number or "")
             person = Person(id_number=row.id_number, name=name, name_initials=name_initials(name),
-                            org_unit=org_unit)
+                            org_unit=org_unit, household=household)
             people[row.id_number] = person
             new_people.append(person)
     Person.objects.bulk_create(new_people)
     created_ids = {p.pk for p in new_people}
 
-    facts: list[Fact] = []
-    residences_to_close: list[Residence] = []
-    residences_to_open: list[Residence] = []
-    changed_people: list[Person] = []
+    facts: list[tuple] = []
+    closing: list[tuple] = []
+    opening: list[tuple] = []
+    changed: list[tuple] = []
     for row in rows:
         person = people[row.id_number]
         household = households.get(row.household_number or "")
@@ -271,42 +274,36 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         moves = (residence is None or residence.org_unit_id != unit.pk
                  or (household is not None and residence.household_id != household.pk)
                  or (relation is not None and residence.relation_to_head != relation))
+        household_id = household.pk if household else (residence.household_id if residence else None)
         if moves:
             if residence is not None:
-                residence.valid_to = on
-                residences_to_close.append(residence)
-            residences_to_open.append(Residence(
-                person=person, org_unit=unit, org_code=unit.code,
-                household=household or (residence.household if residence else None),
-                relation_to_head=relation or (residence.relation_to_head if residence else ""),
-                valid_from=on, recorded_by=user, source=source))
-        for element, value in changes.items():
-            facts.append(Fact(subject_kind=SubjectKind.PERSON, subject_id=person.pk,
-                              element=element, value=value, valid_from=on, recorded_by=user,
-                              source=source, org_code=org_unit.code))
+                closing.append((on, residence.pk))
+            opening.append((person.pk, household_id, unit.pk, unit.code,
+                            relation or (residence.relation_to_head if residence else ""),
+                            on, None, now, user_id, source))
+        facts.extend((SubjectKind.PERSON, person.pk, element, value, on, now, user_id, source,
+                      org_unit.code, "") for element, value in changes.items())
         result.person_ids.append(person.pk)
         if person.pk in created_ids:
             result.created += 1
-        elif changes or moves:
-            result.updated += 1
-        else:
+            continue
+        if not (changes or moves):
             result.unchanged += 1
             continue
-        if NAME in changes:
-            person.name = changes[NAME] or ""
-            person.name_initials = name_initials(person.name)
-        if moves:
-            latest = residences_to_open[-1]
-            person.org_unit = latest.org_unit
-            person.household = latest.household
-        changed_people.append(person)
+        result.updated += 1
+        name = changes[NAME] or "" if NAME in changes else person.name
+        changed.append((name, name_initials(name), unit.pk if moves else person.org_unit_id,
+                        household_id if moves else person.household_id, now, person.pk))
 
-    Residence.objects.bulk_update(residences_to_close, ["valid_to"])
-    Residence.objects.bulk_create(residences_to_open)
-    Fact.objects.bulk_create(facts)
-    Person.objects.bulk_update(changed_people, ["name", "name_initials", "org_unit", "household"])
-    Person.objects.filter(pk__in=[p.pk for p in changed_people if p.pk not in created_ids]).update(
-        version=F("version") + 1, updated_at=timezone.now())
+    update_rows(Residence, ["valid_to"], closing)
+    insert_rows(Residence, ["person", "household", "org_unit", "org_code", "relation_to_head",
+                            "valid_from", "valid_to", "recorded_at", "recorded_by", "source"],
+                opening)
+    insert_rows(Fact, ["subject_kind", "subject_id", "element", "value", "valid_from",
+                       "recorded_at", "recorded_by", "source", "org_code", "note"], facts)
+    update_rows(Person, ["name", "name_initials", "org_unit", "household", "updated_at"], changed,
+                extra_set=f"{connection.ops.quote_name('version')} = "
+                          f"{connection.ops.quote_name('version')} + 1")
     result.facts_written += len(facts)
 
 
