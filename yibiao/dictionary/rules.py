@@ -49,9 +49,14 @@ def canonical(value: object) -> str:
     return str(value)
 
 
+# Value types with few distinct spellings: their parse results are remembered per snapshot.
+MEMO_TYPES = {"code", "boolean", "integer", "decimal", "date"}
+
+
 class Rules:
     def __init__(self, elements: dict[str, ElementRule]) -> None:
         self.elements = elements
+        self._memo: dict[tuple[str, object], tuple[str | None, tuple[Note, ...]]] = {}
 
     @classmethod
     def load(cls) -> Rules:
@@ -79,6 +84,14 @@ class Rules:
         "联系电话：…" without the caller composing it.
         """
         rule = self.elements[code]
+        if rule.value_type in MEMO_TYPES and isinstance(raw, str | int | float):
+            key = (code, raw)
+            if key not in self._memo:
+                self._memo[key] = self._parse(rule, raw)
+            return self._memo[key]
+        return self._parse(rule, raw)
+
+    def _parse(self, rule: ElementRule, raw: object) -> tuple[str | None, tuple[Note, ...]]:
         code_list = get_code_list(rule.code_list) if rule.code_list else None
         value_type = rule.value_type if code_list or rule.value_type != "code" else "text"
         try:

@@ -21,11 +21,15 @@ def _prepared(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence
              if isinstance(meta.get_field(name), DateField)]  # DateTimeField is a DateField
     if not dated:
         return rows
+    seen: dict[tuple[int, object], object] = {}  # an import repeats one date and one timestamp
     out = []
     for row in rows:
         row = list(row)
         for index, field in dated:
-            row[index] = field.get_db_prep_value(row[index], connection)
+            key = (index, row[index])
+            if key not in seen:
+                seen[key] = field.get_db_prep_value(row[index], connection)
+            row[index] = seen[key]
         out.append(row)
     return out
 

@@ -113,7 +113,7 @@ def _problem(item: PersonInput, element: str, raw: object, problem: ValueProblem
 def _contradictions(identity: dict[str, str], clean: dict[str, str | None]) -> list[tuple[str, str]]:
     found = []
     for element, label in (("person.sex", "性别"), ("person.birth_date", "出生日期")):
-        typed = clean.get(element)
+        typed = clean.get(element) if identity else None
         if typed and not identity[element].startswith(typed):
             found.append((element, f"{label}“{typed}”与公民身份号码不符（应为 {identity[element]}），"
                                    "已按身份证号推算"))
@@ -153,7 +153,8 @@ def clean_inputs(
         if row_problems:
             rejected.extend(row_problems)
             continue
-        identity = identity_values(id_number, on)
+        typed_identity = clean.keys() & {"person.sex", "person.birth_date"}
+        identity = identity_values(id_number, on) if typed_identity else {}
         for element, message in _contradictions(identity, clean):
             warnings.append(_problem(item, element, clean[element],
                                      Note("contradicts_id", message, message)))

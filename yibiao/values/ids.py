@@ -8,6 +8,7 @@ ours, because stdnum's exceptions do not say *what* is wrong in words a worker c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ def check_digit(first17: str) -> str:
     return str(ric.calc_check_digit(first17 + "0"))
 
 
+@functools.lru_cache(maxsize=8192)
 def division_name(code: str, year: int | None = None) -> str | None:
     """Name of a 6-digit division code, historic codes included; None if it never existed.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pypinyin import Style, lazy_pinyin
 
 # Surnames read differently from the same character elsewhere (曾经 céng, but 曾 Zēng).
@@ -20,6 +22,7 @@ def initials(text: str) -> str:
     return "".join(ch for part in letters for ch in part.lower() if ch.isascii() and ch.isalnum())
 
 
+@functools.lru_cache(maxsize=65536)
 def name_initials(name: str) -> str:
     """Initials of a person's name, reading the surname as a surname (曾伟 → zw, not cw)."""
     name = name.strip()
