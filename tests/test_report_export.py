@@ -159,3 +159,36 @@ def test_the_download_page_serves_the_filled_template(client, admitted):
     bad = client.get(f"/reports/requests/{request.pk}/download/",
                      {"org": world.township_a.code, "period": "十一月"})
     assert bad.status_code == 400 and "报告期" in bad.content.decode()
+
+
+def test_a_big_export_runs_as_a_background_job_with_progress(client, admitted, settings):
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    from yibiao.reports.models import ExportJob
+
+    world, request, _, _ = admitted
+    settings.YIBIAO_BACKGROUND_EXPORT_ROWS = 1  # three residents count as big here
+    client.login(username="officer", password=PASSWORD)
+    response = client.get(f"/reports/requests/{request.pk}/download/",
+                          {"org": world.township_a.code, "period": "2026-11"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/reports/jobs/{job.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "排队中" in page and 'hx-trigger="every 2s"' in page
+    # The worker's own task runner, on the queued row (the db_worker loop would close the
+    # test's transaction-bound connection between tasks).
+    worker = Worker(queue_names=["*"], interval=1, batch=True, backend_name="default",
+                    startup_delay=False, max_tasks=None, worker_id="test",
+                    excluded_queue_names=[])
+    queued = DBTaskResult.objects.get()
+    assert queued.args_kwargs["args"] == [job.pk]
+    worker.run_task(queued)
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.rows) == ("done", 100, 3)
+    done = client.get(f"/reports/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "下载（3 行）" in done and "every 2s" not in done
+    file = client.get(f"/reports/jobs/{job.pk}/file/")
+    assert file.status_code == 200
+    client.login(username="reviewer", password=PASSWORD)  # someone else's job
+    assert client.get(f"/reports/jobs/{job.pk}/file/").status_code == 403

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "yibiao.burden.commands",
     "yibiao.reports.commands",
     "yibiao.intake.commands",
+    "yibiao.workload.commands",
 ]
 
 

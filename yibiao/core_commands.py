@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import subprocess
 import sys
 
 from yibiao.cli import setup_django
@@ -27,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_serve_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
 
+    worker = subparsers.add_parser("worker", help="运行后台任务（大批量导出）；yibiao serve 会自动启动一个")
+    worker.add_argument("--batch", action="store_true", help="处理完现有任务后退出")
+    worker.set_defaults(handler=cmd_worker)
+
     manage = subparsers.add_parser("manage", help="运行 Django 管理命令（如 createsuperuser）", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)
@@ -36,6 +42,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=os.environ.get("YIBIAO_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("YIBIAO_PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("YIBIAO_WORKERS", "2")))
+    parser.add_argument("--no-job-worker", action="store_true",
+                        help="不在本进程旁启动后台任务处理（另行运行 yibiao worker 时用）")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -67,6 +75,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.wsgiapp import run
 
     print(f"一表通已启动：http://{args.host}:{args.port}/  （Ctrl+C 停止）", flush=True)
+    if not args.no_job_worker:
+        # The embedded default: one job worker beside the web server, gone when it stops.
+        worker = subprocess.Popen([sys.executable, "-m", "yibiao.cli", "worker"])
+        atexit.register(worker.terminate)
     sys.argv = [
         "gunicorn",
         "yibiao.wsgi:application",
@@ -76,6 +88,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--log-level", "warning",
     ]
     run()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Process background jobs with the configured backend (database or Redis)."""
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.TASKS_BACKEND == "redis":
+        call_command("rqworker", "default", burst=args.batch)
+    else:
+        options = ["--batch", "--no-startup-delay"] if args.batch else []
+        call_command("db_worker", *options)
     return 0
 
 

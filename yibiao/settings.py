@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "yibiao.orgunits",
     "yibiao.accounts",
     "yibiao.audit",
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
     "yibiao.intake",
     "yibiao.reports",
     "yibiao.burden",
+    "yibiao.workload",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +174,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("YIBIAO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# Background jobs (big exports): the database backend needs nothing but the database and
+# `yibiao worker` (started by `yibiao serve`); production may use Redis through RQ.
+TASKS_BACKEND = os.environ.get("YIBIAO_TASKS_BACKEND", "database")
+REDIS_URL = os.environ.get("YIBIAO_REDIS_URL", "redis://127.0.0.1:6379/0")
+if TASKS_BACKEND == "redis":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ValueError(f"YIBIAO_TASKS_BACKEND must be 'database' or 'redis', not {TASKS_BACKEND!r}")
+# Exports of more residents than this run in the background with progress on the page.
+YIBIAO_BACKGROUND_EXPORT_ROWS = int(os.environ.get("YIBIAO_BACKGROUND_EXPORT_ROWS", "20000"))
 
 # Burden accounting: what one typed cell and one form cost a worker (shown beside figures).
 YIBIAO_SECONDS_PER_CELL = env_float("YIBIAO_SECONDS_PER_CELL", 6.0)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/", include("yibiao.admission.urls")),
     path("reports/", include("yibiao.reports.urls")),
     path("burden/", include("yibiao.burden.urls")),
+    path("workload/", include("yibiao.workload.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

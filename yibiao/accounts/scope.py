@@ -159,3 +159,46 @@ def visible_requests(user: User) -> QuerySet:
         return requests.none()
     reaching = [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
     return requests.filter(status=Status.ADMITTED, scope__code__in=reaching)
+
+
+def visible_work_items(user: User) -> QuerySet:
+    """Work tasks and inspections a user may see.
+
+    Officers: those of their department (or joint with it), within their scope. Reviewers
+    and administrators: those scoped at or below their org unit. Workers: admitted items
+    that land on their unit (scoped above, at or below it) — never pending or refused ones.
+    """
+    from yibiao.workload.models import Status, WorkItem
+
+    code = scope_code(user)
+    items = WorkItem.objects.select_related("department", "scope")
+    if user.role == Role.OFFICER:
+        return items.filter(scope_q(user, "scope__code")).filter(
+            Q(department_id=user.department_id) | Q(joint_with=user.department_id)).distinct()
+    if user.role in (Role.REVIEWER, Role.ADMIN):
+        return items.filter(scope_q(user, "scope__code"))
+    if code is None or code == NOTHING:
+        return items.none()
+    reaching = [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
+    return items.filter(Q(scope__code__in=reaching) | scope_q(user, "scope__code"),
+                        status=Status.ADMITTED)
+
+
+def visible_unadmitted_reports(user: User) -> QuerySet:
+    """Reports of requests that slipped past the gate.
+
+    Workers: their own. Reviewers and administrators: those from communities in scope.
+    Officers: their department's once a reviewer has converted them — without who reported
+    (a worker must not fear reporting the department that sends them work).
+    """
+    from yibiao.workload.models import ReportStatus, UnadmittedReport
+
+    reports = UnadmittedReport.objects.select_related("org_unit", "department")
+    if not is_active_user(user):
+        return reports.none()
+    if user.role in (Role.REVIEWER, Role.ADMIN):
+        return reports.filter(scope_q(user, "org_unit__code"))
+    if user.role == Role.OFFICER:
+        return reports.filter(scope_q(user, "org_unit__code"), department_id=user.department_id,
+                              status=ReportStatus.CONVERTED)
+    return reports.filter(reported_by=user)

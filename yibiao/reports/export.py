@@ -3,6 +3,7 @@ personal numbers masked unless justified, every export audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,16 +57,19 @@ def blank_values(layout_blanks: list, available: dict[str, str]) -> dict[str, ob
 
 
 def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Period,
-                  out: Path) -> ExportResult:
+                  out: Path, progress: Callable[[str, int], None] | None = None) -> ExportResult:
     """Fill the template for the unit (merged over its communities) as of the period's end."""
     require_export(user, request, unit)
+    report_progress = progress or (lambda stage, percent: None)
     report = prefill.build_report(request, unit, period, filled_by=str(user))
+    report_progress("填入部门模板", 50)
     try:
         book = read_workbook(Path(request.template.path))
         layout = book.sheet(request.sheet_name)
     except (SheetError, KeyError, FileNotFoundError) as error:
         raise ExportError(f"读取部门模板失败：{error}") from None
     rows = delivery.delivered_rows(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
     result = fill_template(Path(request.template.path), out, sheet=request.sheet_name,
                            layout=layout, rows=rows,
                            blanks=blank_values(layout.blanks, report.blanks))

@@ -66,3 +66,25 @@ class TaskValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}:{self.row_key}:{self.column}={self.value}"
+
+
+class ExportJob(models.Model):
+    """A big export filled in the background, with its progress for the page to show."""
+
+    request = models.ForeignKey("admission.FormRequest", on_delete=models.CASCADE,
+                                related_name="export_jobs")
+    org_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=10)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                     related_name="+")
+    status = models.CharField(max_length=10, default="queued")  # queued|running|done|failed
+    stage = models.CharField(max_length=100, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    file = models.CharField(max_length=300, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.pk} {self.status} {self.progress}%"

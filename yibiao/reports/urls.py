@@ -9,4 +9,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/submit/", views.task_submit, name="task_submit"),
     path("tasks/<int:task_id>/return/", views.task_return, name="task_return"),
     path("requests/<int:request_id>/download/", views.report_download, name="download"),
+    path("jobs/<int:job_id>/", views.job_page, name="job"),
+    path("jobs/<int:job_id>/file/", views.job_file, name="job_file"),
 ]

@@ -13,7 +13,8 @@ from yibiao.accounts import scope
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
 
-from . import export, prefill, tasks
+from . import export, jobs, prefill, tasks
+from .models import ExportJob
 from .periods import PeriodError, parse_period
 
 
@@ -101,9 +102,36 @@ def report_download(request: HttpRequest, request_id: int) -> FileResponse:
     unit = scope.get_visible_org_unit(request.user, request.GET.get("org", ""))
     try:
         period = parse_period(request.GET.get("period", ""))
+        if jobs.is_big(unit, period):
+            job = jobs.start(request.user, form_request, unit, period)
+            return redirect("reports:job", job_id=job.pk)
         out = Path(tempfile.mkdtemp()) / f"{form_request.title}-{unit.name}-{period.key}.xlsx"
         result = export.export_report(request.user, form_request, unit, period, out)
     except (PeriodError, export.ExportError) as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     return FileResponse(open(result.path, "rb"), as_attachment=True,  # noqa: SIM115
                         filename=result.path.name)
+
+
+def _job(user: object, job_id: int) -> ExportJob:
+    job = ExportJob.objects.select_related("request", "org_unit").filter(pk=job_id).first()
+    if job is None or job.requested_by_id != getattr(user, "pk", None):
+        raise scope.OutOfScope("无权查看该导出任务，或它不存在。")
+    return job
+
+
+@login_required
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request.user, job_id)
+    template = "reports/_job.html" if request.htmx else "reports/job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def job_file(request: HttpRequest, job_id: int) -> FileResponse:
+    job = _job(request.user, job_id)
+    export.require_export(request.user, job.request, job.org_unit)  # scope may have changed
+    if job.status != "done":
+        raise scope.OutOfScope("导出尚未完成")
+    name = f"{job.request.title}-{job.org_unit.name}-{job.period}.xlsx"
+    return FileResponse(open(job.file, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
