@@ -200,10 +200,13 @@ def worker_counts(communities: list[OrgUnit]) -> dict[str, int]:
 def load_for(item: WorkItem, *, include_self: bool = True) -> tuple[Load, list[str]]:
     """Per community, the heaviest week with this item added; and the quarterly inspection rule."""
     window = window_of(item)
+    spans = list(quarters(window))
+    # Whole quarters: an inspection early in the quarter counts against one late in it.
+    reach = Window(spans[0].start, spans[-1].end) if spans else window
     communities = communities_of(item.scope)
     rules = _all_rules()
     default = LoadRules(org_unit=item.scope)
-    items = _item_sources(item.scope.code, window, item.pk)
+    items = _item_sources(item.scope.code, reach, item.pk)
     if include_self:
         items.append((item.scope.code, item.hours_per_community,
                       occurrences(item.start_date, item.end_date, item.frequency), item.kind))
@@ -229,7 +232,7 @@ def load_for(item: WorkItem, *, include_self: bool = True) -> tuple[Load, list[s
                                    round(best[0], 2), workers, per_worker,
                                    per_worker > config.weekly_hours_ceiling))
         if item.kind == Kind.INSPECTION:
-            for quarter in quarters(window):
+            for quarter in spans:
                 count = sum(len([w for w in windows if w.overlaps(quarter)])
                             for _, _, windows, kind in mine if kind == Kind.INSPECTION)
                 if count > config.max_inspections_per_quarter:
