@@ -126,3 +126,41 @@ def test_only_grassroots_workers_report(world):
     with pytest.raises(slipped.ReportRefused) as refused:
         slipped.report(world.worker_a, department="", channel="fax", kind="table")
     assert len(refused.value.reasons) == 3  # department, channel, and neither text nor photo
+
+
+def test_the_dashboard_snippet_counts_reports_under_the_sending_department(world, rf):
+    """What the burden dashboard shows with `{% load workload %}{% workload_burden f %}`."""
+    from django.template import Context, Template
+
+    from yibiao.burden.ledger import figures
+    from yibiao.reports.periods import period_of
+
+    slipped.report(world.worker_a, department="区卫生健康局", channel="wechat", kind="table",
+                   description="老年人体检统计表")
+    month = period_of("monthly", timezone.localdate())
+    request = rf.get("/burden/")
+    request.user = world.reviewer
+    html = Template("{% load workload %}{% workload_burden f %}").render(Context({
+        "request": request, "f": figures(world.reviewer, world.county, month, month)}))
+    assert 'id="w-reports">1<' in html
+    row = next(r for r in html.split("<tr>") if "区卫生健康局" in r)
+    assert "<td>1</td>" in row
+
+
+def test_the_inbox_snippet_lists_admitted_work_with_due_dates_and_effort(world):
+    from django.template.loader import render_to_string
+
+    from yibiao.workload import workflow
+    from yibiao.workload.inbox import inbox_items
+
+    from .test_workload_gate import inspection, next_month
+
+    first, last = next_month()
+    item = inspection(world.officer, world, "健康入户随访", start=first, end=last, hours=1.5,
+                      subjects=("elderly_alone",), kind="task")
+    workflow.decide(world.reviewer, item, "admit", "")
+    html = render_to_string("workload/_inbox.html", {"inbox": inbox_items(world.worker_a),
+                                                    "user": world.worker_a})
+    assert "健康入户随访" in html and f"{last:%Y-%m-%d}" in html and "约 1.5 小时" in html
+    assert "健康入户随访" not in render_to_string("workload/_inbox.html", {
+        "inbox": inbox_items(world.worker_b), "user": world.worker_b})
