@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -233,15 +234,35 @@ def _households(org_unit: OrgUnit, numbers: set[str], actor: object) -> dict[str
     return existing
 
 
+class _Known(NamedTuple):
+    pk: int
+    name: str
+    org_unit_id: int | None
+    household_id: int | None
+
+
+class _Open(NamedTuple):
+    pk: int
+    org_unit_id: int
+    org_code: str
+    household_id: int | None
+    relation: str
+
+
 def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: dt.date,
                  source: str, result: WriteResult) -> None:
+    """Plain tuples, not model instances: building 100,000 Person objects costs more than
+    the queries that fetch them."""
     user_id = getattr(actor, "pk", None)
     now = timezone.now()
-    people = {p.id_number: p for p in Person.objects.filter(
-        id_number__in=[r.id_number for r in rows]).select_related("org_unit")}
-    current = latest_facts(SubjectKind.PERSON, [p.pk for p in people.values()], dt.date.max)
-    open_residences = {r.person_id: r for r in Residence.objects.filter(
-        person__in=people.values(), valid_to__isnull=True).select_related("org_unit")}
+    people = {row[0]: _Known(*row[1:]) for row in Person.objects.filter(
+        id_number__in=[r.id_number for r in rows]).values_list(
+            "id_number", "pk", "name", "org_unit_id", "household_id")}
+    known_ids = [p.pk for p in people.values()]
+    current = latest_facts(SubjectKind.PERSON, known_ids, dt.date.max)
+    open_residences = {row[0]: _Open(*row[1:]) for row in Residence.objects.filter(
+        person_id__in=known_ids, valid_to__isnull=True).values_list(
+            "person_id", "pk", "org_unit_id", "org_code", "household_id", "relation_to_head")}
     households = _households(org_unit, {r.household_number for r in rows if r.household_number},
                              actor)
 
@@ -251,11 +272,12 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         if row.id_number not in people:
             name = row.values.get(NAME) or ""
             household = households.get(row.household_number or "")
-            person = Person(id_number=row.id_number, name=name, name_initials=name_initials(name),
-                            org_unit=org_unit, household=household)
-            people[row.id_number] = person
-            new_people.append(person)
+            new_people.append(Person(id_number=row.id_number, name=name,
+                                     name_initials=name_initials(name), org_unit=org_unit,
+                                     household=household))
     Person.objects.bulk_create(new_people)
+    for person in new_people:
+        people[person.id_number] = _Known(person.pk, person.name, org_unit.pk, person.household_id)
     created_ids = {p.pk for p in new_people}
 
     facts: list[tuple] = []
@@ -270,17 +292,19 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         changes = {e: v for e, v in row.values.items() if old.get(e) != v}
         residence = open_residences.get(person.pk)
         # Living in a grid of the community being written keeps the grid.
-        unit = (residence.org_unit if residence and org_unit.contains(residence.org_unit)
-                else org_unit)
-        moves = (residence is None or residence.org_unit_id != unit.pk
+        if residence and residence.org_code.startswith(org_unit.code):
+            unit_pk, unit_code = residence.org_unit_id, residence.org_code
+        else:
+            unit_pk, unit_code = org_unit.pk, org_unit.code
+        moves = (residence is None or residence.org_unit_id != unit_pk
                  or (household is not None and residence.household_id != household.pk)
-                 or (relation is not None and residence.relation_to_head != relation))
+                 or (relation is not None and residence.relation != relation))
         household_id = household.pk if household else (residence.household_id if residence else None)
         if moves:
             if residence is not None:
                 closing.append((on, residence.pk))
-            opening.append((person.pk, household_id, unit.pk, unit.code,
-                            relation or (residence.relation_to_head if residence else ""),
+            opening.append((person.pk, household_id, unit_pk, unit_code,
+                            relation or (residence.relation if residence else ""),
                             on, None, now, user_id, source))
         facts.extend((SubjectKind.PERSON, person.pk, element, value, on, now, user_id, source,
                       org_unit.code, "") for element, value in changes.items())
@@ -293,7 +317,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
             continue
         result.updated += 1
         name = changes[NAME] or "" if NAME in changes else person.name
-        changed.append((name, name_initials(name), unit.pk if moves else person.org_unit_id,
+        changed.append((name, name_initials(name), unit_pk if moves else person.org_unit_id,
                         household_id if moves else person.household_id, now, person.pk))
 
     update_rows(Residence, ["valid_to"], closing)
