@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -58,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
     template = "burden/print.html" if request.GET.get("print") else "burden/dashboard.html"
     return render(request, template, {
-        "f": figures, "error": error, "chart_json": json.dumps(chart, ensure_ascii=False),
+        "f": figures, "error": error, "chart": chart,
         "columns": COLUMNS, "tables": table_rows(figures) if figures else {},
         "query": request.GET.urlencode(),
         "units": scope.visible_org_units(request.user).filter(

@@ -209,6 +209,14 @@ def return_task(user: object, task: Task, reason: str) -> Task:
     return task
 
 
+def has_previous(task: Task) -> bool:
+    """Whether the community had this request's task for the period before."""
+    if task.request.frequency == "once":
+        return False
+    before = previous(parse_period(task.period), task.request.frequency)
+    return Task.objects.filter(request=task.request, org_unit=task.org_unit, period=before.key).exists()
+
+
 def changes_since_previous(task: Task) -> dict[str, list[str]]:
     """What changed since the last period: who arrived, who left, whose values changed."""
     period = parse_period(task.period)
