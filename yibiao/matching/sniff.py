@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from stdnum.cn import ric
+from yibiao.values import ValueProblem, parse_id_number
 
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,5})?$")
@@ -33,7 +33,16 @@ KIND_GUESS: dict[str, str] = {"id_number": "person.id_number", "mobile": "person
 
 
 def _is_id(s: str) -> bool:
-    return len(s) == 18 and ric.is_valid(s)
+    """The ledger's own rule (check digit, birth date, any division code that ever existed):
+    stdnum's is_valid also rejects a code not yet in force in the birth year, which would
+    make a real ID column look like text."""
+    if len(s) != 18:
+        return False
+    try:
+        parse_id_number(s)
+    except ValueProblem:
+        return False
+    return True
 
 
 def kind_of(value: str) -> str:
