@@ -33,7 +33,7 @@ class InboxItem:
     hours: float
     url: str
     start: dt.date | None = None
-    note: str = ""
+    cells_missing: int | None = None  # tables only: what the ledger could not fill
     joint: bool = False
     evidence: list[str] = field(default_factory=list)
 
@@ -53,8 +53,7 @@ def inbox_items(user: object, today: dt.date | None = None) -> list[InboxItem]:
     items = [
         InboxItem("table", task.request.title, task.request.department.name, task.org_unit.name,
                   task.due_date, _table_hours(task.cells_missing), reverse("reports:task", args=[task.pk]),
-                  task.period_start,
-                  f"还需填 {task.cells_missing} 格" if task.cells_missing else "已预填，待确认")
+                  task.period_start, task.cells_missing)
         for task in open_tasks(user)]
     if scope.can(user, "edit_ledger"):
         horizon = Window(today, today + dt.timedelta(days=HORIZON_DAYS))
@@ -70,6 +69,6 @@ def inbox_items(user: object, today: dt.date | None = None) -> list[InboxItem]:
             items.append(InboxItem(
                 item.kind, item.title, "、".join(item.departments()), item.scope.name, window.end,
                 item.hours_per_community, reverse("workload:detail", args=[item.pk]), window.start,
-                "联合检查（多检合一）" if joint else "", joint,
+                None, joint,
                 [d.what for d in item.evidence.all() if not d.struck]))
     return sorted(items, key=lambda i: (i.due, i.kind, i.title))
