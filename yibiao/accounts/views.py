@@ -13,11 +13,10 @@ def home(request: HttpRequest) -> HttpResponse:
     units = scope.visible_org_units(user)
     unit = user.org_unit
     children = unit.children.all()[:200] if unit else units.filter(level="province")
-    from yibiao.reports.tasks import open_tasks
+    from yibiao.workload.inbox import inbox_items
 
     return render(request, "home.html", {
-        "unit": unit, "children": children,
-        "open_tasks": open_tasks(user).order_by("due_date", "pk")[:50],
+        "unit": unit, "children": children, "inbox": inbox_items(user)[:50],
     })
 
 
