@@ -21,7 +21,7 @@ from yibiao.orgunits.divisions import join_name
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from yibiao.values.pinyin import name_initials
 
-from .requests import submit_all
+from .requests import submit_all, submit_work
 from .synth import SynthCounty, generate_county
 
 DEMO_COUNTY = "430104"  # 湖南省长沙市岳麓区: real code, real townships, synthetic people
@@ -53,6 +53,7 @@ class DemoResult:
     places: int = 0
     facts: int = 0
     requests: int = 0
+    work_items: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -61,7 +62,7 @@ class DemoResult:
         return (
             f"演示县 {self.county}：{self.communities} 个社区（村），{self.grids} 个网格，"
             f"{self.households} 户，{self.people} 人，{self.places} 处房屋，{self.facts} 条事实；"
-            f"{self.requests} 个部门报表需求经过准入审核"
+            f"{self.requests} 个部门报表需求和 {self.work_items} 项工作任务、检查经过准入审核"
         )
 
     def accounts_table(self) -> str:
@@ -80,8 +81,11 @@ def reset_demo(county: OrgUnit) -> None:
     in_county = subtree_q(county.code, "org_code")
     people = Person.objects.filter(subtree_q(county.code, "org_unit__code"))
     from yibiao.admission.models import FormRequest
+    from yibiao.workload.models import UnadmittedReport, WorkItem
 
     FormRequest.objects.filter(subtree_q(county.code, "scope__code")).delete()
+    UnadmittedReport.objects.filter(subtree_q(county.code, "org_unit__code")).delete()
+    WorkItem.objects.filter(subtree_q(county.code, "scope__code")).delete()
     Fact.objects.filter(in_county).delete()
     Residence.objects.filter(in_county).delete()
     Person.objects.filter(pk__in=people.values("pk")).delete()
@@ -103,6 +107,7 @@ def load_demo(seed: int = 1, households: int = 3000, reset: bool = False) -> Dem
     result = write_county(county, synth)
     result.accounts = ensure_accounts(county)
     result.requests = len(submit_all(county, timezone.localdate(), seed))
+    result.work_items = submit_work(county, timezone.localdate())
     return result
 
 

@@ -161,3 +161,42 @@ def _plausible(header: str, rng: random.Random) -> str:
     if "电话" in header:
         return f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
     return rng.choice(["无", "良好", "需关注"])
+
+
+def submit_work(county: OrgUnit, today: dt.date) -> int:
+    """Two departments want to inspect the same rental houses this month: the reviewer
+    merges them into one joint visit (多检合一); a campaign task with an evidence demand is
+    admitted with the photo wall struck; and worker1 reports a table that came by WeChat."""
+    from yibiao.workload import slipped
+    from yibiao.workload import workflow as work
+    from yibiao.workload.models import EvidenceKind, Kind, Subject
+
+    admin = User.objects.get(username="admin")
+    reviewer = User.objects.get(username="reviewer")
+    start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+    def item(kind: str, title: str, department: str, basis: str, hours: float,
+             subjects: list[str], evidence: list[work.Evidence]) -> object:
+        return work.submit(admin, work.NewWorkItem(
+            kind=kind, title=title, department=department, basis=basis, scope_code=county.code,
+            start=start, end=end, hours_per_community=hours,
+            estimate_basis="按每个社区约 40 处出租房屋、每处 10 分钟估算", subjects=subjects,
+            evidence=evidence))
+
+    police = item(Kind.INSPECTION, "出租房屋治安检查", "区公安分局",
+                  "《租赁房屋治安管理规定》（公安部令第24号）", 6, [Subject.RENTAL_HOUSES],
+                  [work.Evidence("检查记录表", "留存检查结果", EvidenceKind.RECORD)])
+    housing = item(Kind.INSPECTION, "出租房屋安全隐患排查", "区住房和城乡建设局",
+                   "《商品房屋租赁管理办法》（住建部令第6号）", 5, [Subject.RENTAL_HOUSES],
+                   [work.Evidence("现场照片", "证明已到现场", EvidenceKind.PHOTO)])
+    work.merge(reviewer, police, housing, "同一批出租房屋，同月检查，合并为一次联合检查")
+    campaign = item(Kind.TASK, "防范电信诈骗宣传入户", "区公安分局",
+                    "《反电信网络诈骗法》第八条", 3, [Subject.RESIDENTS],
+                    [work.Evidence("宣传照片墙", "展示宣传效果", EvidenceKind.PHOTO)])
+    demand = campaign.evidence.first()
+    work.strike(reviewer, campaign, demand.pk, "宣传效果不以照片墙衡量，过度留痕")
+    work.decide(reviewer, campaign, "admit", "依法有据，工作量适当")
+    slipped.report(User.objects.get(username="worker1"), department="街道办事处", channel="wechat",
+                   kind="table", description="微信群里要求填报“辖区老年人摸底表”，与已准入报表重复")
+    return 3
