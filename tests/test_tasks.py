@@ -41,6 +41,12 @@ def admit(world, tmp_path, rows, *, name="t.xlsx", direct=False, scope=None, tit
     return workflow.decide(world.reviewer, request, "admit", direct_delivery=direct)
 
 
+def task_for(request, period):
+    """The request's task for a period, whichever period admission happened to create."""
+    tasks.create_tasks(request, period)
+    return Task.objects.get(request=request, period=period.key, org_unit__name="桃花岭社区")
+
+
 LIST = table("""
 | 序号 | 所属社区 | 姓名 | 性别 | 年龄 | 公民身份号码 | 联系电话 | 是否接种流感疫苗 |
 """)
@@ -149,3 +155,26 @@ def test_the_period_end_decides_age_and_membership(ledger, tmp_path):
     age = {r.cells[2].value: r.cells[4].value for r in nov.rows}
     age_dec = {r.cells[2].value: r.cells[4].value for r in dec.rows}
     assert age["王秀英"] == "76" and age_dec["王秀英"] == "77"
+
+
+def test_a_period_activity_is_asked_again_each_period_and_a_state_is_not(ledger, tmp_path):
+    rows = table("| 序号 | 姓名 | 公民身份号码 | 是否接种流感疫苗 | 本月探访次数 |")
+    request = admit(ledger, tmp_path, rows, name="visits.xlsx", title="探访表")
+    november = task_for(request, NOV)
+    keys = [r.key for r in tasks.report_for(november).rows]
+    tasks.complete(ledger.worker_a, november, {**{(k, "D"): "是" for k in keys},
+                                               **{(k, "E"): "2" for k in keys}})
+    december = task_for(request, DEC)
+    report = tasks.report_for(december)
+    assert [c.source for c in report.rows[0].cells][3:] == [LEDGER, MISSING]
+    assert december.cells_missing == len(keys)  # only the visits, again
+
+
+def test_typing_in_one_task_updates_the_counts_of_the_communitys_other_tasks(ledger, tmp_path):
+    first = Task.objects.get(request=admit(ledger, tmp_path, LIST, name="one.xlsx", title="甲表"))
+    second = Task.objects.get(request=admit(ledger, tmp_path, LIST, name="two.xlsx", title="乙表"))
+    li = next(r.key for r in tasks.report_for(first).rows if r.cells[2].value == "李明")
+    assert second.cells_missing == 3
+    tasks.complete(ledger.worker_a, first, {(li, "G"): "13700001111"})
+    second.refresh_from_db()
+    assert second.cells_missing == 2  # 李明's phone now comes from the ledger

@@ -32,6 +32,7 @@ class NewElement:
     retention_days: int | None = None
     note: str = ""
     aliases: tuple[str, ...] = ()
+    per_period: bool = False
 
 
 def validate(new: NewElement) -> None:
@@ -62,7 +63,7 @@ def add_element(actor: object, new: NewElement, *, owner: object = None,
         value_type=new.value_type, sensitivity=new.sensitivity,
         code_list=CodeList.objects.get(key=new.code_list) if new.code_list else None,
         unit=new.unit, retention_days=new.retention_days, note=new.note,
-        aliases=list(new.aliases), owner=owner, core=False,
+        aliases=list(new.aliases), owner=owner, core=False, per_period=new.per_period,
     )
     record(actor, Action.CREATE, subject_kind="element", subject_id=element.code)
     return element

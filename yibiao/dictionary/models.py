@@ -81,6 +81,9 @@ class Element(models.Model):
         _("保存期限（天）"), null=True, blank=True, help_text=_("目的性数据到期后删除其值")
     )
     note = models.CharField(_("说明"), max_length=300, blank=True)
+    # Activity in a period (本月探访次数) rather than a lasting state: a value only answers
+    # for the period it was given in, so the next period asks again instead of copying it.
+    per_period = models.BooleanField(_("按报告期填写"), default=False)
     core = models.BooleanField(_("核心数据元"), default=False)
     owner = models.ForeignKey(
         "accounts.Department",

@@ -28,6 +28,7 @@ class ElementRule:
     derived: bool
     retention_days: int | None
     standard: str = ""
+    per_period: bool = False
 
     @property
     def sensitive(self) -> bool:
@@ -66,7 +67,7 @@ class Rules:
                 code=e.code, name_zh=e.name_zh, subject=e.subject, value_type=e.value_type,
                 code_list=e.code_list.key if e.code_list else None, unit=e.unit,
                 sensitivity=e.sensitivity, derived=bool(e.derivation),
-                retention_days=e.retention_days, standard=e.standard,
+                retention_days=e.retention_days, standard=e.standard, per_period=e.per_period,
             )
             for e in rows
         })

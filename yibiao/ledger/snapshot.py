@@ -55,6 +55,21 @@ def latest_facts(
     return result
 
 
+def facts_within(kind: str, subject_ids: Iterable[int], start: dt.date, end: dt.date,
+                 elements: Iterable[str]) -> dict[int, dict[str, str | None]]:
+    """Values given within a period only: for elements that describe the period's activity
+    (本月探访次数), a value from an earlier period is no answer."""
+    rows = (Fact.objects.filter(subject_kind=kind, subject_id__in=list(subject_ids),
+                                element__in=list(elements), valid_from__gte=start,
+                                valid_from__lte=end)
+            .order_by("subject_id", "element", "valid_from", "id")
+            .values_list("subject_id", "element", "value"))
+    result: dict[int, dict[str, str | None]] = {}
+    for subject_id, element, value in rows:
+        result.setdefault(subject_id, {})[element] = value
+    return result
+
+
 def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from yibiao.admission.models import FormRequest
+from yibiao.dictionary.models import Element
 from yibiao.ledger.models import Household, Place, SubjectKind
 from yibiao.ledger.snapshot import (
     DERIVED_HOUSEHOLD,
     DERIVED_PERSON,
+    facts_within,
     household_values,
     latest_facts,
     people_as_of,
@@ -126,10 +128,16 @@ def _subject_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, tod
     else:
         people = people_as_of(unit.code, as_of)
         households = household_values(people)
+        per_period = list(Element.objects.filter(code__in=[e for e in elements if e],
+                                                 per_period=True).values_list("code", flat=True))
+        this_period = facts_within(SubjectKind.PERSON, [p.person_id for p in people],
+                                   period.start, period.end, per_period) if per_period else {}
         subjects = []
         for person in people:
             values = dict(person.values)
             values.update(households.get(person.household_id, {}))
+            for element in per_period:  # asked again each period, never carried over
+                values[element] = this_period.get(person.person_id, {}).get(element)
             subjects.append((f"p:{person.person_id}", person.org_code, values))
     seq = 0
     for key, org_code, values in subjects:

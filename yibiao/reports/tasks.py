@@ -159,7 +159,19 @@ def complete(user: object, task: Task, entries: dict[tuple[str, str], str]) -> C
         if task.cells_missing == 0 and task.status == TaskStatus.OPEN:
             task.status = TaskStatus.READY
         task.save()
+        recount_open_tasks(task)
     return result
+
+
+def recount_open_tasks(completed: Task) -> None:
+    """What was just typed may fill other open tasks of the community: keep their counts true."""
+    for other in Task.objects.filter(org_code=completed.org_code,
+                                     status__in=[TaskStatus.OPEN, TaskStatus.RETURNED]
+                                     ).exclude(pk=completed.pk).select_related("request", "org_unit"):
+        account(other, report_for(other))
+        if other.cells_missing == 0 and other.status == TaskStatus.OPEN:
+            other.status = TaskStatus.READY
+        other.save()
 
 
 def _person_inputs(values_by_person: dict[int, dict[str, object]]) -> list[PersonInput]:
