@@ -193,3 +193,13 @@ def test_a_reviewer_tightens_the_rules_and_the_next_submission_follows_them(clie
     assert "不在可选范围" in bad.content.decode()
     client.login(username="worker_a", password=PASSWORD)
     assert client.get("/requests/rules/").status_code == 403
+
+
+def test_guessed_column_mappings_must_be_checked_before_admission(ledger, tmp_path):
+    request = submit(ledger, template(tmp_path, KNOWN_ONLY))
+    request.columns[1]["status"] = "suggested"  # as the matcher marks a guess
+    request.save()
+    with pytest.raises(workflow.RequestRefused, match="第 B 列“姓名”"):
+        workflow.decide(ledger.reviewer, request, "admit")
+    admitted = workflow.decide(ledger.reviewer, request, "admit", mappings_checked=True)
+    assert admitted.columns[1]["status"] == "confirmed"

@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     review.add_argument("action", choices=["admit", "return", "reject", "resubmit", "withdraw"])
     review.add_argument("--reason", default="")
     review.add_argument("--direct", action="store_true", help="准入并直接交付（仅当基层零填报）")
+    review.add_argument("--mappings-checked", action="store_true",
+                        help="已核对系统推测（待确认）的列与数据元的对应关系")
     review.add_argument("--user", default=None)
     review.set_defaults(handler=cmd_review)
 
@@ -137,7 +139,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     user = _user(args)
     try:
         request = workflow.decide(user, _request(user, args.request_id), args.action, args.reason,
-                                  direct_delivery=args.direct)
+                                  direct_delivery=args.direct,
+                                  mappings_checked=args.mappings_checked)
     except workflow.RequestRefused as refused:
         raise CommandError("；".join(refused.reasons)) from None
     except OutOfScope as error:

@@ -78,7 +78,8 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
         workflow.decide(request.user, form_request, request.POST.get("action", ""),
                         request.POST.get("reason", ""),
-                        direct_delivery=request.POST.get("direct_delivery") == "1")
+                        direct_delivery=request.POST.get("direct_delivery") == "1",
+                        mappings_checked=request.POST.get("mappings_checked") == "1")
     except workflow.RequestRefused as refused:
         for reason in refused.reasons:
             messages.error(request, reason)

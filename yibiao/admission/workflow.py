@@ -209,7 +209,7 @@ def require_visible(actor: object, request: FormRequest) -> None:
 
 @transaction.atomic
 def decide(actor: object, request: FormRequest, action: str, reason: str = "", *,
-           direct_delivery: bool = False) -> FormRequest:
+           direct_delivery: bool = False, mappings_checked: bool = False) -> FormRequest:
     """Take one transition; refuse what the state machine or the actor's role does not allow."""
     if action not in ACTION_ABILITY:
         raise RequestRefused([f"未知操作：{action}"])
@@ -228,8 +228,17 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
     if action == "admit":
         if result.unjustified_sensitive:
             raise RequestRefused(["仍有敏感个人信息未说明使用理由，不能准入"])
-        if direct_delivery and result.burden.cells_per_period:
+        if direct_delivery and not result.served_by_ledger:
             raise RequestRefused(["该报表需要基层补充数据，不能直接交付"])
+        unsure = [f"第 {c['column']} 列“{c['header']}”" for c in locked.columns
+                  if c.get("status") == "suggested" and c.get("element")]
+        if unsure and not mappings_checked:
+            # A wrong mapping puts a wrong value into a government report: a person looks first.
+            raise RequestRefused([f"{'、'.join(unsure)}与数据元的对应关系是系统推测的，请核对后勾选"
+                                  "“已核对待确认的列”再准入"])
+        for column in locked.columns:
+            if column.get("status") == "suggested" and column.get("element"):
+                column["status"] = "confirmed"
         introduce_new_elements(actor, locked)
         result = analysis.analyse(locked)
         locked.direct_delivery = direct_delivery

@@ -121,8 +121,8 @@ def submit_all(county: OrgUnit, today: dt.date, seed: int) -> list[FormRequest]:
                 frequency=template.frequency, scope_code=county.code,
                 justifications=template.justify, subject_filter=template.subject_filter))
             if template.decision == "admit":
-                workflow.decide(reviewer, request, "admit", "依据充分，已核减重复列",
-                                direct_delivery=template.direct)
+                workflow.decide(reviewer, request, "admit", "依据充分，已核对各列",
+                                direct_delivery=template.direct, mappings_checked=True)
             elif template.decision == "reject":
                 workflow.decide(reviewer, request, "reject", "与已准入的报表重复，且无文件依据")
             decided.append(request)
