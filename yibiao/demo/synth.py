@@ -200,7 +200,9 @@ def _code_years(code: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+@functools.cache
 def _valid_in(code: str, year: int) -> bool:
+    # Cached: _fallbacks walks every county code of a province (or the country) per year.
     return any(start <= year <= end for start, end in _code_years(code))
 
 
@@ -433,6 +435,13 @@ class _Generator:
             # buildings; older walk-ups have 6-7 floors, newer towers up to 30.
             compounds = [(s, self.rng.randrange(1, 200), self.rng.choice((7, 7, 11, 18, 26, 32)))
                          for s in range(len(c.streets)) for _ in range(self.rng.randint(1, 3))]
+            # Too few compounds for the households drawn here (a big community: thousands
+            # of households under few townships) would loop forever; only then, add more.
+            # Whenever the loop below could finish, nothing is drawn here, so every county
+            # that generated before generates the same.
+            while _capacity(compounds) < count:
+                compounds.append((self.rng.randrange(len(c.streets)), self.rng.randrange(1, 200),
+                                  self.rng.choice((7, 7, 11, 18, 26, 32))))
             while len(slots) < count:
                 street, number, floors = self.rng.choice(compounds)
                 building = self.rng.randint(1, 12)
@@ -874,12 +883,20 @@ class _Generator:
                     owners_by_community.setdefault(h.community_code, []).append(
                         m.facts["person.id_number"])
         all_owners = [o for os in owners_by_community.values() for o in os]
+        # Where each owner sits in its community's list: "the owners but this household"
+        # becomes a view (_Without) instead of a copy per household, which was quadratic
+        # in the community's size. rng.choice sees the same length and the same items.
+        position = {o: i for os in owners_by_community.values() for i, o in enumerate(os)}
         places = []
         for h, ms in zip(households, members_of, strict=True):
             head = ms[0]
             tenant = rng.random() < (0.85 if head.migrant else RENTAL_SHARE_LOCAL)
             own_ids = {m.facts["person.id_number"] for m in ms}
-            landlords = [o for o in owners_by_community.get(h.community_code, []) if o not in own_ids]
+            community_owners = owners_by_community.get(h.community_code, [])
+            landlords: _Without | list[str] = _Without(community_owners, sorted(
+                position[o] for o in own_ids
+                if o in position and position[o] < len(community_owners)
+                and community_owners[position[o]] == o))
             if tenant and not landlords:  # a community with no one to rent from
                 landlords = [o for o in all_owners if o not in own_ids]
             if tenant and landlords:
@@ -899,6 +916,34 @@ class _Generator:
         """One value from ``((value, weight), ...)``."""
         pairs = list(table)
         return self.rng.choices([v for v, _ in pairs], weights=[w for _, w in pairs])[0]
+
+
+class _Without:
+    """``items`` minus the positions in ``skip`` (sorted), as a read-only sequence."""
+
+    def __init__(self, items: list[str], skip: list[int]) -> None:
+        self.items = items
+        self.skip = skip
+
+    def __len__(self) -> int:
+        return len(self.items) - len(self.skip)
+
+    def __getitem__(self, k: int) -> str:
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        for s in self.skip:  # a household has a handful of members: a short walk
+            if s <= k:
+                k += 1
+        return self.items[k]
+
+
+def _capacity(compounds: list[tuple[int, int, int]]) -> int:
+    """Distinct dwellings the compounds can hold (12 buildings × 3 units × 4 rooms a floor);
+    two compounds drawn at the same street and number share their dwellings."""
+    floors: dict[tuple[int, int], int] = {}
+    for street, number, top in compounds:
+        floors[(street, number)] = max(floors.get((street, number), 0), top - 1)
+    return sum(12 * 3 * 4 * f for f in floors.values())
 
 
 def _quotas(table: tuple[tuple[str, float], ...], total: int) -> list[str]:
