@@ -247,7 +247,8 @@ def submit_requests(county: object, year: Year) -> tuple[list, dict[int, frozens
                 request = workflow.decide(reviewer, request, "reject",
                                           f"与第 {duplicate} 号已准入报表重复" if duplicate else "无文件依据")
             else:
-                request = workflow.decide(reviewer, request, "admit", "依据充分", direct_delivery=direct)
+                request = workflow.decide(reviewer, request, "admit", "依据充分", direct_delivery=direct,
+                                          mappings_checked=True)
                 admitted.append(request)
             activity[request.pk] = active
             year.outcomes[request.pk] = Outcome(title, request.department.name, frequency,
