@@ -29,7 +29,7 @@ from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
-from yibiao.reports.filters import NOT_A_STATE, indicator_for
+from yibiao.reports.filters import PER_PERIOD, indicator_for
 from yibiao.sheets import SheetError, read_workbook
 
 from . import analysis
@@ -282,7 +282,7 @@ def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]
                                          subject=subject, value_type="text",
                                          sensitivity=Sensitivity.PERSONAL,
                                          aliases=(column["header"].strip(),),
-                                         per_period=bool(NOT_A_STATE.search(
+                                         per_period=bool(PER_PERIOD.search(
                                              normalise(column["header"]))),
                                          note=f"由第 {request.pk} 号报表需求《{request.title}》引入"),
                               owner=request.department, via_admission=True)

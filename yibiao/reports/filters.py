@@ -77,6 +77,11 @@ INDICATOR_PATTERNS: list[tuple[str, list[Condition], str]] = [
 ]
 
 
+# Words that make a column of a list about what happened in the period (a visit, a check),
+# not about a lasting state: such values are asked again each period. 迁入时间 (a date that
+# stays true) is a state, so move words are not here.
+PER_PERIOD = re.compile(r"本月|本季|本年|本期|当月|当季|次数|走访|探访|随访|巡查|核实|核签|核查")
+
 # Words that make a count about change or activity, which the ledger's state cannot give:
 # such columns are typed (本月新增流动人口 is not the number of 流动人口).
 NOT_A_STATE = re.compile(r"新增|减少|增减|变动|迁入|迁出|本月|本季|本年|次数|走访|探访|办理|发放")
