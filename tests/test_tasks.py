@@ -159,7 +159,7 @@ def test_the_period_end_decides_age_and_membership(ledger, tmp_path):
 
 def test_a_period_activity_is_asked_again_each_period_and_a_state_is_not(ledger, tmp_path):
     rows = table("| 序号 | 姓名 | 公民身份号码 | 是否接种流感疫苗 | 本月探访次数 |")
-    request = admit(ledger, tmp_path, rows, name="visits.xlsx", title="探访表")
+    request = admit(ledger, tmp_path, rows, name="visits.xlsx", title="老年人关爱情况表")
     november = task_for(request, NOV)
     keys = [r.key for r in tasks.report_for(november).rows]
     tasks.complete(ledger.worker_a, november, {**{(k, "D"): "是" for k in keys},
@@ -178,3 +178,13 @@ def test_typing_in_one_task_updates_the_counts_of_the_communitys_other_tasks(led
     tasks.complete(ledger.worker_a, first, {(li, "G"): "13700001111"})
     second.refresh_from_db()
     assert second.cells_missing == 2  # 李明's phone now comes from the ledger
+
+
+def test_every_new_column_of_a_visit_record_form_is_asked_each_period(ledger, tmp_path):
+    rows = table("| 序号 | 姓名 | 公民身份号码 | 方式 | 参与人员 |")
+    request = admit(ledger, tmp_path, rows, name="log.xlsx", title="空巢老人走访记录")
+    november = task_for(request, NOV)
+    keys = [r.key for r in tasks.report_for(november).rows]
+    tasks.complete(ledger.worker_a, november, {**{(k, "D"): "入户" for k in keys},
+                                               **{(k, "E"): "王丽" for k in keys}})
+    assert task_for(request, DEC).cells_missing == 2 * len(keys)

@@ -29,7 +29,7 @@ from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
-from yibiao.reports.filters import PER_PERIOD, indicator_for
+from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD, indicator_for
 from yibiao.sheets import SheetError, read_workbook
 
 from . import analysis
@@ -268,6 +268,7 @@ def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]
     request that asks the same wording reuses them instead of asking again."""
     created = []
     subject = request.subject if request.subject in ("person", "household", "place") else "person"
+    activity_form = bool(ACTIVITY_FORM.search(normalise(request.title)))
     for column in request.columns:
         if column.get("element") or column.get("indicator"):
             continue
@@ -282,7 +283,7 @@ def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]
                                          subject=subject, value_type="text",
                                          sensitivity=Sensitivity.PERSONAL,
                                          aliases=(column["header"].strip(),),
-                                         per_period=bool(PER_PERIOD.search(
+                                         per_period=activity_form or bool(PER_PERIOD.search(
                                              normalise(column["header"]))),
                                          note=f"由第 {request.pk} 号报表需求《{request.title}》引入"),
                               owner=request.department, via_admission=True)

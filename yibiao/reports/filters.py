@@ -81,6 +81,9 @@ INDICATOR_PATTERNS: list[tuple[str, list[Condition], str]] = [
 # not about a lasting state: such values are asked again each period. 迁入时间 (a date that
 # stays true) is a state, so move words are not here.
 PER_PERIOD = re.compile(r"本月|本季|本年|本期|当月|当季|次数|走访|探访|随访|巡查|核实|核签|核查")
+# A form that records visits or services (走访记录, 探访服务记录, 入户走访登记表): each of its
+# own columns describes that period's visit, whatever the column is called (方式, 参与人员).
+ACTIVITY_FORM = re.compile(r"走访|探访|随访|巡查|服务记录|记录表|记录$")
 
 # Words that make a count about change or activity, which the ledger's state cannot give:
 # such columns are typed (本月新增流动人口 is not the number of 流动人口).
