@@ -41,6 +41,7 @@ test: $(VENV)/.installed-test system-deps lint
 	scripts/run-tests
 
 bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:

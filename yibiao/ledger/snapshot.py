@@ -104,7 +104,13 @@ def people_as_of(
     )
     living_here = residences_as_of(org_code, as_of).values("person_id")
     stored = latest_facts(SubjectKind.PERSON, living_here, as_of, elements)
-    id_numbers = dict(Person.objects.filter(pk__in=living_here).values_list("pk", "id_number"))
+    # By the ids already read (the primary key), not a join over the county's people; in
+    # chunks, under SQLite's limit on bound parameters.
+    ids = [r[0] for r in residences]
+    id_numbers: dict[int, str] = {}
+    for start in range(0, len(ids), 10_000):
+        id_numbers.update(Person.objects.filter(pk__in=ids[start:start + 10_000])
+                          .values_list("pk", "id_number"))
     rows = []
     for person_id, household_id, code, relation in residences:
         values = dict(stored.get(person_id, {}))
