@@ -247,8 +247,12 @@ def submit_requests(county: object, year: Year) -> tuple[list, dict[int, frozens
                 request = workflow.decide(reviewer, request, "reject",
                                           f"与第 {duplicate} 号已准入报表重复" if duplicate else "无文件依据")
             else:
+                # The reviewer answers the page's question for each new column: asked again
+                # each period (an activity), or typed once (a state)?
+                periods = {c["column"]: c["header"] in active for c in request.columns
+                           if not c.get("element")}
                 request = workflow.decide(reviewer, request, "admit", "依据充分", direct_delivery=direct,
-                                          mappings_checked=True)
+                                          mappings_checked=True, per_period=periods)
                 admitted.append(request)
             activity[request.pk] = active
             year.outcomes[request.pk] = Outcome(title, request.department.name, frequency,

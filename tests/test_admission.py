@@ -203,3 +203,15 @@ def test_guessed_column_mappings_must_be_checked_before_admission(ledger, tmp_pa
         workflow.decide(ledger.reviewer, request, "admit")
     admitted = workflow.decide(ledger.reviewer, request, "admit", mappings_checked=True)
     assert admitted.columns[1]["status"] == "confirmed"
+
+
+def test_the_reviewer_decides_which_new_columns_are_asked_each_period(ledger, tmp_path):
+    from yibiao.dictionary.models import Element
+
+    rows = table("| 序号 | 姓名 | 公民身份号码 | 社区民警 | 本月走访次数 |")
+    request = submit(ledger, template(tmp_path, rows, "visit.xlsx"), title="入户走访登记表")
+    guesses = {c["header"]: c["per_period"] for c in request.analysis["columns"] if c["kind"] == "new"}
+    assert guesses == {"社区民警": True, "本月走访次数": True}  # a visit form: the system guesses all
+    workflow.decide(ledger.reviewer, request, "admit", per_period={"D": False})
+    added = dict(Element.objects.filter(core=False).values_list("name_zh", "per_period"))
+    assert added == {"社区民警": False, "本月走访次数": True}

@@ -21,6 +21,7 @@ from yibiao.ledger.models import Fact, Household, Place, Residence
 from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON, household_values, people_as_of
 from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
 
 from .models import PERIODS_PER_YEAR, AdmissionRules, FormRequest, Status
 
@@ -40,6 +41,7 @@ class ColumnAnalysis:
     missing_cells: int  # per period
     sensitive: bool = False
     justified: bool = True
+    per_period: bool = False  # for a new column: the system's guess, asked again each period?
 
 
 @dataclass
@@ -86,6 +88,13 @@ class Analysis:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def guess_per_period(request: FormRequest, header: str) -> bool:
+    """A visit or service record form's own columns, or a column about the period's activity
+    (本月, 次数, 走访 …), is asked again each period; anything else is a lasting state."""
+    return bool(ACTIVITY_FORM.search(normalise(request.title))
+                or PER_PERIOD.search(normalise(header)))
 
 
 def rules_for(unit: OrgUnit) -> AdmissionRules:
@@ -220,9 +229,11 @@ def analyse(request: FormRequest) -> Analysis:
         missing = 0 if kind in (SYSTEM, DERIVED) else subjects - round(share * subjects)
         sensitive = bool(rule and rule.sensitive)
         justified = not sensitive or bool(request.justifications.get(element, "").strip())
-        columns.append(ColumnAnalysis(c["column"], c["header"], element,
-                                      rule.name_zh if rule else "", c.get("status", "unmapped"),
-                                      kind, round(share, 4), missing, sensitive, justified))
+        columns.append(ColumnAnalysis(
+            c["column"], c["header"], element, rule.name_zh if rule else "",
+            c.get("status", "unmapped"), kind, round(share, 4), missing, sensitive, justified,
+            rule.per_period if rule else (
+                kind == NEW and not c.get("indicator") and guess_per_period(request, c["header"]))))
     overlaps = find_overlaps(request)
     # The same columns about the same subjects: asking again what another form already asks.
     duplicate = next((o for o in overlaps if o.share >= 1.0 and o.same_subjects), None)

@@ -50,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     review.add_argument("--direct", action="store_true", help="准入并直接交付（仅当基层零填报）")
     review.add_argument("--mappings-checked", action="store_true",
                         help="已核对系统推测（待确认）的列与数据元的对应关系")
+    review.add_argument("--per-period", default="", metavar="COLS",
+                        help="新列中每期重新填写的列字母，逗号分隔（如 H,I）")
+    review.add_argument("--lasting", default="", metavar="COLS",
+                        help="新列中长期不变、填一次即可的列字母，逗号分隔")
     review.add_argument("--user", default=None)
     review.set_defaults(handler=cmd_review)
 
@@ -66,6 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("-o", "--output", required=True, type=Path)
     export.add_argument("--user", default=None)
     export.set_defaults(handler=cmd_catalogue_export)
+
+
+def _columns(text: str, value: bool) -> dict[str, bool]:
+    return {c.strip().upper(): value for c in text.split(",") if c.strip()}
 
 
 def _user(args: argparse.Namespace):  # noqa: ANN202
@@ -140,7 +148,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     try:
         request = workflow.decide(user, _request(user, args.request_id), args.action, args.reason,
                                   direct_delivery=args.direct,
-                                  mappings_checked=args.mappings_checked)
+                                  mappings_checked=args.mappings_checked,
+                                  per_period={**_columns(args.lasting, False),
+                                              **_columns(args.per_period, True)})
     except workflow.RequestRefused as refused:
         raise CommandError("；".join(refused.reasons)) from None
     except OutOfScope as error:

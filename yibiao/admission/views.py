@@ -79,7 +79,10 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
         workflow.decide(request.user, form_request, request.POST.get("action", ""),
                         request.POST.get("reason", ""),
                         direct_delivery=request.POST.get("direct_delivery") == "1",
-                        mappings_checked=request.POST.get("mappings_checked") == "1")
+                        mappings_checked=request.POST.get("mappings_checked") == "1",
+                        per_period={key.removeprefix("period:"): value == "1"
+                                    for key, value in request.POST.items()
+                                    if key.startswith("period:")})
     except workflow.RequestRefused as refused:
         for reason in refused.reasons:
             messages.error(request, reason)

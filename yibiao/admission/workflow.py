@@ -29,7 +29,7 @@ from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
-from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD, indicator_for
+from yibiao.reports.filters import indicator_for
 from yibiao.sheets import SheetError, read_workbook
 
 from . import analysis
@@ -209,8 +209,10 @@ def require_visible(actor: object, request: FormRequest) -> None:
 
 @transaction.atomic
 def decide(actor: object, request: FormRequest, action: str, reason: str = "", *,
-           direct_delivery: bool = False, mappings_checked: bool = False) -> FormRequest:
-    """Take one transition; refuse what the state machine or the actor's role does not allow."""
+           direct_delivery: bool = False, mappings_checked: bool = False,
+           per_period: dict[str, bool] | None = None) -> FormRequest:
+    """`per_period` (column letter → asked again each period?) is the reviewer's word on the
+    columns new to the dictionary; where it is silent the system's guess stands."""
     if action not in ACTION_ABILITY:
         raise RequestRefused([f"未知操作：{action}"])
     scope.require(actor, ACTION_ABILITY[action])
@@ -239,7 +241,7 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
         for column in locked.columns:
             if column.get("status") == "suggested" and column.get("element"):
                 column["status"] = "confirmed"
-        introduce_new_elements(actor, locked)
+        introduce_new_elements(actor, locked, per_period or {})
         result = analysis.analyse(locked)
         locked.direct_delivery = direct_delivery
     previous = locked.status
@@ -263,12 +265,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]:
+def introduce_new_elements(actor: object, request: FormRequest,
+                           per_period: dict[str, bool] | None = None) -> list[Element]:
     """Columns new to the dictionary become elements owned by the department, so the next
     request that asks the same wording reuses them instead of asking again."""
     created = []
     subject = request.subject if request.subject in ("person", "household", "place") else "person"
-    activity_form = bool(ACTIVITY_FORM.search(normalise(request.title)))
     for column in request.columns:
         if column.get("element") or column.get("indicator"):
             continue
@@ -283,8 +285,9 @@ def introduce_new_elements(actor: object, request: FormRequest) -> list[Element]
                                          subject=subject, value_type="text",
                                          sensitivity=Sensitivity.PERSONAL,
                                          aliases=(column["header"].strip(),),
-                                         per_period=activity_form or bool(PER_PERIOD.search(
-                                             normalise(column["header"]))),
+                                         per_period=(per_period or {}).get(
+                                             column["column"],
+                                             analysis.guess_per_period(request, column["header"])),
                                          note=f"由第 {request.pk} 号报表需求《{request.title}》引入"),
                               owner=request.department, via_admission=True)
         LearnedAlias.objects.update_or_create(text=wording, context_subject=subject,
