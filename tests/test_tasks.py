@@ -188,3 +188,14 @@ def test_every_new_column_of_a_visit_record_form_is_asked_each_period(ledger, tm
     tasks.complete(ledger.worker_a, november, {**{(k, "D"): "入户" for k in keys},
                                                **{(k, "E"): "王丽" for k in keys}})
     assert task_for(request, DEC).cells_missing == 2 * len(keys)
+
+
+def test_the_same_activity_value_as_last_period_is_still_stored_for_this_period(ledger, tmp_path):
+    rows = table("| 序号 | 姓名 | 公民身份号码 | 本月探访次数 |")
+    request = admit(ledger, tmp_path, rows, name="same.xlsx", title="老年人关爱情况表")
+    november, december = task_for(request, NOV), task_for(request, DEC)
+    keys = [r.key for r in tasks.report_for(november).rows]
+    tasks.complete(ledger.worker_a, november, {(k, "D"): "2" for k in keys})
+    tasks.complete(ledger.worker_a, december, {(k, "D"): "2" for k in keys})  # same count again
+    december.refresh_from_db()
+    assert december.cells_missing == 0

@@ -148,6 +148,7 @@ def test_worker_completes_and_submits_a_task_on_a_phone(
     expect(page.get_by_role("button", name="确认报送")).to_be_disabled()
 
     typed = 0
+    missing = int(page.locator("#cells-missing").inner_text())
     while page.locator("form.completion").count():  # long reports come a page of rows at a time
         fields = page.locator("form.completion input[name^='cell|']")
         assert fields.count() > 0
@@ -158,6 +159,9 @@ def test_worker_completes_and_submits_a_task_on_a_phone(
         with page.expect_navigation():
             page.get_by_role("button", name="保存").click()
         expect(page.locator(".error")).to_have_count(0)
+        now_missing = int(page.locator("#cells-missing").inner_text())
+        assert now_missing < missing, "saving typed values must reduce what is missing"
+        missing = now_missing
 
     expect(page.locator("#cells-missing")).to_have_text("0")
     submit = page.get_by_role("button", name="确认报送")

@@ -27,7 +27,7 @@ from yibiao.values.pinyin import name_initials
 
 from .bulk import insert_rows, update_rows
 from .models import EditConflict, Fact, Household, Person, Residence, Source, SubjectKind
-from .snapshot import DERIVED_PERSON, identity_values, latest_facts
+from .snapshot import DERIVED_PERSON, facts_within, identity_values, latest_facts
 
 CHUNK = 2000  # rows per query batch: below SQLite's bound-parameter limit (32,766)
 IDENTITY = "person.id_number"
@@ -212,7 +212,8 @@ def write_people(
     rows = _merge_repeats(good)
     with transaction.atomic():
         for chunk in _chunks(rows):
-            _write_chunk(actor, org_unit, chunk, on, source, result)
+            _write_chunk(actor, org_unit, chunk, on, source, result,
+                         {code for code, rule in rules.elements.items() if rule.per_period})
         record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
                org_code=org_unit.code, rows=result.rows, created=result.created,
                updated=result.updated, unchanged=result.unchanged,
@@ -250,7 +251,7 @@ class _Open(NamedTuple):
 
 
 def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: dt.date,
-                 source: str, result: WriteResult) -> None:
+                 source: str, result: WriteResult, per_period: set[str]) -> None:
     """Plain tuples, not model instances: building 100,000 Person objects costs more than
     the queries that fetch them."""
     user_id = getattr(actor, "pk", None)
@@ -260,6 +261,13 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
             "id_number", "pk", "name", "org_unit_id", "household_id")}
     known_ids = [p.pk for p in people.values()]
     current = latest_facts(SubjectKind.PERSON, known_ids, dt.date.max)
+    # A per-period value (本月探访次数) is new for its day even if it equals an older one.
+    asked = {e for r in rows for e in r.values} & per_period
+    if asked:
+        same_day = facts_within(SubjectKind.PERSON, known_ids, on, on, asked)
+        for pk, values in current.items():
+            for element in asked:
+                values[element] = same_day.get(pk, {}).get(element)
     open_residences = {row[0]: _Open(*row[1:]) for row in Residence.objects.filter(
         person_id__in=known_ids, valid_to__isnull=True).values_list(
             "person_id", "pk", "org_unit_id", "org_code", "household_id", "relation_to_head")}
