@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, subtree_q
 
 from .models import Role
 
@@ -157,8 +157,7 @@ def visible_requests(user: User) -> QuerySet:
         return requests.filter(scope_q(user, "scope__code"))
     if code is None or code == NOTHING:
         return requests.none()
-    reaching = [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
-    return requests.filter(status=Status.ADMITTED, scope__code__in=reaching)
+    return requests.filter(status=Status.ADMITTED, scope__code__in=codes_at_or_above(code))
 
 
 def visible_work_items(user: User) -> QuerySet:
@@ -179,8 +178,7 @@ def visible_work_items(user: User) -> QuerySet:
         return items.filter(scope_q(user, "scope__code"))
     if code is None or code == NOTHING:
         return items.none()
-    reaching = [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
-    return items.filter(Q(scope__code__in=reaching) | scope_q(user, "scope__code"),
+    return items.filter(Q(scope__code__in=codes_at_or_above(code)) | scope_q(user, "scope__code"),
                         status=Status.ADMITTED)
 
 

@@ -20,7 +20,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.ledger.models import Fact, Household, Place, Residence
 from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON, household_values, people_as_of
 from yibiao.matching import normalise
-from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, nearest, subtree_q
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
 
 from .models import PERIODS_PER_YEAR, AdmissionRules, FormRequest, Status
@@ -99,13 +99,9 @@ def guess_per_period(request: FormRequest, header: str) -> bool:
 
 def rules_for(unit: OrgUnit) -> AdmissionRules:
     """The nearest configured rules at or above the unit; defaults when none are set."""
-    prefixes = [unit.code[:n] for n in (15, 12, 9, 6, 4, 2) if n <= len(unit.code)]
-    configured = {r.org_unit.code: r for r in
-                  AdmissionRules.objects.filter(org_unit__code__in=prefixes).select_related("org_unit")}
-    for prefix in prefixes:
-        if prefix in configured:
-            return configured[prefix]
-    return AdmissionRules(org_unit=unit)
+    configured = {r.org_unit.code: r for r in AdmissionRules.objects.filter(
+        org_unit__code__in=codes_at_or_above(unit.code)).select_related("org_unit")}
+    return nearest(configured, unit.code) or AdmissionRules(org_unit=unit)
 
 
 def residents_in(unit: OrgUnit):  # noqa: ANN201

@@ -16,7 +16,7 @@ from django.db.models import Count, Q, Sum
 
 from yibiao.accounts import scope
 from yibiao.admission.models import FormRequest, Status
-from yibiao.orgunits.models import OrgUnit, subtree_q
+from yibiao.orgunits.models import OrgUnit, reaching_q, subtree_q
 from yibiao.reports.models import Task, TaskStatus
 from yibiao.reports.periods import Period
 
@@ -135,8 +135,7 @@ def figures(user: object, unit: OrgUnit, first: Period, last: Period) -> Figures
 
 def relevant_requests(unit: OrgUnit):  # noqa: ANN201
     """Requests that reach the unit or a part of it."""
-    ancestors = [unit.code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(unit.code)]
-    return FormRequest.objects.filter(subtree_q(unit.code, "scope__code") | Q(scope__code__in=ancestors))
+    return FormRequest.objects.filter(reaching_q(unit.code))
 
 
 def gate(unit: OrgUnit, first: Period, last: Period) -> Gate:

@@ -8,8 +8,12 @@ PostgreSQL answer from the unique index without a recursive walk.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+T = TypeVar("T")
 
 
 class Level(models.TextChoices):
@@ -40,6 +44,24 @@ def prefix_upper_bound(code: str) -> str:
 def subtree_q(code: str, field: str = "code") -> models.Q:
     """Q for every unit at or below `code` (a field path such as 'org_unit__code')."""
     return models.Q(**{f"{field}__gte": code, f"{field}__lt": prefix_upper_bound(code)})
+
+
+def codes_at_or_above(code: str) -> list[str]:
+    """The code and every ancestor's code, the root first (fixed-width levels)."""
+    return [code[:n] for n in CODE_LENGTH.values() if n <= len(code)]
+
+
+def reaching_q(code: str, field: str = "scope__code") -> models.Q:
+    """Things scoped at this unit, above it or inside it: everything that lands on it."""
+    return models.Q(**{f"{field}__in": codes_at_or_above(code)}) | subtree_q(code, field)
+
+
+def nearest(by_code: dict[str, T], code: str) -> T | None:
+    """The configured row of the nearest unit at or above `code` (rules, limits)."""
+    for prefix in reversed(codes_at_or_above(code)):
+        if prefix in by_code:
+            return by_code[prefix]
+    return None
 
 
 class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
@@ -79,5 +101,4 @@ class OrgUnit(models.Model):
         return units if include_self else units.exclude(pk=self.pk)
 
     def ancestors(self) -> OrgUnitQuerySet:
-        prefixes = [self.code[:n] for n in CODE_LENGTH.values() if n < len(self.code)]
-        return OrgUnit.objects.filter(code__in=prefixes)
+        return OrgUnit.objects.filter(code__in=codes_at_or_above(self.code)[:-1])

@@ -15,10 +15,9 @@ from dataclasses import asdict, dataclass, field
 from django.db.models import Count
 
 from yibiao.accounts import scope
-from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.orgunits.models import Level, OrgUnit, reaching_q, subtree_q
 from yibiao.reports.periods import Period
 
-from .analysis import reaching_q
 from .models import Channel, EvidenceDemand, Kind, ReportStatus, Status, UnadmittedReport, WorkItem
 from .schedule import Window, occurrences
 

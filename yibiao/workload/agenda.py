@@ -15,12 +15,11 @@ from django.db.models import Count
 from django.urls import reverse
 
 from yibiao.accounts import scope
-from yibiao.orgunits.models import OrgUnit, subtree_q
+from yibiao.orgunits.models import OrgUnit, reaching_q, subtree_q
 from yibiao.reports.models import TaskStatus
 from yibiao.reports.tasks import visible_tasks
 
 from . import ical
-from .analysis import reaching_q
 from .models import Kind, Status
 from .schedule import Window, occurrences
 

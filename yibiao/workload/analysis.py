@@ -15,17 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from django.db.models import Q
-
 from yibiao.accounts.models import Role, User
 from yibiao.admission.models import PERIODS_PER_YEAR, FormRequest
 from yibiao.admission.models import Status as RequestStatus
-from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.orgunits.models import Level, OrgUnit, nearest, reaching_q, subtree_q
 
 from .models import Kind, LoadRules, Status, Subject, WorkItem
 from .schedule import Window, occurrences, quarter_key, quarters, weeks
 
-LEVEL_LENGTHS = (2, 4, 6, 9, 12, 15)
 SUGGESTIONS = {
     (Kind.INSPECTION, Kind.INSPECTION): "建议合并为一次联合检查（多检合一）",
     (Kind.TASK, Kind.TASK): "建议合并开展，一次入户完成",
@@ -79,22 +76,13 @@ class Analysis:
         return asdict(self)
 
 
-def ancestors_of(code: str) -> list[str]:
-    return [code[:n] for n in LEVEL_LENGTHS if n <= len(code)]
-
-
-def reaching_q(code: str, field_name: str = "scope__code") -> Q:
-    """Items scoped at this unit, above it, or inside it: everything that lands on it."""
-    return Q(**{f"{field_name}__in": ancestors_of(code)}) | subtree_q(code, field_name)
-
-
 def reaches(scope_code: str, community_code: str) -> bool:
     return community_code.startswith(scope_code) or scope_code.startswith(community_code)
 
 
 def load_rules_for(unit: OrgUnit) -> LoadRules:
     """The nearest LoadRules at or above the unit; defaults when none are configured."""
-    return _nearest(unit.code, _all_rules()) or LoadRules(org_unit=unit)
+    return nearest(_all_rules(), unit.code) or LoadRules(org_unit=unit)
 
 
 def _all_rules() -> dict[str, LoadRules]:
@@ -102,9 +90,7 @@ def _all_rules() -> dict[str, LoadRules]:
 
 
 def _nearest(code: str, rules: dict[str, LoadRules]) -> LoadRules | None:
-    for prefix in reversed(ancestors_of(code)):
-        if prefix in rules:
-            return rules[prefix]
+    return nearest(rules, code)
     return None
 
 
@@ -215,7 +201,7 @@ def load_for(item: WorkItem, *, include_self: bool = True) -> tuple[Load, list[s
     loads: list[CommunityLoad] = []
     breaches: dict[str, list[str]] = defaultdict(list)
     for community in communities:
-        config = _nearest(community.code, rules) or default
+        config = nearest(rules, community.code) or default
         mine = [s for s in items if reaches(s[0], community.code)]
         tabled = [s for s in tables if reaches(s[0], community.code)]
         best: tuple[float, Window] | None = None
