@@ -137,3 +137,12 @@ def test_the_edit_form_never_shows_full_phone_numbers(worker, residents):
     worker.post(f"/ledger/people/{wang.pk}/edit/", {"version": wang.version, "person.name": "王秀英",
                                                      "person.phone": ""})
     assert Fact.objects.filter(subject_id=wang.pk, element="person.phone").count() == 1
+
+
+def test_households_registered_without_a_number_get_distinct_ones(worker, world):
+    for name, id_number in (("甲", "430104196505060016"), ("乙", "430104199203040021")):
+        worker.post("/ledger/households/new/", {"org_unit": world.grid_a.code, "address": "枫林路1号",
+                                                "name_0": name, "id_number_0": id_number,
+                                                "relation_0": "02"})
+    numbers = list(Household.objects.values_list("number", flat=True))
+    assert len(set(numbers)) == 2 and all(n.startswith(world.grid_a.code) for n in numbers)

@@ -210,10 +210,10 @@ def write_people(
     good, rejected, warnings = clean_inputs(items, rules, on)
     result = WriteResult(rows=len(items), rejected=rejected, warnings=warnings)
     rows = _merge_repeats(good)
+    per_period = {code for code, rule in rules.elements.items() if rule.per_period}
     with transaction.atomic():
         for chunk in _chunks(rows):
-            _write_chunk(actor, org_unit, chunk, on, source, result,
-                         {code for code, rule in rules.elements.items() if rule.per_period})
+            _write_chunk(actor, org_unit, chunk, on, source, result, per_period)
         record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
                org_code=org_unit.code, rows=result.rows, created=result.created,
                updated=result.updated, unchanged=result.unchanged,
@@ -223,7 +223,7 @@ def write_people(
     return result
 
 
-def _households(org_unit: OrgUnit, numbers: set[str], actor: object) -> dict[str, Household]:
+def _households(org_unit: OrgUnit, numbers: set[str]) -> dict[str, Household]:
     existing = {h.number: h for h in Household.objects.filter(number__in=numbers).select_related("org_unit")}
     missing = [Household(number=n, org_unit=org_unit) for n in sorted(numbers - existing.keys())]
     Household.objects.bulk_create(missing)
@@ -271,8 +271,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     open_residences = {row[0]: _Open(*row[1:]) for row in Residence.objects.filter(
         person_id__in=known_ids, valid_to__isnull=True).values_list(
             "person_id", "pk", "org_unit_id", "org_code", "household_id", "relation_to_head")}
-    households = _households(org_unit, {r.household_number for r in rows if r.household_number},
-                             actor)
+    households = _households(org_unit, {r.household_number for r in rows if r.household_number})
 
     # New people are created complete (org unit, household), so they need no update after.
     new_people = []
@@ -370,6 +369,15 @@ def edit_person(
     record(actor, Action.CHANGE, subject_kind="person", subject_id=person.pk,
            org_code=unit.code, reason="编辑冲突，未保存", conflict=conflict.pk)
     raise EditConflictError(conflict)
+
+
+def next_household_number(unit: OrgUnit) -> str:
+    """户号 for a household registered without one: the unit's code and a running number."""
+    taken = set(Household.objects.filter(number__startswith=unit.code).values_list("number", flat=True))
+    serial = len(taken) + 1
+    while f"{unit.code}{serial:04d}" in taken:
+        serial += 1
+    return f"{unit.code}{serial:04d}"
 
 
 def set_household_address(actor: object, number: str, address: str,

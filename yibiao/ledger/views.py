@@ -22,6 +22,7 @@ from .records import (
     LedgerError,
     PersonInput,
     edit_person,
+    next_household_number,
     set_household_address,
     write_people,
 )
@@ -131,7 +132,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                     for key in ("name", "id_number", "relation", "phone")}
                    for i in range(MEMBER_ROWS)]
         filled = [(i, m) for i, m in enumerate(members, start=1) if any(m.values())]
-        number = request.POST.get("number", "").strip() or f"{unit.code}{timezone.now():%H%M%S}"
+        number = request.POST.get("number", "").strip() or next_household_number(unit)
         address = request.POST.get("address", "").strip()
         inputs = [PersonInput({"person.name": m["name"], "person.id_number": m["id_number"],
                                "person.relation_to_head": m["relation"],
