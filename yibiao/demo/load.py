@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from yibiao.accounts.models import Department, Role, User
 from yibiao.dictionary.rules import Rules
+from yibiao.ledger.bulk import insert_rows
 from yibiao.ledger.models import Fact, Household, Person, Place, Residence, Source, SubjectKind
 from yibiao.ledger.snapshot import DERIVED_PERSON
 from yibiao.orgunits.divisions import join_name
@@ -136,33 +137,25 @@ def write_county(county: OrgUnit, synth: SynthCounty) -> DemoResult:
             )
             people.append((person, facts.get("person.relation_to_head", ""), household))
     Person.objects.bulk_create([p for p, _, _ in people], batch_size=2000)
-    Residence.objects.bulk_create(
-        [
-            Residence(person=person, household=household, org_unit=household.org_unit,
-                      org_code=household.org_unit.code, relation_to_head=relation,
-                      valid_from=DEMO_SINCE, source=Source.DEMO)
-            for person, relation, household in people
-        ],
-        batch_size=2000,
-    )
-    facts = []
+    now = timezone.now()
+    insert_rows(Residence, RESIDENCE_FIELDS, [
+        (person.pk, household.pk, household.org_unit_id, household.org_unit.code, relation,
+         DEMO_SINCE, None, now, None, Source.DEMO)
+        for person, relation, household in people])
+    facts: list[tuple] = []
     members = [m for h in synth.households for m in h.members]
     canonical = Canonical(Rules.load())
     for (person, _, household), member in zip(people, members, strict=True):
         for element, value in member.facts.items():
             if element in DERIVED_PERSON or value in (None, ""):
                 continue
-            facts.append(Fact(subject_kind=SubjectKind.PERSON, subject_id=person.pk,
-                              element=element, value=canonical(element, value),
-                              valid_from=DEMO_SINCE, source=Source.DEMO,
-                              org_code=household.org_unit.code))
+            facts.append(demo_fact(SubjectKind.PERSON, person.pk, element,
+                                   canonical(element, value), household.org_unit.code, now))
     for synth_household, household in zip(synth.households, household_rows, strict=True):
-        facts.append(Fact(subject_kind=SubjectKind.HOUSEHOLD, subject_id=household.pk,
-                          element="household.address", value=synth_household.address,
-                          valid_from=DEMO_SINCE, source=Source.DEMO,
-                          org_code=household.org_unit.code))
-    result.places = write_places(synth, units, facts, canonical)
-    Fact.objects.bulk_create(facts, batch_size=5000)
+        facts.append(demo_fact(SubjectKind.HOUSEHOLD, household.pk, "household.address",
+                               synth_household.address, household.org_unit.code, now))
+    result.places = write_places(synth, units, facts, canonical, now)
+    insert_rows(Fact, FACT_FIELDS, facts)
     result.households = len(household_rows)
     result.people = len(people)
     result.facts = len(facts)
@@ -187,6 +180,17 @@ def write_units(county: OrgUnit, synth: SynthCounty) -> dict[str, OrgUnit]:
     return {u.code: u for u in (*communities, *grids)}
 
 
+FACT_FIELDS = ["subject_kind", "subject_id", "element", "value", "valid_from", "recorded_at",
+               "recorded_by", "source", "org_code", "note"]
+RESIDENCE_FIELDS = ["person", "household", "org_unit", "org_code", "relation_to_head",
+                    "valid_from", "valid_to", "recorded_at", "recorded_by", "source"]
+
+
+def demo_fact(kind: str, subject_id: int, element: str, value: str, org_code: str,
+              now: dt.datetime) -> tuple:
+    return (kind, subject_id, element, value, DEMO_SINCE, now, None, Source.DEMO, org_code, "")
+
+
 class Canonical:
     """The generator speaks names (本地户籍); the ledger stores what validation would store
     (code 1). Cached per distinct value: most elements have a handful."""
@@ -202,8 +206,8 @@ class Canonical:
         return self.cache[key]
 
 
-def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact],
-                 canonical: Canonical) -> int:
+def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[tuple],
+                 canonical: Canonical, now: dt.datetime) -> int:
     places = [Place(address=p.address, org_unit=units[p.grid_code]) for p in synth.places]
     Place.objects.bulk_create(places, batch_size=2000)
     owners = dict(Person.objects.filter(
@@ -220,10 +224,8 @@ def write_places(synth: SynthCounty, units: dict[str, OrgUnit], facts: list[Fact
         }
         for element, value in values.items():
             if value:
-                facts.append(Fact(subject_kind=SubjectKind.PLACE, subject_id=place.pk,
-                                  element=element, value=canonical(element, value),
-                                  valid_from=DEMO_SINCE,
-                                  source=Source.DEMO, org_code=place.org_unit.code))
+                facts.append(demo_fact(SubjectKind.PLACE, place.pk, element,
+                                       canonical(element, value), place.org_unit.code, now))
     return len(places)
 
 

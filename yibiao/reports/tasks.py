@@ -59,19 +59,34 @@ def create_tasks(request: FormRequest, period: Period, *, today: dt.date | None 
         raise TaskError("只有经准入的报表才会生成任务")
     created = []
     existing = set(Task.objects.filter(request=request, period=period.key).values_list("org_code", flat=True))
-    for community in communities_of(request):
-        if community.code in existing:
-            continue
+    communities = [c for c in communities_of(request) if c.code not in existing]
+    reports = reports_by_community(request, communities, period, today)
+    for community in communities:
         task = Task(request=request, org_unit=community, org_code=community.code,
                     period=period.key, period_start=period.start, period_end=period.end,
                     due_date=period.end + dt.timedelta(days=request.deadline_days))
-        report = prefill.build_report(request, community, period, today=today)
-        account(task, report)
+        account(task, reports[community.code])
         if task.cells_missing == 0:
             task.status = TaskStatus.DELIVERED if request.direct_delivery else TaskStatus.READY
         task.save()
         created.append(task)
     return created
+
+
+def reports_by_community(request: FormRequest, communities: list[OrgUnit], period: Period,
+                         today: dt.date | None) -> dict[str, prefill.Report]:
+    """Each community's report. A list is read once over the whole scope and split by
+    community (one as-of read instead of one per community); an aggregate table's rows are
+    per community already, so it is built per community."""
+    if request.layout == "aggregate" or len(communities) < 2:
+        return {c.code: prefill.build_report(request, c, period, today=today) for c in communities}
+    whole = prefill.build_report(request, request.scope, period, today=today)
+    reports = {c.code: prefill.Report(request, c, period) for c in communities}
+    for row in whole.rows:
+        report = reports.get(row.org_code[:12])
+        if report is not None:
+            report.rows.append(row)
+    return reports
 
 
 def current_period(request: FormRequest, day: dt.date | None = None) -> Period:
