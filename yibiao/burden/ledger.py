@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 
 from yibiao.accounts import scope
 from yibiao.admission.models import FormRequest, Status
@@ -122,8 +123,10 @@ def figures(user: object, unit: OrgUnit, first: Period, last: Period) -> Figures
         _line(str(row["request__department"]), row["request__department__name"], row, basis)
         for row in tasks.values("request__department", "request__department__name")
         .annotate(**SUMS).order_by("-cells_asked")]
-    by_period = [_line(row["period"], row["period"], row, basis)
-                 for row in tasks.values("period").annotate(**SUMS).order_by("period")]
+    # By the month each period ends in: monthly, quarterly and yearly tasks on one time axis.
+    by_period = [_line(f"{row['month']:%Y-%m}", f"{row['month']:%Y-%m}", row, basis)
+                 for row in tasks.annotate(month=TruncMonth("period_end")).values("month")
+                 .annotate(**SUMS).order_by("month")]
     names = dict(OrgUnit.objects.filter(subtree_q(unit.code), level="community")
                  .values_list("code", "name"))
     by_community = [_line(row["org_code"], names.get(row["org_code"], row["org_code"]), row, basis)

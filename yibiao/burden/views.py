@@ -38,7 +38,7 @@ def table_rows(figures: ledger.Figures) -> dict[str, list[list[object]]]:
     def rows(lines: list[ledger.Line]) -> list[list[object]]:
         return [[getattr(line, key) for key, _ in COLUMNS] for line in lines]
     return {"合计": rows([figures.total]), "按部门": rows(figures.by_department),
-            "按社区": rows(figures.by_community), "按报告期": rows(figures.by_period)}
+            "按社区": rows(figures.by_community), "按月（报告期结束所在月）": rows(figures.by_period)}
 
 
 @login_required
