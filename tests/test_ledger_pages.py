@@ -146,3 +146,19 @@ def test_households_registered_without_a_number_get_distinct_ones(worker, world)
                                                 "relation_0": "02"})
     numbers = list(Household.objects.values_list("number", flat=True))
     assert len(set(numbers)) == 2 and all(n.startswith(world.grid_a.code) for n in numbers)
+
+
+def test_the_houses_page_lists_own_houses_and_filters_rentals(worker, world):
+    from yibiao.ledger.models import Fact, Place, SubjectKind
+
+    mine = Place.objects.create(address="枫林路8号", org_unit=world.grid_a)
+    other = Place.objects.create(address="东塘村一组3号", org_unit=world.community_b)
+    for place, rental in ((mine, "1"), (other, "1")):
+        for element, value in (("place.is_rental", rental), ("place.owner_name", "周建军"),
+                               ("place.owner_phone", "13912345678")):
+            Fact.objects.create(subject_kind=SubjectKind.PLACE, subject_id=place.pk,
+                                element=element, value=value, valid_from=dt.date(2026, 1, 1),
+                                source="entry", org_code=place.org_unit.code)
+    page = worker.get("/ledger/places/", {"rental": "1"}).content.decode()
+    assert "枫林路8号" in page and "东塘村一组3号" not in page
+    assert "139****5678" in page and "13912345678" not in page

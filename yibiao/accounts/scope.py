@@ -200,3 +200,12 @@ def visible_unadmitted_reports(user: User) -> QuerySet:
         return reports.filter(scope_q(user, "org_unit__code"), department_id=user.department_id,
                               status=ReportStatus.CONVERTED)
     return reports.filter(reported_by=user)
+
+
+def visible_places(user: User) -> QuerySet:
+    """Houses in the user's scope, for roles that keep the ledger."""
+    from yibiao.ledger.models import Place
+
+    if not can(user, "view_ledger"):
+        return Place.objects.none()
+    return Place.objects.filter(scope_q(user, "org_unit__code"))

@@ -144,3 +144,25 @@ def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
                                  where + (f"（至 {residence.valid_to}）" if residence.valid_to else ""),
                                  residence.get_source_display(), str(residence.recorded_by or "系统")))
     return sorted(lines, key=lambda line: line.at, reverse=True)
+
+
+@dataclass
+class PlaceRow:
+    place: object
+    rental: bool
+    usage: str
+    owner: str
+    owner_phone: str
+
+
+def place_rows(places: list, rules: Rules) -> list[PlaceRow]:
+    """Houses with their current owner, use and rental flag (owner phones masked)."""
+    values = latest_facts(SubjectKind.PLACE, [p.pk for p in places], dt.date.max)
+    rows = []
+    for place in places:
+        v = values.get(place.pk, {})
+        rows.append(PlaceRow(place, v.get("place.is_rental") == "1",
+                             rules.display("place.usage", v.get("place.usage")),
+                             v.get("place.owner_name") or "",
+                             mask_phone(v.get("place.owner_phone") or "")))
+    return rows

@@ -10,5 +10,6 @@ urlpatterns = [
     path("people/<int:person_id>/history/", views.person_history, name="person_history"),
     path("people/<int:person_id>/reveal/", views.person_reveal, name="person_reveal"),
     path("households/new/", views.household_new, name="household_new"),
+    path("places/", views.place_list, name="places"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
 ]

@@ -17,6 +17,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.values import get_code_list
 
 from . import masking, people
+from .models import Fact, SubjectKind
 from .records import (
     EditConflictError,
     LedgerError,
@@ -167,3 +168,22 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     rows = people.list_rows(members, today)
     return render(request, "ledger/household_detail.html",
                   {"household": household, "rows": rows})
+
+
+@login_required
+def place_list(request: HttpRequest) -> HttpResponse:
+    """Houses of the worker's scope; 只看出租 narrows to rental houses (治安、消防检查的对象)."""
+    scope.require(request.user, "view_ledger")
+    places = scope.visible_places(request.user).select_related("org_unit").order_by(
+        "org_unit__code", "address")
+    rental_only = request.GET.get("rental") == "1"
+    if rental_only:
+        rental_ids = Fact.objects.filter(subject_kind=SubjectKind.PLACE, element="place.is_rental",
+                                         value="1").values("subject_id")
+        places = places.filter(pk__in=rental_ids)
+    page = Paginator(places, 50).get_page(request.GET.get("page"))
+    rows = people.place_rows(list(page.object_list), Rules.load())
+    if rental_only:  # a later fact may have ended the rental: show what is true now
+        rows = [row for row in rows if row.rental]
+    return render(request, "ledger/places.html", {"page": page, "rows": rows,
+                                                  "rental_only": rental_only})
