@@ -69,7 +69,8 @@ def test_no_role_reaches_outside_its_scope(client, world, residents, persona):
 @pytest.mark.parametrize("persona", ["officer", "reviewer"])
 def test_officers_and_reviewers_see_no_person_lists(client, world, residents, persona):
     login(client, getattr(world, persona))
-    assert client.get("/ledger/people/").status_code == 403
+    for url in ("/ledger/people/", "/ledger/places/", "/ledger/households/new/", "/intake/upload/"):
+        assert client.get(url).status_code == 403, url
 
 
 def test_a_worker_list_holds_only_their_own_residents(client, world, residents):
