@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
@@ -51,7 +52,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             reasons = refused.reasons
             needs_justification = refused.needs_justification
         else:
-            messages.success(request, "已提交，等待减负办审核。")
+            messages.success(request, _("已提交，等待减负办审核。"))
             return redirect("admission:detail", request_id=created.pk)
     return render(request, "admission/new.html", {
         "reasons": reasons, "post": request.POST, "needs_justification": needs_justification, "frequencies": Frequency.choices,
@@ -87,7 +88,7 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
         for reason in refused.reasons:
             messages.error(request, reason)
     else:
-        messages.success(request, "已处理。")
+        messages.success(request, _("已处理。"))
     return redirect("admission:detail", request_id=form_request.pk)
 
 
@@ -132,7 +133,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         post = request.POST
         limits = {}
         for line in post.get("element_max_frequency", "").splitlines():
-            element, _, frequency = line.partition("=")
+            element, _sep, frequency = line.partition("=")
             if element.strip():
                 limits[element.strip()] = frequency.strip()
         try:
@@ -146,7 +147,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         except rules.RulesError as problem:
             error = str(problem)
         else:
-            messages.success(request, "规则已保存，今后提交的报表需求按新规则检查。")
+            messages.success(request, _("规则已保存，今后提交的报表需求按新规则检查。"))
             return redirect("admission:rules")
     return render(request, "admission/rules.html", {
         "unit": unit, "rules": current, "error": error, "frequencies": Frequency.choices,

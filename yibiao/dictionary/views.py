@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from yibiao.accounts import scope
 
@@ -36,7 +37,7 @@ def element_new(request: HttpRequest) -> HttpResponse:
         except ElementError as problem:
             error = str(problem)
         else:
-            messages.success(request, f"已添加数据元 {element.code}")
+            messages.success(request, _("已添加数据元 %(code)s") % {"code": element.code})
             return redirect("dictionary:elements")
     return render(request, "dictionary/element_new.html", {
         "error": error, "post": request.POST, "subjects": Subject.choices,

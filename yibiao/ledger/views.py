@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
@@ -100,7 +101,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                                  + "；".join(w.message_zh for w in result.warnings))
                 return redirect("ledger:person", person_id=person.pk)
             errors = {p.element: p.message_zh for p in result.rejected}
-            messages.error(request, "有填写错误，未保存：请按提示修改。")
+            messages.error(request, _("有填写错误，未保存：请按提示修改。"))
     return render(request, "ledger/person_edit.html", {
         "person": person,
         "groups": people.person_card(person, rules, today, typed, errors),
@@ -150,7 +151,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 else:
                     result = write_people(request.user, unit, inputs)
                     household = set_household_address(request.user, number, address)
-                    messages.success(request, f"已登记 {result.created + result.updated} 人。")
+                    messages.success(request, _("已登记 %(n)s 人。") % {"n": result.created + result.updated})
                     return redirect("ledger:household", household_id=household.pk)
             except LedgerError as error:
                 problems.append(str(error))

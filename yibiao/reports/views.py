@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
@@ -55,7 +56,7 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
     entries = {}
     for key, value in request.POST.items():
         if key.startswith("cell|"):
-            _, row_key, column = key.split("|", 2)
+            _prefix, row_key, column = key.split("|", 2)
             entries[(row_key, column)] = value
     try:
         result = tasks.complete(request.user, task, entries)
@@ -65,7 +66,7 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
         for problem in result.problems:
             messages.error(request, problem)
         if not result.problems:
-            messages.success(request, f"已保存 {result.typed} 项，已记入台账，以后的报表不再重复询问。")
+            messages.success(request, _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。") % {"n": result.typed})
     return redirect("reports:task", task_id=task.pk)
 
 
@@ -78,7 +79,7 @@ def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
     except tasks.TaskError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "已报送。")
+        messages.success(request, _("已报送。"))
     return redirect("reports:task", task_id=task.pk)
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
@@ -67,7 +68,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
             except workflow.WorkRefused as refused:
                 reasons = refused.reasons
             else:
-                messages.success(request, "已提交，等待减负办审核。")
+                messages.success(request, _("已提交，等待减负办审核。"))
                 return redirect("workload:detail", item_id=item.pk)
     return render(request, "workload/new.html", _form_context(request, request.POST, reasons))
 
@@ -87,7 +88,7 @@ def item_resubmit(request: HttpRequest, item_id: int) -> HttpResponse:
             except workflow.WorkRefused as refused:
                 reasons = refused.reasons
             else:
-                messages.success(request, "已重新提交，等待减负办审核。")
+                messages.success(request, _("已重新提交，等待减负办审核。"))
                 return redirect("workload:detail", item_id=item.pk)
     return render(request, "workload/new.html", _form_context(request, values, reasons, item=item))
 
@@ -119,7 +120,7 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
         for reason in refused.reasons:
             messages.error(request, reason)
     else:
-        messages.success(request, "已处理。")
+        messages.success(request, _("已处理。"))
     return redirect("workload:detail", item_id=item.pk)
 
 
@@ -133,7 +134,7 @@ def item_strike(request: HttpRequest, item_id: int, demand_id: int) -> HttpRespo
         for reason in refused.reasons:
             messages.error(request, reason)
     else:
-        messages.success(request, "已删除该留痕要求。")
+        messages.success(request, _("已删除该留痕要求。"))
     return redirect("workload:detail", item_id=item.pk)
 
 
@@ -151,7 +152,7 @@ def item_merge(request: HttpRequest, item_id: int) -> HttpResponse:
         for reason in refused.reasons:
             messages.error(request, reason)
         return redirect("workload:detail", item_id=item.pk)
-    messages.success(request, "已合并为一次联合检查。")
+    messages.success(request, _("已合并为一次联合检查。"))
     return redirect("workload:detail", item_id=joint.pk)
 
 
@@ -306,7 +307,7 @@ def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
         for reason in refused.reasons:
             messages.error(request, reason)
     else:
-        messages.success(request, "已处理。")
+        messages.success(request, _("已处理。"))
     return redirect("workload:report_detail", report_id=filed.pk)
 
 
@@ -327,7 +328,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         except workflow.WorkRefused as refused:
             reasons = refused.reasons
         else:
-            messages.success(request, "已保存。")
+            messages.success(request, _("已保存。"))
             return redirect(f"{request.path}?org={unit.code}")
     return render(request, "workload/rules.html", {
         "unit": unit, "rules": analysis.load_rules_for(unit), "reasons": reasons,
