@@ -345,16 +345,22 @@ def test_streaming_rebuilds_the_sheet_around_the_rows(tmp_path: Path) -> None:
             a, b = src.cell(row=row, column=col), got.cell(row=row, column=col)
             if (row, col) != (2, 1):
                 assert a.value == b.value, a.coordinate
-            assert (a.font.b, a.fill.fgColor.rgb, a.border.left.style, a.alignment.horizontal) == (
-                b.font.b, b.fill.fgColor.rgb, b.border.left.style, b.alignment.horizontal), a.coordinate
+            assert style_of(a) == style_of(b), a.coordinate
+    for row in (5, 4 + n):
+        for col in range(1, 8):
+            assert style_of(got.cell(row=row, column=col)) == style_of(src.cell(row=5, column=col))
     assert got["A2"].value == "填报单位：红星社区"
     assert HEADER_MERGES | {f"A{n + 6}:G{n + 6}"} <= {str(m) for m in got.merged_cells.ranges}
     assert {k: got.column_dimensions[k].width for k in WIDTHS} == WIDTHS
-    assert got.row_dimensions[1].height == pytest.approx(32, abs=0.75)  # stored in whole pixels
+    assert got.row_dimensions[1].height == 32 and got.row_dimensions[4 + n].height == 18
     assert got.freeze_panes == "A5" and got.print_title_rows == "$3:$4"
     assert str(got.data_validations.dataValidation[0].sqref) == f"F5:F{4 + n}"
     assert [str(cf.sqref) for cf in got.conditional_formatting] == [f"E5:E{4 + n}"]
     assert got[f"E{5 + n}"].value == f"=SUM(E5:E{4 + n})"
     assert got["C5"].data_type == "s" and got["C5"].number_format == "@"
-    assert any("其他工作表" in note for note in result.notes)
+    assert got.print_area == f"'{SHEET}'!$A$1:$G${n + 7}"
+    assert got["C4"].comment.text == "填18位居民身份证号"
+    book = openpyxl.load_workbook(result.path)
+    assert book.sheetnames == [SHEET, "填表说明"] and book["填表说明"]["A1"].value == "本表每季度报送一次。"
+    assert result.notes == []
     check_in_libreoffice(result.path, n, tmp_path)

@@ -1,36 +1,50 @@
-"""Very large list exports (100k rows and up) written with xlsxwriter's constant-memory mode.
+"""Very large list exports (100k rows and up): the template's own package, only its rows rewritten.
 
-openpyxl holds every cell in memory; xlsxwriter streams one row at a time. The template
-sheet is rebuilt row by row: the header block and the rows below the data are copied
-from openpyxl's view of the template (values, merges, fonts, fills, borders, alignment,
-number formats, heights), the data rows take the first data row's formats, and sheet
-settings (widths, freeze panes, print titles and area, validations, conditional formats)
-are re-declared with their ranges moved by the same RowMap the in-place writer uses.
+openpyxl holds every cell in memory; this writes rows straight into a copy of the template.
+Every part of the template (other sheets, styles and theme colours, names, pictures,
+comments, validations including the x14 ones, conditional formats, protection) is copied
+as it was; the filled sheet's XML (small: it is the template's) is parsed, its data region
+replaced by rows written as XML text, and every reference to a row below the data (cells,
+formulas, merges, validations, print area, tables, pictures, comments, charts) moved by the
+same RowMap the in-place writer uses.
+
+Each column is decided once: its style index per kind of value (the template's first data
+row, with the date or text format the kind needs), so a cell costs one type test, one
+regex search for characters XML needs escaped, and one string. Rows are spooled to a
+temporary file beside the output first, because the sheet's <dimension> comes before the
+rows and needs their count (xlsxwriter's constant_memory mode spools the same way).
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import posixpath
 import re
+import shutil
+import tempfile
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.dom.minidom import Document, Element, Node
 
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.formula.translate import Translator
-from openpyxl.styles.colors import COLOR_INDEX, Color
-from openpyxl.styles.numbers import is_date_format
+from defusedxml.minidom import parseString
+from openpyxl.cell.cell import Cell
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE, is_date_format
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import SheetError
 from .layout import squeeze
 from .model import SheetLayout
 from .writer import (
+    BIG_INT,
+    CODE_RE,
     DATE_KINDS,
     DEFAULT_BOOL,
     EXCEL_MAX_ROWS,
@@ -47,24 +61,27 @@ from .writer import (
     typed,
 )
 
-BORDER_INDEX = {"thin": 1, "medium": 2, "dashed": 3, "dotted": 4, "thick": 5, "double": 6, "hair": 7,
-                "mediumDashed": 8, "dashDot": 9, "mediumDashDot": 10, "dashDotDot": 11,
-                "mediumDashDotDot": 12, "slantDashDot": 13}
-HORIZONTAL = {"left": "left", "center": "center", "right": "right", "fill": "fill", "justify": "justify",
-              "centerContinuous": "center_across", "distributed": "distributed"}
-VERTICAL = {"top": "top", "center": "vcenter", "bottom": "bottom", "justify": "vjustify",
-            "distributed": "vdistributed"}
-VALIDATION_TYPES = {"list": "list", "whole": "integer", "decimal": "decimal", "date": "date",
-                    "time": "time", "textLength": "length", "custom": "custom"}
-CRITERIA = {None: "between", "between": "between", "notBetween": "not between", "equal": "==",
-            "notEqual": "!=", "greaterThan": ">", "lessThan": "<", "greaterThanOrEqual": ">=",
-            "lessThanOrEqual": "<="}
-ERROR_STYLES = {None: "stop", "stop": "stop", "warning": "warning", "information": "information"}
+# zlib level of the written package (see bench/bench_fill.py, BENCH_FILL_LEVEL to compare).
+COMPRESSLEVEL = 1
+CHUNK_ROWS = 2000  # rows joined into one write: fewer, larger writes to the spool
 # Footer formulas whose result we can give as the cached value: Excel recalculates on
-# open, but LibreOffice and previewers show the cached value, which xlsxwriter sets to 0.
+# open (fullCalcOnLoad), but LibreOffice and previewers show the cached value.
 CACHED_RE = re.compile(r"^=(SUM|COUNTA|COUNT|AVERAGE)\(\$?([A-Z]{1,3})\$?(\d+):\$?\2\$?(\d+)\)$", re.IGNORECASE)
-WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                    "strings_to_urls": False}
+# Anything in a text that must not go into XML as it is: &, <, >, a CR (XML parsers turn it
+# into LF unless written &#13;), characters XML 1.0 forbids, and a literal _xHHHH_ (Excel and
+# LibreOffice would decode it: written _x005F_xHHHH_, as Excel itself does).
+NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+EXCAPED = re.compile("_x[0-9A-Fa-f]{4}_")
+WHITESPACE = frozenset(" \t\n\r\u3000")  # leading or trailing: needs xml:space="preserve"
+EXCEL_MAX_CHARS = 32_767  # per cell, counted in UTF-16 units; Excel repairs a file with more
+CELL_RE = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
+ROW_PART_RE = re.compile(r"^(\$?[A-Za-z]{1,3})?(\$?)(\d+)$")
+FORMULA_TAGS = frozenset({"f", "formula", "formula1", "formula2"})
+REL_CALC_CHAIN = "/calcChain"
+NOTES = {
+    "too_long_text": "第 {cells} 格的文字超过 Excel 单元格上限 32767 字，已截断，请核对。",
+}
 
 
 def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: SheetLayout,
@@ -72,53 +89,71 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
                             blanks: dict[str, object] | None = None) -> FillResult:
     """Like `fill_template` for list/aggregate sheets, but streams `rows` (any iterable) to disk.
 
-    Only the template's `sheet` is written; the notes say what was not carried over.
+    The whole template comes back: other sheets as they were, this sheet's data region
+    holding `rows` in the first data row's styles, everything below it moved down.
     """
-    import xlsxwriter
-
     template, out = Path(template), Path(out)
     wb, out, notes = _open(template, out)
     if sheet not in wb.sheetnames:
         raise SheetError("sheet_not_found", {"file": template.name, "sheet": sheet})
     ws = wb[sheet]
-    if len(wb.sheetnames) > 1:
-        notes.append(note("streaming_only_sheet", sheet=sheet))
+    converted = not zipfile.is_zipfile(template)  # _open let only .xlsx (zip) and legacy .xls through
+    # What openpyxl could not keep, this writer does (pictures, x14 validations).
+    notes[:] = [n for n in notes if n not in (note("pictures", file=template.name),
+                                                note("validation_ext", file=template.name))]
+    before = {key: (cell.value, cell.number_format) for key, cell in ws._cells.items()}
     _fill_blanks(ws, layout, blanks or {}, notes)
+    changed = {key: cell for key, cell in ws._cells.items()
+               if before.get(key, (None, "General")) != (cell.value, cell.number_format)}
     start, old_last = region(layout, ws.max_row)
     style = _row_style(ws, RowMap(start, old_last, 1), layout.header_rows[1])
-    bools = _bool_words(ws, start)
+    out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
-    book = xlsxwriter.Workbook(str(part), WORKBOOK_OPTIONS)
-    xs = book.add_worksheet(ws.title)
-    fmt = _Formats(book)
-    _columns(ws, xs)
-    stats = _Stats()
-    merges = [m for m in ws.merged_cells.ranges if not start <= m.min_row <= old_last]
-    for r in range(1, start):
-        _copy_row(ws, xs, fmt, r, r, RowMap(start, old_last, 1), merges, stats)
-
-    cols = [c.index for c in layout.columns]
-    cells = {c: _detached(ws, start, c, st) for c, st in style.styles.items()}
-    seq = next((c.index for c in layout.columns if squeeze(c.header) in SEQUENCE_HEADERS), None)
-    count = 0
-    for i, values in enumerate(rows):
-        r = start + i
-        if r > EXCEL_MAX_ROWS:
-            raise ValueError(f"more rows than fit in one Excel sheet below row {start}")
-        _data_row(xs, fmt, style, cells, r, cols, values, seq, i, bools, stats)
-        count += 1
-    if count == 0:
-        _data_row(xs, fmt, style, cells, start, cols, [], None, 0, bools, stats)
-    rmap = RowMap(start, old_last, max(count, 1))
-    stats.rows = (start, rmap.new_last)
-    for r in range(old_last + 1, ws.max_row + 1):
-        _copy_row(ws, xs, fmt, r, rmap.row(r), rmap, merges, stats)
-    _settings(ws, xs, fmt, rmap, notes)
-    book.close()
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".fill-") as tmp:
+        source = template
+        if converted:  # a legacy .xls, already rebuilt by openpyxl: its saved copy is the package
+            source = Path(tmp) / "converted.xlsx"
+            wb.save(source)
+        with zipfile.ZipFile(source) as package:
+            pkg = _Package(package, sheet)
+            sheet_doc = _SheetDoc(pkg.read(pkg.sheet_part), start, old_last, pkg.date1904)
+            styles = _Styles(pkg.read(pkg.styles_part)) if pkg.styles_part else None
+            for (r, c), cell in changed.items():
+                sheet_doc.set_value(r, c, cell, styles)
+            writer = _RowWriter(ws, layout, style, sheet_doc, styles, pkg.date1904, start, old_last)
+            with open(Path(tmp) / "rows.xml", "w+b") as spool:
+                count = writer.write(rows, spool)
+                rmap = RowMap(start, old_last, max(count, 1))
+                writer.stats.rows = (start, rmap.new_last)
+                head, merges_at, tail = sheet_doc.finish(rmap, sheet, writer.stats, len(style.merges))
+                with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL) as zout:
+                    pkg.copy(zout, rmap, styles, lambda f: _write_sheet(
+                        f, head, spool, merges_at, tail, style.merges, rmap, writer.too_long, notes))
     os.replace(part, out)
     totals = [rmap.row(r) for r in layout.totals_rows if r > old_last]
     return FillResult(out, count, (start, rmap.new_last), totals[0] if totals else None, notes)
 
+
+def _write_sheet(f: IO[bytes], head: str, spool: IO[bytes], merges_at: str, tail: str,
+                 row_merges: list[tuple[int, int]], rmap: RowMap, too_long: list[str], notes: list[str]) -> None:
+    """The sheet part: head, the spooled rows, merges (the sample row's on every data row), tail."""
+    f.write(head.encode())
+    spool.seek(0)
+    shutil.copyfileobj(spool, f, 1 << 20)
+    f.write(merges_at.encode())
+    if row_merges:
+        for first in range(rmap.start, rmap.new_last + 1, CHUNK_ROWS):
+            f.write("".join(
+                f'<mergeCell ref="{get_column_letter(c1)}{r}:{get_column_letter(c2)}{r}"/>'
+                for r in range(first, min(first + CHUNK_ROWS, rmap.new_last + 1)) for c1, c2 in row_merges
+            ).encode())
+    f.write(tail.encode())
+    if too_long:
+        shown = "、".join(too_long[:10]) + ("等" if len(too_long) > 10 else "")
+        notes.append(NOTES["too_long_text"].format(cells=shown))
+
+
+# --- the rows -----------------------------------------------------------------------------
 
 @dataclass
 class _Stats:
@@ -148,285 +183,693 @@ class _Stats:
         return {"SUM": self.total[c], "COUNT": self.numbers[c], "COUNTA": self.filled[c]}[func]
 
 
-def _detached(ws: Worksheet, r: int, c: int, style: Any) -> Cell:
-    """A cell of the template's workbook (so style ids resolve) that is not on the sheet."""
-    cell = Cell(ws, row=r, column=c)
-    cell._style = style
-    return cell
+@dataclass
+class _Column:
+    """One column of the data rows, decided once: where its value is and how each kind is written."""
+
+    c: int
+    pre: str  # '<c r="C', the row number follows
+    index: int  # position in a row's values; -1 for a styled template column with no data
+    opens: dict[str, str]  # kind -> '" s="4" t="inlineStr"><is><t>' etc., after the row number
+    blank: str | None  # '" s="3"/>': a blank cell keeps its style; None when it has none
+    bools: tuple[str, str]
+    seq: bool
+    formula: list[str | int] | None  # literal pieces and row offsets; None: no formula column
 
 
-class _Formats:
-    """openpyxl cell styles as xlsxwriter formats, made once per distinct style."""
+class _RowWriter:
+    """The data rows as XML text, columns decided once (`_Column`), cells written by type."""
 
-    def __init__(self, book: Any) -> None:
-        self.book = book
-        self.cache: dict[tuple[Any, ...], Any] = {}
+    def __init__(self, ws: Worksheet, layout: SheetLayout, style: Any, sheet_doc: _SheetDoc,
+                 styles: _Styles | None, date1904: bool, start: int, old_last: int) -> None:
+        p = sheet_doc.prefix
+        self.p = p
+        self.date1904 = date1904
+        self.start = start
+        self.stats = _Stats()
+        self.too_long: list[str] = []
+        sample = sheet_doc.rows.get(start) if old_last >= start else None
+        attrs = "".join(f' {k}="{_attr(v)}"' for k, v in sample.attributes.items() if k != "r") if sample else ""
+        self.row_open, self.row_attrs, self.row_close = f"<{p}row r=\"", f'"{attrs}>', f"</{p}row>"
+        bools = _bool_words(ws, start)
+        cols = [c.index for c in layout.columns]
+        seq = next((c.index for c in layout.columns if squeeze(c.header) in SEQUENCE_HEADERS), None)
+        base = sheet_doc.sample_styles(start, old_last, layout.header_rows[1], styles)
+        self.close_t, self.close_v = f"</{p}t></{p}is></{p}c>", f"</{p}v></{p}c>"
+        self.columns: list[_Column] = []
+        for c in sorted(set(style.styles) | set(cols)):
+            xf = base.get(c, 0)
+            own = style.formats.get(c, "General")
+            opens = {}
+            for kind in ("text", "code", "number", *DATE_KINDS):
+                wanted = KIND_FORMATS.get(kind) if not (kind in DATE_KINDS and is_date_format(own)) else None
+                k_xf = styles.with_format(xf, wanted) if (wanted and styles is not None) else xf
+                s = f' s="{k_xf}"' if k_xf else ""
+                if kind in ("text", "code"):
+                    opens[kind] = f'"{s} t="inlineStr"><{p}is><{p}t>'
+                    opens[kind + " "] = f'"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">'
+                else:
+                    opens[kind] = f'"{s}><{p}v>'
+            formula = style.formulas.get(c)
+            self.columns.append(_Column(
+                c=c, pre=f'<{p}c r="{get_column_letter(c)}', index=cols.index(c) if c in cols else -1, opens=opens,
+                blank=f'" s="{xf}"/>' if xf else None, bools=bools.get(c, DEFAULT_BOOL), seq=c == seq,
+                formula=_relative(formula[0], formula[1]) if formula else None))
+        self.stat_columns = [col for col in self.columns if col.c in sheet_doc.stat_columns(start, old_last)]
 
-    def of(self, cell: Cell | None, num_format: str | None = None) -> Any:
-        key = (tuple(cell._style) if cell is not None else None, num_format)
-        if key not in self.cache:
-            props = _props(cell) if cell is not None else {}
-            if num_format:
-                props["num_format"] = num_format
-            self.cache[key] = self.book.add_format(props) if props else None
+    def write(self, rows: Iterable[Sequence[object]], spool: IO[bytes]) -> int:
+        """Write every row to `spool`; return how many there were (an empty export keeps one blank row)."""
+        chunk: list[str] = []
+        count = 0
+        first = self.start
+        for i, values in enumerate(rows):
+            r = first + i
+            if r > EXCEL_MAX_ROWS:
+                raise ValueError(f"more rows than fit in one Excel sheet below row {first}")
+            chunk.append(self.row(r, i, values))
+            if self.stat_columns:
+                self._count(i, values)
+            count += 1
+            if len(chunk) >= CHUNK_ROWS:
+                spool.write("".join(chunk).encode())
+                chunk.clear()
+        if count == 0:
+            chunk.append(self.row(first, 0, ()))
+        spool.write("".join(chunk).encode())
+        return count
+
+    def row(self, r: int, i: int, values: Sequence[object]) -> str:
+        """One data row: per column a type test, at most one regex search, one string."""
+        rs = str(r)
+        out = [self.row_open, rs, self.row_attrs]
+        append = out.append
+        close_t, close_v = self.close_t, self.close_v
+        n = len(values)
+        for col in self.columns:
+            j = col.index
+            v = values[j] if 0 <= j < n else None
+            t = type(v)
+            if t is str:
+                if NEEDS_ESCAPE.search(v) or len(v) > EXCEL_MAX_CHARS // 2:
+                    append(self._text(col, rs, v))
+                    continue
+                kind = "code" if CODE_RE.match(v) else "text"
+                if v and (v[0] in WHITESPACE or v[-1] in WHITESPACE):
+                    kind += " "
+                append(f"{col.pre}{rs}{col.opens[kind]}{v}{close_t}")
+            elif t is int and -BIG_INT < v < BIG_INT:
+                append(f"{col.pre}{rs}{col.opens['number']}{v}{close_v}")
+            elif t is float and math.isfinite(v):
+                append(f"{col.pre}{rs}{col.opens['number']}{v!r}{close_v}")
+            elif v is None:
+                if n and col.seq:
+                    append(f"{col.pre}{rs}{col.opens['number']}{i + 1}{close_v}")
+                elif n and col.formula is not None:
+                    append(self._formula(col, r, rs))
+                elif col.blank is not None:
+                    append(f"{col.pre}{rs}{col.blank}")
+            else:
+                append(self._typed(col, rs, v))
+        append(self.row_close)
+        return "".join(out)
+
+    def _typed(self, col: _Column, rs: str, value: object) -> str:
+        """Anything but a plain str, int or float: through `typed`, as the in-place writer does."""
+        kind, v = typed(value, col.bools)
+        if kind == "blank":
+            return f"{col.pre}{rs}{col.blank}" if col.blank else ""
+        if kind in ("text", "code"):
+            return self._text(col, rs, v)
+        if kind == "number":
+            text = str(v) if isinstance(v, int) else repr(float(v))
+        else:
+            text = _serial(kind, v, self.date1904)
+        return f"{col.pre}{rs}{col.opens[kind]}{text}{self.close_v}"
+
+    def _text(self, col: _Column, rs: str, v: str) -> str:
+        """Text needing care: escaped, CR and literal _xHHHH_ as Excel spells them, cut at Excel's limit."""
+        v = XML_ILLEGAL.sub("", v)
+        if len(v) > EXCEL_MAX_CHARS // 2 and len(v.encode("utf-16-le")) // 2 > EXCEL_MAX_CHARS:
+            v = v.encode("utf-16-le")[:EXCEL_MAX_CHARS * 2].decode("utf-16-le", "ignore")
+            self.too_long.append(f"{get_column_letter(col.c)}{rs}")
+        kind = "code" if CODE_RE.match(v) else "text"
+        if v and (v[0] in WHITESPACE or v[-1] in WHITESPACE):
+            kind += " "
+        return f"{col.pre}{rs}{col.opens[kind]}{_escape(v)}{self.close_t}"
+
+    def _formula(self, col: _Column, r: int, rs: str) -> str:
+        assert col.formula is not None
+        text = "".join(str(r + part) if isinstance(part, int) else part for part in col.formula)
+        s = col.blank[:-2] if col.blank else '"'
+        return f"{col.pre}{rs}{s}><{self.p}f>{_escape_xml(text)}</{self.p}f></{self.p}c>"
+
+    def _count(self, i: int, values: Sequence[object]) -> None:
+        for col in self.stat_columns:
+            v = values[col.index] if 0 <= col.index < len(values) else None
+            if v is None and col.seq:
+                v = i + 1
+            self.stats.add(col.c, *typed(v, col.bools))
+
+
+def _escape(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "_x" in text:
+        text = EXCAPED.sub(lambda m: "_x005F" + m[0], text)
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _attr(text: str) -> str:
+    """An attribute value; newlines and tabs as references, or a parser turns them into spaces."""
+    return (_escape_xml(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;"))
+
+
+def _serial(kind: str, value: dt.date | dt.time, date1904: bool) -> str:
+    """Excel's serial number for a date, date-time or time (1900 or 1904 system, as the book says)."""
+    if isinstance(value, dt.time):
+        return repr((value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400)
+    epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 31)
+    days: float = value.toordinal() - epoch.toordinal()
+    if isinstance(value, dt.datetime):
+        days += (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+    if not date1904 and days > 59:
+        days += 1  # Excel's 29 February 1900, which never was
+    return str(int(days)) if kind == "date" else repr(days)
+
+
+def _relative(formula: str, origin: str) -> list[str | int]:
+    """A data row's formula as literal pieces and row offsets from the template's row, so each
+    row is a join, not a parse (=D5*2 on row 5 -> ['D', 0, '*2'], written D{r}*2)."""
+    origin_row = int(CELL_RE.match(origin.replace("$", ""))[2])  # type: ignore[index]
+    try:
+        tok = Tokenizer(formula)
+    except Exception:
+        return [formula.lstrip("=")]
+    for t in tok.items:
+        if t.type == Token.OPERAND and t.subtype == Token.RANGE:
+            sheet, bang, ref = t.value.rpartition("!")
+            parts = []
+            for part in ref.split(":"):
+                m = ROW_PART_RE.match(part)
+                if m and not m[2]:
+                    part = f"{m[1] or ''}\x00{int(m[3]) - origin_row}\x00"
+                parts.append(part)
+            t.value = f"{sheet}{bang}{':'.join(parts)}"
+    pieces = tok.render().lstrip("=").split("\x00")
+    return [int(p) if k % 2 else p for k, p in enumerate(pieces)]
+
+
+# --- the template's sheet -------------------------------------------------------------------
+
+class _SheetDoc:
+    """The filled sheet's XML, rows indexed; what stays is serialised around the streamed rows."""
+
+    def __init__(self, data: bytes, start: int, old_last: int, date1904: bool) -> None:
+        self.doc: Document = parseString(data)
+        self.root: Element = self.doc.documentElement
+        self.prefix = f"{self.root.prefix}:" if self.root.prefix else ""
+        self.data = _child(self.root, "sheetData")
+        if self.data is None:
+            self.data = _new(self.doc, self.root, "sheetData")
+            self.root.appendChild(self.data)
+        self.rows: dict[int, Element] = {}
+        r = 0
+        for row in _children(self.data, "row"):
+            r = int(row.getAttribute("r")) if row.hasAttribute("r") else r + 1
+            row.setAttribute("r", str(r))
+            c = 0
+            for cell in _children(row, "c"):
+                m = CELL_RE.match(cell.getAttribute("r")) if cell.hasAttribute("r") else None
+                c = column_index_from_string(m[1].upper()) if m else c + 1
+                cell.setAttribute("r", f"{get_column_letter(c)}{r}")
+            self.rows[r] = row
+        self.start, self.old_last, self.date1904 = start, old_last, date1904
+
+    def cells(self, r: int) -> dict[int, Element]:
+        row = self.rows.get(r)
+        return {_col(cell): cell for cell in _children(row, "c")} if row is not None else {}
+
+    def sample_styles(self, start: int, old_last: int, header_last: int, styles: _Styles | None) -> dict[int, int]:
+        """Per column, the style index of the template's first data row; without one, the last
+        header row's borders and alignment (as the in-place writer draws a plain row)."""
+        if old_last >= start:
+            return {c: _int(cell.getAttribute("s")) for c, cell in self.cells(start).items()}
+        if styles is None:
+            return {}
+        return {c: styles.plain(_int(cell.getAttribute("s")))
+                for c, cell in self.cells(header_last).items() if _int(cell.getAttribute("s"))}
+
+    def stat_columns(self, start: int, old_last: int) -> set[int]:
+        """Columns that a SUM/COUNT/COUNTA/AVERAGE over the data region outside it totals."""
+        found = set()
+        for r, row in self.rows.items():
+            if start <= r <= old_last:
+                continue
+            for cell in _children(row, "c"):
+                f = _child(cell, "f")
+                m = CACHED_RE.match("=" + _text(f)) if f is not None else None
+                if m and (int(m[3]), int(m[4])) == (start, old_last):
+                    found.add(column_index_from_string(m[2].upper()))
+        return found
+
+    def set_value(self, r: int, c: int, cell: Cell, styles: _Styles | None) -> None:
+        """A cell `_fill_blanks` wrote (填报单位：…): its value, and its number format if `put` set one."""
+        if self.start <= r <= self.old_last:
+            return
+        row = self.rows.get(r)
+        if row is None:
+            row = _new(self.doc, self.root, "row")
+            row.setAttribute("r", str(r))
+            later = [k for k in self.rows if k > r]
+            self.data.insertBefore(row, self.rows[min(later)] if later else None)
+            self.rows[r] = row
+        existing = self.cells(r)
+        el = existing.get(c)
+        if el is None:
+            el = _new(self.doc, self.root, "c")
+            el.setAttribute("r", f"{get_column_letter(c)}{r}")
+            later = [k for k in existing if k > c]
+            row.insertBefore(el, existing[min(later)] if later else None)
+        while el.firstChild is not None:
+            el.removeChild(el.firstChild)
+        if el.hasAttribute("t"):
+            el.removeAttribute("t")
+        kind, value = ("text", cell.value) if cell.data_type == "s" else typed(cell.value)
+        if styles is not None and cell.number_format != styles.number_format(_int(el.getAttribute("s"))):
+            xf = styles.with_format(_int(el.getAttribute("s")), cell.number_format)
+            el.setAttribute("s", str(xf))
+        if kind in ("text", "code"):
+            el.setAttribute("t", "inlineStr")
+            t = _new(self.doc, self.root, "t")
+            t.setAttribute("xml:space", "preserve")
+            t.appendChild(self.doc.createTextNode(XML_ILLEGAL.sub("", str(value))))
+            inline = _new(self.doc, self.root, "is")
+            inline.appendChild(t)
+            el.appendChild(inline)
+        elif kind != "blank":
+            v = _new(self.doc, self.root, "v")
+            text = (str(value) if isinstance(value, int) else repr(float(value))) if kind == "number" else (
+                _serial(kind, value, self.date1904))
+            v.appendChild(self.doc.createTextNode(text))
+            el.appendChild(v)
+
+    def finish(self, rmap: RowMap, sheet: str, stats: _Stats, per_row: int) -> tuple[str, str, str]:
+        """(head up to the data rows, from after them to the merges' end, tail): the kept rows
+        moved, formulas and their cached totals, merges, validations and the rest re-pointed."""
+        for r, row in list(self.rows.items()):
+            if rmap.start <= r <= rmap.old_last:
+                self.data.removeChild(row)
+                continue
+            to = rmap.row(r)
+            row.setAttribute("r", str(to))
+            for cell in _children(row, "c"):
+                c = _col(cell)
+                cell.setAttribute("r", f"{get_column_letter(c)}{to}")
+                f = _child(cell, "f")
+                if f is not None:
+                    self._formula(cell, f, rmap, sheet, stats)
+        below = next((row for r, row in sorted(self.rows.items()) if r > rmap.old_last), None)
+        self.data.insertBefore(self.doc.createTextNode("\x00rows\x00"), below)
+        merges = _child(self.root, "mergeCells")
+        if merges is not None:
+            kept = 0
+            for m in _children(merges, "mergeCell"):
+                rng = CellRange(m.getAttribute("ref"))
+                if rmap.start <= rng.min_row <= rmap.old_last:
+                    merges.removeChild(m)
+                    continue
+                m.setAttribute("ref", rmap.cells(rng).coord)
+                kept += 1
+            if kept + per_row:
+                merges.setAttribute("count", str(kept + per_row * rmap.count))
+                merges.appendChild(self.doc.createTextNode("\x00merges\x00"))
+            else:  # every merge was in the sample rows: an empty <mergeCells> is not allowed
+                self.root.removeChild(merges)
+        for top in _children(self.root, None):
+            if top is self.data or top.localName == "mergeCells":
+                continue
+            for el in [top, *_elements(top)]:
+                _move(el, rmap, sheet, own=True, positions=True)
+        text = _serialise(self.root)
+        head, rest = text.split("\x00rows\x00")
+        if "\x00merges\x00" in rest:
+            middle, tail = rest.split("\x00merges\x00")
+        else:
+            middle, tail = rest, ""
+        return _DECLARATION + head, middle, tail
+
+    def _formula(self, cell: Element, f: Element, rmap: RowMap, sheet: str, stats: _Stats) -> None:
+        text = _text(f)
+        if f.hasAttribute("ref"):
+            f.setAttribute("ref", _moved_ranges(f.getAttribute("ref"), rmap))
+        if not text:
+            return
+        moved = rmap.formula("=" + text, sheet)
+        if moved == "=" + text:
+            return
+        _set_text(self.doc, f, moved[1:])
+        for v in _children(cell, "v"):
+            cell.removeChild(v)
+        if cell.hasAttribute("t"):
+            cell.removeAttribute("t")
+        cached = stats.value(moved)
+        if cached is not None:
+            v = _new(self.doc, self.root, "v")
+            v.appendChild(self.doc.createTextNode(repr(float(cached)) if isinstance(cached, float) else str(cached)))
+            cell.appendChild(v)
+
+
+# --- styles -------------------------------------------------------------------------------
+
+class _Styles:
+    """styles.xml: number format of a style index, and style indices with another format added."""
+
+    def __init__(self, data: bytes) -> None:
+        self.doc: Document = parseString(data)
+        self.root = self.doc.documentElement
+        self.xfs_el = _child(self.root, "cellXfs")
+        self.xfs = _children(self.xfs_el, "xf") if self.xfs_el is not None else []
+        self.num_fmts = _child(self.root, "numFmts")
+        self.codes: dict[int, str] = dict(BUILTIN_FORMATS)
+        for fmt in _children(self.num_fmts, "numFmt") if self.num_fmts is not None else []:
+            self.codes[_int(fmt.getAttribute("numFmtId"))] = fmt.getAttribute("formatCode")
+        self.cache: dict[tuple[int, str], int] = {}
+        self.changed = False
+
+    def number_format(self, xf: int) -> str:
+        el = self.xfs[xf] if 0 <= xf < len(self.xfs) else None
+        return self.codes.get(_int(el.getAttribute("numFmtId")), "General") if el is not None else "General"
+
+    def with_format(self, xf: int, code: str) -> int:
+        """Style `xf` with number format `code` (a new style index, made once)."""
+        key = (xf, code)
+        if key in self.cache:
+            return self.cache[key]
+        if self.number_format(xf) == code or self.xfs_el is None:
+            self.cache[key] = xf
+            return xf
+        fmt_id = self._format_id(code)
+        el = self._clone(xf)
+        el.setAttribute("numFmtId", str(fmt_id))
+        el.setAttribute("applyNumberFormat", "1")
+        self.cache[key] = self._add(el)
         return self.cache[key]
 
-    def dxf(self, style: Any) -> Any:
-        props: dict[str, Any] = {}
-        if style is not None:
-            props.update(_font(style.font))
-            if style.fill is not None:
-                colour = _colour(style.fill.bgColor) or _colour(style.fill.fgColor)
-                if colour:
-                    props["bg_color"] = colour
-            if style.numFmt is not None:
-                props["num_format"] = style.numFmt.formatCode
-        return self.book.add_format(props)
+    def plain(self, xf: int) -> int:
+        """Style `xf` keeping only borders and alignment (a data row drawn under a header)."""
+        key = (xf, "\x00plain")
+        if key not in self.cache and self.xfs_el is not None:
+            el = self._clone(xf)
+            for attr in ("numFmtId", "fontId", "fillId", "xfId"):
+                el.setAttribute(attr, "0")
+            for attr in ("applyNumberFormat", "applyFont", "applyFill", "applyProtection", "quotePrefix"):
+                if el.hasAttribute(attr):
+                    el.removeAttribute(attr)
+            for child in _children(el, "protection"):
+                el.removeChild(child)
+            self.cache[key] = self._add(el)
+        return self.cache.get(key, 0)
+
+    def _clone(self, xf: int) -> Element:
+        if 0 <= xf < len(self.xfs):
+            return self.xfs[xf].cloneNode(True)
+        el = _new(self.doc, self.xfs_el, "xf")
+        for attr in ("numFmtId", "fontId", "fillId", "borderId", "xfId"):
+            el.setAttribute(attr, "0")
+        return el
+
+    def _add(self, el: Element) -> int:
+        assert self.xfs_el is not None
+        self.xfs_el.appendChild(el)
+        self.xfs.append(el)
+        self.xfs_el.setAttribute("count", str(len(self.xfs)))
+        self.changed = True
+        return len(self.xfs) - 1
+
+    def _format_id(self, code: str) -> int:
+        found = next((i for i, c in self.codes.items() if c == code and i >= 164), None)
+        if found is None and code in BUILTIN_FORMATS_REVERSE:
+            return BUILTIN_FORMATS_REVERSE[code]
+        if found is not None:
+            return found
+        if self.num_fmts is None:
+            self.num_fmts = _new(self.doc, self.root, "numFmts")
+            self.root.insertBefore(self.num_fmts, self.root.firstChild)
+        fmt_id = max([163, *self.codes]) + 1
+        fmt = _new(self.doc, self.num_fmts, "numFmt")
+        fmt.setAttribute("numFmtId", str(fmt_id))
+        fmt.setAttribute("formatCode", code)
+        self.num_fmts.appendChild(fmt)
+        self.num_fmts.setAttribute("count", str(len(_children(self.num_fmts, "numFmt"))))
+        self.codes[fmt_id] = code
+        return fmt_id
+
+    def bytes(self) -> bytes:
+        return (_DECLARATION + _serialise(self.root)).encode()
 
 
-def _props(cell: Cell) -> dict[str, Any]:
-    props: dict[str, Any] = _font(cell.font) if cell.has_style else {}
-    if not cell.has_style:
-        return props
-    fill = cell.fill
-    if fill is not None and fill.fill_type == "solid" and _colour(fill.fgColor):
-        props["bg_color"] = _colour(fill.fgColor)
-    for side in ("left", "right", "top", "bottom"):
-        s = getattr(cell.border, side)
-        if s is not None and s.style in BORDER_INDEX:
-            props[side] = BORDER_INDEX[s.style]
-            if _colour(s.color):
-                props[f"{side}_color"] = _colour(s.color)
-    a = cell.alignment
-    if a.horizontal in HORIZONTAL:
-        props["align"] = HORIZONTAL[a.horizontal]
-    if a.vertical in VERTICAL:
-        props["valign"] = VERTICAL[a.vertical]
-    if a.wrap_text:
-        props["text_wrap"] = True
-    if a.textRotation:
-        props["rotation"] = a.textRotation if a.textRotation <= 90 else 90 - a.textRotation
-    if a.indent:
-        props["indent"] = int(a.indent)
-    if a.shrink_to_fit:
-        props["shrink"] = True
-    if cell.number_format and cell.number_format != "General":
-        props["num_format"] = cell.number_format
-    if cell.protection.locked is False:
-        props["locked"] = False
-    if cell.protection.hidden:
-        props["hidden"] = True
-    return props
+# --- the package ----------------------------------------------------------------------------
+
+class _Package:
+    """The template's zip: where the sheet, its parts and the styles are; every part copied,
+    the ones that point at moved rows re-pointed."""
+
+    def __init__(self, zf: zipfile.ZipFile, sheet: str) -> None:
+        self.zf = zf
+        self.sheet = sheet
+        self.names = set(zf.namelist())
+        book_part = self._targets("", "officeDocument")[0]
+        self.book_part = book_part
+        self.book = parseString(self.read(book_part))
+        rels = self._rels(book_part)
+        by_id = {rid: target for rid, (_, target) in rels.items()}
+        sheet_el = next(s for s in _elements(self.book.documentElement)
+                        if s.localName == "sheet" and s.getAttribute("name") == sheet)
+        rid = next(v for k, v in sheet_el.attributes.items() if k.endswith(":id"))
+        self.sheet_part = by_id[rid]
+        self.styles_part = next((t for _, (kind, t) in rels.items() if kind == "styles"), None)
+        self.calc_chain = next((t for _, (kind, t) in rels.items() if kind == "calcChain"), None)
+        pr = next((e for e in _elements(self.book.documentElement) if e.localName == "workbookPr"), None)
+        self.date1904 = pr is not None and pr.getAttribute("date1904") in ("1", "true")
+        self.own_parts = {kind_target[1]: kind_target[0] for kind_target in self._rels(self.sheet_part).values()}
+
+    def read(self, name: str) -> bytes:
+        return self.zf.read(name)
+
+    def _rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """rId -> (relationship kind, target part) for `part` ('' for the package)."""
+        folder, base = posixpath.split(part)
+        rels = posixpath.join(folder, "_rels", f"{base}.rels")
+        if rels not in self.names:
+            return {}
+        found = {}
+        for el in _elements(parseString(self.read(rels)).documentElement):
+            if el.localName != "Relationship" or el.getAttribute("TargetMode") == "External":
+                continue
+            target = el.getAttribute("Target")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            found[el.getAttribute("Id")] = (el.getAttribute("Type").rsplit("/", 1)[-1], target)
+        return found
+
+    def _targets(self, part: str, kind: str) -> list[str]:
+        return [t for k, t in self._rels(part).values() if k == kind]
+
+    def copy(self, zout: zipfile.ZipFile, rmap: RowMap, styles: _Styles | None, write_sheet: Any) -> None:
+        """Every part in the template's order; the sheet written by `write_sheet`."""
+        for info in self.zf.infolist():
+            name = info.filename
+            if name == self.calc_chain:
+                continue  # cell positions before the move; Excel rebuilds it
+            if name == self.sheet_part:
+                with zout.open(name, "w", force_zip64=True) as f:
+                    write_sheet(f)
+                continue
+            data = self.read(name)
+            if name == self.styles_part and styles is not None and styles.changed:
+                data = styles.bytes()
+            elif name == self.book_part:
+                data = self._book(rmap)
+            elif name == "[Content_Types].xml" or name.endswith(".rels"):
+                data = self._without_calc_chain(data)
+            elif name in self.own_parts:
+                data = self._own_part(name, self.own_parts[name], data, rmap)
+            elif name.endswith(".xml") and _mentions(data, self.sheet):
+                data = self._other_part(data, rmap)
+            zout.writestr(name, data)
+
+    def _book(self, rmap: RowMap) -> bytes:
+        root = self.book.documentElement
+        for el in _elements(root):
+            if el.localName == "definedName" and _text(el):
+                _set_text(self.book, el, rmap.formula("=" + _text(el), self.sheet, own=False)[1:])
+        calc = next((e for e in _elements(root) if e.localName == "calcPr"), None)
+        if calc is None:
+            calc = _new(self.book, root, "calcPr")
+            after = next((e for e in _children(root, None) if e.localName in (
+                "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+                "fileRecoveryPr", "webPublishObjects", "extLst")), None)
+            root.insertBefore(calc, after)
+        calc.setAttribute("fullCalcOnLoad", "1")  # totals over the new rows, formulas elsewhere moved
+        return (_DECLARATION + _serialise(root)).encode()
+
+    def _without_calc_chain(self, data: bytes) -> bytes:
+        if self.calc_chain is None or b"calcChain" not in data:
+            return data
+        doc = parseString(data)
+        for el in _elements(doc.documentElement):
+            if "calcChain" in el.getAttribute("PartName") + el.getAttribute("Type"):
+                el.parentNode.removeChild(el)
+        return (_DECLARATION + _serialise(doc.documentElement)).encode()
+
+    def _own_part(self, name: str, kind: str, data: bytes, rmap: RowMap) -> bytes:
+        """Comments, tables, pictures and the comments' drawing of the filled sheet follow the rows."""
+        try:
+            doc = parseString(data)
+        except Exception:  # noqa: BLE001  legacy VML is not always well-formed XML: left as it was
+            return data
+        root = doc.documentElement
+        for el in _elements(root):
+            if kind == "drawing" and el.localName in ("from", "to"):
+                row = next((c for c in _children(el, "row")), None)
+                if row is not None and int(_text(row)) + 1 > rmap.old_last:
+                    _set_text(doc, row, str(int(_text(row)) + rmap.delta))
+            elif kind == "vmlDrawing" and el.localName == "Row" and _text(el).strip().isdigit():
+                _set_text(doc, el, str(rmap.row(int(_text(el)) + 1) - 1))
+            elif kind == "vmlDrawing" and el.localName == "Anchor":
+                nums = [x.strip() for x in _text(el).split(",")]
+                if len(nums) == 8 and all(x.isdigit() for x in nums):
+                    for k in (2, 6):
+                        nums[k] = str(rmap.row(int(nums[k]) + 1) - 1)
+                    _set_text(doc, el, ", ".join(nums))
+            elif kind != "vmlDrawing":
+                _move(el, rmap, self.sheet, own=True, positions=True)
+        return (_DECLARATION + _serialise(root)).encode()
+
+    def _other_part(self, data: bytes, rmap: RowMap) -> bytes:
+        """Another sheet, a chart or a pivot cache: its formulas and ranges on the filled sheet."""
+        doc = parseString(data)
+        changed = False
+        for el in _elements(doc.documentElement):
+            if el.localName == "worksheetSource" and el.getAttribute("sheet") == self.sheet and el.hasAttribute("ref"):
+                el.setAttribute("ref", _moved_ranges(el.getAttribute("ref"), rmap))
+                changed = True
+            elif _move(el, rmap, self.sheet, own=False, positions=False):
+                changed = True
+        return (_DECLARATION + _serialise(doc.documentElement)).encode() if changed else data
 
 
-def _font(font: Any) -> dict[str, Any]:
-    if font is None:
-        return {}
-    props: dict[str, Any] = {}
-    for attr, key in (("name", "font_name"), ("sz", "font_size"), ("b", "bold"), ("i", "italic"),
-                      ("strike", "font_strikeout")):
-        value = getattr(font, attr, None)
-        if value:
-            props[key] = value
-    if font.u:
-        props["underline"] = 2 if font.u == "double" else 1
-    if _colour(font.color):
-        props["font_color"] = _colour(font.color)
-    return props
+def _mentions(data: bytes, sheet: str) -> bool:
+    return any(form.encode() in data for form in {sheet, _attr(sheet)})
 
 
-def _colour(colour: Color | None) -> str | None:
-    """'#RRGGBB' for rgb and indexed colours; theme colours have no fixed value here."""
-    if colour is None:
-        return None
-    if colour.type == "rgb" and isinstance(colour.rgb, str) and len(colour.rgb) == 8:
-        return "#" + colour.rgb[2:]
-    if colour.type == "indexed" and isinstance(colour.indexed, int) and colour.indexed < len(COLOR_INDEX):
-        return "#" + COLOR_INDEX[colour.indexed][2:]
-    return None
+def _move(el: Element, rmap: RowMap, sheet: str, *, own: bool, positions: bool) -> bool:
+    """Re-point one element: a formula's text, and (`positions`) its ref/sqref on this sheet."""
+    changed = False
+    if positions:
+        for attr in ("ref", "sqref"):
+            if el.hasAttribute(attr):
+                el.setAttribute(attr, _moved_ranges(el.getAttribute(attr), rmap))
+        if el.localName == "sqref" and _text(el):
+            _set_text(el.ownerDocument, el, _moved_ranges(_text(el), rmap))
+        if el.localName == "brk" and el.parentNode.localName == "rowBreaks" and el.hasAttribute("id"):
+            el.setAttribute("id", str(rmap.row(_int(el.getAttribute("id")))))
+    if el.localName in FORMULA_TAGS:
+        text = _text(el)
+        if text and not text.startswith('"'):
+            moved = rmap.formula("=" + text, sheet, own)[1:]
+            if moved != text:
+                _set_text(el.ownerDocument, el, moved)
+                changed = True
+    return changed
 
 
-def _columns(ws: Worksheet, xs: Any) -> None:
-    for letter, dim in ws.column_dimensions.items():
-        first = (dim.min or column_index_from_string(letter)) - 1
-        last = (dim.max or first + 1) - 1
-        if dim.width or dim.hidden:
-            # pixels, as Excel stores them: set_column() would add the 5-pixel cell padding again
-            pixels = round(dim.width * 7) if dim.width else None
-            xs.set_column_pixels(first, min(last, 16383), pixels, None, {"hidden": bool(dim.hidden)})
+def _moved_ranges(text: str, rmap: RowMap) -> str:
+    try:
+        return " ".join(r.coord for r in rmap.ranges(MultiCellRange(text)).ranges)
+    except (TypeError, ValueError):  # whole columns, names: nothing row-bound to move
+        return text
 
 
-def _copy_row(ws: Worksheet, xs: Any, fmt: _Formats, r: int, to: int, rmap: RowMap,
-              merges: list[CellRange], stats: _Stats) -> None:
-    """Template row `r` written as row `to`: cells in column order, then merges anchored here."""
-    dim = ws.row_dimensions.get(r)
-    if dim is not None and (dim.height or dim.hidden):
-        xs.set_row(to - 1, dim.height, None, {"hidden": bool(dim.hidden)})
-    cells = sorted((c, cell) for (rr, c), cell in ws._cells.items() if rr == r)
-    for c, cell in cells:
-        _write_template_cell(xs, fmt, to - 1, c - 1, cell, rmap, ws.title, stats)
-        if cell.comment is not None:
-            xs.write_comment(to - 1, c - 1, cell.comment.text, {"author": cell.comment.author or ""})
-    for m in merges:
-        if m.min_row == r and (m.max_row > m.min_row or m.max_col > m.min_col):
-            moved = rmap.cells(m)
-            _merge(xs, moved.min_row, moved.min_col, moved.max_row, moved.max_col)
+# --- minimal DOM helpers (minidom keeps prefixes and namespace declarations as written) -----
+
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def _merge(xs: Any, r1: int, c1: int, r2: int, c2: int) -> None:
-    """Declare a merge whose cells we write ourselves, each in its own format.
-
-    merge_range() writes blanks into every row of the range at once; in constant-memory
-    mode that flushes the anchor row, so a second merge anchored on the same header row is
-    refused (-2) and silently lost. The merge list is what <mergeCells> is written from.
-    """
-    xs.merge.append([r1 - 1, c1 - 1, r2 - 1, c2 - 1])
+def _children(el: Element | None, local: str | None) -> list[Element]:
+    if el is None:
+        return []
+    return [c for c in el.childNodes if c.nodeType == Node.ELEMENT_NODE and (local is None or c.localName == local)]
 
 
-def _write_template_cell(xs: Any, fmt: _Formats, row: int, col: int, cell: Cell, rmap: RowMap,
-                         sheet: str, stats: _Stats) -> None:
-    f = fmt.of(cell)
-    value = None if isinstance(cell, MergedCell) else cell.value
-    if value is None:
-        if cell.has_style:
-            xs.write_blank(row, col, None, f)
-    elif cell.data_type == "f" and isinstance(value, str):
-        formula = rmap.formula(value, sheet)
-        xs.write_formula(row, col, formula, f, stats.value(formula))
-    elif isinstance(value, bool):
-        xs.write_boolean(row, col, value, f)
-    elif isinstance(value, int | float | Decimal):
-        xs.write_number(row, col, float(value), f)
-    elif isinstance(value, dt.date | dt.time):
-        xs.write_datetime(row, col, value, f)
-    else:
-        xs.write_string(row, col, str(value), f)
+def _child(el: Element | None, local: str) -> Element | None:
+    found = _children(el, local)
+    return found[0] if found else None
 
 
-def _data_row(xs: Any, fmt: _Formats, style: Any, cells: dict[int, Cell], r: int, cols: list[int],
-              values: Sequence[object], seq: int | None, i: int, bools: dict[int, tuple[str, str]],
-              stats: _Stats) -> None:
-    """One data row in the first data row's formats; merges of that row redrawn."""
-    if style.height is not None:
-        xs.set_row(r - 1, style.height)
-    by_col = dict(zip(cols, values, strict=False))
-    for c in sorted(set(cells) | set(cols)):
-        cell = cells.get(c)
-        value = by_col.get(c)
-        if value is None and values and c == seq:
-            value = i + 1
-        elif value is None and values and c in style.formulas:
-            formula, origin = style.formulas[c]
-            xs.write_formula(r - 1, c - 1, Translator(formula, origin).translate_formula(
-                f"{get_column_letter(c)}{r}"), fmt.of(cell))
-            continue
-        kind, v = typed(value, bools.get(c, DEFAULT_BOOL))
-        keep = kind in DATE_KINDS and is_date_format(style.formats.get(c, "General"))
-        _write_value(xs, r - 1, c - 1, kind, v, fmt.of(cell, KIND_FORMATS.get(kind) if not keep else None))
-        stats.add(c, kind, v)
-    for c1, c2 in style.merges:
-        _merge(xs, r, c1, r, c2)
+def _elements(el: Element) -> Iterable[Element]:
+    for c in list(el.childNodes):
+        if c.nodeType == Node.ELEMENT_NODE:
+            yield c
+            yield from _elements(c)
 
 
-def _write_value(xs: Any, row: int, col: int, kind: str, value: Any, f: Any) -> None:
-    if kind == "blank":
-        if f is not None:
-            xs.write_blank(row, col, None, f)
-    elif kind in ("text", "code"):
-        xs.write_string(row, col, value, f)
-    elif kind == "number":
-        xs.write_number(row, col, float(value), f)
-    else:
-        xs.write_datetime(row, col, value, f)
+def _new(doc: Document, like: Element, local: str) -> Element:
+    """An element in `like`'s namespace, with its prefix (some producers write x:row)."""
+    name = f"{like.prefix}:{local}" if like.prefix else local
+    return doc.createElementNS(like.namespaceURI, name)
 
 
-def _settings(ws: Worksheet, xs: Any, fmt: _Formats, rmap: RowMap, notes: list[str]) -> None:
-    """Sheet-level settings, with ranges moved like the rows."""
-    dropped: list[str] = []
-    if ws.freeze_panes:
-        r, c = _cell_index(ws.freeze_panes)
-        xs.freeze_panes(r, c)
-    if ws.print_title_rows:
-        first, last = (int(x.strip("$")) for x in ws.print_title_rows.split(":"))
-        xs.repeat_rows(first - 1, last - 1)
-    if ws.print_title_cols:
-        first_c, last_c = (column_index_from_string(x.strip("$")) for x in ws.print_title_cols.split(":"))
-        xs.repeat_columns(first_c - 1, last_c - 1)
-    if ws._print_area:
-        area = rmap.cells(CellRange(str(ws.print_area).split(",")[0].split("!")[-1].replace("$", "")))
-        xs.print_area(area.min_row - 1, area.min_col - 1, area.max_row - 1, area.max_col - 1)
-    setup = ws.page_setup
-    if setup.orientation == "landscape":
-        xs.set_landscape()
-    if setup.paperSize:
-        xs.set_paper(int(setup.paperSize))
-    if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
-        xs.fit_to_pages(int(setup.fitToWidth or 1), int(setup.fitToHeight or 0))
-    m = ws.page_margins
-    xs.set_margins(left=m.left, right=m.right, top=m.top, bottom=m.bottom)
-    if not ws.sheet_view.showGridLines:
-        xs.hide_gridlines(2)
-    for dv in ws.data_validations.dataValidation:
-        options = _validation(dv)
-        if options is None:
-            dropped.append(f"数据有效性（{dv.type}）")
-            continue
-        for rng in rmap.ranges(dv.sqref).ranges:
-            xs.data_validation(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1, dict(options))
-    for cf in ws.conditional_formatting:
-        for rng in rmap.ranges(cf.sqref).ranges:
-            for rule in cf.rules:
-                options = _conditional(rule, fmt, rmap, ws.title)
-                if options is None:
-                    dropped.append(f"条件格式（{rule.type}）")
-                    continue
-                xs.conditional_format(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1, options)
-    if ws.protection.sheet:
-        xs.protect()
-        dropped.append("工作表保护的密码（保护仍开启，但不带密码）")
-    if dropped:
-        notes.append(note("streaming_dropped", what="、".join(dict.fromkeys(dropped))))
+def _text(el: Element) -> str:
+    return "".join(c.data for c in el.childNodes if c.nodeType in (Node.TEXT_NODE, Node.CDATA_SECTION_NODE))
 
 
-def _cell_index(ref: str) -> tuple[int, int]:
-    rng = CellRange(ref)
-    return rng.min_row - 1, rng.min_col - 1
+def _set_text(doc: Document, el: Element, text: str) -> None:
+    while el.firstChild is not None:
+        el.removeChild(el.firstChild)
+    el.appendChild(doc.createTextNode(text))
 
 
-def _validation(dv: Any) -> dict[str, Any] | None:
-    validate = VALIDATION_TYPES.get(dv.type)
-    if validate is None or not dv.formula1:
-        return None
-    options: dict[str, Any] = {"validate": validate, "ignore_blank": bool(dv.allow_blank),
-                               "show_input": bool(dv.showInputMessage), "show_error": bool(dv.showErrorMessage),
-                               "error_type": ERROR_STYLES.get(dv.errorStyle, "stop")}
-    if validate == "list":
-        text = dv.formula1
-        options["source"] = text.strip('"').split(",") if text.startswith('"') else f"={text}"
-    elif validate == "custom":
-        options["value"] = f"={dv.formula1}"
-    else:
-        options["criteria"] = CRITERIA.get(dv.operator, "between")
-        options["value"] = f"={dv.formula1}"
-        if options["criteria"] in ("between", "not between"):
-            options["maximum"] = f"={dv.formula2 or dv.formula1}"
-    for attr, key, limit in (("promptTitle", "input_title", 32), ("prompt", "input_message", 255),
-                             ("errorTitle", "error_title", 32), ("error", "error_message", 255)):
-        text = getattr(dv, attr)
-        if text:
-            options[key] = text[:limit]
-    return options
+def _col(cell: Element) -> int:
+    m = CELL_RE.match(cell.getAttribute("r"))
+    return column_index_from_string(m[1].upper()) if m else 0
 
 
-def _conditional(rule: Any, fmt: _Formats, rmap: RowMap, sheet: str) -> dict[str, Any] | None:
-    formulas = [rmap.formula(f"={f}", sheet) for f in rule.formula or []]
-    if rule.type == "expression" and formulas:
-        return {"type": "formula", "criteria": formulas[0], "format": fmt.dxf(rule.dxf)}
-    if rule.type == "cellIs" and formulas:
-        options = {"type": "cell", "criteria": CRITERIA.get(rule.operator, "=="), "format": fmt.dxf(rule.dxf)}
-        if len(formulas) > 1:
-            options.update(minimum=formulas[0], maximum=formulas[1])
-        else:
-            options["value"] = formulas[0]
-        return options
-    return None
+def _int(text: str) -> int:
+    return int(text) if text and text.lstrip("-").isdigit() else 0
+
+
+def _serialise(node: Node) -> str:
+    out: list[str] = []
+    _write(node, out)
+    return "".join(out)
+
+
+def _write(node: Node, out: list[str]) -> None:
+    if node.nodeType == Node.ELEMENT_NODE:
+        out.append(f"<{node.tagName}")
+        for k, v in node.attributes.items():
+            out.append(f' {k}="{_attr(v)}"')
+        if not node.childNodes:
+            out.append("/>")
+            return
+        out.append(">")
+        for child in node.childNodes:
+            _write(child, out)
+        out.append(f"</{node.tagName}>")
+    elif node.nodeType in (Node.TEXT_NODE, Node.CDATA_SECTION_NODE):
+        out.append(node.data if node.data in ("\x00rows\x00", "\x00merges\x00") else _escape_xml(node.data))
+    elif node.nodeType == Node.COMMENT_NODE:
+        out.append(f"<!--{node.data}-->")
+    elif node.nodeType == Node.PROCESSING_INSTRUCTION_NODE:
+        out.append(f"<?{node.target} {node.data}?>")
+
+
+def _escape_xml(text: str) -> str:
+    """Text content as XML, nothing Excel-specific: a CR kept as a character reference."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
