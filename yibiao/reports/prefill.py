@@ -28,6 +28,7 @@ from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from .filters import matches
 from .models import TaskValue
 from .periods import Period
+from .rollup import rollup
 
 LEDGER, DERIVED, SYSTEM, MISSING, TYPED = "ledger", "derived", "system", "missing", "typed"
 
@@ -186,25 +187,32 @@ def aggregate_units(unit: OrgUnit, units: dict[str, OrgUnit]) -> list[OrgUnit]:
 
 def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
     request, unit, period = report.request, report.org_unit, report.period
-    people = people_as_of(unit.code, period.end)
-    households = household_values(people)
+    row_units = aggregate_units(unit, units)
     typed = typed_values(request, unit, period)
-    for seq, row_unit in enumerate(aggregate_units(unit, units), start=1):
-        mine = [p for p in people if p.org_code.startswith(row_unit.code)]
+    # Every indicator column for every row unit in one query (reports/rollup.py).
+    counted = [i for i, column in enumerate(request.columns)
+               if column.get("indicator") and not _is_system(column.get("element"))]
+    figures = rollup(unit, period, [request.columns[i]["indicator"] for i in counted],
+                     lengths=sorted({len(u.code) for u in row_units})) if counted else None
+    for seq, row_unit in enumerate(row_units, start=1):
+        counts = dict(zip(counted, figures.of(row_unit.code), strict=True)) if figures else {}
         cells = []
-        for column in request.columns:
+        for position, column in enumerate(request.columns):
             element = column.get("element")
-            indicator = column.get("indicator")
-            if element and element.split(".")[0] in ("meta", "org"):
+            if _is_system(element):
                 value = system_value(element, unit, units, row_unit.code, seq, filled_by, today)
                 cells.append(Cell(value, SYSTEM, element))
-            elif indicator:
-                cells.append(Cell(str(count(indicator, mine, households, period)), DERIVED))
+            elif position in counts:
+                cells.append(Cell(str(counts[position]), DERIVED))
             elif (value := rolled_up(typed, row_unit.code, column["column"])) is not None:
                 cells.append(Cell(value, TYPED))
             else:
                 cells.append(Cell(None, MISSING))
         report.rows.append(Row(f"o:{row_unit.code}", row_unit.code, cells))
+
+
+def _is_system(element: str | None) -> bool:
+    return bool(element) and element.split(".")[0] in ("meta", "org")
 
 
 def rolled_up(typed: dict[tuple[str, str], str], code: str, column: str) -> str | None:
@@ -218,11 +226,3 @@ def rolled_up(typed: dict[tuple[str, str], str], code: str, column: str) -> str 
     except InvalidOperation:
         return "、".join(values)
     return format(total.normalize(), "f")
-
-
-def count(indicator: dict, people: list, households: dict, period: Period) -> int:
-    conditions = indicator.get("filter", [])
-    if indicator.get("count") == "household":
-        ids = {p.household_id for p in people if p.household_id and matches(p.values, conditions, period)}
-        return len(ids & set(households))
-    return sum(1 for p in people if matches(p.values, conditions, period))
