@@ -161,9 +161,19 @@ def child(kind: str, n: int, template: Path, out: Path) -> None:
 
         fill_template(template, out, sheet=SHEET, layout=layout, rows=rows, blanks=blanks)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(json.dumps({"kind": kind, "rows": n, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": round(rss_mb),
                       "bytes": out.stat().st_size}))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not ru_maxrss: Linux keeps it across exec, so a child forked
+    from a parent that has just read a filled file back would report the parent's peak."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
 
 
 def check(path: Path, n: int) -> str:

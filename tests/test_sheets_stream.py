@@ -244,3 +244,30 @@ def test_too_many_rows_for_one_sheet_is_refused_and_nothing_is_left(tmp_path: Pa
     with pytest.raises(ValueError, match="more rows than fit"):
         stream(tmp_path, endless())  # type: ignore[arg-type]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["template.xlsx"]
+
+
+X14_LIST = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+            'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+            '<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+            '<x14:dataValidation type="list" allowBlank="1"><x14:formula1><xm:f>代码表!$A$1:$A$2</xm:f>'
+            '</x14:formula1><xm:sqref>G5:G5</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>')
+
+
+def test_a_dropdown_from_another_sheet_covers_the_new_rows(tmp_path: Path) -> None:
+    """Excel keeps a list drawn from another sheet in an x14 extension, which openpyxl drops."""
+    template = department_template(tmp_path / "template.xlsx")
+    wb = openpyxl.load_workbook(template)
+    wb.create_sheet("代码表").append(["男"])
+    wb.save(template)
+    with_list = tmp_path / "with-list.xlsx"
+    with zipfile.ZipFile(template) as src, zipfile.ZipFile(with_list, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", X14_LIST.encode() + b"</worksheet>")
+            dst.writestr(name, data)
+    _, result = stream(tmp_path, [person(i) for i in range(30)], template=with_list)
+    with zipfile.ZipFile(result.path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<xm:f>代码表!$A$1:$A$2</xm:f>" in sheet and "<xm:sqref>G5:G34</xm:sqref>" in sheet
+    assert result.notes == []  # openpyxl's warning about the extension does not apply here
