@@ -179,9 +179,14 @@ def complete(user: object, task: Task, entries: dict[tuple[str, str], str]) -> C
 
 
 def recount_open_tasks(completed: Task) -> None:
-    """What was just typed may fill other open tasks of the community: keep their counts true."""
+    """What was just typed may fill other open tasks of the community: keep their counts true.
+
+    Typed values are facts valid from the completed task's period end, so only tasks read
+    as of that day or later can see them; earlier periods are not rebuilt.
+    """
     for other in Task.objects.filter(org_code=completed.org_code,
-                                     status__in=[TaskStatus.OPEN, TaskStatus.RETURNED]
+                                     status__in=[TaskStatus.OPEN, TaskStatus.RETURNED],
+                                     period_end__gte=completed.period_end,
                                      ).exclude(pk=completed.pk).select_related("request", "org_unit"):
         account(other, report_for(other))
         if other.cells_missing == 0 and other.status == TaskStatus.OPEN:
@@ -244,11 +249,14 @@ def has_previous(task: Task) -> bool:
     return Task.objects.filter(request=task.request, org_unit=task.org_unit, period=before.key).exists()
 
 
-def changes_since_previous(task: Task) -> dict[str, list[str]]:
-    """What changed since the last period: who arrived, who left, whose values changed."""
+def changes_since_previous(task: Task, now: prefill.Report | None = None) -> dict[str, list[str]]:
+    """What changed since the last period: who arrived, who left, whose values changed.
+
+    `now` is this period's report when the caller has built it already.
+    """
     period = parse_period(task.period)
     before = prefill.build_report(task.request, task.org_unit, previous(period, task.request.frequency))
-    now = report_for(task)
+    now = now if now is not None else report_for(task)
     old = {r.key: r for r in before.rows}
     new = {r.key: r for r in now.rows}
     changed = [k for k in new.keys() & old.keys()

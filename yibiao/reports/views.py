@@ -45,7 +45,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "reports/task.html", {
         "task": task, "report": report, "missing_rows": missing_rows[:200],
         "more": max(0, len(missing_rows) - 200),
-        "changes": tasks.changes_since_previous(task) if tasks.has_previous(task) else None,
+        "changes": tasks.changes_since_previous(task, report) if tasks.has_previous(task) else None,
     })
 
 
