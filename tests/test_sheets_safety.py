@@ -82,6 +82,28 @@ def test_used_area_too_big_for_a_dense_reader(good: Path) -> None:
     assert caught.value.code == "too_many_cells"
 
 
+@pytest.mark.parametrize("far_cell", [
+    b'<row r="1"><c r="XFD1000000" t="n"><v>1</v></c></row>',  # before the honest rows
+    b'<row r="1"><c r="xfd1000000" t="n"><v>1</v></c></row>',  # lower-case letters
+    b'<row r="1"><c r="A01000000" t="n"><v>1</v></c><c r="XFD1" t="n"><v>1</v></c></row>',  # leading zero
+])
+def test_a_far_cell_anywhere_in_the_sheet_is_found(good: Path, far_cell: bytes) -> None:
+    # The scan finds the extent by searching beyond the last reference; a hostile cell
+    # out of order must not hide from it.
+    rewrite_member(good, "xl/worksheets/sheet1.xml",
+                   lambda xml: re.sub(rb"<sheetData>", b"<sheetData>" + far_cell, xml))
+    with pytest.raises(SheetError) as caught:
+        list(iter_rows(good))
+    assert caught.value.code == "too_many_cells"
+
+
+def test_the_scan_measures_the_used_area_exactly(tmp_path: Path) -> None:
+    rows = [["序号", "姓名", *(f"列{i}" for i in range(30))]] + [[i, "张三", *range(30)] for i in range(1, 1201)]
+    rows.append(["注：以上数据截至 2026 年 6 月"])
+    [scan] = inspect_file(write_xlsx(tmp_path / "wide.xlsx", rows)).sheets
+    assert (scan.max_row, scan.max_col) == (1202, 32)
+
+
 def test_encrypted_xlsx_is_an_ole_container(tmp_path: Path) -> None:
     # What Excel writes for a password-protected .xlsx: an OLE compound file whose
     # directory holds EncryptionInfo and EncryptedPackage streams.

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from yibiao.values import DateValue, Note, Parsed, ValueProblem, get_code_list, parse_value
 from yibiao.values.ids import division_name
+from yibiao.values.normalise import compact
 
 from .models import Element, Sensitivity
 
@@ -85,6 +86,10 @@ class Rules:
         "联系电话：…" without the caller composing it.
         """
         rule = self.elements[code]
+        if rule.value_type == "text" and raw.__class__ is str:
+            # Names and addresses are all different: skip the general path (a quarter of a
+            # 100,000-row import went there). Same result as parse_value's _text.
+            return (raw.strip() or None, ()) if compact(raw) else (None, ())
         if rule.value_type in MEMO_TYPES and isinstance(raw, str | int | float):
             key = (code, raw)
             if key not in self._memo:

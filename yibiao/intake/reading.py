@@ -3,18 +3,19 @@
 `read_workbook` loads the whole file with openpyxl (styles, merges, hidden rows): right for
 a template, 30x slower than calamine on a 100,000-row roster. An import needs only the
 header block, which the layout analysis finds in the first SCAN_ROWS rows, and then the
-values. So the head of the `iter_rows` stream (which has already passed the safety
+values. So the head of the `open_rows` stream (which has already passed the safety
 inspection) is analysed with the same `analyse` the template reader uses, and the rest of
 the stream is classified row by row with the template reader's own rules for totals,
 notes and footers.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yibiao.sheets import SheetError, SheetLayout, iter_rows
+from yibiao.sheets import SheetLayout
 from yibiao.sheets.grid import Grid, Value
 from yibiao.sheets.layout import (
     MAX_HEADER_DEPTH,
@@ -27,6 +28,7 @@ from yibiao.sheets.layout import (
     squeeze,
     text_of,
 )
+from yibiao.sheets.reader import open_rows
 
 HEAD_ROWS = SCAN_ROWS + MAX_HEADER_DEPTH + 10  # the header search plus a few sample rows
 Row = list[Value | None]
@@ -48,31 +50,21 @@ class SheetStream:
 
 
 def open_sheet(path: str | Path, sheet: str | None = None) -> SheetStream:
-    """Layout and data rows of `sheet` (default: the first visible sheet with a header).
+    """Layout and data rows of `sheet` (default: the first visible sheet).
 
     Raises SheetError for refused files (the inspection runs before any parser).
     """
-    path = Path(path)
-    stream = iter_rows(path, sheet if sheet is not None else 0, 1)
-    head = _take(stream, HEAD_ROWS)  # the first row pulled runs the safety inspection
-    names, visible, merges_of = _workbook_facts(path)
-    if sheet is None:
-        name = next((n for n in names if visible.get(n, True)), names[0] if names else "")
-        if names and name != names[0]:
-            stream.close()
-            stream = iter_rows(path, name, 1)
-            head = _take(stream, HEAD_ROWS)
-    else:
-        name = sheet
-    grid = Grid(name=name, hidden=not visible.get(name, True))
+    opened = open_rows(path, sheet)
+    head = _take(opened.rows, HEAD_ROWS)
+    grid = Grid(name=opened.name, hidden=opened.hidden)
     for r, row in enumerate(head, start=1):
         for c, value in enumerate(row, start=1):
             if value is not None:
                 grid.cells[(r, c)] = value
-    grid.merges = merges_of(name)
+    grid.merges = opened.merges
     layout = analyse(grid)
-    result = SheetStream(layout=layout, sheet_names=names, rows=iter(()))
-    result.rows = _data_rows(layout, head, stream, result.skipped)
+    result = SheetStream(layout=layout, sheet_names=opened.sheet_names, rows=iter(()))
+    result.rows = _data_rows(layout, head, opened.rows, result.skipped)
     return result
 
 
@@ -83,26 +75,6 @@ def _take(stream: Iterator[Row], n: int) -> list[Row]:
         if len(head) >= n:
             break
     return head
-
-
-def _workbook_facts(path: Path) -> tuple[list[str], dict[str, bool], object]:
-    """Sheet names, visibility and merged ranges, read after the inspection has passed."""
-    from python_calamine import CalamineWorkbook
-
-    wb = CalamineWorkbook.from_path(str(path))
-    names = [m.name for m in wb.sheets_metadata if "WorkSheet" in str(m.typ)]
-    visible = {m.name: "Visible" in str(m.visible) and "Hidden" not in str(m.visible)
-               for m in wb.sheets_metadata}
-
-    def merges_of(name: str) -> list[tuple[int, int, int, int]]:
-        try:
-            ws = wb.get_sheet_by_name(name)
-        except Exception as exc:
-            raise SheetError("sheet_not_found", {"file": path.name, "sheet": name}) from exc
-        # calamine: ((row, col), (row, col)), 0-based; the layout wants 1-based r1, c1, r2, c2
-        return [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ws.merged_cell_ranges]
-
-    return names, visible, merges_of
 
 
 def _data_rows(layout: SheetLayout, head: list[Row], stream: Iterator[Row],
@@ -134,23 +106,25 @@ def _data_rows(layout: SheetLayout, head: list[Row], stream: Iterator[Row],
             close()
 
 
-def row_kind(row: Row, width: int) -> str:
-    """data | total | footer | empty, by the rules `yibiao.sheets.layout` applies to templates.
+# Characters every note and total word holds, in either script: rows without them skip
+# the OpenCC conversion those rules need.
+_NOTE_START = re.compile(r"\s*[注註说說説备備附填]")
+_TOTAL_HINT = re.compile(r"[计計数數]")
 
-    Text is simplified (OpenCC) only where a rule could match, so 100,000 ordinary rows do
-    not pay for a conversion of every cell.
-    """
-    own = [(c, v) for c, v in enumerate(row, start=1) if v is not None]
+
+def row_kind(row: Row, width: int) -> str:
+    """data | total | footer | empty, by the rules `yibiao.sheets.layout` applies to templates."""
+    own = [v for v in row if v is not None]
     if not own:
         return "empty"
-    first = own[0][1]
-    if isinstance(first, str) and NOTE_RE.match(simplified(first.strip())):
+    first = own[0]
+    if isinstance(first, str) and _NOTE_START.match(first) and NOTE_RE.match(simplified(first.strip())):
         return "footer"
     if len(own) <= 6 and any(isinstance(v, str) and (":" in v or "：" in v) and blank_label(v)
-                             for _, v in own):
+                             for v in own):
         return "footer"
-    for _, v in own[:3]:
-        if isinstance(v, str) and len(v) <= 12:
+    for v in own[:3]:
+        if isinstance(v, str) and len(v) <= 12 and _TOTAL_HINT.search(v):
             t = squeeze(v)
             if t.replace("：", "").replace(":", "") in TOTAL_WORDS:
                 return "total"

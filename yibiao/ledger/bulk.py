@@ -7,7 +7,7 @@ as plain tuples through the driver instead; identity rows still go through the O
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import connection
 from django.db.models import DateField, Model
@@ -34,15 +34,26 @@ def _prepared(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence
     return out
 
 
-def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Insert plain value tuples into the model's table, in field order (column names)."""
+def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[object]],
+                same: Mapping[str, object] | None = None) -> None:
+    """Insert plain value tuples into the model's table, in field order (column names).
+
+    `same` holds values every row shares (the date, the recorder, the source): prepared
+    once and appended to each tuple, so a 100,000-fact import converts one date, not
+    100,000.
+    """
     if not rows:
         return
     meta = model._meta
+    rows = _prepared(model, fields, rows)
+    same = dict(same or {})
+    if same:
+        shared = tuple(_prepared(model, list(same), [list(same.values())])[0])
+        fields = [*fields, *same]
+        rows = [(*row, *shared) for row in rows]
     columns = [meta.get_field(name).column for name in fields]
     table = connection.ops.quote_name(meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    rows = _prepared(model, fields, rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:

@@ -223,16 +223,28 @@ def write_people(
     return result
 
 
-def _households(org_unit: OrgUnit, numbers: set[str]) -> dict[str, Household]:
-    existing = {h.number: h for h in Household.objects.filter(number__in=numbers).select_related("org_unit")}
-    missing = [Household(number=n, org_unit=org_unit) for n in sorted(numbers - existing.keys())]
-    Household.objects.bulk_create(missing)
-    existing.update({h.number: h for h in missing})
-    foreign = [h for h in existing.values() if not org_unit.contains(h.org_unit) and
-               not h.org_unit.contains(org_unit)]
+def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime) -> dict[str, _Household]:
+    """户号 → household, the missing ones created in the unit; one of another community refused."""
+    def existing() -> dict[str, _Household]:
+        return {row[0]: _Household(*row[1:]) for row in Household.objects.filter(
+            number__in=numbers).values_list("number", "pk", "org_unit__code")}
+
+    found = existing()
+    missing = sorted(numbers - found.keys())
+    if missing:
+        insert_rows(Household, ["number"], [(n,) for n in missing],
+                    same={"org_unit": org_unit.pk, "address": "", "created_at": now})
+        found = existing()
+    foreign = [n for n, h in found.items()
+               if not (h.org_code.startswith(org_unit.code) or org_unit.code.startswith(h.org_code))]
     if foreign:
-        raise LedgerError(f"户号 {foreign[0].number} 属于其他社区，不能在“{org_unit.name}”下登记。")
-    return existing
+        raise LedgerError(f"户号 {foreign[0]} 属于其他社区，不能在“{org_unit.name}”下登记。")
+    return found
+
+
+class _Household(NamedTuple):
+    pk: int
+    org_code: str
 
 
 class _Known(NamedTuple):
@@ -271,7 +283,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     open_residences = {row[0]: _Open(*row[1:]) for row in Residence.objects.filter(
         person_id__in=known_ids, valid_to__isnull=True).values_list(
             "person_id", "pk", "org_unit_id", "org_code", "household_id", "relation_to_head")}
-    households = _households(org_unit, {r.household_number for r in rows if r.household_number})
+    households = _households(org_unit, {r.household_number for r in rows if r.household_number}, now)
 
     # New people are created complete (org unit, household), so they need no update after.
     new_people = []
@@ -279,13 +291,15 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         if row.id_number not in people:
             name = row.values.get(NAME) or ""
             household = households.get(row.household_number or "")
-            new_people.append(Person(id_number=row.id_number, name=name,
-                                     name_initials=name_initials(name), org_unit=org_unit,
-                                     household=household))
-    Person.objects.bulk_create(new_people)
-    for person in new_people:
-        people[person.id_number] = _Known(person.pk, person.name, org_unit.pk, person.household_id)
-    created_ids = {p.pk for p in new_people}
+            new_people.append((row.id_number, name, name_initials(name), household.pk if household else None))
+    if new_people:
+        insert_rows(Person, ["id_number", "name", "name_initials", "household"], new_people,
+                    same={"org_unit": org_unit.pk, "version": 1, "created_at": now, "updated_at": now})
+        created = Person.objects.filter(id_number__in=[p[0] for p in new_people]).values_list(
+            "id_number", "pk", "name", "household_id")
+        people.update({number: _Known(pk, name, org_unit.pk, household_id)
+                       for number, pk, name, household_id in created})
+    created_ids = {people[p[0]].pk for p in new_people}
 
     facts: list[tuple] = []
     closing: list[tuple] = []
@@ -311,10 +325,8 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
             if residence is not None:
                 closing.append((on, residence.pk))
             opening.append((person.pk, household_id, unit_pk, unit_code,
-                            relation or (residence.relation if residence else ""),
-                            on, None, now, user_id, source))
-        facts.extend((SubjectKind.PERSON, person.pk, element, value, on, now, user_id, source,
-                      org_unit.code, "") for element, value in changes.items())
+                            relation or (residence.relation if residence else "")))
+        facts.extend((person.pk, element, value) for element, value in changes.items())
         result.person_ids.append(person.pk)
         if person.pk in created_ids:
             result.created += 1
@@ -328,11 +340,12 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
                         household_id if moves else person.household_id, now, person.pk))
 
     update_rows(Residence, ["valid_to"], closing)
-    insert_rows(Residence, ["person", "household", "org_unit", "org_code", "relation_to_head",
-                            "valid_from", "valid_to", "recorded_at", "recorded_by", "source"],
-                opening)
-    insert_rows(Fact, ["subject_kind", "subject_id", "element", "value", "valid_from",
-                       "recorded_at", "recorded_by", "source", "org_code", "note"], facts)
+    insert_rows(Residence, ["person", "household", "org_unit", "org_code", "relation_to_head"], opening,
+                same={"valid_from": on, "valid_to": None, "recorded_at": now, "recorded_by": user_id,
+                      "source": source})
+    insert_rows(Fact, ["subject_id", "element", "value"], facts,
+                same={"subject_kind": SubjectKind.PERSON, "valid_from": on, "recorded_at": now,
+                      "recorded_by": user_id, "source": source, "org_code": org_unit.code, "note": ""})
     update_rows(Person, ["name", "name_initials", "org_unit", "household", "updated_at"], changed,
                 extra_set=f"{connection.ops.quote_name('version')} = "
                           f"{connection.ops.quote_name('version')} + 1")
