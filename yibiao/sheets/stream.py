@@ -127,9 +127,13 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
                 rmap = RowMap(start, old_last, max(count, 1))
                 writer.stats.rows = (start, rmap.new_last)
                 head, merges_at, tail = sheet_doc.finish(rmap, sheet, writer.stats, len(style.merges))
-                with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL) as zout:
-                    pkg.copy(zout, rmap, styles, lambda f: _write_sheet(
-                        f, head, spool, merges_at, tail, style.merges, rmap, writer.too_long, notes))
+                try:
+                    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL) as zout:
+                        pkg.copy(zout, rmap, styles, lambda f: _write_sheet(
+                            f, head, spool, merges_at, tail, style.merges, rmap, writer.too_long, notes))
+                except BaseException:
+                    part.unlink(missing_ok=True)
+                    raise
     os.replace(part, out)
     totals = [rmap.row(r) for r in layout.totals_rows if r > old_last]
     return FillResult(out, count, (start, rmap.new_last), totals[0] if totals else None, notes)
@@ -434,7 +438,7 @@ class _SheetDoc:
                 continue
             for cell in _children(row, "c"):
                 f = _child(cell, "f")
-                m = CACHED_RE.match("=" + _text(f)) if f is not None else None
+                m = CACHED_RE.match("=" + _inner_text(f)) if f is not None else None
                 if m and (int(m[3]), int(m[4])) == (start, old_last):
                     found.add(column_index_from_string(m[2].upper()))
         return found
@@ -526,7 +530,7 @@ class _SheetDoc:
         return _DECLARATION + head, middle, tail
 
     def _formula(self, cell: Element, f: Element, rmap: RowMap, sheet: str, stats: _Stats) -> None:
-        text = _text(f)
+        text = _inner_text(f)
         if f.hasAttribute("ref"):
             f.setAttribute("ref", _moved_ranges(f.getAttribute("ref"), rmap))
         if not text:
@@ -707,8 +711,8 @@ class _Package:
     def _book(self, rmap: RowMap) -> bytes:
         root = self.book.documentElement
         for el in _elements(root):
-            if el.localName == "definedName" and _text(el):
-                _set_text(self.book, el, rmap.formula("=" + _text(el), self.sheet, own=False)[1:])
+            if el.localName == "definedName" and _inner_text(el):
+                _set_text(self.book, el, rmap.formula("=" + _inner_text(el), self.sheet, own=False)[1:])
         calc = next((e for e in _elements(root) if e.localName == "calcPr"), None)
         if calc is None:
             calc = _new(self.book, root, "calcPr")
@@ -738,12 +742,12 @@ class _Package:
         for el in _elements(root):
             if kind == "drawing" and el.localName in ("from", "to"):
                 row = next((c for c in _children(el, "row")), None)
-                if row is not None and int(_text(row)) + 1 > rmap.old_last:
-                    _set_text(doc, row, str(int(_text(row)) + rmap.delta))
-            elif kind == "vmlDrawing" and el.localName == "Row" and _text(el).strip().isdigit():
-                _set_text(doc, el, str(rmap.row(int(_text(el)) + 1) - 1))
+                if row is not None and int(_inner_text(row)) + 1 > rmap.old_last:
+                    _set_text(doc, row, str(int(_inner_text(row)) + rmap.delta))
+            elif kind == "vmlDrawing" and el.localName == "Row" and _inner_text(el).strip().isdigit():
+                _set_text(doc, el, str(rmap.row(int(_inner_text(el)) + 1) - 1))
             elif kind == "vmlDrawing" and el.localName == "Anchor":
-                nums = [x.strip() for x in _text(el).split(",")]
+                nums = [x.strip() for x in _inner_text(el).split(",")]
                 if len(nums) == 8 and all(x.isdigit() for x in nums):
                     for k in (2, 6):
                         nums[k] = str(rmap.row(int(nums[k]) + 1) - 1)
@@ -776,12 +780,12 @@ def _move(el: Element, rmap: RowMap, sheet: str, *, own: bool, positions: bool) 
         for attr in ("ref", "sqref"):
             if el.hasAttribute(attr):
                 el.setAttribute(attr, _moved_ranges(el.getAttribute(attr), rmap))
-        if el.localName == "sqref" and _text(el):
-            _set_text(el.ownerDocument, el, _moved_ranges(_text(el), rmap))
+        if el.localName == "sqref" and _inner_text(el):
+            _set_text(el.ownerDocument, el, _moved_ranges(_inner_text(el), rmap))
         if el.localName == "brk" and el.parentNode.localName == "rowBreaks" and el.hasAttribute("id"):
             el.setAttribute("id", str(rmap.row(_int(el.getAttribute("id")))))
     if el.localName in FORMULA_TAGS:
-        text = _text(el)
+        text = _inner_text(el)
         if text and not text.startswith('"'):
             moved = rmap.formula("=" + text, sheet, own)[1:]
             if moved != text:
@@ -826,7 +830,7 @@ def _new(doc: Document, like: Element, local: str) -> Element:
     return doc.createElementNS(like.namespaceURI, name)
 
 
-def _text(el: Element) -> str:
+def _inner_text(el: Element) -> str:
     return "".join(c.data for c in el.childNodes if c.nodeType in (Node.TEXT_NODE, Node.CDATA_SECTION_NODE))
 
 
