@@ -131,3 +131,34 @@ def test_every_write_is_audited_without_personal_values(world):
     entry = AuditEntry.objects.get(action=Action.CHANGE)
     assert entry.actor == world.worker_a and entry.detail["created"] == 1
     assert GB_EXAMPLE not in str(entry.detail) and "王秀英" not in str(entry.detail)
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_exactly(world):
+    # Alt+Enter in an Excel cell gives a newline; COPY's text format must escape it.
+    address = "岳麓区\t红星社区\n3栋\\2单元\r\n  1703室"
+    write_people(world.worker_a, world.community_a, [
+        person(id_number=GB_EXAMPLE, name="王秀英", residence_address=address, work_unit="\\N"),
+    ], valid_from=NOV)
+    stored = Person.objects.get(id_number=GB_EXAMPLE)
+    facts = dict(Fact.objects.filter(subject_id=stored.pk).values_list("element", "value"))
+    assert facts["person.residence_address"] == address.strip()
+    assert facts["person.work_unit"] == "\\N", "a literal \\N is text, not NULL"
+
+
+def test_people_are_found_again_by_id_number_among_many(world):
+    rows = [person(i, id_number=_valid_id(i), name=f"居民{i}") for i in range(1, 2501)]
+    first = write_people(world.worker_a, world.community_a, rows, valid_from=NOV)
+    assert first.created == 2500 and Person.objects.count() == 2500
+    changed = [person(i, id_number=_valid_id(i), name=f"居民{i}号") if i % 1000 == 0 else rows[i - 1]
+               for i in range(1, 2501)]
+    again = write_people(world.worker_a, world.community_a, changed, valid_from=DEC)
+    assert (again.created, again.updated, again.unchanged) == (0, 2, 2498)
+    assert Person.objects.get(id_number=_valid_id(2000)).name == "居民2000号"
+
+
+def _valid_id(serial: int) -> str:
+    from yibiao.values.ids import check_digit
+
+    first17 = f"43010419800101{serial % 1000:03d}"[:17] if serial < 1000 else \
+        f"430104{1980 + serial // 1000:04d}0101{serial % 1000:03d}"
+    return first17 + check_digit(first17)

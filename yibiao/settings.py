@@ -127,9 +127,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while an import writes; a busy timeout instead of
-    # "database is locked" under a few concurrent writers.
+    # "database is locked" under a few concurrent writers. SQLite's default 2 MB page
+    # cache made a 100,000-row import spend 10 s re-reading index pages: 64 MB (taken only
+    # as used) and memory-mapped reads keep the ledger's indexes at hand.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }

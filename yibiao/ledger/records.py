@@ -25,7 +25,7 @@ from yibiao.orgunits.models import Level, OrgUnit
 from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
-from .bulk import insert_rows, update_rows
+from .bulk import insert_rows, rows_by_key, update_rows
 from .models import EditConflict, Fact, Household, Person, Residence, Source, SubjectKind
 from .snapshot import DERIVED_PERSON, facts_within, identity_values, latest_facts
 
@@ -148,7 +148,8 @@ def clean_inputs(
             except ValueProblem as problem:
                 row_problems.append(_problem(item, element, raw, problem))
                 continue
-            warnings.extend(_problem(item, element, raw, note) for note in notes)
+            if notes:
+                warnings.extend(_problem(item, element, raw, note) for note in notes)
             if value is not None:
                 clean[element] = value
         if row_problems:
@@ -226,8 +227,9 @@ def write_people(
 def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime) -> dict[str, _Household]:
     """户号 → household, the missing ones created in the unit; one of another community refused."""
     def existing() -> dict[str, _Household]:
-        return {row[0]: _Household(*row[1:]) for row in Household.objects.filter(
-            number__in=numbers).values_list("number", "pk", "org_unit__code")}
+        rows = rows_by_key(Household, "number", sorted(numbers), ["number", "id", "org_unit"])
+        codes = dict(OrgUnit.objects.filter(pk__in={org for *_, org in rows}).values_list("pk", "code"))
+        return {number: _Household(pk, codes[org]) for number, pk, org in rows}
 
     found = existing()
     missing = sorted(numbers - found.keys())
@@ -268,9 +270,8 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     the queries that fetch them."""
     user_id = getattr(actor, "pk", None)
     now = timezone.now()
-    people = {row[0]: _Known(*row[1:]) for row in Person.objects.filter(
-        id_number__in=[r.id_number for r in rows]).values_list(
-            "id_number", "pk", "name", "org_unit_id", "household_id")}
+    people = {row[0]: _Known(*row[1:]) for row in rows_by_key(
+        Person, "id_number", [r.id_number for r in rows], ["id_number", "id", "name", "org_unit", "household"])}
     known_ids = [p.pk for p in people.values()]
     current = latest_facts(SubjectKind.PERSON, known_ids, dt.date.max)
     # A per-period value (本月探访次数) is new for its day even if it equals an older one.
@@ -280,9 +281,9 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         for pk, values in current.items():
             for element in asked:
                 values[element] = same_day.get(pk, {}).get(element)
-    open_residences = {row[0]: _Open(*row[1:]) for row in Residence.objects.filter(
-        person_id__in=known_ids, valid_to__isnull=True).values_list(
-            "person_id", "pk", "org_unit_id", "org_code", "household_id", "relation_to_head")}
+    open_residences = {row[0]: _Open(*row[1:-1]) for row in rows_by_key(
+        Residence, "person", known_ids,
+        ["person", "id", "org_unit", "org_code", "household", "relation_to_head", "valid_to"]) if row[-1] is None}
     households = _households(org_unit, {r.household_number for r in rows if r.household_number}, now)
 
     # New people are created complete (org unit, household), so they need no update after.
@@ -295,8 +296,8 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     if new_people:
         insert_rows(Person, ["id_number", "name", "name_initials", "household"], new_people,
                     same={"org_unit": org_unit.pk, "version": 1, "created_at": now, "updated_at": now})
-        created = Person.objects.filter(id_number__in=[p[0] for p in new_people]).values_list(
-            "id_number", "pk", "name", "household_id")
+        created = rows_by_key(Person, "id_number", [p[0] for p in new_people],
+                              ["id_number", "id", "name", "household"])
         people.update({number: _Known(pk, name, org_unit.pk, household_id)
                        for number, pk, name, household_id in created})
     created_ids = {people[p[0]].pk for p in new_people}

@@ -82,6 +82,8 @@ def division_name(code: str, year: int | None = None) -> str | None:
 
 
 def _clean(raw: object) -> str:
+    if raw.__class__ is str and len(raw) == 18 and raw.isascii() and raw[:17].isdigit():
+        return raw.upper()  # as typed, nothing to clean: most of a 100,000-row roster
     if isinstance(raw, float):
         if not raw.is_integer() or abs(raw) >= _FLOAT_EXACT_LIMIT:
             raise ValueProblem.make("id_stored_as_number", value=repr(raw))

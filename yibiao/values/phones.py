@@ -51,6 +51,8 @@ def parse_phone(raw: object) -> Phone:
     转123 for an extension. +86 / 0086 prefixes, spaces, hyphens, dots, brackets and
     full-width characters are accepted.
     """
+    if raw.__class__ is str and raw.isascii() and _MOBILE.fullmatch(raw):
+        return Phone(raw, "mobile")  # already clean: most of a 100,000-row roster
     shown = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
     text = compact(halfwidth(shown))
     if not text:
