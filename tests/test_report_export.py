@@ -192,3 +192,137 @@ def test_a_big_export_runs_as_a_background_job_with_progress(client, admitted, s
     assert file.status_code == 200
     client.login(username="reviewer", password=PASSWORD)  # someone else's job
     assert client.get(f"/reports/jobs/{job.pk}/file/").status_code == 403
+
+
+# --- which writer fills the template --------------------------------------------------------
+
+@pytest.fixture
+def writers(monkeypatch):
+    """Records which writer each export used, and what it was given, calling it through."""
+    from yibiao.reports import export
+
+    calls: list[tuple[str, object]] = []
+
+    def spy(name, real):
+        def call(*args, **kwargs):
+            calls.append((name, kwargs["rows"]))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(export, name, call)
+
+    spy("fill_template", export.fill_template)
+    spy("fill_template_streaming", export.fill_template_streaming)
+    return calls
+
+
+def cell_facts(cell) -> tuple:
+    """What a department sees of one cell: value, type, number format, font, fill, border, alignment."""
+    return (cell.value, cell.data_type, cell.number_format,
+            *(repr(part) for part in (cell.font, cell.fill, cell.border, cell.alignment)))
+
+
+def as_csv(tmp_path: Path, *books: Path) -> dict[str, list[list[str]]]:
+    """The first sheet of each book as LibreOffice shows it, converted in one soffice run."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is a requirement of the suite: make system-deps"
+    outdir = tmp_path / "csv"
+    subprocess.run([soffice, f"-env:UserInstallation=file:///tmp/lo-{uuid.uuid4().hex}", "--headless",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true",
+                    "--outdir", str(outdir), *map(str, books)], check=True, timeout=180, capture_output=True)
+    return {book.stem: list(csv.reader((outdir / f"{book.stem}.csv").open(encoding="utf-8"))) for book in books}
+
+
+def test_a_list_export_is_streamed_and_comes_back_as_the_in_place_writer_wrote_it(
+        admitted, tmp_path, writers, monkeypatch):
+    from collections.abc import Iterator
+
+    from yibiao.reports import export
+
+    world, request, _, _ = admitted
+    period = parse_period("2026-11")
+    streamed = export_report(world.officer, request, world.township_a, period, tmp_path / "streamed.xlsx")
+    monkeypatch.setattr(export, "STREAMED_LAYOUTS", frozenset())  # the writer every export used before
+    in_place = export_report(world.officer, request, world.township_a, period, tmp_path / "in_place.xlsx")
+    assert [name for name, _ in writers] == ["fill_template_streaming", "fill_template"]
+    assert isinstance(writers[0][1], Iterator)  # rows consumed one at a time, never listed twice
+
+    assert (streamed.rows, streamed.cells, streamed.auto_filled, streamed.missing, streamed.notes) == \
+           (in_place.rows, in_place.cells, in_place.auto_filled, in_place.missing, in_place.notes) == \
+           (3, in_place.cells, in_place.auto_filled, 2, [])  # 李明 and 张伟 have no phone
+    audits = AuditEntry.objects.filter(action=Action.EXPORT, subject_id=str(request.pk)).order_by("id")
+    assert [a.detail for a in audits] == [
+        {"period": "2026-11", "rows": 3, "unmasked": ["person.id_number"], "file": name}
+        for name in ("streamed.xlsx", "in_place.xlsx")]
+
+    got, before = load_workbook(streamed.path).active, load_workbook(in_place.path).active
+    assert got.max_row == before.max_row == 9 and got.max_column == before.max_column
+    for row in got.iter_rows(min_row=1, max_row=9, max_col=6):
+        for cell in row:
+            assert cell_facts(cell) == cell_facts(before[cell.coordinate]), cell.coordinate
+    assert {str(m) for m in got.merged_cells.ranges} == {str(m) for m in before.merged_cells.ranges}
+    assert [str(v.sqref) for v in got.data_validations.dataValidation] == ["F5:F7"]
+    assert got.freeze_panes == "A5" and got.column_dimensions["C"].width == 22
+    # The values themselves, not only their agreement: the ledger's, masked as admitted.
+    people = {got[f"B{r}"].value: r for r in (5, 6, 7)}
+    assert sorted(people) == ["张伟", "李明", "王秀英"]
+    wang = people["王秀英"]
+    assert got[f"C{wang}"].value == "11010519491231002X" and got[f"C{wang}"].data_type == "s"  # justified
+    assert got[f"E{wang}"].value == "138****5678"  # the phone was not: masked
+    assert (got[f"D{wang}"].value, got[f"F{wang}"].value, got[f"F{people['李明']}"].value) == (76, "是", "否")
+    assert [got[f"A{r}"].value for r in (5, 6, 7)] == [1, 2, 3]
+    assert got[f"C{wang}"].border.left.style == "thin"  # the sample row's ruling on every row
+    assert (got["A8"].value, got["D8"].value) == ("合计", "=COUNTA(B5:B7)")
+    assert got["A2"].value == f"填报单位：{world.township_a.name}"
+
+    sheets = as_csv(tmp_path, streamed.path, in_place.path)
+    assert sheets["streamed"] == sheets["in_place"]
+    lines = sheets["streamed"]
+    by_name = {line[1]: line for line in lines[4:7]}
+    assert by_name["王秀英"][2:6] == ["11010519491231002X", "76", "138****5678", "是"]  # never 1.1E+17
+    assert lines[7][0] == "合计" and lines[7][3] == "3"  # LibreOffice computed the COUNTA
+
+
+CARD = """
+| 居民基本信息登记表 |      |          |      |
+| 姓名               |      | 性别     |      |
+| 出生日期           |      | 民族     |      |
+| 身份证号           |      |          |      |
+| 联系电话           |      |          |      |
+| 填表人：           |      | 日期：   |      |
+"""
+
+
+def test_a_card_request_is_exported_through_the_in_place_writer_one_sheet_per_person(
+        world, tmp_path, writers):
+    from tests.sheetfactory import table, write_xlsx
+
+    write_people(world.worker_a, world.community_a, [
+        PersonInput({"person.id_number": "11010519491231002X", "person.name": "王秀英",
+                     "person.phone": "13812345678"}),
+        PersonInput({"person.id_number": "430104199001010019", "person.name": "李明"}),
+    ], valid_from=dt.date(2026, 1, 1))
+    template = write_xlsx(tmp_path / "登记表.xlsx", table(CARD), merges=["A1:D1", "B4:D4", "B5:D5"])
+    request = workflow.submit(world.officer, template, workflow.NewRequest(
+        title="居民基本信息登记表", department=world.department.name, basis="《通知》（岳卫〔2026〕8号）",
+        frequency="once", scope_code=world.community_a.code,
+        justifications={"person.id_number": "核对身份", "person.ethnicity": "民族政策落实"}))
+    workflow.decide(world.reviewer, request, "admit")
+    request.refresh_from_db()
+    assert request.layout == "card"
+
+    result = export_report(world.officer, request, world.community_a, parse_period("2026-11"),
+                           tmp_path / "cards.xlsx")
+    assert [name for name, _ in writers] == ["fill_template"]
+    assert isinstance(writers[0][1], list)
+    assert result.rows == 2
+    book = load_workbook(result.path)
+    assert len(book.sheetnames) == 2
+    cards = {ws["B2"].value: ws for ws in book.worksheets}
+    wang, li = cards["王秀英"], cards["李明"]
+    assert (wang["D2"].value, li["D2"].value) == ("女性", "男性")  # derived from the ID number
+    assert wang["B3"].value == dt.datetime(1949, 12, 31) and wang["B3"].is_date
+    assert wang["B4"].value == "11010519491231002X" and wang["B4"].data_type == "s"  # justified
+    assert wang["B5"].value == "138****5678"  # not justified: masked
+    assert li["B5"].value is None
+    assert {"A1:D1", "B4:D4", "B5:D5"} <= {str(m) for m in wang.merged_cells.ranges}
+    entry = AuditEntry.objects.get(action=Action.EXPORT, subject_id=str(request.pk))
+    assert entry.detail["rows"] == 2 and entry.detail["file"] == "cards.xlsx"

@@ -18,6 +18,8 @@ from openpyxl.styles.colors import Color
 
 from tests.sheetfactory import table, write_xls, write_xlsx
 from tests.test_sheets_writer import (
+    AGGREGATE,
+    CARD,
     CSV_FILTER,
     SHEET,
     department_template,
@@ -25,7 +27,7 @@ from tests.test_sheets_writer import (
     person,
     style_of,
 )
-from yibiao.sheets import fill_template_streaming, read_workbook
+from yibiao.sheets import fill_template, fill_template_streaming, read_workbook
 from yibiao.sheets.stream import EXCEL_MAX_CHARS
 
 EMOJI_AND_RARE = "👵🏻独居 𠀀𪚥 家"  # 4-byte characters: an emoji with a skin tone, CJK extension B
@@ -271,3 +273,52 @@ def test_a_dropdown_from_another_sheet_covers_the_new_rows(tmp_path: Path) -> No
         sheet = zf.read("xl/worksheets/sheet1.xml").decode()
     assert "<xm:f>代码表!$A$1:$A$2</xm:f>" in sheet and "<xm:sqref>G5:G34</xm:sqref>" in sheet
     assert result.notes == []  # openpyxl's warning about the extension does not apply here
+
+
+SUBTOTALS = table("""
+| 花名册 |      |      |
+| 序号   | 姓名 | 人数 |
+| 1      | 张三 | 1    |
+| 小计   | 1人  |      |
+| 2      | 李四 | 1    |
+| 合计   | 2人  |      |
+""")
+
+
+def test_the_notes_are_the_in_place_writers(tmp_path: Path) -> None:
+    """A subtotal inside the data, a row with more values than columns, a fixed total: a person
+    is told the same whichever writer the export took."""
+    path = write_xlsx(tmp_path / "t.xlsx", SUBTOTALS, merges=["A1:C1"])
+    layout = read_workbook(path).sheets[0]
+    rows = [[None, "甲", 1], [None, "乙", 2, "多出的值"]]
+    streamed = fill_template_streaming(path, tmp_path / "s.xlsx", sheet="Sheet1", layout=layout, rows=iter(rows))
+    in_place = fill_template(path, tmp_path / "p.xlsx", sheet="Sheet1", layout=layout, rows=rows)
+    assert streamed.notes == in_place.notes == [
+        "模板数据区内第 4 行的小计/合计行已被数据替换。",
+        "第 4 行有 4 个值，但表头只有 3 列，多出的值未写入。",
+        "合计行（第 5 行）B5 是模板中的固定内容「2人」，未重新计算，请核对。"]
+    got = openpyxl.load_workbook(streamed.path).active
+    assert [[c.value for c in row] for row in got.iter_rows(min_row=3, max_row=5)] == [
+        [1, "甲", 1], [2, "乙", 2], ["合计", "2人", None]]
+
+
+def test_a_card_layout_is_refused(tmp_path: Path) -> None:
+    """One sheet per subject is `fill_template`'s; written as a list it would be garbage."""
+    path = write_xlsx(tmp_path / "card.xlsx", CARD, merges=["A1:D1", "B4:D4", "B5:D5"])
+    layout = read_workbook(path).sheets[0]
+    assert layout.layout == "card"
+    with pytest.raises(ValueError, match="fill_template"):
+        fill_template_streaming(path, tmp_path / "o.xlsx", sheet="Sheet1", layout=layout, rows=[["张三"]])
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_an_aggregates_fixed_totals_are_noted_not_summed(tmp_path: Path) -> None:
+    """What the export keeps on `fill_template` for aggregates: that writer adds SUMs here."""
+    path = write_xlsx(tmp_path / "agg.xlsx", AGGREGATE, merges=["A1:D1"])
+    layout = read_workbook(path).sheets[0]
+    result = fill_template_streaming(path, tmp_path / "o.xlsx", sheet="Sheet1", layout=layout,
+                                     rows=[["东风社区", 12, 3, 5], ["红旗社区", 8, 1, 2]])
+    got = openpyxl.load_workbook(result.path).active
+    assert [c.value for c in got[5]] == ["合计", 12, 3, 5]
+    assert result.notes == [f"合计行（第 5 行）{c}5 是模板中的固定内容「{v}」，未重新计算，请核对。"
+                            for c, v in zip("BCD", (12, 3, 5), strict=True)]

@@ -4,13 +4,14 @@ personal numbers masked unless the admitted request justified the full value."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 from yibiao.admission.models import FormRequest, Status
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import MASKERS
 
-from .prefill import Report
+from .prefill import Report, Row
 
 
 def unmasked_elements(request: FormRequest) -> set[str]:
@@ -43,21 +44,27 @@ def typed(rules: Rules, element: str | None, value: str | None, unmasked: set[st
 
 
 def delivered_rows(report: Report, rules: Rules | None = None) -> list[list[object]]:
-    rules = rules or Rules.load()
+    return list(iter_delivered_rows(report, rules))
+
+
+def iter_delivered_rows(report: Report, rules: Rules | None = None) -> Iterator[list[object]]:
+    """The rows one at a time, so a streamed export never holds them beside the report's own."""
+    rules = rules or Rules.load()  # loaded now, not at the first row: a failure surfaces here
     unmasked = unmasked_elements(report.request)
-    out = []
-    for row in report.rows:
-        values = []
-        for column, cell in zip(report.columns, row.cells, strict=True):
-            element = cell.element or column.get("element")
-            if element == "meta.reporting_date" and cell.value:
-                values.append(dt.date.fromisoformat(cell.value))
-            elif column.get("indicator") or element is None or element.startswith(("meta.", "org.")):
-                values.append(_number_or_text(cell.value))
-            else:
-                values.append(typed(rules, element, cell.value, unmasked))
-        out.append(values)
-    return out
+    return (_delivered(report.columns, row, rules, unmasked) for row in report.rows)
+
+
+def _delivered(columns: list[dict], row: Row, rules: Rules, unmasked: set[str]) -> list[object]:
+    values: list[object] = []
+    for column, cell in zip(columns, row.cells, strict=True):
+        element = cell.element or column.get("element")
+        if element == "meta.reporting_date" and cell.value:
+            values.append(dt.date.fromisoformat(cell.value))
+        elif column.get("indicator") or element is None or element.startswith(("meta.", "org.")):
+            values.append(_number_or_text(cell.value))
+        else:
+            values.append(typed(rules, element, cell.value, unmasked))
+    return values
 
 
 def _number_or_text(value: str | None) -> object:

@@ -12,7 +12,14 @@ from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.orgunits.models import OrgUnit
-from yibiao.sheets import SheetError, fill_template, read_workbook
+from yibiao.sheets import (
+    FillResult,
+    SheetError,
+    SheetLayout,
+    fill_template,
+    fill_template_streaming,
+    read_workbook,
+)
 
 from . import delivery, prefill
 from .periods import Period
@@ -20,6 +27,14 @@ from .periods import Period
 
 class ExportError(Exception):
     pass
+
+
+# Layouts filled by the streaming writer: the template's own package copied, only the data
+# rows written as XML, rows consumed one at a time (flat memory at 100,000 rows). Every
+# other layout goes through openpyxl in place (`fill_template`): a card (登记表) is one sheet
+# per subject, and an aggregate's 合计 row without formulas gets SUMs and a note, which
+# only the in-place writer does; an aggregate has one row per unit below, so it is small.
+STREAMED_LAYOUTS = frozenset({"list"})
 
 
 @dataclass(frozen=True)
@@ -68,14 +83,21 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
         layout = book.sheet(request.sheet_name)
     except (SheetError, KeyError, FileNotFoundError) as error:
         raise ExportError(f"读取部门模板失败：{error}") from None
-    rows = delivery.delivered_rows(report)
     out.parent.mkdir(parents=True, exist_ok=True)
-    result = fill_template(Path(request.template.path), out, sheet=request.sheet_name,
-                           layout=layout, rows=rows,
-                           blanks=blank_values(layout.blanks, report.blanks))
+    result = _fill(Path(request.template.path), out, request.sheet_name, layout, report)
     auto = report.count(prefill.LEDGER) + report.count(prefill.DERIVED) + report.count(prefill.SYSTEM)
     record(user, Action.EXPORT, subject_kind="form_request", subject_id=request.pk,
-           org_code=unit.code, period=period.key, rows=len(rows),
+           org_code=unit.code, period=period.key, rows=len(report.rows),
            unmasked=sorted(delivery.unmasked_elements(request)), file=result.path.name)
-    return ExportResult(result.path, len(rows), report.cells, auto, report.count(prefill.MISSING),
+    return ExportResult(result.path, len(report.rows), report.cells, auto, report.count(prefill.MISSING),
                         list(result.notes))
+
+
+def _fill(template: Path, out: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> FillResult:
+    """The one place that decides which writer fills the template (`STREAMED_LAYOUTS`)."""
+    blanks = blank_values(layout.blanks, report.blanks)
+    if layout.layout in STREAMED_LAYOUTS:
+        return fill_template_streaming(template, out, sheet=sheet, layout=layout,
+                                       rows=delivery.iter_delivered_rows(report), blanks=blanks)
+    return fill_template(template, out, sheet=sheet, layout=layout,
+                         rows=delivery.delivered_rows(report), blanks=blanks)

@@ -32,7 +32,7 @@ from typing import IO, Any
 from xml.dom.minidom import Document, Element, Node
 
 from defusedxml.minidom import parseString
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE, is_date_format
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -91,8 +91,12 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
     """Like `fill_template` for list/aggregate sheets, but streams `rows` (any iterable) to disk.
 
     The whole template comes back: other sheets as they were, this sheet's data region
-    holding `rows` in the first data row's styles, everything below it moved down.
+    holding `rows` in the first data row's styles, everything below it moved down; the notes
+    are `fill_template`'s. Not done here: cards (one sheet per subject), and the SUMs
+    `fill_template` adds to an aggregate's 合计 row that has no formulas.
     """
+    if layout.layout == "card":
+        raise ValueError("a card layout is one sheet per subject: fill it with fill_template")
     template, out = Path(template), Path(out)
     wb, out, notes = _open(template, out)
     if sheet not in wb.sheetnames:
@@ -108,6 +112,9 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
                if before.get(key, (None, "General")) != (cell.value, cell.number_format)}
     start, old_last = region(layout, ws.max_row)
     style = _row_style(ws, RowMap(start, old_last, 1), layout.header_rows[1])
+    inside = [r for r in layout.totals_rows if start <= r <= old_last]
+    if inside:
+        notes.append(note("subtotal_replaced", rows="、".join(map(str, inside))))
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".fill-") as tmp:
@@ -125,6 +132,11 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
             with open(Path(tmp) / "rows.xml", "w+b") as spool:
                 count = writer.write(rows, spool)
                 rmap = RowMap(start, old_last, max(count, 1))
+                notes.extend(note("too_long_row", row=r, got=got, want=len(layout.columns))
+                             for r, got in writer.too_wide)
+                for r in layout.totals_rows:
+                    if r > old_last:
+                        _note_static_totals(ws, layout, r, rmap.row(r), notes)
                 writer.stats.rows = (start, rmap.new_last)
                 head, merges_at, tail = sheet_doc.finish(rmap, sheet, writer.stats, len(style.merges))
                 try:
@@ -137,6 +149,15 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
     os.replace(part, out)
     totals = [rmap.row(r) for r in layout.totals_rows if r > old_last]
     return FillResult(out, count, (start, rmap.new_last), totals[0] if totals else None, notes)
+
+
+def _note_static_totals(ws: Worksheet, layout: SheetLayout, r: int, to: int, notes: list[str]) -> None:
+    """A fixed value in a totals row (like '2人') describes the sample, not our data: noted as
+    the in-place writer notes it, at the row it moves to."""
+    for col in layout.columns[1:]:
+        cell = ws.cell(row=r, column=col.index)
+        if cell.value is not None and cell.data_type != "f" and not isinstance(cell, MergedCell):
+            notes.append(note("static_total", row=to, cell=f"{col.letter}{to}", value=cell.value))
 
 
 def _write_sheet(f: IO[bytes], head: str, spool: IO[bytes], merges_at: str, tail: str,
@@ -213,11 +234,13 @@ class _RowWriter:
         self.start = start
         self.stats = _Stats()
         self.too_long: list[str] = []
+        self.too_wide: list[tuple[int, int]] = []  # (row, values given) with more values than columns
         sample = sheet_doc.rows.get(start) if old_last >= start else None
         attrs = "".join(f' {k}="{_attr(v)}"' for k, v in sample.attributes.items() if k != "r") if sample else ""
         self.row_open, self.row_attrs, self.row_close = f"<{p}row r=\"", f'"{attrs}>', f"</{p}row>"
         bools = _bool_words(ws, start)
         cols = [c.index for c in layout.columns]
+        self.width = len(cols)
         seq = next((c.index for c in layout.columns if squeeze(c.header) in SEQUENCE_HEADERS), None)
         base = sheet_doc.sample_styles(start, old_last, layout.header_rows[1], styles)
         self.close_t, self.close_v = f"</{p}t></{p}is></{p}c>", f"</{p}v></{p}c>"
@@ -252,6 +275,8 @@ class _RowWriter:
             if r > EXCEL_MAX_ROWS:
                 raise ValueError(f"more rows than fit in one Excel sheet below row {first}")
             chunk.append(self.row(r, i, values))
+            if len(values) > self.width:
+                self.too_wide.append((r, len(values)))
             if self.stat_columns:
                 self._count(i, values)
             count += 1
