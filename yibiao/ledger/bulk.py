@@ -41,7 +41,7 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     """Insert plain value tuples into the model's table, in field order (column names).
 
     `same` holds values every row shares (the date, the recorder, the source): prepared
-    once and appended to each tuple, so a 100,000-fact import converts one date, not
+    (and on PostgreSQL formatted) once, so a 100,000-fact import converts one date, not
     100,000.
     """
     if not rows:
@@ -49,21 +49,21 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     meta = model._meta
     rows = _prepared(model, fields, rows)
     same = dict(same or {})
-    if same:
-        shared = tuple(_prepared(model, list(same), [list(same.values())])[0])
-        fields = [*fields, *same]
-        rows = [(*row, *shared) for row in rows]
-    columns = [meta.get_field(name).column for name in fields]
+    shared = tuple(_prepared(model, list(same), [list(same.values())])[0]) if same else ()
+    columns = [meta.get_field(name).column for name in [*fields, *same]]
     table = connection.ops.quote_name(meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            tail = "".join("\t" + _copy_field(v) for v in shared) + "\n"
             with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for start in range(0, len(rows), COPY_BLOCK):
-                    copy.write("".join([_copy_line(row) for row in rows[start:start + COPY_BLOCK]]))
+                    copy.write("".join(["\t".join([_copy_field(v) for v in row]) + tail
+                                        for row in rows[start:start + COPY_BLOCK]]))
             return
         placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", rows)  # noqa: S608
+        many = [(*row, *shared) for row in rows] if shared else rows
+        cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", many)  # noqa: S608
 
 
 COPY_BLOCK = 5000  # rows per write to the COPY stream
@@ -79,10 +79,6 @@ def _copy_field(value: object) -> str:
     if value is True or value is False:
         return "t" if value else "f"
     return str(value).translate(_COPY_ESCAPES)  # numbers, dates, aware datetimes
-
-
-def _copy_line(row: Sequence[object]) -> str:
-    return "\t".join([_copy_field(v) for v in row]) + "\n"
 
 
 def rows_by_key(model: type[Model], key: str, keys: Sequence[object], fields: Sequence[str]) -> list[tuple]:

@@ -128,8 +128,12 @@ class Fact(models.Model):
     value = models.TextField(_("值"), null=True, blank=True)  # noqa: DJ001 NULL = erased, "" = typed empty
     valid_from = models.DateField(_("生效日期"))
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    # No database constraint or index: checking a foreign key on each of a million imported
+    # facts cost PostgreSQL more than writing them, and facts are never looked up by who
+    # recorded them (Django still sets it to NULL when a user is deleted).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_constraint=False, db_index=False,
     )
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
     # The community (or grid) the subject belonged to when recorded: scope and partitioning.
