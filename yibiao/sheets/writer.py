@@ -6,8 +6,9 @@ only the data region grows or shrinks. Everything below it moves down together, 
 every reference to a moved row (formulas, validations, conditional formats, merges,
 print area) is rewritten through one row map, so `=SUM(E5:E5)` becomes `=SUM(E5:E254)`.
 
-openpyxl edits the template in place (fine to ~50k rows); `fill_template_streaming`
-rebuilds the sheet with xlsxwriter's constant-memory mode for exports of 100k rows and up.
+openpyxl edits the template in place: cards and aggregate sheets, and any sheet in tests.
+List exports go through `fill_template_streaming` (reports/export.py decides), which copies
+the template's package and writes only the data rows, in constant memory.
 """
 from __future__ import annotations
 
