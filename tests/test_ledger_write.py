@@ -162,3 +162,19 @@ def _valid_id(serial: int) -> str:
     first17 = f"43010419800101{serial % 1000:03d}"[:17] if serial < 1000 else \
         f"430104{1980 + serial // 1000:04d}0101{serial % 1000:03d}"
     return first17 + check_digit(first17)
+
+
+def test_a_big_write_renews_the_planners_statistics(world, monkeypatch):
+    from django.db import connection
+
+    from yibiao.ledger import records
+
+    monkeypatch.setattr(records, "ANALYZE_AFTER", 3)
+    rows = [person(i, id_number=_valid_id(i), name=f"居民{i}", phone=f"1380000{i:04d}") for i in range(1, 4)]
+    write_people(world.worker_a, world.community_a, rows, valid_from=NOV)
+    facts = Fact.objects.count()
+    assert facts == 6
+    if connection.vendor == "postgresql":  # SQLite plans these lookups by index regardless
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Fact._meta.db_table])
+            assert cursor.fetchone()[0] == facts, "ANALYZE counted the rows written in this transaction"
