@@ -103,6 +103,20 @@ def test_traditional_character_headers_import_like_simplified_ones(world, tmp_pa
     assert facts_of(WANG)["person.phone"] == "13812345678"
 
 
+def test_nul_characters_escaped_in_the_file_are_dropped_not_fatal(world, tmp_path):
+    # Excel writes a control character as _x0000_; calamine hands back a real NUL, which
+    # PostgreSQL refuses in text. The value is kept without it.
+    path = write_xlsx(tmp_path / "nul.xlsx", table(f"""
+    | 姓名           | 公民身份号码 | 户号         | 工作单位            |
+    | 王秀英_x0000_  | {WANG}       | HH_x0000_-9  | 红星_x0000_物业公司 |
+    """))
+    result = import_ledger(world.worker_a, path, world.community_a)
+    assert (result.created, result.rejected, result.refused) == (1, 0, None)
+    assert facts_of(WANG)["person.work_unit"] == "红星物业公司"
+    assert Person.objects.get(id_number=WANG).name == "王秀英"
+    assert Household.objects.filter(number="HH-9").exists()
+
+
 def test_a_legacy_xls_roster_imports(world, tmp_path):
     path = write_xls(tmp_path / "old.xls", table(f"""
     | 序号 | 姓名   | 公民身份号码 |

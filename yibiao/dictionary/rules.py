@@ -86,6 +86,8 @@ class Rules:
         "联系电话：…" without the caller composing it.
         """
         rule = self.elements[code]
+        if raw.__class__ is str and "\x00" in raw:
+            raw = raw.replace("\x00", "")  # never meant, and PostgreSQL refuses it in text
         if rule.value_type == "text" and raw.__class__ is str:
             # Names and addresses are all different: skip the general path (a quarter of a
             # 100,000-row import went there). Same result as parse_value's _text.

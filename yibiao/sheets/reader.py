@@ -103,6 +103,8 @@ def _clean_row(row: list) -> list[Value | None]:
         if kind is str:
             if not v or v.isspace():
                 row[i] = None
+            elif "\x00" in v:  # _x0000_ in the XML: PostgreSQL refuses NUL in text
+                row[i] = v.replace("\x00", "") or None
         elif kind is float and v.is_integer() and -_EXACT_INT < v < _EXACT_INT:
             row[i] = int(v)
     return row
