@@ -53,19 +53,22 @@ def timed(fn, repeat: int = REPEAT) -> tuple[float, object]:  # noqa: ANN001
 
 
 def plans(community: str) -> list[str]:
-    """The plan of each query people_as_of runs for the community."""
+    """The plan of each query people_as_of runs for the community (facts and ID numbers by
+    the residents' ids, as the product reads them)."""
     from django.db import connection
 
     from yibiao.ledger.models import Fact, Person, SubjectKind
     from yibiao.ledger.snapshot import residences_as_of
 
-    living = residences_as_of(community, AS_OF).values("person_id")
+    residences = residences_as_of(community, AS_OF).order_by(
+        "org_code", "household_id", "relation_to_head", "person_id").values_list(
+            "person_id", "household_id", "org_code", "relation_to_head")
+    ids = [r[0] for r in residences]
     queries = [
-        residences_as_of(community, AS_OF).order_by("org_code", "household_id", "relation_to_head", "person_id")
-        .values_list("person_id", "household_id", "org_code", "relation_to_head"),
-        Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id__in=living, valid_from__lte=AS_OF)
+        residences,
+        Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id__in=ids, valid_from__lte=AS_OF)
         .order_by("subject_id", "element", "valid_from", "id").values_list("subject_id", "element", "value"),
-        Person.objects.filter(pk__in=living).values_list("pk", "id_number"),
+        Person.objects.filter(pk__in=ids).values_list("pk", "id_number"),
     ]
     options = {"analyze": True} if connection.vendor == "postgresql" else {}
     return [q.explain(**options) for q in queries]
