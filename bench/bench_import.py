@@ -144,6 +144,8 @@ def child(db_url: str, path: str) -> None:
     if not OrgUnit.objects.filter(code=COMMUNITY).exists():
         add_unit(COMMUNITY, "红星社区", Level.COMMUNITY, township)
     first, result = import_once(Path(path), profile=os.environ.get("BENCH_PROFILE") == "1")
+    if result["refused"]:
+        raise SystemExit(f"the import was refused: {result['refused']}")
     again, repeat = import_once(Path(path))
     pandas = pandas_once(db_url, Path(path)) if PANDAS else None
     print(json.dumps({"first": first, "again": again, "created": result["created"],

@@ -43,7 +43,7 @@ class Limits:
     max_members: int = 5_000
     max_rows: int = EXCEL_MAX_ROWS
     max_cols: int = EXCEL_MAX_COLS
-    max_cells: int = 10_000_000
+    max_cells: int = 40_000_000  # a county's 1,000,000-resident roster × 40 columns
     max_area: int = 200_000_000  # bounding box of used cells: what a dense reader allocates
 
 
