@@ -37,7 +37,7 @@ class Limits:
     """Refusal thresholds; generous for real templates, far below what hurts a server."""
 
     max_file_bytes: int = 100 * 1024 * 1024
-    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024  # a 1,000,000-row roster's sheet is ~700 MB of XML
     max_ratio: float = 100.0
     ratio_min_member_bytes: int = 5 * 1024 * 1024  # small members compress absurdly well legitimately
     max_members: int = 5_000
