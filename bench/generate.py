@@ -11,7 +11,8 @@ at every county size: a benchmark can read the same community at 10k and at 1M p
 Rows go to the database as plain tuples through `yibiao.ledger.bulk.insert_rows` (COPY on
 PostgreSQL, executemany on SQLite), one transaction per piece; persons, households and
 places get their ids here so no row has to be read back. Values are stored canonically,
-as the demo loader stores them.
+as the demo loader stores them. Each piece ends by computing its people's states
+(`yibiao.ledger.state.refresh_states`), which the bulk insert bypasses.
 
     .venv/bin/python bench/generate.py --people 1000000 --database-url postgres://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/generate.py --people 100000   # SQLite at var/bench.sqlite3
@@ -176,6 +177,7 @@ class Writer:
             SubjectKind,
         )
         from yibiao.ledger.snapshot import DERIVED_PERSON
+        from yibiao.ledger.state import refresh_states
         from yibiao.values.pinyin import name_initials
 
         now, demo, canonical = self.now, Source.DEMO, self.canonical
@@ -225,6 +227,8 @@ class Writer:
                                     "valid_from", "valid_to", "recorded_at", "source"], residences)
             insert_rows(Fact, ["subject_kind", "subject_id", "element", "value", "valid_from",
                                "recorded_at", "source", "org_code", "note"], facts)
+            # The bulk insert bypasses the write path that keeps the people's states.
+            refresh_states(range(self.next_id[Person], pid))
             if connection.vendor == "postgresql":  # ids given here: move the identity sequences on
                 with connection.cursor() as cursor:
                     for model, last in ((Household, hid), (Person, pid), (Place, lid)):

@@ -18,6 +18,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.ledger.bulk import insert_rows
 from yibiao.ledger.models import Fact, Household, Person, Place, Residence, Source, SubjectKind
 from yibiao.ledger.snapshot import DERIVED_PERSON
+from yibiao.ledger.state import rebuild_states
 from yibiao.orgunits.divisions import join_name
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from yibiao.values.pinyin import name_initials
@@ -156,6 +157,7 @@ def write_county(county: OrgUnit, synth: SynthCounty) -> DemoResult:
                                synth_household.address, household.org_unit.code, now))
     result.places = write_places(synth, units, facts, canonical, now)
     insert_rows(Fact, FACT_FIELDS, facts)
+    rebuild_states(county.code)  # the bulk insert bypasses the write path that keeps them
     result.households = len(household_rows)
     result.people = len(people)
     result.facts = len(facts)

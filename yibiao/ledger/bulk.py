@@ -75,7 +75,11 @@ def _copy_field(value: object) -> str:
     if value is None:
         return "\\N"
     if value.__class__ is str:
-        return value.translate(_COPY_ESCAPES)  # type: ignore[attr-defined]
+        # Most values hold nothing to escape, and four scans cost less than translate(),
+        # which looks every character up (0.3 s for 20,000 people's state as JSON).
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:  # type: ignore[operator]
+            return value.translate(_COPY_ESCAPES)  # type: ignore[attr-defined]
+        return value  # type: ignore[return-value]
     if value is True or value is False:
         return "t" if value else "f"
     return str(value).translate(_COPY_ESCAPES)  # numbers, dates, aware datetimes
@@ -114,3 +118,18 @@ def update_rows(model: type[Model], set_fields: Sequence[str], rows: Sequence[Se
     rows = _prepared(model, [*set_fields, key], rows)
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where} = %s", rows)  # noqa: S608
+
+
+def delete_rows(model: type[Model], key: str, keys: Sequence[object]) -> None:
+    """DELETE the rows whose `key` is one of `keys`: one statement, every key in one parameter."""
+    if not keys:
+        return
+    key_field = model._meta.get_field(key)
+    column = connection.ops.quote_name(key_field.column)
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        where, param = f"{column} = ANY(%s::{key_field.rel_db_type(connection)}[])", list(keys)
+    else:
+        where, param = f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(keys))  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {where}", [param])  # noqa: S608

@@ -4,7 +4,8 @@ Facts are appended, never updated: each row says which element of which subject 
 which value from which date, who recorded it, when and from what source. Reading "as of"
 a date takes, per subject and element, the row with the latest valid_from on or before
 that date (ties: the latest recorded). Person/Household/Place rows hold identity and a
-cache of current values for lists and search; the facts are the truth. See
+cache of current values for lists and search; PersonState holds each person's current
+values for roll-ups, kept exact by every write path (state.py); the facts are the truth. See
 docs/ledger-storage.md for why reads of a community as of a date stay fast.
 """
 
@@ -154,6 +155,37 @@ class Fact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_kind}:{self.subject_id} {self.element}={self.value!r} @{self.valid_from}"
+
+
+class PersonState(models.Model):
+    """One row per person: where they live now and their latest stored values.
+
+    Derived from the facts and residences, never the truth: the ledger's write paths keep
+    it exact (ledger/state.py) and it can always be rebuilt. It is the person as of any
+    date on or after `changed_on`, so a roll-up of a recent period reads one row per
+    resident instead of picking latest values out of every fact.
+    """
+
+    # No database constraint: checking it on each row an import writes cost PostgreSQL more
+    # than the rows themselves (as for Fact.recorded_by); Django still deletes the state
+    # with its person.
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, primary_key=True, related_name="state",
+                                  db_constraint=False)
+    org_code = models.CharField(max_length=15, blank=True)  # of the open residence; "" when none
+    household_id = models.BigIntegerField(null=True, blank=True)  # of the open residence
+    id_number = models.CharField(max_length=18)
+    # element code -> latest stored value as of date.max; erased (NULL) values absent; the
+    # open residence's relation_to_head as people_as_of gives it.
+    values = models.JSONField(default=dict)
+    # The latest valid_from / valid_to among the person's facts and residences.
+    changed_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["org_code"], name="personstate_org"),
+                   models.Index(fields=["changed_on"], name="personstate_changed")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.org_code} {self.changed_on}"
 
 
 class EditConflict(models.Model):

@@ -26,8 +26,18 @@ from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
 from .bulk import insert_rows, rows_by_key, update_rows
-from .models import EditConflict, Fact, Household, Person, Residence, Source, SubjectKind
+from .models import (
+    EditConflict,
+    Fact,
+    Household,
+    Person,
+    PersonState,
+    Residence,
+    Source,
+    SubjectKind,
+)
 from .snapshot import DERIVED_PERSON, facts_within, identity_values, latest_facts
+from .state import refresh_states, state_row, write_states
 
 CHUNK = 2000  # rows per query batch: below SQLite's bound-parameter limit (32,766)
 ANALYZE_AFTER = 10_000  # facts written in one call before the planner's statistics are renewed
@@ -237,7 +247,7 @@ def _analyze_ledger() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite's planner does not depend on statistics for these lookups
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table)
-                       for m in (Fact, Person, Residence, Household))
+                       for m in (Fact, Person, Residence, Household, PersonState))
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
 
@@ -292,9 +302,11 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         Person, "id_number", [r.id_number for r in rows], ["id_number", "id", "name", "org_unit", "household"])}
     known_ids = [p.pk for p in people.values()]
     current = latest_facts(SubjectKind.PERSON, known_ids, dt.date.max)
+    latest = current  # the values as of date.max, for the people's states
     # A per-period value (本月探访次数) is new for its day even if it equals an older one.
     asked = {e for r in rows for e in r.values} & per_period
     if asked:
+        latest = {pk: dict(values) for pk, values in current.items()}
         same_day = facts_within(SubjectKind.PERSON, known_ids, on, on, asked)
         for pk, values in current.items():
             for element in asked:
@@ -303,6 +315,11 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         Residence, "person", known_ids,
         ["person", "id", "org_unit", "org_code", "household", "relation_to_head", "valid_to"]) if row[-1] is None}
     households = _households(org_unit, {r.household_number for r in rows if r.household_number}, now)
+    # The state is built here from what the chunk holds when the write is dated on or after
+    # the person's last change; an earlier date (or no state yet) is refreshed from the
+    # database after the write, since an older fact may then stay the latest.
+    state_since = {pk: day if isinstance(day, dt.date) else dt.date.fromisoformat(day)  # SQLite: text
+                   for pk, day in rows_by_key(PersonState, "person", known_ids, ["person", "changed_on"])}
 
     # New people are created complete (org unit, household), so they need no update after.
     new_people = []
@@ -324,6 +341,9 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     closing: list[tuple] = []
     opening: list[tuple] = []
     changed: list[tuple] = []
+    new_states: list[tuple] = []
+    changed_states: list[tuple] = []
+    stale: list[int] = []
     for row in rows:
         person = people[row.id_number]
         household = households.get(row.household_number or "")
@@ -347,6 +367,19 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
                             relation or (residence.relation if residence else "")))
         facts.extend((person.pk, element, value) for element, value in changes.items())
         result.person_ids.append(person.pk)
+        since = state_since.get(person.pk)
+        if person.pk in created_ids:
+            new_states.append(state_row(person.pk, row.id_number, unit_code, household_id,
+                                        relation or "", changes, on, clean=True))
+        elif since is None or (on < since and (changes or moves)):
+            stale.append(person.pk)
+        elif changes or moves:
+            relation_now = (relation or (residence.relation if residence else "")) if moves \
+                else residence.relation
+            changed_states.append(state_row(
+                person.pk, row.id_number, unit_code if moves else residence.org_code,
+                household_id if moves else residence.household_id, relation_now,
+                {**latest.get(person.pk, {}), **changes}, on))
         if person.pk in created_ids:
             result.created += 1
             continue
@@ -368,6 +401,9 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     update_rows(Person, ["name", "name_initials", "org_unit", "household", "updated_at"], changed,
                 extra_set=f"{connection.ops.quote_name('version')} = "
                           f"{connection.ops.quote_name('version')} + 1")
+    write_states(new_states, replace=False)
+    write_states(changed_states, replace=True)
+    refresh_states(stale)
     result.facts_written += len(facts)
 
 

@@ -15,7 +15,8 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.models import Element
 
-from .models import Fact
+from .models import Fact, SubjectKind
+from .state import refresh_states
 
 
 @dataclass
@@ -39,6 +40,7 @@ def apply_retention(actor: object, *, today: dt.date | None = None,
                     dry_run: bool = False) -> RetentionResult:
     today = today or timezone.localdate()
     result = RetentionResult(today, dry_run)
+    people: set[int] = set()
     for element in Element.objects.filter(retention_days__isnull=False).order_by("code"):
         facts = expired_facts(element, today)
         count = facts.count()
@@ -47,8 +49,10 @@ def apply_retention(actor: object, *, today: dt.date | None = None,
         result.erased[element.code] = count
         if dry_run:
             continue
+        people.update(facts.filter(subject_kind=SubjectKind.PERSON).values_list("subject_id", flat=True))
         facts.update(value=None, erased_at=timezone.now())
         record(actor, Action.RETENTION_ERASE, subject_kind="element", subject_id=element.code,
                reason=f"超过保存期限 {element.retention_days} 天", erased=count,
                before=(today - dt.timedelta(days=element.retention_days)).isoformat())
+    refresh_states(people)  # an erased value may have been someone's latest
     return result

@@ -3,8 +3,10 @@
 An aggregate column counts people (or households) whose values as of the period's end
 meet its conditions (reports/filters.py). The Python path reads every resident's values
 (`people_as_of`) and tests every condition per person per row unit; here the same rules
-are one SQL query: the residences on the date, each resident's latest stored fact per
-element (ties: the latest recorded), sex, birth date and age from the ID number, each
+are one SQL query: each resident's values on the date — read from the person's state
+(ledger_personstate) when nothing about them changed after the date, else from the
+residences on the date and each resident's latest stored fact per element (ties: the
+latest recorded) — sex, birth date and age from the ID number, each
 condition a `CASE WHEN` inside `SUM` (people) or `COUNT(DISTINCT household)` (households),
 grouped by the code prefix of every level below the unit. PostgreSQL groups by `ROLLUP`;
 SQLite, which has none, by a `UNION ALL` of one grouping per level.
@@ -265,7 +267,8 @@ def _int_compare(column: str, op: str, number: Decimal) -> Sql:
 # A residence on the date, in the unit or below (r: the residence table's alias).
 RESIDENT = ("{r}.org_code >= %s AND {r}.org_code < %s AND {r}.valid_from <= %s "
             "AND ({r}.valid_to IS NULL OR {r}.valid_to > %s)")
-# The values derived on read, as columns of p (res: residence joined with person).
+# The values derived on read, as columns of p (res: one row per resident, from a state or
+# from residence, person and facts as of the date).
 DERIVED_SQL = {
     # Whole years by arithmetic on yyyymmdd: (20260630 - 19491231) / 10000 = 76; the offset
     # keeps the division a floor for someone born after the date (age -1, as in Python).
@@ -274,35 +277,46 @@ DERIVED_SQL = {
     "birth_date": ("substr(res.id_number, 7, 4) || '-' || substr(res.id_number, 11, 2) || '-' || "
                    "substr(res.id_number, 13, 2)"),
     "id_number": "res.id_number",
-    "relation": "NULLIF(res.relation_to_head, '')",
+    "relation": "res.relation",
 }
 
 
-def _relation(builder: _Builder, code: str, lengths: list[int], as_of: dt.date) -> Sql:
-    """WITH … p: one row per residence on the date, with its level keys and values.
+def _state_value(builder: _Builder, element: str) -> Sql:
+    """An element's value in a PersonState row (st): the path is a bound parameter."""
+    if builder.postgres:
+        return Sql('st."values" ->> CAST(%s AS TEXT)', [element])
+    return Sql('json_extract(st."values", %s)', ['$."' + element + '"'])
 
-    On PostgreSQL a county reads the facts of the asked elements in one pass and joins
-    them by hash; a township or below looks each resident's up by the (subject, element,
-    valid_from) index, so its cost grows with the unit, not the county. The planner
-    cannot tell the two apart (it prices each index probe as a disk read): measured at
-    100,000 residents, the pass is 1.8x faster for the county, lookups 2x faster for a
-    township of 5,000.
+
+def _relation(builder: _Builder, code: str, lengths: list[int], as_of: dt.date) -> Sql:
+    """WITH … p: one row per resident on the date, with its level keys and values.
+
+    A person whose state (ledger_personstate) has not changed since the date is that
+    state: one row, no facts read. The others — who moved, got new facts or had values
+    erased after the date — are read as of the date from their residences and facts
+    (ties: the latest recorded). For a recent period they are few; for an old one most
+    people are, and the query costs what it did before the state existed. Measured on
+    100,000 residents (bench_rollup's county, a busy machine, old → new): the county
+    0.95 → 0.38 s, a township 112 → 23 ms; with every state changed after the date,
+    0.96 → 0.96 s and 116 → 108 ms.
     """
-    lookup = builder.postgres and len(code) > CODE_LENGTH[Level.COUNTY]
-    resident = [code, prefix_upper_bound(code), as_of, as_of]
-    if lookup:
-        text = f"""WITH res AS (
-  SELECT r.person_id, r.household_id, r.org_code, r.relation_to_head,
-    (SELECT per.id_number FROM ledger_person per WHERE per.id = r.person_id) AS id_number
-  FROM ledger_residence r WHERE {RESIDENT.format(r="r")})"""
-    else:
-        text = f"""WITH res AS (
-  SELECT r.person_id, r.household_id, r.org_code, r.relation_to_head, per.id_number
-  FROM ledger_residence r JOIN ledger_person per ON per.id = r.person_id
-  WHERE {RESIDENT.format(r="r")})"""
-    params: list = list(resident)
+    bounds = [code, prefix_upper_bound(code)]
+    # Who is read as of the date: residents whose state changed after it. Every person has
+    # a state (the write paths, loaders and migration keep one), so the index on
+    # changed_on finds them, and the planner knows from its statistics how many they are.
+    changed = (f"FROM ledger_personstate st JOIN ledger_residence r ON r.person_id = st.person_id "
+               f"WHERE st.changed_on > %s AND {RESIDENT.format(r='r')}")
+    changed_params = [as_of, *bounds, as_of, as_of]
+    text = f"""WITH asof AS (
+  SELECT r.person_id, r.household_id, r.org_code, NULLIF(r.relation_to_head, '') AS relation, st.id_number
+  {changed})"""
+    params: list = list(changed_params)
     stored = builder.stored
-    join = ""
+    # Below a county, each of them looks their facts up by the (subject, element,
+    # valid_from) index, as before the state existed: the planner cannot tell when that
+    # beats a pass over the county's facts (it prices each probe as a disk read).
+    lookup = builder.postgres and len(code) > CODE_LENGTH[Level.COUNTY]
+    join, join_params = "", []
     if stored:
         # Elements as small integers: the sort that picks each latest fact compares numbers,
         # not text under the database's collation.
@@ -310,15 +324,19 @@ def _relation(builder: _Builder, code: str, lengths: list[int], as_of: dt.date) 
         facts = (f"SELECT f.subject_id, CASE f.element {numbered} END AS e, f.valid_from, f.id, f.value "
                  f"FROM ledger_fact f WHERE f.subject_kind = %s "
                  f"AND f.element IN ({', '.join(['%s'] * len(stored))}) AND f.valid_from <= %s AND ")
-        params += [*stored, SubjectKind.PERSON, *stored, as_of]
+        fact_params = [*stored, SubjectKind.PERSON, *stored, as_of]
         pivot = ", ".join(f"MAX(CASE WHEN e = {i} THEN value END) AS v{i}" for i in range(len(stored)))
         if lookup:
             join = (f" LEFT JOIN LATERAL (SELECT {pivot} FROM (SELECT DISTINCT ON (e) e, value FROM "
-                    f"({facts}f.subject_id = res.person_id) AS f ORDER BY e, valid_from DESC, id DESC) AS latest"
+                    f"({facts}f.subject_id = a.person_id) AS f ORDER BY e, valid_from DESC, id DESC) AS latest"
                     f") AS s ON TRUE")
+            join_params = fact_params
         else:
-            facts += f"f.subject_id IN (SELECT r2.person_id FROM ledger_residence r2 WHERE {RESIDENT.format(r='r2')})"
-            params += resident
+            # For a county (and on SQLite), a semi-join: the planner probes the index for a
+            # few people, hashes the county's facts for many. Written out, not read from
+            # asof: a CTE's rows carry no statistics.
+            facts += f"f.subject_id IN (SELECT r.person_id {changed})"
+            fact_params += changed_params
             if builder.postgres:
                 latest = (f"SELECT DISTINCT ON (subject_id, e) subject_id, e, value FROM ({facts}) AS f "
                           f"ORDER BY subject_id, e, valid_from DESC, id DESC")
@@ -326,27 +344,35 @@ def _relation(builder: _Builder, code: str, lengths: list[int], as_of: dt.date) 
                 latest = (f"SELECT subject_id, e, value FROM (SELECT subject_id, e, value, ROW_NUMBER() OVER "
                           f"(PARTITION BY subject_id, e ORDER BY valid_from DESC, id DESC) AS n FROM ({facts}) AS f) "
                           f"AS ranked WHERE n = 1")
+            # Materialized: a parallel plan would otherwise build it once in every worker.
+            materialized = "MATERIALIZED " if builder.postgres else ""
             text += f""",
 latest AS ({latest}),
-stored AS (SELECT subject_id, {pivot} FROM latest GROUP BY subject_id)"""
-            join = " LEFT JOIN stored s ON s.subject_id = res.person_id"
+stored AS {materialized}(SELECT subject_id, {pivot} FROM latest GROUP BY subject_id)"""
+            params += fact_params
+            join = " LEFT JOIN stored s ON s.subject_id = a.person_id"
+    from_state = [_state_value(builder, "person.relation_to_head"), *(_state_value(builder, e) for e in stored)]
+    asof_values = "".join(f", s.v{i}" for i in range(len(stored)))
+    state_values = "".join(f", {v.text} AS v{i}" for i, v in enumerate(from_state[1:]))
+    text += f""",
+res AS (
+  SELECT a.person_id, a.household_id, a.org_code, a.relation, a.id_number{asof_values} FROM asof a{join}
+  UNION ALL
+  SELECT st.person_id, st.household_id, st.org_code, {from_state[0].text} AS relation, st.id_number{state_values}
+  FROM ledger_personstate st WHERE st.org_code >= %s AND st.org_code < %s AND st.changed_on <= %s)"""
+    params += join_params + [x for v in from_state for x in v.params] + [*bounds, as_of]
     collate = ' COLLATE "C"' if builder.postgres else ""  # sorted bytewise, not by locale
     columns = [f"substr(res.org_code, 1, {n}){collate} AS k{i}" for i, n in enumerate(lengths)]
     columns.append("res.household_id")
-    p_params = []
     for name in sorted(builder.derived):
         columns.append(f"{DERIVED_SQL[name]} AS {name}")
         if name == "age":
-            p_params.append(as_of.year * 10000 + as_of.month * 100 + as_of.day)
-    columns += [f"s.v{i}" for i in range(len(stored))]
-    if lookup:  # the lateral join's parameters come after p's own columns in the text
-        params = resident + p_params + params[len(resident):]
-    else:
-        params += p_params
+            params.append(as_of.year * 10000 + as_of.month * 100 + as_of.day)
+    columns += [f"res.v{i}" for i in range(len(stored))]
     text += f""",
 p AS (
   SELECT {', '.join(columns)}
-  FROM res{join})
+  FROM res)
 """
     return Sql(text, params)
 
