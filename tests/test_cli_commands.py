@@ -117,3 +117,19 @@ def test_retention_dry_run_reports_without_erasing(demo):
     result = run("retention", "apply", "--dry-run")
     assert result.returncode == 0
     assert "没有超过保存期限的数据" in result.stdout or "将删除" in result.stdout
+
+
+def test_rebuild_state_restores_what_a_restore_left_out(demo):
+    home, run = demo
+    def states() -> list[tuple]:
+        rows = query(home, "SELECT person_id, org_code, changed_on, \"values\" FROM ledger_personstate "
+                           "ORDER BY person_id")
+        return [(*row[:3], json.loads(row[3])) for row in rows]
+
+    before = states()
+    assert before, "the demo load fills the state"
+    sqlite3.connect(home / "yibiao.sqlite3", isolation_level=None).execute("DELETE FROM ledger_personstate")
+    done = run("ledger", "rebuild-state")
+    assert done.returncode == 0, done.stderr
+    assert f"{len(before)} 位居民" in done.stdout
+    assert states() == before

@@ -1,4 +1,4 @@
-"""`yibiao person show`, `yibiao ledger export`, `yibiao retention apply`."""
+"""`yibiao person show`, `yibiao ledger export|rebuild-state`, `yibiao retention apply`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--reason", default="")
     export.add_argument("--user", default=None)
     export.set_defaults(handler=cmd_ledger_export)
+    rebuild = ledger_sub.add_parser("rebuild-state",
+                                    help="由事实重算每位居民的当前状态（批量导入数据库或恢复备份之后）")
+    rebuild.add_argument("--org", default="", help="只重算该组织代码下的居民（默认全部）")
+    rebuild.set_defaults(handler=cmd_ledger_rebuild_state)
 
     retention = subparsers.add_parser("retention", help="按保存期限删除目的性数据（个人信息保护法）")
     retention_sub = retention.add_subparsers(dest="retention_command", metavar="SUBCOMMAND",
@@ -115,6 +119,15 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
     except (scope.OutOfScope, ValueError) as error:
         raise CommandError(str(error)) from None
     print(f"已导出 {result.rows} 人到 {result.path}（{'已遮蔽身份证号和电话' if result.masked else '完整信息，已记入审计'}）")
+    return 0
+
+
+def cmd_ledger_rebuild_state(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.ledger.state import rebuild_states
+
+    count = rebuild_states(args.org)
+    print(f"已重算 {count} 位居民的当前状态。")
     return 0
 
 
