@@ -186,3 +186,24 @@ def test_every_code_has_a_chinese_and_an_english_message() -> None:
     for code in MESSAGES_ZH:
         err = SheetError(code, {"file": "模板.xlsx", "sheet": "Sheet1", "detail": "x"})
         assert "模板.xlsx" in err.message and "模板.xlsx" in err.message_en
+
+
+@pytest.mark.parametrize("spoil", ["bomb", "word", "far_cell", "too_many_members"])
+def test_english_refusals_say_what_was_wrong_in_english(good: Path, tmp_path: Path, spoil: str) -> None:
+    path, limits = good, Limits()
+    if spoil == "bomb":
+        rewrite_member(good, "xl/media/big.bin", bytes(range(256)) * 8192, compress=zipfile.ZIP_STORED)
+        limits = Limits(max_uncompressed_bytes=1024 * 1024)
+    elif spoil == "word":
+        path = tmp_path / "report.xlsx"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("word/document.xml", "<w:document/>")
+    elif spoil == "far_cell":
+        rewrite_member(good, "xl/worksheets/sheet1.xml",
+                       lambda xml: xml.replace(b"</sheetData>",
+                                               b'<row r="2000000"><c r="A2000000"><v>1</v></c></row></sheetData>'))
+    else:
+        limits = Limits(max_members=3)
+    err = refused(path, limits)
+    assert not re.search(r"[\u4e00-\u9fff]", err.message_en), err.message_en
+    assert re.search(r"[\u4e00-\u9fff]", err.message), "the Chinese message keeps its Chinese detail"

@@ -44,8 +44,13 @@ MESSAGES_EN: dict[str, str] = {
 
 
 def _render(table: dict[str, str], code: str, params: dict[str, str]) -> str:
-    """Fill a template, tolerating missing parameters: a message must never crash."""
+    """Fill a template, tolerating missing parameters: a message must never crash.
+
+    The English messages take `detail_en` when the refusal gave one (the Chinese
+    `detail` otherwise: a file name or an exception text reads the same in both)."""
     values = {"file": "", "sheet": "", "cell": "", "detail": ""} | params
+    if table is MESSAGES_EN and params.get("detail_en"):
+        values["detail"] = params["detail_en"]
     return table[code].format(**values)
 
 

@@ -108,14 +108,15 @@ def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *, scan_cell
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise _fail("not_a_spreadsheet", path, detail=exc.strerror or "无法打开") from exc
+        raise _fail("not_a_spreadsheet", path, detail=exc.strerror or "无法打开", detail_en=exc.strerror or "cannot open") from exc
     if size > limits.max_file_bytes:
         raise _fail("too_large", path, detail=f"{size // 1048576} MB > {limits.max_file_bytes // 1048576} MB")
     if head.startswith(OLE_SIGNATURE):
         return _inspect_ole(path)
     if head.startswith(ZIP_SIGNATURE):
         return _inspect_zip(path, limits, scan_cells)
-    raise _fail("not_a_spreadsheet", path, detail="既不是 .xlsx（zip）也不是 .xls（OLE）")
+    raise _fail("not_a_spreadsheet", path, detail="既不是 .xlsx（zip）也不是 .xls（OLE）",
+                detail_en="neither .xlsx (zip) nor .xls (OLE)")
 
 
 def _inspect_ole(path: Path) -> Inspection:
@@ -130,7 +131,8 @@ def _inspect_ole(path: Path) -> Inspection:
     if _VBA_MARK in data:
         raise _fail("macros", path)
     if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
-        raise _fail("not_a_spreadsheet", path, detail="OLE 文件中没有工作簿（可能是 Word 等其他文档）")
+        raise _fail("not_a_spreadsheet", path, detail="OLE 文件中没有工作簿（可能是 Word 等其他文档）",
+                    detail_en="an OLE file without a workbook (a Word document?)")
     return Inspection(path=path, kind="xls")
 
 
@@ -138,17 +140,21 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool) -> Inspection:
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise _fail("corrupt", path, detail=f"zip 结构损坏：{exc}") from exc
+        raise _fail("corrupt", path, detail=f"zip 结构损坏：{exc}",
+                    detail_en=f"broken zip: {exc}") from exc
     with zf:
         infos = zf.infolist()
         names = {i.filename for i in infos}
         if len(infos) > limits.max_members:
-            raise _fail("zip_bomb", path, detail=f"{len(infos)} 个内部文件")
+            raise _fail("zip_bomb", path, detail=f"{len(infos)} 个内部文件",
+                        detail_en=f"{len(infos)} parts")
         if "xl/workbook.bin" in names:
-            raise _fail("unsupported_format", path, detail=".xlsb 二进制工作簿")
+            raise _fail("unsupported_format", path, detail=".xlsb 二进制工作簿", detail_en=".xlsb binary workbook")
         if "xl/workbook.xml" not in names:
-            detail = "Word 文档" if "word/document.xml" in names else "zip 压缩包中没有 xl/workbook.xml"
-            raise _fail("not_a_spreadsheet", path, detail=detail)
+            word = "word/document.xml" in names
+            raise _fail("not_a_spreadsheet", path,
+                        detail="Word 文档" if word else "zip 压缩包中没有 xl/workbook.xml",
+                        detail_en="a Word document" if word else "a zip without xl/workbook.xml")
         if path.suffix.lower() in {".xlsm", ".xltm", ".xlam"} or any(
             n.lower().endswith("vbaproject.bin") for n in names
         ):
@@ -159,7 +165,8 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool) -> Inspection:
                 with zf.open(info) as fh:
                     prolog = fh.read(4096)
                 if _ENTITY_RE.search(prolog):
-                    raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY")
+                    raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY",
+                                detail_en=f"{info.filename} holds DOCTYPE/ENTITY")
         content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
         if b"macroEnabled" in content_types:
             raise _fail("macros", path)
@@ -176,11 +183,13 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> No
     for info in infos:
         total += info.file_size
         if total > limits.max_uncompressed_bytes:
-            raise _fail("zip_bomb", path, detail=f"解压后超过 {limits.max_uncompressed_bytes // 1048576} MB")
+            raise _fail("zip_bomb", path, detail=f"解压后超过 {limits.max_uncompressed_bytes // 1048576} MB",
+                        detail_en=f"over {limits.max_uncompressed_bytes // 1048576} MB uncompressed")
         if info.file_size >= limits.ratio_min_member_bytes:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_ratio:
-                raise _fail("zip_bomb", path, detail=f"{info.filename} 压缩比 {ratio:.0f}:1")
+                raise _fail("zip_bomb", path, detail=f"{info.filename} 压缩比 {ratio:.0f}:1",
+                            detail_en=f"{info.filename} compressed {ratio:.0f}:1")
 
 
 def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> list[SheetScan]:
@@ -192,7 +201,7 @@ def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> list[SheetScan]:
     except Exception as exc:  # defusedxml raises its own classes for entity tricks
         if type(exc).__module__.startswith("defusedxml"):
             raise _fail("xml_attack", path, detail=type(exc).__name__) from exc
-        raise _fail("corrupt", path, detail=f"workbook.xml：{exc}") from exc
+        raise _fail("corrupt", path, detail=f"workbook.xml：{exc}", detail_en=f"workbook.xml: {exc}") from exc
     targets = {}
     for rel in rels:
         target = rel.get("Target", "")
@@ -244,7 +253,8 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits
     area = scan.max_row * scan.max_col
     if area > limits.max_area:
         raise _fail("too_many_cells", path, sheet=scan.name,
-                    detail=f"已用区域 {scan.max_row} 行 × {scan.max_col} 列")
+                    detail=f"已用区域 {scan.max_row} 行 × {scan.max_col} 列",
+                    detail_en=f"a used area of {scan.max_row} rows × {scan.max_col} columns")
 
 
 def _scan_chunk(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None:
@@ -258,7 +268,8 @@ def _scan_chunk(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None
     # Over-counts (<col>, <color>, a ':c' in text) are harmless; under-counting is not.
     scan.cells += buf.count(b"<c") + buf.count(b":c")
     if scan.cells > limits.max_cells:
-        raise _fail("too_many_cells", path, sheet=scan.name, detail=f"超过 {limits.max_cells} 个单元格")
+        raise _fail("too_many_cells", path, sheet=scan.name, detail=f"超过 {limits.max_cells} 个单元格",
+                    detail_en=f"over {limits.max_cells} cells")
     tail = buf[-4096:]
     rows, cols = _ANY_ROW_REF_RE.findall(tail), _ANY_COL_REF_RE.findall(tail)
     row = _largest(buf, rows[-1] if rows else b"0", _beyond_number)
@@ -332,6 +343,8 @@ def _scan_chunk_by_cell(buf: bytes, scan: SheetScan, path: Path, limits: Limits)
 
 def _check_extent(path: Path, scan: SheetScan, limits: Limits, col: int, row: int) -> None:
     if col > limits.max_cols:
-        raise _fail("too_many_columns", path, sheet=scan.name, detail=f"{col} 列 > {limits.max_cols}")
+        raise _fail("too_many_columns", path, sheet=scan.name, detail=f"{col} 列 > {limits.max_cols}",
+                    detail_en=f"{col} columns > {limits.max_cols}")
     if row > limits.max_rows:
-        raise _fail("too_many_rows", path, sheet=scan.name, detail=f"{row} 行 > {limits.max_rows}")
+        raise _fail("too_many_rows", path, sheet=scan.name, detail=f"{row} 行 > {limits.max_rows}",
+                    detail_en=f"{row} rows > {limits.max_rows}")
