@@ -5,9 +5,10 @@ import io
 from pathlib import Path
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from tests.conftest import PASSWORD
+from tests.conftest import PersonaClient as Client
 from tests.sheetfactory import table, write_xlsx
 from yibiao.dictionary.models import LearnedAlias
 from yibiao.ledger.models import Person, Residence

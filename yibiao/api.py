@@ -7,6 +7,7 @@ from ninja.security import django_auth
 
 from yibiao.accounts.api import router as accounts_router
 from yibiao.accounts.scope import OutOfScope
+from yibiao.errors import audit_refusal
 from yibiao.reports.api import router as data_router
 
 api = NinjaAPI(
@@ -22,4 +23,5 @@ api.add_router("/data", data_router)
 
 @api.exception_handler(OutOfScope)
 def out_of_scope(request, exc):  # type: ignore[no-untyped-def]
+    audit_refusal(request, exc)  # the same entry as the pages' 403 handler writes
     return api.create_response(request, {"detail": str(exc)}, status=403)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +41,16 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def _secret_key() -> str:
@@ -75,6 +86,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "yibiao.orgunits",
     "yibiao.accounts",
     "yibiao.audit",
@@ -98,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "yibiao.urls"
@@ -145,6 +159,25 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): after YIBIAO_LOGIN_FAILURES wrong passwords for one account,
+# or from one address, every login of that account or from that address is refused for
+# YIBIAO_LOGIN_COOLOFF_MINUTES (each further try restarts the wait). The axes backend comes
+# first and only refuses; it needs the request, so authenticate() is always given one.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("YIBIAO_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("YIBIAO_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True  # a typo or two before the right password leaves nothing behind
+AXES_LOCKOUT_CALLABLE = "yibiao.accounts.logins.locked_out"
+AXES_CLIENT_IP_CALLABLE = "yibiao.accounts.logins.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins go to our own audit log
+# Behind a reverse proxy every client has the proxy's address: say how many proxies append
+# to X-Forwarded-For, or one office's typos would lock out everyone. 0 trusts no header.
+YIBIAO_PROXY_COUNT = env_int("YIBIAO_PROXY_COUNT", 0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -196,6 +229,11 @@ YIBIAO_BACKGROUND_EXPORT_ROWS = int(os.environ.get("YIBIAO_BACKGROUND_EXPORT_ROW
 # Burden accounting: what one typed cell and one form cost a worker (shown beside figures).
 YIBIAO_SECONDS_PER_CELL = env_float("YIBIAO_SECONDS_PER_CELL", 6.0)
 YIBIAO_SECONDS_PER_FORM = env_float("YIBIAO_SECONDS_PER_FORM", 300.0)
+
+# Levels whose staff may move a resident between two communities they both hold without the
+# old community confirming (e.g. "township"); by default every such move is a transfer
+# request (迁入申请) the resident's current community or township confirms.
+YIBIAO_DIRECT_MOVES = env_list("YIBIAO_DIRECT_MOVES", [])
 
 LOGGING = {
     "version": 1,

@@ -22,3 +22,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# The product's own pages for malformed and refused requests; the 403 one audits the refusal.
+handler400 = "yibiao.errors.bad_request"
+handler403 = "yibiao.errors.permission_denied"

@@ -15,13 +15,18 @@ def record(
     subject_id: object = "",
     org_code: str = "",
     reason: str = "",
+    actor_name: str = "",
     **detail: Any,
 ) -> AuditEntry:
-    """Append one audit entry. `actor` may be None for system jobs (retention, demo)."""
+    """Append one audit entry. `actor` may be None for system jobs (retention, demo).
+
+    `actor_name` names who acted when there is no account to point at: the account name
+    typed into a failed login, or "anonymous".
+    """
     user = actor if getattr(actor, "pk", None) else None
     return AuditEntry.objects.create(
         actor=user,
-        actor_name=getattr(user, "username", "") or "system",
+        actor_name=(getattr(user, "username", "") or actor_name or "system")[:150],
         action=action,
         subject_kind=subject_kind,
         subject_id=str(subject_id),

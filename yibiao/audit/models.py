@@ -23,6 +23,8 @@ class Action(models.TextChoices):
     RETENTION_ERASE = "retention_erase", _("到期删除")
     REQUEST_TRANSITION = "request_transition", _("审核流转")
     DENIED = "denied", _("越权访问被拒绝")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOCKOUT = "lockout", _("登录失败过多被锁定")
 
 
 class AuditEntry(models.Model):
