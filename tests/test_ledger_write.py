@@ -11,6 +11,7 @@ from yibiao.audit.models import Action, AuditEntry
 from yibiao.ledger.models import Fact, Person, Residence
 from yibiao.ledger.records import LedgerError, PersonInput, write_people
 from yibiao.ledger.snapshot import people_as_of
+from yibiao.ledger.transfers import confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,9 @@ def test_a_person_who_moves_is_seen_where_they_lived_at_each_date(world):
     worker_b = world.worker_b
     write_people(world.worker_a, world.community_a, [person(id_number=GB_EXAMPLE, name="王秀英")],
                  valid_from=NOV)
-    write_people(worker_b, world.community_b, [person(id_number=GB_EXAMPLE)], valid_from=DEC)
+    sent = write_people(worker_b, world.community_b, [person(id_number=GB_EXAMPLE)], valid_from=DEC)
+    assert len(sent.transfers) == 1 and sent.updated == 0  # asked, not taken
+    confirm(world.worker_a, sent.transfers[0].transfer_id)
     assert Person.objects.count() == 1
     assert len(people_as_of(world.community_a.code, dt.date(2026, 11, 15))) == 1
     assert people_as_of(world.community_a.code, dt.date(2026, 12, 15)) == []

@@ -1,18 +1,27 @@
-"""What a user may see and do: the one place that decides.
+"""What a user may see and change: the one place that decides.
 
-Every view, API endpoint, export and command asks these functions; nothing else
-filters by org unit or checks a role. Scope is the user's org unit and everything below
-it (a code-prefix range, see orgunits.models.subtree_q). An administrator without an
-org unit sees everything.
+Every view, API endpoint, export, command and every domain function that writes asks
+this module; nothing else filters by org unit or checks a role. Scope is the user's org
+unit and everything below it (a code-prefix range, see orgunits.models.subtree_q). An
+administrator without an org unit sees everything.
+
+Reads and writes are answered the same way (as paperless-ngx's permissions module does):
+`permitted(user, Model, verb)` is the queryset of objects the user may `view` or `change`,
+`require_may(user, verb, obj)` refuses one object. Who lives where is decided "as of
+today": a worker changes the residents whose current residence is in their unit; moving
+a resident from another community is a transfer request that community confirms.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, subtree_q
 
@@ -209,3 +218,160 @@ def visible_places(user: User) -> QuerySet:
     if not can(user, "view_ledger"):
         return Place.objects.none()
     return Place.objects.filter(scope_q(user, "org_unit__code"))
+
+
+# --- Writes, decided here as reads are -------------------------------------------------
+
+VIEW, CHANGE = "view", "change"
+
+
+def in_scope(user: User, code: str | None) -> bool:
+    """Whether an org-unit code lies in the user's scope (one check for bulk paths)."""
+    if code is None:
+        return False
+    mine = scope_code(user)
+    return mine is None or code.startswith(mine)
+
+
+def community_code(code: str) -> str:
+    """The community (or village) a unit belongs to: a grid's first 12 digits."""
+    return code[:12]
+
+
+def may_write_unit(user: User, unit: OrgUnit) -> bool:
+    """Whether the user may record residents into this community or grid."""
+    return (can(user, "edit_ledger") and in_scope(user, unit.code)
+            and unit.level in (Level.COMMUNITY, Level.GRID))
+
+
+def may_move_directly(user: User, from_code: str, to_code: str) -> bool:
+    """Whether a resident may be moved between communities without the old one confirming.
+
+    Within one community a move is an ordinary edit. Across communities it is a transfer
+    request (迁入申请) the resident's current community confirms, unless the user's scope
+    holds both ends and either they administer the system or the county lets staff at
+    their level move people directly (YIBIAO_DIRECT_MOVES, e.g. "township").
+    """
+    if community_code(from_code) == community_code(to_code):
+        return in_scope(user, from_code) and in_scope(user, to_code)
+    if not (can(user, "edit_ledger") and in_scope(user, from_code) and in_scope(user, to_code)):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    level = user.org_unit.level if user.org_unit_id else None
+    allowed = getattr(settings, "YIBIAO_DIRECT_MOVES", ())
+    return level is not None and level in allowed and level not in (Level.COMMUNITY, Level.GRID)
+
+
+def _people(user: User, verb: str) -> QuerySet:
+    from yibiao.ledger.models import Person
+
+    if verb == CHANGE and not can(user, "edit_ledger"):
+        return Person.objects.none()
+    return visible_people(user)
+
+
+def _households(user: User, verb: str) -> QuerySet:
+    from yibiao.ledger.models import Household
+
+    if verb == CHANGE and not can(user, "edit_ledger"):
+        return Household.objects.none()
+    return visible_households(user)
+
+
+def _places(user: User, verb: str) -> QuerySet:
+    from yibiao.ledger.models import Place
+
+    if verb == CHANGE and not can(user, "edit_ledger"):
+        return Place.objects.none()
+    return visible_places(user)
+
+
+def _tasks(user: User, verb: str) -> QuerySet:
+    """Workers: their units' tasks. Officers and reviewers see their requests' tasks and
+    change none (returning a task is a decision on the request, see `_requests`)."""
+    from yibiao.reports.models import Task
+
+    tasks = Task.objects.select_related("request__department", "org_unit")
+    if can(user, "edit_ledger"):
+        return tasks.filter(scope_q(user, "org_code"))
+    if verb == CHANGE:
+        return tasks.none()
+    return tasks.filter(request__in=visible_requests(user))
+
+
+def _requests(user: User, verb: str) -> QuerySet:
+    """Changing a request (deciding, re-analysing) is for its department and reviewers."""
+    if verb == CHANGE and not (can(user, "submit_requests") or can(user, "review_requests")):
+        return visible_requests(user).none()
+    return visible_requests(user)
+
+
+def _work_items(user: User, verb: str) -> QuerySet:
+    if verb == CHANGE and not (can(user, "submit_requests") or can(user, "review_requests")):
+        return visible_work_items(user).none()
+    return visible_work_items(user)
+
+
+def _org_units(user: User, verb: str) -> QuerySet:
+    if verb == CHANGE and not can(user, "edit_ledger"):
+        return OrgUnit.objects.none()
+    return visible_org_units(user)
+
+
+def _transfers(user: User, verb: str) -> QuerySet:
+    """Transfer requests: seen by both communities; decided by the resident's current one
+    (or the township above it); withdrawn by the one that asked (see ledger.transfers)."""
+    from yibiao.ledger.models import Transfer
+
+    if not can(user, "edit_ledger"):
+        return Transfer.objects.none()
+    ours = scope_q(user, "from_code")
+    if verb == VIEW:
+        ours |= scope_q(user, "to_unit__code")
+    return Transfer.objects.filter(ours).select_related("person", "to_unit", "from_unit")
+
+
+_PERMITTED: dict[str, Callable[[User, str], QuerySet]] = {
+    "ledger.person": _people,
+    "ledger.household": _households,
+    "ledger.place": _places,
+    "ledger.transfer": _transfers,
+    "reports.task": _tasks,
+    "admission.formrequest": _requests,
+    "workload.workitem": _work_items,
+    "orgunits.orgunit": _org_units,
+}
+
+_REFUSALS = {
+    "ledger.person": gettext_lazy("无权修改该人员：此人不在您管辖的社区（网格）居住，或不存在。"),
+    "ledger.household": gettext_lazy("无权修改该家庭户：不在您的管辖范围内，或不存在。"),
+    "reports.task": gettext_lazy("无权处理该任务，或它不存在。"),
+    "admission.formrequest": gettext_lazy("无权修改该报表需求，或它不存在。"),
+    "workload.workitem": gettext_lazy("无权修改该事项，或它不存在。"),
+    "ledger.transfer": gettext_lazy("无权处理该迁入申请，或它不存在。"),
+}
+
+
+def permitted(user: User, model: type, verb: str = VIEW) -> QuerySet:
+    """The objects of `model` the user may `view` or `change`; nothing for unknown models."""
+    if verb not in (VIEW, CHANGE):
+        raise ValueError(f"unknown verb {verb!r}")
+    if not is_active_user(user):
+        return model._default_manager.none()
+    chooser = _PERMITTED.get(model._meta.label_lower)
+    if chooser is None:
+        raise ValueError(f"no scope rule for {model._meta.label_lower}")
+    return chooser(user, verb)
+
+
+def may(user: User, verb: str, obj: Any) -> bool:
+    return permitted(user, type(obj), verb).filter(pk=obj.pk).exists()
+
+
+def require_may(user: User, verb: str, obj: Any) -> Any:
+    """The object if the user may act on it; the same refusal whether it exists or not."""
+    if not may(user, verb, obj):
+        label = type(obj)._meta.label_lower
+        raise OutOfScope(str(_REFUSALS.get(label, gettext_lazy("您无权进行此操作。"))))
+    return obj

@@ -127,9 +127,12 @@ def _read_mapping(path: Path) -> dict[str, str | None]:
 def _print_result(result) -> None:  # noqa: ANN001
     verb = "试导入（未写入）" if result.dry_run else "已导入"
     print(f"{verb}「{result.file}」工作表「{result.sheet}」：读取 {result.rows_read} 行，新增 {result.created} 人，"
-          f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行。")
+          f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行，"
+          f"发出迁入申请 {len(result.transfers)} 人。")
     for r in result.rejections:
         print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
+    for r in result.transfers:
+        print(f"  第 {r.row} 行：{r.message}")
     ignored = [c for c in result.columns if c.status == "suggested" and not c.confirmed]
     if ignored:
         print("以下列只是建议映射，未导入（确认后请用 --mapping 指定）："

@@ -19,6 +19,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.ledger.models import Source
 from yibiao.ledger.records import (
     IDENTITY,
+    NAME,
     LedgerError,
     PersonInput,
     RowProblem,
@@ -122,6 +123,8 @@ class ImportResult:
     facts_written: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[Rejection] = field(default_factory=list)
+    # Rows about residents of other communities, sent to them as 迁入申请 (row, message).
+    transfers: list[Rejection] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     learned: int = 0
     refused: Refusal | None = None
@@ -141,12 +144,15 @@ class ImportResult:
             "file": self.file, "sheet": self.sheet, "dry_run": self.dry_run,
             "rows_read": self.rows_read, "created": self.created, "updated": self.updated,
             "unchanged": self.unchanged, "rejected": self.rejected,
+            "transfer_requests": len(self.transfers),
             "facts_written": self.facts_written,
             "rejections": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
                             "message": r.message, "element": r.element, "code": r.code}
                            for r in self.rejections],
             "warnings": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
                           "message": r.message} for r in self.warnings],
+            "transfers": [{"sheet": r.sheet, "row": r.row, "message": r.message}
+                          for r in self.transfers],
             "columns": [asdict(c) for c in self.columns],
             "learned": self.learned,
             "refused": asdict(self.refused) if self.refused else None,
@@ -239,7 +245,7 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
         with transaction.atomic():
             written = write_people(actor, org_unit, items, valid_from=valid_from,
                                    source=Source.IMPORT, rules=rules, dry_run=dry_run,
-                                   audit_action=Action.IMPORT,
+                                   audit_action=Action.IMPORT, origin=f"导入「{result.file}」",
                                    audit_detail={"file": result.file, "sheet": plan.sheet})
             if not dry_run:
                 result.learned = save_confirmations(actor, plan.columns, plan.subject)
@@ -251,6 +257,8 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     result.facts_written = written.facts_written
     result.rejections = [_rejection(plan.sheet, p) for p in written.rejected]
     result.warnings = [_rejection(plan.sheet, p) for p in written.warnings]
+    result.transfers = [Rejection(plan.sheet, t.row, "", "person.id_number", "", "transfer_requested",
+                                  t.message_zh, t.message_en) for t in written.transfers]
     return result
 
 
@@ -266,6 +274,7 @@ def _inputs(rows: Iterable[tuple[int, list]], plan: Plan):  # noqa: ANN202 - a g
         columns: dict[str, str] = {}
         household = None
         for i, letter, element in used:
+            columns[element] = letter
             raw = row[i] if i < len(row) else None
             if raw is None:
                 continue
@@ -273,8 +282,9 @@ def _inputs(rows: Iterable[tuple[int, list]], plan: Plan):  # noqa: ANN202 - a g
                 household = str(raw).strip() or None
                 continue
             values[element] = raw
-            columns[element] = letter
         if values or household:
+            if NAME in columns:
+                values.setdefault(NAME, None)  # a blank name in a name column is refused
             yield PersonInput(values, row=row_no, columns=columns, household_number=household)
 
 

@@ -1,4 +1,5 @@
-"""`yibiao person show`, `yibiao ledger export|rebuild-state`, `yibiao retention apply`."""
+"""`yibiao person show`, `yibiao ledger export|rebuild-state|transfers|transfer`,
+`yibiao retention apply`."""
 
 from __future__ import annotations
 
@@ -45,6 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rebuild.add_argument("--org", default="", help="只重算该组织代码下的居民（默认全部）")
     rebuild.set_defaults(handler=cmd_ledger_rebuild_state)
 
+    transfers = ledger_sub.add_parser("transfers", help="列出迁入申请：待本社区确认的，和本社区发出的")
+    transfers.add_argument("--json", action="store_true")
+    transfers.add_argument("--user", default=None)
+    transfers.set_defaults(handler=cmd_ledger_transfers)
+    transfer = ledger_sub.add_parser("transfer", help="处理一项迁入申请：确认、拒绝（须 --reason）或撤回")
+    transfer.add_argument("transfer_id", type=int)
+    transfer.add_argument("action", choices=["confirm", "decline", "withdraw"])
+    transfer.add_argument("--reason", default="")
+    transfer.add_argument("--user", default=None)
+    transfer.set_defaults(handler=cmd_ledger_transfer)
+
     retention = subparsers.add_parser("retention", help="按保存期限删除目的性数据（个人信息保护法）")
     retention_sub = retention.add_subparsers(dest="retention_command", metavar="SUBCOMMAND",
                                              required=True)
@@ -90,8 +102,7 @@ def cmd_person_show(args: argparse.Namespace) -> int:
         rule = rules.elements.get(element)
         if rule is None or value in (None, ""):
             continue
-        shown[element] = mask(rule.value_type, value) if rule.value_type in ("id_number", "phone") \
-            else rules.display(element, value)
+        shown[element] = mask(rule.value_type, rules.display(element, value))
     record(user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
            org_code=person.org_unit.code, reason="命令行查询", as_of=as_of.isoformat())
     if args.json:
@@ -119,6 +130,52 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
     except (scope.OutOfScope, ValueError) as error:
         raise CommandError(str(error)) from None
     print(f"已导出 {result.rows} 人到 {result.path}（{'已遮蔽身份证号和电话' if result.masked else '完整信息，已记入审计'}）")
+    return 0
+
+
+def cmd_ledger_transfers(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+    from yibiao.ledger import transfers
+
+    user = _user(args)
+    try:
+        scope.require(user, "edit_ledger")
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    listed = {"incoming": transfers.lines(transfers.incoming(user)),
+              "outgoing": transfers.lines(transfers.outgoing(user))}
+    if args.json:
+        print(json.dumps({side: [{"id": t.pk, "name": t.name, "id_number": t.id_masked,
+                                  "from": t.from_name, "to": t.to_name, "status": t.status,
+                                  "origin": t.origin, "reason": t.reason,
+                                  "requested_at": t.requested_at.isoformat()} for t in lines]
+                          for side, lines in listed.items()}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"待本社区确认 {len(listed['incoming'])} 项：")
+    for t in listed["incoming"]:
+        print(f"  #{t.pk} {t.name} {t.id_masked} 申请迁入「{t.to_name}」（{t.origin or '—'}）")
+    print(f"本社区发出 {len(listed['outgoing'])} 项：")
+    for t in listed["outgoing"]:
+        print(f"  #{t.pk} {t.name} {t.id_masked} 现登记在「{t.from_name}」：{t.status_label}"
+              + (f"（{t.reason}）" if t.reason else ""))
+    return 0
+
+
+def cmd_ledger_transfer(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+    from yibiao.ledger import transfers
+
+    user = _user(args)
+    act = {"confirm": lambda: transfers.confirm(user, args.transfer_id),
+           "decline": lambda: transfers.decline(user, args.transfer_id, args.reason),
+           "withdraw": lambda: transfers.withdraw(user, args.transfer_id)}[args.action]
+    try:
+        done = act()
+    except (scope.OutOfScope, transfers.TransferError) as error:
+        raise CommandError(str(error)) from None
+    print(f"迁入申请 #{done.pk}：{done.get_status_display()}")
     return 0
 
 

@@ -29,6 +29,7 @@ class Source(models.TextChoices):
     COMPLETION = "completion", _("报表补录")
     DEMO = "demo", _("演示数据")
     RETENTION = "retention", _("到期删除")
+    TRANSFER = "transfer", _("迁入申请")
 
 
 class Person(models.Model):
@@ -203,3 +204,51 @@ class EditConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} v{self.based_on_version}→v{self.current_version}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已确认迁入")
+    DECLINED = "declined", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Transfer(models.Model):
+    """迁入申请: a community registering someone who lives in another community.
+
+    Nobody silently takes over another community's resident: the row typed or imported is
+    kept here, and the resident's current community (or its township) confirms or declines.
+    A confirmation closes the old residence and opens the new one (ledger.transfers).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="transfers")
+    from_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    from_code = models.CharField(max_length=15, db_index=True)  # scope of who decides
+    to_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    household_number = models.CharField(_("户号"), max_length=30, blank=True)
+    relation_to_head = models.CharField(_("与户主关系"), max_length=4, blank=True)
+    # The row as validated (element -> canonical value): written on confirmation.
+    values = models.JSONField(default=dict)
+    valid_from = models.DateField(_("迁入日期"))
+    source = models.CharField(max_length=12, choices=Source.choices)
+    origin = models.CharField(_("来源说明"), max_length=200, blank=True)  # file and row, or form
+    status = models.CharField(_("状态"), max_length=10, choices=TransferStatus.choices,
+                              default=TransferStatus.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("理由"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("迁入申请")
+        verbose_name_plural = _("迁入申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["person", "to_unit"], condition=models.Q(status="pending"),
+            name="transfer_one_pending_per_destination")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.from_code} → {self.to_unit_id} ({self.status})"

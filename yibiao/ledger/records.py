@@ -22,7 +22,7 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
-from yibiao.orgunits.models import Level, OrgUnit
+from yibiao.orgunits.models import OrgUnit
 from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
@@ -47,6 +47,10 @@ NAME = "person.name"
 RELATION = "person.relation_to_head"
 MISSING_ID = ValueProblem("id_missing", "缺少公民身份号码：无法确认是哪一位居民",
                           "The citizen ID number is missing: cannot tell who this is")
+MISSING_NAME = ValueProblem("name_missing", "缺少姓名：每位居民都须登记姓名",
+                            "The name is missing: every resident is registered with a name")
+FOREIGN = "foreign"  # a row about someone living in a community the writer does not keep
+TRANSFER, REFUSE = "transfer", "refuse"  # what write_people does with such a row
 
 
 class LedgerError(Exception):
@@ -83,6 +87,27 @@ class RowProblem:
     message_en: str
 
 
+@dataclass(frozen=True)
+class TransferSent:
+    """A row sent to the resident's current community as a transfer request (迁入申请).
+
+    Says where the person is registered and nothing else about them.
+    """
+
+    row: int | None
+    transfer_id: int
+    community: str
+
+    @property
+    def message_zh(self) -> str:
+        return f"此人登记在“{self.community}”，已发送迁入申请，待对方确认后迁入。"
+
+    @property
+    def message_en(self) -> str:
+        return (f"This person is registered in {self.community}: a transfer request was sent; "
+                "they move here once it is confirmed.")
+
+
 @dataclass
 class WriteResult:
     rows: int = 0
@@ -91,6 +116,7 @@ class WriteResult:
     unchanged: int = 0
     rejected: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    transfers: list[TransferSent] = field(default_factory=list)
     person_ids: list[int] = field(default_factory=list)
     facts_written: int = 0
 
@@ -102,9 +128,13 @@ class WriteResult:
         return {
             "rows_read": self.rows, "created": self.created, "updated": self.updated,
             "unchanged": self.unchanged, "rejected": self.rejected_rows,
+            "transfer_requests": len(self.transfers),
             "facts_written": self.facts_written,
             "rejections": [p.__dict__ for p in self.rejected],
             "warnings": [p.__dict__ for p in self.warnings],
+            "transfers": [{"row": t.row, "transfer": t.transfer_id, "community": t.community,
+                           "message_zh": t.message_zh, "message_en": t.message_en}
+                          for t in self.transfers],
         }
 
 
@@ -114,6 +144,12 @@ class _Clean:
     id_number: str
     values: dict[str, str | None]
     household_number: str | None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def _row_problem(row: _Clean, element: str, problem: ValueProblem | Note, value: str = "") -> RowProblem:
+    return RowProblem(row.row, row.columns.get(element, ""), element, value, problem.code,
+                      problem.message_zh, problem.message_en)
 
 
 def _problem(item: PersonInput, element: str, raw: object, problem: ValueProblem | Note) -> RowProblem:
@@ -152,6 +188,8 @@ def clean_inputs(
             continue
         clean: dict[str, str | None] = {}
         row_problems: list[RowProblem] = []
+        if NAME in item.values and str(item.values[NAME] or "").strip() == "":
+            row_problems.append(_problem(item, NAME, item.values[NAME], MISSING_NAME))
         for element, raw in item.values.items():
             if element == IDENTITY or element not in rules:
                 continue
@@ -174,21 +212,47 @@ def clean_inputs(
                                      Note("contradicts_id", message, message)))
         for element in DERIVED_PERSON - {RELATION}:
             clean.pop(element, None)
-        good.append(_Clean(item.row, id_number, clean, item.household_number))
+        good.append(_Clean(item.row, id_number, clean, item.household_number, dict(item.columns)))
     return good, rejected, warnings
 
 
-def _merge_repeats(rows: list[_Clean]) -> list[_Clean]:
-    """The same person twice in one file: later non-empty values win, one record."""
-    merged: dict[str, _Clean] = {}
+def _merge_repeats(rows: list[_Clean]) -> tuple[list[_Clean], list[RowProblem]]:
+    """The same person twice in one file: rows that agree (or complete each other) become
+    one record; rows that disagree on any value (a different name, phone, household) are
+    all refused, each naming the others, since the ledger cannot tell which is true."""
+    by_id: dict[str, list[_Clean]] = {}
     for row in rows:
-        if row.id_number in merged:
-            merged[row.id_number].values.update(row.values)
-            merged[row.id_number].household_number = (row.household_number
-                                                      or merged[row.id_number].household_number)
-        else:
-            merged[row.id_number] = row
-    return list(merged.values())
+        by_id.setdefault(row.id_number, []).append(row)
+    merged: list[_Clean] = []
+    problems: list[RowProblem] = []
+    for id_number, group in by_id.items():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        seen: dict[str, set[str | None]] = {}
+        for row in group:
+            for element, value in row.values.items():
+                seen.setdefault(element, set()).add(value)
+            if row.household_number:
+                seen.setdefault("household.number", set()).add(row.household_number)
+        clashes = sorted(element for element, values in seen.items() if len(values) > 1)
+        if clashes:
+            for row in group:
+                others = "、".join(str(o.row) for o in group if o is not row)
+                what = "、".join("户号" if e == "household.number" else e for e in clashes)
+                problems.append(_row_problem(row, clashes[0], ValueProblem(
+                    "duplicate_id_conflict",
+                    f"公民身份号码与第 {others} 行相同，但 {what} 不同：请核对后只保留正确的一行",
+                    f"The same citizen ID number as row(s) {others} with a different {what}: "
+                    "keep only the correct row"), id_number[:6] + "********" + id_number[-4:]))
+            continue
+        first = group[0]
+        for row in group[1:]:
+            first.values.update(row.values)
+            first.household_number = first.household_number or row.household_number
+            first.columns = {**row.columns, **first.columns}
+        merged.append(first)
+    return merged, problems
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -199,7 +263,7 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 def require_ledger_unit(actor: object, org_unit: OrgUnit) -> None:
     scope.require(actor, "edit_ledger")
     scope.require_org_unit(actor, org_unit)
-    if org_unit.level not in (Level.COMMUNITY, Level.GRID):
+    if not scope.may_write_unit(actor, org_unit):
         raise LedgerError(f"台账只能记在社区（村）或网格下，“{org_unit.name}”是{org_unit.get_level_display()}。")
 
 
@@ -214,25 +278,47 @@ def write_people(
     dry_run: bool = False,
     audit_action: Action = Action.CHANGE,
     audit_detail: dict[str, object] | None = None,
+    on_foreign: str = TRANSFER,
+    origin: str = "",
 ) -> WriteResult:
-    """Validate and append; atomic: on any error nothing is written."""
+    """Validate and append; atomic: on any error nothing is written.
+
+    Each row is about a resident the writer keeps, a new one, or someone living in a
+    community the writer does not keep (asked through the scope module). Such a row is
+    never matched silently: it becomes a transfer request to that community
+    (`on_foreign=TRANSFER`, registration and import) or is refused naming the row
+    (`on_foreign=REFUSE`, task cells and edits). Bad rows are reported; good rows kept.
+    """
     require_ledger_unit(actor, org_unit)
+    return _write(actor, org_unit, items, valid_from=valid_from, source=source, rules=rules,
+                  dry_run=dry_run, audit_action=audit_action, audit_detail=audit_detail,
+                  on_foreign=on_foreign, origin=origin)
+
+
+def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
+           valid_from: dt.date | None, source: str, rules: Rules | None, dry_run: bool,
+           audit_action: Action, audit_detail: dict[str, object] | None, on_foreign: str,
+           origin: str = "", movable: frozenset[int] = frozenset()) -> WriteResult:
+    """write_people after its scope check; `movable` are people a confirmed transfer moves."""
     rules = rules or Rules.load()
     on = valid_from or timezone.localdate()
     items = list(items)
     good, rejected, warnings = clean_inputs(items, rules, on)
     result = WriteResult(rows=len(items), rejected=rejected, warnings=warnings)
-    rows = _merge_repeats(good)
+    rows, repeats = _merge_repeats(good)
+    result.rejected.extend(repeats)
     per_period = {code for code, rule in rules.elements.items() if rule.per_period}
+    foreign = _Foreign(on_foreign, origin, movable)
     with transaction.atomic():
         for chunk in _chunks(rows):
-            _write_chunk(actor, org_unit, chunk, on, source, result, per_period)
+            _write_chunk(actor, org_unit, chunk, on, source, result, per_period, foreign)
         if result.facts_written >= ANALYZE_AFTER and not dry_run:
             _analyze_ledger()
         record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
                org_code=org_unit.code, rows=result.rows, created=result.created,
                updated=result.updated, unchanged=result.unchanged,
-               rejected=result.rejected_rows, source=source, **(audit_detail or {}))
+               rejected=result.rejected_rows, transfers=len(result.transfers), source=source,
+               **(audit_detail or {}))
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -293,14 +379,68 @@ class _Open(NamedTuple):
     relation: str
 
 
+@dataclass(frozen=True)
+class _Foreign:
+    """What to do with rows about residents of communities the writer does not keep."""
+
+    action: str
+    origin: str
+    movable: frozenset[int]
+
+
+def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
+                       people: dict[str, _Known], on: dt.date, source: str, result: WriteResult,
+                       foreign: _Foreign) -> list[_Clean]:
+    """The rows the writer may write; the others sent as transfer requests or refused.
+
+    Asks the scope module, for the chunk at once: may this actor move each known person
+    from where they live now to `org_unit`? A new ID number is always the writer's.
+    """
+    from .transfers import request_transfer
+
+    unit_ids = {p.org_unit_id for p in people.values() if p.org_unit_id is not None}
+    codes = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "code"))
+    keep: list[_Clean] = []
+    names: dict[str, str] = {}
+    for row in rows:
+        person = people.get(row.id_number)
+        code = codes.get(person.org_unit_id) if person else None
+        if (person is None or code is None or person.pk in foreign.movable
+                or scope.may_move_directly(actor, code, org_unit.code)):
+            keep.append(row)
+            continue
+        if foreign.action == REFUSE:
+            result.rejected.append(_row_problem(row, IDENTITY, ValueProblem(
+                "not_in_unit", f"此人不在“{org_unit.name}”居住，不能在此修改",
+                f"This person does not live in {org_unit.name} and cannot be changed here"),
+                row.id_number[:6] + "********" + row.id_number[-4:]))
+            continue
+        home = scope.community_code(code)
+        if home not in names:
+            names[home] = OrgUnit.objects.filter(code=home).values_list("name", flat=True).first() or home
+        community = names[home]
+        origin = f"{foreign.origin} 第 {row.row} 行" if foreign.origin and row.row else foreign.origin
+        transfer = request_transfer(actor, person.pk, code, org_unit, row.values,
+                                    household_number=row.household_number or "",
+                                    valid_from=on, source=source, origin=origin)
+        result.transfers.append(TransferSent(row.row, transfer.pk, community))
+    return keep
+
+
 def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: dt.date,
-                 source: str, result: WriteResult, per_period: set[str]) -> None:
+                 source: str, result: WriteResult, per_period: set[str], foreign: _Foreign) -> None:
     """Plain tuples, not model instances: building 100,000 Person objects costs more than
     the queries that fetch them."""
     user_id = getattr(actor, "pk", None)
     now = timezone.now()
     people = {row[0]: _Known(*row[1:]) for row in rows_by_key(
         Person, "id_number", [r.id_number for r in rows], ["id_number", "id", "name", "org_unit", "household"])}
+    rows = _set_aside_foreign(actor, org_unit, rows, people, on, source, result, foreign)
+    unnamed = [r for r in rows if r.id_number not in people and not r.values.get(NAME)]
+    if unnamed:
+        result.rejected.extend(_row_problem(r, NAME, MISSING_NAME) for r in unnamed)
+        rows = [r for r in rows if r.id_number in people or r.values.get(NAME)]
+    people = {number: people[number] for number in {r.id_number for r in rows} if number in people}
     known_ids = [p.pk for p in people.values()]
     # What the ledger holds now, from the people's states: one row each, where the facts
     # are eight or more (a re-import of 100,000 people read 800,000 facts for it).
@@ -425,6 +565,7 @@ def edit_person(
     version check and the write one step, so two simultaneous saves cannot both pass.
     """
     unit = person.org_unit
+    scope.require_may(actor, scope.CHANGE, person)
     require_ledger_unit(actor, unit)
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
@@ -432,7 +573,7 @@ def edit_person(
         if conflict_at is None:
             values = {**values, IDENTITY: locked.id_number}
             result = write_people(actor, unit, [PersonInput(values)], valid_from=valid_from,
-                                  rules=rules, source=Source.ENTRY,
+                                  rules=rules, source=Source.ENTRY, on_foreign=REFUSE,
                                   audit_detail={"person": locked.pk})
             if result.rejected:
                 transaction.set_rollback(True)
@@ -460,6 +601,7 @@ def set_household_address(actor: object, number: str, address: str,
                           valid_from: dt.date | None = None) -> Household:
     """Record a household's address as a fact (and its current-value cache)."""
     household = Household.objects.select_related("org_unit").get(number=number)
+    scope.require_may(actor, scope.CHANGE, household)
     require_ledger_unit(actor, household.org_unit)
     address = address.strip()
     if address and address != household.address:

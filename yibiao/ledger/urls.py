@@ -12,4 +12,6 @@ urlpatterns = [
     path("households/new/", views.household_new, name="household_new"),
     path("places/", views.place_list, name="places"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
+    path("transfers/", views.transfer_list, name="transfers"),
+    path("transfers/<int:transfer_id>/", views.transfer_decide, name="transfer_decide"),
 ]

@@ -17,7 +17,7 @@ from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.values import get_code_list
 
-from . import masking, people
+from . import masking, people, transfers
 from .models import Fact, SubjectKind
 from .records import (
     EditConflictError,
@@ -149,9 +149,14 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 if result.rejected:
                     problems = [f"第 {p.row} 位成员：{p.message_zh}" for p in result.rejected]
                 else:
-                    result = write_people(request.user, unit, inputs)
+                    result = write_people(request.user, unit, inputs, origin="入户登记")
+                    for sent in result.transfers:
+                        messages.info(request, f"第 {sent.row} 位成员：{sent.message_zh}")
+                    if not (result.created or result.updated or result.unchanged):
+                        return redirect("ledger:transfers")
                     household = set_household_address(request.user, number, address)
-                    messages.success(request, _("已登记 %(n)s 人。") % {"n": result.created + result.updated})
+                    messages.success(request, _("已登记 %(n)s 人。") % {
+                        "n": result.created + result.updated + result.unchanged})
                     return redirect("ledger:household", household_id=household.pk)
             except LedgerError as error:
                 problems.append(str(error))
@@ -188,3 +193,34 @@ def place_list(request: HttpRequest) -> HttpResponse:
         rows = [row for row in rows if row.rental]
     return render(request, "ledger/places.html", {"page": page, "rows": rows,
                                                   "rental_only": rental_only})
+
+
+@login_required
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    """迁入申请: residents other communities ask for (to decide), and what ours asked for."""
+    scope.require(request.user, "edit_ledger")
+    return render(request, "ledger/transfers.html", {
+        "incoming": transfers.lines(transfers.incoming(request.user)),
+        "outgoing": transfers.lines(transfers.outgoing(request.user)),
+    })
+
+
+@login_required
+@require_POST
+def transfer_decide(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    action = request.POST.get("action", "")
+    try:
+        if action == "confirm":
+            transfers.confirm(request.user, transfer_id)
+            messages.success(request, _("已确认迁入。"))
+        elif action == "decline":
+            transfers.decline(request.user, transfer_id, request.POST.get("reason", ""))
+            messages.success(request, _("已拒绝该迁入申请。"))
+        elif action == "withdraw":
+            transfers.withdraw(request.user, transfer_id)
+            messages.success(request, _("已撤回迁入申请。"))
+        else:
+            messages.error(request, _("未知操作。"))
+    except transfers.TransferError as error:
+        messages.error(request, str(error))
+    return redirect("ledger:transfers")

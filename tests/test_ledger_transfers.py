@@ -1,0 +1,199 @@
+"""No resident changes community without consent: 迁入申请 on every write path.
+
+Worker A keeps 桃花岭社区 (community_a), worker B keeps 东塘村 (community_b). B registering,
+importing or completing a task with A's resident's ID number never moves, renames or
+rewrites that resident: the row becomes a transfer request A confirms or declines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client, override_settings
+
+from tests.sheetfactory import table, write_xlsx
+from yibiao.accounts import scope
+from yibiao.accounts.models import Role, User
+from yibiao.intake.importer import import_ledger
+from yibiao.ledger import transfers
+from yibiao.ledger.models import Fact, Person, Residence, Transfer, TransferStatus
+from yibiao.ledger.records import PersonInput, write_people
+
+pytestmark = pytest.mark.django_db
+
+WANG = "11010519491231002X"
+LI = "110105198001010016"
+ZHAO = "110105201001010010"
+NOV = dt.date(2026, 11, 1)
+
+
+def person(row=None, household=None, **values):
+    return PersonInput({f"person.{k}": v for k, v in values.items()}, row=row,
+                       household_number=household)
+
+
+@pytest.fixture
+def wang(world):
+    """A's resident 王秀英, with a phone and a household."""
+    write_people(world.worker_a, world.community_a,
+                 [person(id_number=WANG, name="王秀英", phone="13812345678", household="A-1")],
+                 valid_from=NOV)
+    return Person.objects.get(id_number=WANG)
+
+
+def unchanged(wang: Person, world) -> None:
+    wang.refresh_from_db()
+    assert (wang.name, wang.org_unit_id) == ("王秀英", world.community_a.pk)
+    facts = dict(Fact.objects.filter(subject_id=wang.pk).values_list("element", "value"))
+    assert facts == {"person.name": "王秀英", "person.phone": "13812345678"}
+    assert Residence.objects.filter(person=wang).count() == 1
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_registering_another_communitys_resident_sends_a_request_and_changes_nothing(world, wang):
+    client = login(world.worker_b)
+    response = client.post("/ledger/households/new/", {
+        "org_unit": world.community_b.code, "address": "东塘村3组", "number": "",
+        "name_0": "王某某", "id_number_0": WANG.lower(), "phone_0": "13900000000", "relation_0": "01",
+        "name_1": "赵小", "id_number_1": ZHAO, "relation_1": "20",
+    }, follow=True)
+    page = response.content.decode()
+    assert "此人登记在“桃花岭社区”，已发送迁入申请" in page
+    assert "已登记 1 人" in page  # 赵小, new, is registered
+    unchanged(wang, world)
+    request = Transfer.objects.get()
+    assert (request.status, request.from_unit, request.to_unit) == (
+        TransferStatus.PENDING, world.community_a, world.community_b)
+    assert request.values["person.name"] == "王某某"
+    # B still cannot open A's resident (no takeover, no reveal).
+    assert client.get(f"/ledger/people/{wang.pk}/").status_code == 403
+    assert client.post(f"/ledger/people/{wang.pk}/reveal/",
+                       {"element": "person.id_number", "reason": "核实"}).status_code == 403
+
+
+def test_an_import_with_foreign_id_numbers_reports_transfers_not_updates(world, wang, tmp_path):
+    path = write_xlsx(tmp_path / "花名册.xlsx", table(f"""
+| 姓名   | 公民身份号码 | 联系电话    |
+| 王改名 | {WANG}       | 13700000000 |
+| 李建国 | {LI}         | 13912345678 |
+"""))
+    result = import_ledger(world.worker_b, path, world.community_b)
+    assert (result.created, result.updated, result.rejected, len(result.transfers)) == (1, 0, 0, 1)
+    assert result.transfers[0].row == 2
+    assert "桃花岭社区" in result.transfers[0].message
+    assert result.as_dict()["transfer_requests"] == 1
+    unchanged(wang, world)
+    assert Transfer.objects.get().origin == "导入「花名册.xlsx」 第 2 行"
+
+
+def test_a_dry_run_sends_nothing(world, wang):
+    result = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")],
+                          dry_run=True)
+    assert len(result.transfers) == 1
+    assert not Transfer.objects.exists()
+
+
+def test_the_residents_community_confirms_and_the_person_moves_with_history(world, wang):
+    sent = write_people(world.worker_b, world.community_b,
+                        [person(id_number=WANG, name="王秀英", phone="13900000000", household="B-7")],
+                        valid_from=dt.date(2026, 12, 1))
+    transfer_id = sent.transfers[0].transfer_id
+    # Only the resident's side decides; the asking side cannot confirm its own request.
+    with pytest.raises(scope.OutOfScope):
+        transfers.confirm(world.worker_b, transfer_id)
+    transfers.confirm(world.worker_a, transfer_id)
+    wang.refresh_from_db()
+    assert wang.org_unit == world.community_b and wang.household.number == "B-7"
+    spans = list(Residence.objects.filter(person=wang).order_by("valid_from")
+                 .values_list("org_code", "valid_to"))
+    assert spans == [(world.community_a.code, dt.date(2026, 12, 1)), (world.community_b.code, None)]
+    assert Fact.objects.filter(subject_id=wang.pk, element="person.phone",
+                               value="13900000000").exists()
+    assert Transfer.objects.get().status == TransferStatus.CONFIRMED
+    # Now B keeps her and A no longer does.
+    assert scope.may(world.worker_b, scope.CHANGE, wang)
+    assert not scope.may(world.worker_a, scope.CHANGE, wang)
+    with pytest.raises(transfers.TransferError):
+        transfers.confirm(world.worker_a, transfer_id)
+
+
+def test_declining_needs_a_reason_and_leaves_the_resident_where_they_are(world, wang):
+    sent = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")])
+    transfer_id = sent.transfers[0].transfer_id
+    with pytest.raises(transfers.TransferError):
+        transfers.decline(world.worker_a, transfer_id, "")
+    transfers.decline(world.worker_a, transfer_id, "仍在本社区居住")
+    unchanged(wang, world)
+    outgoing = transfers.lines(transfers.outgoing(world.worker_b))
+    assert [(t.status, t.reason) for t in outgoing] == [("declined", "仍在本社区居住")]
+
+
+def test_the_asking_community_may_withdraw_and_a_third_community_sees_nothing(world, wang):
+    sent = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")])
+    transfer_id = sent.transfers[0].transfer_id
+    outsider = User.objects.create(username="c", role=Role.WORKER, org_unit=world.grid_a)
+    assert not transfers.incoming(outsider).exists() and not transfers.outgoing(outsider).exists()
+    with pytest.raises(scope.OutOfScope):
+        transfers.withdraw(world.worker_a, transfer_id)  # not A's request to withdraw
+    transfers.withdraw(world.worker_b, transfer_id)
+    assert Transfer.objects.get().status == TransferStatus.WITHDRAWN
+
+
+def test_township_staff_move_directly_only_where_the_county_allows_it(world):
+    from yibiao.orgunits.divisions import add_unit
+    from yibiao.orgunits.models import Level
+
+    other = add_unit(world.township_a.code + "002", "银杉社区", Level.COMMUNITY, world.township_a)
+    township_worker = User.objects.create(username="t", role=Role.WORKER, org_unit=world.township_a)
+    write_people(world.worker_a, world.community_a, [person(id_number=WANG, name="王秀英")])
+    asked = write_people(township_worker, other, [person(id_number=WANG)])
+    assert len(asked.transfers) == 1 and Person.objects.get().org_unit == world.community_a
+    with override_settings(YIBIAO_DIRECT_MOVES=["township"]):
+        moved = write_people(township_worker, other, [person(id_number=WANG)])
+    assert moved.updated == 1 and Person.objects.get().org_unit == other
+    # The township decides its communities' incoming requests too.
+    assert transfers.incoming(township_worker).count() == 1
+
+
+def test_task_cells_and_edits_refuse_rather_than_request(world, wang):
+    result = write_people(world.worker_b, world.community_b, [person(row=4, id_number=WANG, phone="13900000000")],
+                          on_foreign="refuse")
+    assert [(p.row, p.code) for p in result.rejected] == [(4, "not_in_unit")]
+    assert "桃花岭" not in result.rejected[0].message_zh  # says nothing of where she lives
+    unchanged(wang, world)
+
+
+def test_the_web_page_lists_and_decides_requests(world, wang):
+    write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")])
+    transfer = Transfer.objects.get()
+    page_b = login(world.worker_b).get("/ledger/transfers/").content.decode()
+    assert "王某" in page_b and "桃花岭社区" in page_b and WANG not in page_b
+    client_a = login(world.worker_a)
+    page_a = client_a.get("/ledger/transfers/").content.decode()
+    assert "确认迁出" in page_a and WANG not in page_a
+    # B posting a confirmation of its own request is refused.
+    assert login(world.worker_b).post(f"/ledger/transfers/{transfer.pk}/",
+                                      {"action": "confirm"}).status_code == 403
+    client_a.post(f"/ledger/transfers/{transfer.pk}/", {"action": "decline", "reason": "仍在本社区"})
+    assert Transfer.objects.get().status == TransferStatus.DECLINED
+
+
+def test_the_cli_lists_and_confirms(world, wang, capsys):
+    from yibiao.cli import main
+
+    write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")])
+    transfer = Transfer.objects.get()
+    assert main(["ledger", "transfers", "--json", "--user", "worker_a"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [t["id"] for t in listed["incoming"]] == [transfer.pk] and listed["outgoing"] == []
+    assert WANG not in json.dumps(listed)
+    assert main(["ledger", "transfer", str(transfer.pk), "confirm", "--user", "worker_b"]) != 0
+    assert main(["ledger", "transfer", str(transfer.pk), "confirm", "--user", "worker_a"]) == 0
+    assert Person.objects.get(pk=wang.pk).org_unit == world.community_b

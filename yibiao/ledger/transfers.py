@@ -1,0 +1,148 @@
+"""迁入申请: moving a resident between communities with the old community's consent.
+
+A community that registers or imports someone who lives in another community never takes
+them over silently (the ledger's write path sets such a row aside, see
+records._set_aside_foreign). The row is kept here, the resident's current community or
+its township confirms or declines, and only a confirmation closes the old residence and
+opens the new one, as 户籍/居住 moves work in real offices. The community that asked learns
+where the person is registered and nothing else about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from yibiao.accounts import scope
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
+from yibiao.orgunits.models import OrgUnit
+from yibiao.values import mask_id_number, mask_phone
+
+from .models import Person, Source, Transfer, TransferStatus
+from .records import IDENTITY, NAME, REFUSE, LedgerError, PersonInput, _write
+
+
+class TransferError(LedgerError):
+    """A decision the transfer's state does not allow; the message is for people."""
+
+
+def request_transfer(actor: object, person_id: int, from_code: str, to_unit: OrgUnit,
+                     values: dict[str, str | None], *, household_number: str, valid_from: dt.date,
+                     source: str, origin: str = "") -> Transfer:
+    """Keep a row about another community's resident as a request to them (one pending
+    request per person and destination: asking again replaces what was asked)."""
+    from_unit = OrgUnit.objects.get(code=from_code)
+    transfer, created = Transfer.objects.update_or_create(
+        person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING,
+        defaults={"from_unit": from_unit, "from_code": from_code, "values": dict(values),
+                  "household_number": household_number[:30],
+                  "relation_to_head": values.get("person.relation_to_head") or "",
+                  "valid_from": valid_from, "source": source, "origin": origin[:200],
+                  "requested_by": actor if getattr(actor, "pk", None) else None})
+    record(actor, Action.CREATE if created else Action.CHANGE, subject_kind="transfer",
+           subject_id=transfer.pk, org_code=to_unit.code, from_code=from_code, step="request")
+    return transfer
+
+
+def incoming(user: object) -> QuerySet[Transfer]:
+    """Requests the user decides: residents of their scope asked for by another community."""
+    return scope.permitted(user, Transfer, scope.CHANGE).filter(status=TransferStatus.PENDING)
+
+
+def outgoing(user: object) -> QuerySet[Transfer]:
+    """Requests the user's communities sent, in every state."""
+    return scope.permitted(user, Transfer, scope.VIEW).filter(scope.scope_q(user, "to_unit__code"))
+
+
+def _locked(user: object, transfer_id: int, verb_qs: QuerySet[Transfer]) -> Transfer:
+    if not verb_qs.filter(pk=transfer_id).exists():
+        raise scope.OutOfScope("无权处理该迁入申请，或它不存在。")
+    transfer = Transfer.objects.select_for_update().select_related(
+        "person", "to_unit", "from_unit").get(pk=transfer_id)
+    if transfer.status != TransferStatus.PENDING:
+        raise TransferError(f"该迁入申请已{transfer.get_status_display()}，不能再处理。")
+    return transfer
+
+
+@transaction.atomic
+def confirm(actor: object, transfer_id: int) -> Transfer:
+    """The resident's community agrees: the old residence closes, the new one opens with the
+    values the other community recorded; other pending requests for the person lapse."""
+    transfer = _locked(actor, transfer_id, scope.permitted(actor, Transfer, scope.CHANGE))
+    person = Person.objects.select_for_update().select_related("org_unit").get(pk=transfer.person_id)
+    if person.org_unit is None or person.org_unit.code != transfer.from_code:
+        _close(actor, transfer, TransferStatus.DECLINED, "此人居住地已变更，申请失效")
+        raise TransferError("此人已不在原社区居住，申请已失效，请对方重新登记。")
+    item = PersonInput({**transfer.values, IDENTITY: person.id_number},
+                       household_number=transfer.household_number or None)
+    result = _write(actor, transfer.to_unit, [item], valid_from=transfer.valid_from,
+                    source=Source.TRANSFER, rules=None, dry_run=False, audit_action=Action.CHANGE,
+                    audit_detail={"transfer": transfer.pk}, on_foreign=REFUSE,
+                    movable=frozenset({person.pk}))
+    if result.rejected:
+        raise TransferError("迁入未完成：" + "；".join(p.message_zh for p in result.rejected))
+    _close(actor, transfer, TransferStatus.CONFIRMED, "")
+    for other in Transfer.objects.select_for_update().filter(
+            person=person, status=TransferStatus.PENDING).exclude(pk=transfer.pk):
+        _close(actor, other, TransferStatus.DECLINED, f"已迁往“{transfer.to_unit.name}”")
+    return transfer
+
+
+@transaction.atomic
+def decline(actor: object, transfer_id: int, reason: str) -> Transfer:
+    transfer = _locked(actor, transfer_id, scope.permitted(actor, Transfer, scope.CHANGE))
+    if len(reason.strip()) < 2:
+        raise TransferError("拒绝迁入申请须写明理由（例如：此人仍在本社区居住）。")
+    _close(actor, transfer, TransferStatus.DECLINED, reason.strip())
+    return transfer
+
+
+@transaction.atomic
+def withdraw(actor: object, transfer_id: int) -> Transfer:
+    transfer = _locked(actor, transfer_id, outgoing(actor))
+    _close(actor, transfer, TransferStatus.WITHDRAWN, "")
+    return transfer
+
+
+def _close(actor: object, transfer: Transfer, status: str, reason: str) -> None:
+    transfer.status = status
+    transfer.reason = reason[:300]
+    transfer.decided_by = actor if getattr(actor, "pk", None) else None
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    record(actor, Action.CHANGE, subject_kind="transfer", subject_id=transfer.pk,
+           org_code=transfer.from_code, to=status, reason=reason[:300], step="decide")
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    """One request as a list shows it: names and masked numbers only."""
+
+    pk: int
+    name: str  # as the asking community typed it
+    id_masked: str
+    phone_masked: str
+    from_name: str
+    to_name: str
+    origin: str
+    status: str
+    status_label: str
+    requested_at: dt.datetime
+    reason: str
+    person_id: int
+
+
+def lines(transfers: QuerySet[Transfer]) -> list[TransferLine]:
+    out = []
+    for t in transfers.select_related("person", "from_unit", "to_unit")[:500]:
+        out.append(TransferLine(
+            t.pk, str(t.values.get(NAME) or ""), mask_id_number(t.person.id_number),
+            mask_phone(t.values["person.phone"]) if t.values.get("person.phone") else "",
+            t.from_unit.name, t.to_unit.name, t.origin, t.status, t.get_status_display(),
+            t.requested_at, t.reason, t.person_id))
+    return out
