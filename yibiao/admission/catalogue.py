@@ -12,6 +12,7 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.models import Element
+from yibiao.sheets.cells import safe_row
 
 from .models import FormRequest, Status
 
@@ -48,7 +49,7 @@ def export_catalogue(user: object, path: Path) -> int:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows(requests):
-        sheet.append(row)
+        sheet.append(safe_row(row))  # titles, bases and names as the departments typed them
     for letter, width in zip("ABCDEFGHIJ", (6, 28, 16, 36, 8, 30, 12, 50, 18, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A3"

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from yibiao.accounts import scope
 from yibiao.reports.periods import PeriodError, parse_period
+from yibiao.sheets.cells import safe_row
 
 from . import ledger
 
@@ -76,9 +77,9 @@ def download(request: HttpRequest, fmt: str) -> HttpResponse:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for title, rows in table_rows(figures).items():
-            writer.writerow([title])
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow(safe_row([title]))
+            writer.writerow(safe_row(header))
+            writer.writerows(safe_row(row) for row in rows)  # labels are department names
         writer.writerow([f"测算依据：每格 {figures.assumptions.seconds_per_cell} 秒，"
                          f"每表每期 {figures.assumptions.seconds_per_form} 秒"])
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -87,9 +88,9 @@ def download(request: HttpRequest, fmt: str) -> HttpResponse:
         book.remove(book.active)
         for title, rows in table_rows(figures).items():
             sheet = book.create_sheet(title)
-            sheet.append(header)
+            sheet.append(safe_row(header))
             for row in rows:
-                sheet.append(row)
+                sheet.append(safe_row(row))
         book.create_sheet("测算依据").append(
             ["每格秒数", figures.assumptions.seconds_per_cell, "每表每期秒数",
              figures.assumptions.seconds_per_form])

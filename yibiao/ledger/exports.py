@@ -1,10 +1,16 @@
-"""`yibiao ledger export`: a community's ledger as of a date, masked unless justified."""
+"""`yibiao ledger export`: a community's ledger as of a date, masked unless justified.
+
+Safe to open: ID numbers and phones masked (inside any value, not only in their own
+columns), numbers written as numbers, and text that a spreadsheet would read as a formula
+quoted (`sheets.cells.safe_cell`).
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -16,8 +22,9 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
+from yibiao.sheets.cells import safe_row
 
-from .masking import MASKERS, RevealRefused
+from .masking import RevealRefused, mask
 from .models import Household
 from .snapshot import people_as_of
 
@@ -56,12 +63,7 @@ def export_ledger(actor: object, org_unit: OrgUnit, as_of: dt.date, path: Path, 
     for seq, row in enumerate(rows, start=1):
         cells: list[object] = [seq]
         for element in elements:
-            value = row.values.get(element)
-            masker = MASKERS.get(rules[element].value_type)
-            if value and masker and not unmask:
-                cells.append(masker(value))
-            else:
-                cells.append(rules.display(element, value))
+            cells.append(_cell(rules, element, row.values.get(element), unmask))
         cells += [numbers.get(row.household_id, ""), row.org_code]
         table.append(cells)
     _write(path, header, table)
@@ -71,23 +73,38 @@ def export_ledger(actor: object, org_unit: OrgUnit, as_of: dt.date, path: Path, 
     return ExportResult(path, len(table), len(header), not unmask)
 
 
+def _cell(rules: Rules, element: str, value: str | None, unmask: bool) -> object:
+    """One exported value: numbers as numbers, everything else as displayed, masked unless
+    the export is unmasked."""
+    if value in (None, ""):
+        return ""
+    value_type = rules[element].value_type
+    if value_type in ("integer", "decimal"):
+        try:
+            return int(value) if value_type == "integer" else Decimal(value)
+        except (ValueError, InvalidOperation):
+            pass  # a stored value that is not a number after all: written as text below
+    shown = rules.display(element, value)
+    return shown if unmask else mask(value_type, shown)
+
+
 def _write(path: Path, header: list[str], table: list[list[object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         # UTF-8 with BOM: Excel on Windows opens it as Chinese, not mojibake.
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(table)
+            writer.writerow(safe_row(header))
+            writer.writerows(safe_row(row) for row in table)
         return
     book = Workbook(write_only=False)
     sheet = book.active
     sheet.title = "台账"
-    sheet.append(header)
+    sheet.append(safe_row(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table:
-        sheet.append([str(v) if isinstance(v, str) else v for v in row])
+        sheet.append(safe_row(row))
     for index, title in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(8, min(30, len(title) * 2 + 4))
     sheet.freeze_panes = "B2"

@@ -17,6 +17,7 @@ from ninja.security import HttpBearer
 from yibiao.accounts import scope, tokens
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
+from yibiao.sheets.cells import safe_row
 
 from . import delivery
 from .periods import PeriodError, parse_period
@@ -119,8 +120,10 @@ def report_rows_csv(request: HttpRequest, request_id: int, org: str, period: str
     form_request, unit, parsed, rows = _rows(request, request_id, org, period)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([c["header"] for c in form_request.columns])
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    # Quoted where a spreadsheet would read a formula (the JSON carries the values as they are:
+    # it is data for programs, and a program that writes it into a sheet must do the same).
+    writer.writerow(safe_row(c["header"] for c in form_request.columns))
+    writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
     record(request.user, Action.API_READ, subject_kind="form_request", subject_id=form_request.pk,
            org_code=unit.code, period=parsed.key, rows=len(rows), format="csv")
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")

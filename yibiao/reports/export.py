@@ -20,6 +20,7 @@ from yibiao.sheets import (
     fill_template_streaming,
     read_workbook,
 )
+from yibiao.sheets.cells import safe_cell, safe_row
 
 from . import delivery, prefill
 from .periods import Period
@@ -52,8 +53,7 @@ class ExportResult:
 
 
 def require_export(user: object, request: FormRequest, unit: OrgUnit) -> None:
-    if not scope.visible_requests(user).filter(pk=request.pk).exists():
-        raise scope.OutOfScope("无权导出该报表，或它不存在。")
+    scope.require_may(user, scope.VIEW, request)
     scope.require_org_unit(user, unit)
     if request.status != Status.ADMITTED:
         raise ExportError("只有经准入的报表才能导出交付")
@@ -95,9 +95,11 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
 
 def _fill(template: Path, out: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> FillResult:
     """The one place that decides which writer fills the template (`STREAMED_LAYOUTS`)."""
-    blanks = blank_values(layout.blanks, report.blanks)
+    # Both writers store text as text already; quoting what a spreadsheet would read as a
+    # formula (OWASP) keeps the file safe when the department saves it again as CSV.
+    blanks = {label: safe_cell(value) for label, value in blank_values(layout.blanks, report.blanks).items()}
     if layout.layout in STREAMED_LAYOUTS:
-        return fill_template_streaming(template, out, sheet=sheet, layout=layout,
-                                       rows=delivery.iter_delivered_rows(report), blanks=blanks)
+        return fill_template_streaming(template, out, sheet=sheet, layout=layout, blanks=blanks,
+                                       rows=(safe_row(r) for r in delivery.iter_delivered_rows(report)))
     return fill_template(template, out, sheet=sheet, layout=layout,
-                         rows=delivery.delivered_rows(report), blanks=blanks)
+                         rows=[safe_row(r) for r in delivery.delivered_rows(report)], blanks=blanks)
