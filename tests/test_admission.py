@@ -132,6 +132,19 @@ def test_a_worker_cannot_admit_and_an_officer_cannot_review(ledger, tmp_path):
     assert FormRequest.objects.get().status == Status.SUBMITTED
 
 
+def test_only_those_who_may_change_a_request_reanalyse_it(ledger, tmp_path, client):
+    request = submit(ledger, template(tmp_path, KNOWN_ONLY))
+    workflow.decide(ledger.reviewer, request, "admit", mappings_checked=True)
+    FormRequest.objects.filter(pk=request.pk).update(analysis={"kept": True})
+    with pytest.raises(OutOfScope):  # the worker sees the admitted request, may not rewrite it
+        workflow.reanalyse(ledger.worker_a, request)
+    client.force_login(ledger.worker_a)
+    assert client.post(f"/requests/{request.pk}/reanalyse/").status_code == 403
+    assert FormRequest.objects.get().analysis == {"kept": True}
+    workflow.reanalyse(ledger.officer, request)
+    assert "kept" not in FormRequest.objects.get().analysis
+
+
 def test_the_state_machine_and_its_audit_trail(ledger, tmp_path):
     request = submit(ledger, template(tmp_path, WITH_NEW))
     with pytest.raises(workflow.RequestRefused, match="理由"):

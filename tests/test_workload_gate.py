@@ -125,6 +125,18 @@ def test_a_pending_item_reaches_no_worker(world, police):
     assert inbox_items(world.worker_b) == []
 
 
+def test_a_worker_may_not_reanalyse_an_item_that_reaches_them(world, police, client):
+    first, last = next_month()
+    item = inspection(police, world, "出租房屋治安检查", start=first, end=last)
+    workflow.decide(world.reviewer, item, "admit", "依据充分")
+    WorkItem.objects.filter(pk=item.pk).update(analysis={"kept": True})
+    client.force_login(world.worker_a)
+    assert client.post(f"/workload/{item.pk}/reanalyse/").status_code == 403
+    assert WorkItem.objects.get(pk=item.pk).analysis == {"kept": True}
+    workflow.reanalyse(world.reviewer, item)
+    assert "kept" not in WorkItem.objects.get(pk=item.pk).analysis
+
+
 def test_the_weekly_load_ceiling_exceeded_is_reported(world, police):
     workflow.set_load_rules(world.reviewer, world.county.code, ceiling=6, workers=1)
     first, _ = next_month()

@@ -89,14 +89,20 @@ def require_role(user: User, *roles: str) -> None:
 
 
 # What each role may do. Data, not if-chains: a new ability is a new row.
+# see_reporter: who reported a table that slipped past the gate (never the department that
+# sent it: a worker must not fear reporting it). hold_api_token: a department's system pulls
+# admitted data by API. follow_converted: a department sees the slipped reports converted
+# into its own requests.
 ABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         {"edit_ledger", "view_ledger", "reveal_personal", "review_requests",
-         "submit_requests", "manage_dictionary", "view_audit", "manage_users"}
+         "submit_requests", "manage_dictionary", "view_audit", "manage_users", "see_reporter"}
     ),
-    Role.REVIEWER: frozenset({"review_requests", "view_audit", "view_ledger_aggregates"}),
-    Role.OFFICER: frozenset({"submit_requests", "view_ledger_aggregates"}),
-    Role.WORKER: frozenset({"edit_ledger", "view_ledger", "reveal_personal"}),
+    Role.REVIEWER: frozenset({"review_requests", "view_audit", "view_ledger_aggregates",
+                              "see_reporter"}),
+    Role.OFFICER: frozenset({"submit_requests", "view_ledger_aggregates", "hold_api_token",
+                             "follow_converted"}),
+    Role.WORKER: frozenset({"edit_ledger", "view_ledger", "reveal_personal", "see_reporter"}),
 }
 
 
@@ -319,6 +325,15 @@ def _org_units(user: User, verb: str) -> QuerySet:
     return visible_org_units(user)
 
 
+def _audit_entries(user: User, verb: str) -> QuerySet:
+    """Administrators read everything, reviewers their org units' entries; nobody changes any."""
+    from yibiao.audit.models import AuditEntry
+
+    if verb == CHANGE or not can(user, "view_audit"):
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.select_related("actor").filter(scope_q(user, "org_code"))
+
+
 def _transfers(user: User, verb: str) -> QuerySet:
     """Transfer requests: seen by both communities; decided by the resident's current one
     (or the township above it); withdrawn by the one that asked (see ledger.transfers)."""
@@ -341,6 +356,7 @@ _PERMITTED: dict[str, Callable[[User, str], QuerySet]] = {
     "admission.formrequest": _requests,
     "workload.workitem": _work_items,
     "orgunits.orgunit": _org_units,
+    "audit.auditentry": _audit_entries,
 }
 
 _REFUSALS = {
@@ -350,6 +366,7 @@ _REFUSALS = {
     "admission.formrequest": gettext_lazy("无权修改该报表需求，或它不存在。"),
     "workload.workitem": gettext_lazy("无权修改该事项，或它不存在。"),
     "ledger.transfer": gettext_lazy("无权处理该迁入申请，或它不存在。"),
+    "ledger.place": gettext_lazy("无权修改该房屋：不在您的管辖范围内，或不存在。"),
 }
 
 

@@ -195,16 +195,12 @@ def submit_upload(actor: object, upload: object, new: NewRequest) -> FormRequest
 
 
 def reanalyse(actor: object, request: FormRequest) -> analysis.Analysis:
-    require_visible(actor, request)
+    """Rewrites the stored analysis: allowed to those who may change the request."""
+    scope.require_may(actor, scope.CHANGE, request)
     result = analysis.analyse(request)
     FormRequest.objects.filter(pk=request.pk).update(analysis=result.as_dict())
     request.analysis = result.as_dict()
     return result
-
-
-def require_visible(actor: object, request: FormRequest) -> None:
-    if not scope.visible_requests(actor).filter(pk=request.pk).exists():
-        raise scope.OutOfScope("无权查看该报表需求，或它不存在。")
 
 
 @transaction.atomic
@@ -216,7 +212,7 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
     if action not in ACTION_ABILITY:
         raise RequestRefused([f"未知操作：{action}"])
     scope.require(actor, ACTION_ABILITY[action])
-    require_visible(actor, request)
+    scope.require_may(actor, scope.CHANGE, request)
     if action == "resubmit" and request.department_id != getattr(actor, "department_id", None) \
             and getattr(actor, "role", None) != Role.ADMIN:
         raise scope.OutOfScope("只有提出需求的部门可以重新提交")

@@ -14,10 +14,7 @@ from .models import AuditEntry
 def visible_entries(user: object) -> QuerySet[AuditEntry]:
     """Administrators see everything; reviewers the entries of their org units."""
     scope.require(user, "view_audit")
-    entries = AuditEntry.objects.select_related("actor")
-    if scope.scope_code(user) is None:
-        return entries
-    return entries.filter(scope.scope_q(user, "org_code"))
+    return scope.permitted(user, AuditEntry, scope.VIEW)
 
 
 def filter_entries(entries: QuerySet[AuditEntry], *, username: str = "", subject: str = "",

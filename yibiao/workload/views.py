@@ -53,7 +53,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "can_review": scope.can(request.user, "review_requests"),
         "can_report": scope.can(request.user, "edit_ledger"),
         "converted": scope.visible_unadmitted_reports(request.user).filter(
-            status=ReportStatus.CONVERTED)[:50] if request.user.role == "officer" else []})
+            status=ReportStatus.CONVERTED)[:50] if scope.can(request.user, "follow_converted") else []})
 
 
 @login_required
@@ -284,14 +284,14 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     filed = slipped.get_report(request.user, report_id)
     return render(request, "workload/report_detail.html", {
         "r": filed, "can_review": scope.can(request.user, "review_requests"),
-        "show_reporter": request.user.role != "officer",
+        "show_reporter": scope.can(request.user, "see_reporter"),
         "is_image": PurePath(filed.attachment_name).suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".webp")})
 
 
 @login_required
 def report_file(request: HttpRequest, report_id: int) -> FileResponse:
     filed = slipped.get_report(request.user, report_id)
-    if not filed.attachment or request.user.role == "officer":
+    if not filed.attachment or not scope.can(request.user, "see_reporter"):
         raise Http404("没有附件")
     return FileResponse(filed.attachment.open("rb"), filename=filed.attachment_name,
                         as_attachment=request.GET.get("download") == "1")
