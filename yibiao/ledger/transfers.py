@@ -62,7 +62,7 @@ def outgoing(user: object) -> QuerySet[Transfer]:
 def _locked(user: object, transfer_id: int, verb_qs: QuerySet[Transfer]) -> Transfer:
     if not verb_qs.filter(pk=transfer_id).exists():
         raise scope.OutOfScope("无权处理该迁入申请，或它不存在。")
-    transfer = Transfer.objects.select_for_update().select_related(
+    transfer = Transfer.objects.select_for_update(of=("self",)).select_related(
         "person", "to_unit", "from_unit").get(pk=transfer_id)
     if transfer.status != TransferStatus.PENDING:
         raise TransferError(f"该迁入申请已{transfer.get_status_display()}，不能再处理。")
@@ -74,7 +74,8 @@ def confirm(actor: object, transfer_id: int) -> Transfer:
     """The resident's community agrees: the old residence closes, the new one opens with the
     values the other community recorded; other pending requests for the person lapse."""
     transfer = _locked(actor, transfer_id, scope.permitted(actor, Transfer, scope.CHANGE))
-    person = Person.objects.select_for_update().select_related("org_unit").get(pk=transfer.person_id)
+    person = Person.objects.select_for_update(of=("self",)).select_related("org_unit").get(
+        pk=transfer.person_id)
     if person.org_unit is None or person.org_unit.code != transfer.from_code:
         _close(actor, transfer, TransferStatus.DECLINED, "此人居住地已变更，申请失效")
         raise TransferError("此人已不在原社区居住，申请已失效，请对方重新登记。")
