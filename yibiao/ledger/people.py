@@ -12,6 +12,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.values import get_code_list, mask_id_number, mask_phone
 from yibiao.values.normalise import halfwidth
 
+from .masking import is_masked, mask
 from .models import Fact, Person, Residence, SubjectKind
 from .snapshot import DERIVED_PERSON, identity_values, latest_facts
 
@@ -76,17 +77,22 @@ class Field:
     element: str
     label: str
     value_type: str
-    value: str | None  # canonical
+    value: str | None  # canonical; None when masked (a form never holds the full number)
     shown: str  # what a person reads (masked where needed)
     choices: list[tuple[str, str]]
     sensitive: bool
     error: str = ""
+    masked: bool = False  # `shown` hides part of the stored value: offer an audited reveal
 
 
 def person_card(person: Person, rules: Rules, as_of: dt.date,
                 typed: dict[str, str] | None = None,
                 errors: dict[str, str] | None = None) -> list[tuple[str, list[Field]]]:
-    """The person's values grouped for the card and the edit form."""
+    """The person's values grouped for the card and the edit form.
+
+    A value that is masked (a phone, or any value holding an ID number or mobile) is never
+    put in the form in full: the mask shows as a placeholder and an empty box keeps it.
+    """
     stored = latest_facts(SubjectKind.PERSON, [person.pk], as_of).get(person.pk, {})
     groups = []
     for title, elements in FORM_GROUPS:
@@ -95,21 +101,36 @@ def person_card(person: Person, rules: Rules, as_of: dt.date,
             if element not in rules or element in DERIVED_PERSON:
                 continue
             rule = rules[element]
-            value = (typed or {}).get(element, stored.get(element))
-            if rule.value_type == "phone" and typed is None:
-                value = None  # never pre-fill a full number: the mask shows as a placeholder
-            shown = rules.display(element, stored.get(element))
-            if rule.value_type == "phone":
-                shown = mask_phone(shown) if shown else ""
+            displayed = rules.display(element, stored.get(element))
+            masked = is_masked(rule.value_type, displayed)
+            value = (typed or {}).get(element, None if masked else stored.get(element))
             choices: list[tuple[str, str]] = []
             if rule.code_list:
                 choices = [(i.code, i.name) for i in get_code_list(rule.code_list).items]
             elif rule.value_type == "boolean":
                 choices = [("1", "是"), ("0", "否")]
-            fields.append(Field(element, rule.name_zh, rule.value_type, value, shown, choices,
-                                rule.sensitive, (errors or {}).get(element, "")))
+            fields.append(Field(element, rule.name_zh, rule.value_type, value,
+                                mask(rule.value_type, displayed), choices, rule.sensitive,
+                                (errors or {}).get(element, ""), masked))
         groups.append((title, fields))
     return groups
+
+
+def form_values(card: list[tuple[str, list[Field]]], posted: dict[str, str]) -> dict[str, str]:
+    """What the edit form asks to store: the posted box of every field on the card.
+
+    A masked field's box starts empty (empty keeps the value); one sent back holding the
+    mask itself (pasted from the placeholder, or by a client that filled it in) is
+    dropped too, so the stored number is never overwritten with its own asterisks.
+    """
+    values = {}
+    for _, fields in card:
+        for field in fields:
+            typed = posted.get(field.element, "")
+            if field.masked and typed.strip() == field.shown:
+                typed = ""
+            values[field.element] = typed
+    return values
 
 
 @dataclass
@@ -130,10 +151,8 @@ def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
         label = rule.name_zh if rule else fact.element
         if fact.value is None:
             value = "（已按保存期限删除）"
-        elif rule and rule.value_type == "phone":
-            value = mask_phone(fact.value)
         else:
-            value = rules.display(fact.element, fact.value)
+            value = mask(rule.value_type if rule else "text", rules.display(fact.element, fact.value))
         lines.append(HistoryLine(fact.recorded_at, fact.valid_from, label, value,
                                  fact.get_source_display(), str(fact.recorded_by or "系统")))
     for residence in Residence.objects.filter(person=person).select_related(
@@ -163,6 +182,6 @@ def place_rows(places: list, rules: Rules) -> list[PlaceRow]:
         v = values.get(place.pk, {})
         rows.append(PlaceRow(place, v.get("place.is_rental") == "1",
                              rules.display("place.usage", v.get("place.usage")),
-                             v.get("place.owner_name") or "",
+                             mask("text", v.get("place.owner_name")),
                              mask_phone(v.get("place.owner_phone") or "")))
     return rows

@@ -84,8 +84,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     typed: dict[str, str] | None = None
     errors: dict[str, str] = {}
     if request.method == "POST":
-        typed = {field.element: request.POST.get(field.element, "")
-                 for _, fields in people.person_card(person, rules, today) for field in fields}
+        typed = people.form_values(people.person_card(person, rules, today), request.POST)
         try:
             result = edit_person(request.user, person, dict(typed),
                                  based_on_version=int(request.POST.get("version", "0")),

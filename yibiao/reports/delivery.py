@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from yibiao.admission.models import FormRequest, Status
 from yibiao.dictionary.rules import Rules
-from yibiao.ledger.masking import MASKERS
+from yibiao.ledger.masking import mask
 
 from .prefill import Report, Row
 
@@ -24,10 +24,7 @@ def typed(rules: Rules, element: str | None, value: str | None, unmasked: set[st
         return None
     rule = rules.elements.get(element) if element else None
     if rule is None:
-        return value
-    masker = MASKERS.get(rule.value_type)
-    if masker:
-        return value if element in unmasked else masker(value)
+        return value if element in unmasked else mask("text", value)
     if rule.value_type == "integer":
         try:
             return int(value)
@@ -40,7 +37,10 @@ def typed(rules: Rules, element: str | None, value: str | None, unmasked: set[st
             return dt.date.fromisoformat(value)
         except ValueError:
             return rules.display(element, value)  # a year-month such as 1949-12
-    return rules.display(element, value)
+    shown = rules.display(element, value)
+    # ID numbers and phones, in their own columns or inside another value (残疾人证号),
+    # masked unless the department justified this element at admission (最小必要).
+    return shown if element in unmasked else mask(rule.value_type, shown)
 
 
 def delivered_rows(report: Report, rules: Rules | None = None) -> list[list[object]]:
