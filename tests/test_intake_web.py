@@ -50,7 +50,9 @@ def test_upload_map_dry_run_and_import(world, tmp_path, media):
 
     mapping_url = upload(client, tmp_path, world.community_a.code)
     stored = list((media / "intake").iterdir())
-    assert len(stored) == 1 and stored[0].suffix == ".xlsx" and "花名册" not in stored[0].name
+    # In a directory named by a random token, under the name it was uploaded with (cleaned), so
+    # every message about the file names the user's file, never a server-side name.
+    assert len(stored) == 1 and [p.name for p in stored[0].iterdir()] == ["花名册.xlsx"]
 
     page = client.get(mapping_url).content.decode()
     assert "表头在第 2–2 行" in page and "自动" in page and "建议" in page

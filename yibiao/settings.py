@@ -226,6 +226,18 @@ else:
 # Exports of more residents than this run in the background with progress on the page.
 YIBIAO_BACKGROUND_EXPORT_ROWS = int(os.environ.get("YIBIAO_BACKGROUND_EXPORT_ROWS", "20000"))
 
+# What one read of an uploaded spreadsheet may cost the server (yibiao.sheets refuses past
+# them with a coded message): rows of a sheet, memory the read may add to the process,
+# seconds for a template inspection and for reading a roster, cells of a sheet. Uploads to
+# the web import with more rows than YIBIAO_WEB_IMPORT_ROWS are refused at once and sent to
+# `yibiao ledger import` (a dry run of 1,000,000 rows takes minutes and gigabytes).
+YIBIAO_MAX_ROWS = env_int("YIBIAO_MAX_ROWS", 1_000_000)
+YIBIAO_MAX_CELLS = env_int("YIBIAO_MAX_CELLS", 40_000_000)
+YIBIAO_PARSE_MEMORY_MB = env_int("YIBIAO_PARSE_MEMORY_MB", 300)
+YIBIAO_INSPECT_SECONDS = env_float("YIBIAO_INSPECT_SECONDS", 10.0)
+YIBIAO_READ_SECONDS = env_float("YIBIAO_READ_SECONDS", 600.0)
+YIBIAO_WEB_IMPORT_ROWS = env_int("YIBIAO_WEB_IMPORT_ROWS", 50_000)
+
 # Burden accounting: what one typed cell and one form cost a worker (shown beside figures).
 YIBIAO_SECONDS_PER_CELL = env_float("YIBIAO_SECONDS_PER_CELL", 6.0)
 YIBIAO_SECONDS_PER_FORM = env_float("YIBIAO_SECONDS_PER_FORM", 300.0)

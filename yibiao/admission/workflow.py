@@ -10,8 +10,8 @@ Transition row and audited. Only admitted requests create work for the grassroot
 
 from __future__ import annotations
 
-import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
 from yibiao.reports.filters import indicator_for
 from yibiao.sheets import SheetError, read_workbook
+from yibiao.sheets.safety import safe_file_name
 
 from . import analysis
 from .models import FREQUENCY_RANK, FormRequest, Frequency, Status, Transition
@@ -184,14 +185,17 @@ def submit_upload(actor: object, upload: object, new: NewRequest) -> FormRequest
     suffix = Path(getattr(upload, "name", "template.xlsx")).suffix.lower() or ".xlsx"
     if getattr(upload, "size", 0) > MAX_TEMPLATE_BYTES:
         raise RequestRefused(["模板文件超过 20 MB"])
-    handle, name = tempfile.mkstemp(suffix=suffix)
+    # The file keeps the name it was uploaded with, in a directory of its own: every message
+    # about it (a refusal, a warning) then names the user's file, not a temporary name.
+    folder = Path(tempfile.mkdtemp(prefix="yibiao-template-"))
+    path = folder / safe_file_name(getattr(upload, "name", ""), f"template{suffix}")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        return submit(actor, Path(name), new, original_name=getattr(upload, "name", ""))
+        return submit(actor, path, new, original_name=getattr(upload, "name", ""))
     finally:
-        os.unlink(name)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def reanalyse(actor: object, request: FormRequest) -> analysis.Analysis:

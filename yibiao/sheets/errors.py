@@ -20,6 +20,12 @@ MESSAGES_ZH: dict[str, str] = {
     "macros": "文件「{file}」含有宏（VBA 代码），为安全起见已拒绝。请另存为不含宏的 .xlsx（Excel 工作簿）后重新上传。",
     "xml_attack": "文件「{file}」内部的 XML 含有实体声明（{detail}），可能是恶意文件，已拒绝读取。请用 Excel 打开后另存为 .xlsx 再上传。",
     "sheet_not_found": "文件「{file}」中没有名为「{sheet}」的工作表。请检查工作表名称。",
+    # limits of one read (settings YIBIAO_MAX_ROWS, YIBIAO_PARSE_MEMORY_MB, YIBIAO_*_SECONDS):
+    # the file may be fine, but reading it at once would cost the server too much
+    "over_row_limit": "文件「{file}」的工作表「{sheet}」有 {detail} 行，超过一次读取的上限 {limit} 行，已停止读取。请把文件拆分为几个较小的文件后分别上传。",
+    "over_memory_limit": "读取文件「{file}」的工作表「{sheet}」所需内存超过上限 {limit}（{detail}），已停止读取。请删除表格以外带格式的空白行列，或把文件拆分后分别上传。",
+    "over_time_limit": "读取文件「{file}」超过时间上限 {limit}（{detail}），已停止读取。请删除多余的工作表、大范围的合并单元格和带格式的空白行列，或把文件拆分后重新上传。",
+    "web_row_limit": "文件「{file}」有 {detail} 行，网页导入一次最多 {limit} 行，已拒绝。请把文件拆分后分别上传，或请管理员在服务器上用命令 yibiao ledger import 导入。",
     # warnings: the file is read, but a person should know
     "formula_no_cache": "文件「{file}」工作表「{sheet}」单元格 {cell} 是公式但没有保存计算结果，系统不计算公式，该格按空值读取。请在 Excel 中打开并保存一次后重新上传。",
     "no_header": "文件「{file}」工作表「{sheet}」中没有找到表头行。请确认表头在前 60 行内。",
@@ -38,6 +44,10 @@ MESSAGES_EN: dict[str, str] = {
     "macros": "{file} contains macros (VBA); refused for safety. Save it as a macro-free .xlsx workbook and upload again.",
     "xml_attack": "{file} contains XML entity declarations ({detail}); refused as possibly malicious. Save it as .xlsx in Excel and upload again.",
     "sheet_not_found": "{file} has no sheet named {sheet}.",
+    "over_row_limit": "Sheet {sheet} of {file} has {detail} rows, over the limit of {limit} rows for one read; reading stopped. Split the file and upload the parts.",
+    "over_memory_limit": "Reading sheet {sheet} of {file} needs more memory than the limit of {limit} ({detail}); reading stopped. Delete formatted empty rows and columns outside the table, or split the file.",
+    "over_time_limit": "Reading {file} took longer than the limit of {limit} ({detail}); reading stopped. Remove extra sheets, large merged ranges and formatted empty rows and columns, or split the file.",
+    "web_row_limit": "{file} has {detail} rows; the web import takes at most {limit} rows at a time, so it was refused. Split the file, or ask an administrator to run yibiao ledger import on the server.",
     "formula_no_cache": "Cell {cell} on sheet {sheet} of {file} is a formula without a saved result; formulas are never evaluated, so it reads as empty. Open and save the file in Excel, then upload again.",
     "no_header": "No header row found on sheet {sheet} of {file} (searched the first 60 rows).",
 }
@@ -48,7 +58,7 @@ def _render(table: dict[str, str], code: str, params: dict[str, str]) -> str:
 
     The English messages take `detail_en` when the refusal gave one (the Chinese
     `detail` otherwise: a file name or an exception text reads the same in both)."""
-    values = {"file": "", "sheet": "", "cell": "", "detail": ""} | params
+    values = {"file": "", "sheet": "", "cell": "", "detail": "", "limit": ""} | params
     if table is MESSAGES_EN and params.get("detail_en"):
         values["detail"] = params["detail_en"]
     return table[code].format(**values)

@@ -1,21 +1,31 @@
 """Load a sheet into a sparse grid: the one shape the layout analysis reads.
 
-.xlsx goes through openpyxl in normal mode (read-only mode exposes no merged ranges and no
-row/column dimensions, both needed for headers); .xls through xlrd with formatting_info
-for its merged cells. Only non-empty cells are stored, so a stray cell far away costs
-nothing here.
+.xlsx goes through python-calamine: values only, merged ranges kept as ranges. openpyxl's
+full load (used here before) creates a Python object for every cell of every merged range
+and every formatted empty cell: a real template with one column merged down to row
+1,048,576 took 19 s and 450 MB, one with a block of columns merged that way ran for
+minutes. Hidden rows and columns, which calamine does not report, come from the safety
+scan's pass over the sheet XML. .xls goes through xlrd with formatting_info for its
+merged cells.
+
+The first HEAD_ROWS rows are stored as cells (the layout analysis looks at them from every
+side); the rows below stream past once through `Grid.tail`, so a sheet of a million rows
+is never held as a million dicts.
 """
 from __future__ import annotations
 
 import datetime as dt
-import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .budget import Budget
 from .errors import SheetError
 
 Value = str | int | float | bool | dt.datetime | dt.date | dt.time
+HEAD_ROWS = 100  # at least the layout's SCAN_ROWS plus MAX_HEADER_DEPTH
+CELL_BYTES = 32  # calamine's dense grid: one enum of 32 bytes per cell of the used area
+CHECK_EVERY = 4096  # rows between budget checks
 
 
 @dataclass
@@ -26,9 +36,12 @@ class Grid:
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
     hidden: bool = False
+    # Rows after the stored ones, (row number, {column: value}) in order, read once.
+    tail: Iterable[tuple[int, dict[int, Value]]] = ()
 
     @property
     def max_row(self) -> int:
+        """Of the stored cells (the head when a tail streams)."""
         return max((r for r, _ in self.cells), default=0)
 
     @property
@@ -44,40 +57,91 @@ def clean_value(value: object) -> Value | None:
         return value if value.strip() else None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
+    if isinstance(value, dt.timedelta):  # a duration cell: shown as Excel would, h:mm:ss
+        return str(value)
     return value  # type: ignore[return-value]
 
 
-def load_xlsx(path: Path) -> Iterator[Grid]:
-    """Yield one Grid per sheet of an .xlsx, reading cached values, never formulas."""
-    import openpyxl
+def load_xlsx(path: Path, scans: Iterable[object] | None = None, budget: Budget | None = None,
+              max_rows: int | None = None) -> Iterator[Grid]:
+    """Yield one Grid per worksheet of an .xlsx, reading cached values, never formulas.
 
+    `scans` are the safety inspection's SheetScans (inspected here when not given); each
+    grid's tail must be consumed before the next grid is asked for.
+    """
+    from python_calamine import CalamineWorkbook
+
+    from .safety import inspect_file
+
+    if scans is None:
+        scans = inspect_file(path).sheets
+    by_name = {scan.name: scan for scan in scans}  # type: ignore[attr-defined]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            wb = openpyxl.load_workbook(path, data_only=True, keep_links=False, rich_text=False)
+        wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
         raise _parse_error(path, exc) from exc
     try:
-        for ws in wb.worksheets:
-            grid = Grid(name=ws.title, hidden=ws.sheet_state != "visible")
-            # ws._cells is openpyxl's sparse store; iterating ws.iter_rows would walk every
-            # empty cell of the bounding box.
-            for (r, c), cell in ws._cells.items():
-                v = clean_value(cell.value)
-                if v is not None:
-                    grid.cells[(r, c)] = v
-            for rng in ws.merged_cells.ranges:
-                grid.merges.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col))
-            grid.hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden}
-            for dim in ws.column_dimensions.values():
-                if dim.hidden and dim.min:
-                    grid.hidden_cols.update(range(dim.min, min(dim.max or dim.min, 16384) + 1))
+        for meta in wb.sheets_metadata:
+            if "WorkSheet" not in str(meta.typ):
+                continue
+            scan = by_name.get(meta.name)
+            if budget is not None and scan is not None:
+                budget.fits(scan.max_row * scan.max_col * CELL_BYTES, meta.name)
+            try:
+                ws = wb.get_sheet_by_name(meta.name)
+            except Exception as exc:
+                raise _parse_error(path, exc) from exc
+            if budget is not None:
+                budget.check(meta.name)
+                if max_rows is not None and ws.end:
+                    budget.rows(ws.end[0] + 1, max_rows, meta.name)
+            grid = Grid(name=meta.name, hidden="Visible" not in str(meta.visible) or "Hidden" in str(meta.visible))
+            grid.merges = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ws.merged_cell_ranges or []]
+            if scan is not None:
+                grid.hidden_rows, grid.hidden_cols = set(scan.hidden_rows), set(scan.hidden_cols)
+            rows = _sparse_rows(ws, budget)
+            for row_no, own in rows:
+                for c, v in own.items():
+                    grid.cells[(row_no, c)] = v
+                if row_no >= HEAD_ROWS:
+                    break
+            grid.tail = rows
             yield grid
+            del ws, grid
     finally:
         wb.close()
 
 
-def load_xls(path: Path) -> Iterator[Grid]:
+def _sparse_rows(ws: object, budget: Budget | None) -> Iterator[tuple[int, dict[int, Value]]]:
+    """(row number, {column: value}) of calamine's dense rows, empty cells and rows left out.
+
+    clean_value's rules inlined: a call per cell cost more than calamine's whole parse."""
+    first_row, first_col = ws.start or (0, 0)  # type: ignore[attr-defined]
+    first_col += 1
+    for i, raw in enumerate(ws.iter_rows()):  # type: ignore[attr-defined]
+        if budget is not None and i % CHECK_EVERY == CHECK_EVERY - 1:
+            budget.check(ws.name)  # type: ignore[attr-defined]
+        own: dict[int, Value] = {}
+        for j, value in enumerate(raw, start=first_col):
+            kind = value.__class__
+            if kind is str:
+                if value and not value.isspace():
+                    own[j] = value
+            elif kind is float:
+                own[j] = int(value) if value.is_integer() and -_EXACT_INT < value < _EXACT_INT else value
+            elif kind is dt.timedelta:
+                own[j] = str(value)
+            elif value is not None:
+                own[j] = value
+        if own:
+            yield first_row + i + 1, own
+
+
+_EXACT_INT = float(2**53)
+
+
+def load_xls(path: Path, scans: object = None, budget: Budget | None = None,
+             max_rows: int | None = None) -> Iterator[Grid]:
     """Yield one Grid per sheet of a legacy .xls (BIFF), dates converted to datetime."""
     import xlrd
 
@@ -94,7 +158,11 @@ def load_xls(path: Path) -> Iterator[Grid]:
         for index in range(book.nsheets):
             sh = book.sheet_by_index(index)
             grid = Grid(name=sh.name, hidden=bool(getattr(sh, "visibility", 0)))
+            if budget is not None and max_rows is not None:
+                budget.rows(sh.nrows, max_rows, sh.name)
             for r in range(sh.nrows):
+                if budget is not None and r % 1024 == 1023:
+                    budget.check(sh.name)
                 for c, (ctype, raw) in enumerate(zip(sh.row_types(r), sh.row_values(r), strict=False)):
                     v = _xls_value(ctype, raw, book.datemode)
                     if v is not None:

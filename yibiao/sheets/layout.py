@@ -1,7 +1,9 @@
 """Find a sheet's header block, blanks, notes, totals and layout kind, as a person would.
 
 The analysis works on the sparse Grid and only ever loops over cells that exist or over
-the first SCAN_ROWS rows, so a hostile bounding box cannot make it slow.
+the first SCAN_ROWS rows, so a hostile bounding box cannot make it slow. Rows below the
+grid's stored head stream past once (`Grid.tail`); each is classified with cheap character
+tests first, so a roster of a million rows costs no OpenCC conversion per cell.
 """
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import opencc
 from openpyxl.utils import get_column_letter
 
+from .budget import Budget
 from .grid import Grid, Value
 from .model import Blank, Column, Note, SheetLayout
 
@@ -38,6 +42,11 @@ COUNT_ENDINGS = ("数", "人数", "户数", "个数", "数量", "人次", "合�
 UNIT_BRACKET_RE = re.compile(r"[（(]\s*(?:人|户|个|元|万元|%|％|人次|家|套|间|次|岁|天)\s*[)）]\s*$")
 LABEL_COLON_RE = re.compile(r"^\s*([^:：]{1,16}?)\s*(?:[（(][^)）]{0,12}[)）])?\s*[:：]\s*(.*)$", re.DOTALL)
 ID_LIKE_RE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$|^1[3-9]\d{9}$")
+# Characters every note opening and every total word holds, in either script: text without
+# them cannot match NOTE_RE or TOTAL_WORDS, so it skips the OpenCC conversion those need.
+NOTE_START_RE = re.compile(r"\s*[注註说說説备備附填]")
+TOTAL_HINT_RE = re.compile(r"[计計数數]")
+CHECK_EVERY = 4096  # rows between budget checks
 
 
 def text_of(value: Value | None) -> str:
@@ -88,6 +97,7 @@ class _Sheet:
     anchor: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     merge_at: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
     width: int = 0
+    budget: Budget | None = None
 
     def __post_init__(self) -> None:
         for (r, c), v in sorted(self.grid.cells.items()):
@@ -118,10 +128,21 @@ class _Sheet:
     def span(self, r: int, c: int) -> tuple[int, int, int, int] | None:
         return self.merge_at.get(self.anchor.get((r, c), (r, c)))
 
+    def rows_from(self, first: int) -> Iterator[tuple[int, dict[int, Value]]]:
+        """Rows numbered `first` and below, stored then streamed, each with its own cells."""
+        for r in sorted(x for x in self.rows if x >= first):
+            yield r, self.rows[r]
+        for i, (r, own) in enumerate(self.grid.tail):
+            if self.budget is not None and i % CHECK_EVERY == CHECK_EVERY - 1:
+                self.budget.check(self.grid.name)
+            if r >= first:
+                yield r, own
 
-def analyse(grid: Grid) -> SheetLayout:
-    """Read one sheet's layout."""
+
+def analyse(grid: Grid, budget: Budget | None = None) -> SheetLayout:
+    """Read one sheet's layout; `budget` is checked while the rows below the head stream."""
     sh = _Sheet(grid)
+    sh.budget = budget
     layout = SheetLayout(name=grid.name, layout="list", header_rows=(0, 0), data_start_row=0,
                          hidden=grid.hidden, hidden_rows=sorted(grid.hidden_rows),
                          hidden_columns=sorted(grid.hidden_cols))
@@ -241,9 +262,10 @@ def _columns(sh: _Sheet, start: int, end: int) -> list[Column]:
     return columns
 
 
-def _collect_outside(sh: _Sheet, r: int, kind: str, layout: SheetLayout) -> None:
-    """Blanks and notes above or below the table."""
-    own = sh.own(r)
+def _collect_outside(sh: _Sheet, r: int, kind: str, layout: SheetLayout,
+                     own: dict[int, Value] | None = None) -> None:
+    """Blanks and notes above or below the table (`own`: the row's cells, if streamed)."""
+    own = sh.own(r) if own is None else own
     if kind == "note":
         layout.notes.append(Note(row=r, text=" ".join(text_of(v).strip() for v in own.values())))
         return
@@ -265,28 +287,31 @@ def _data_region(sh: _Sheet, layout: SheetLayout) -> None:
     samples: dict[int, list[str]] = defaultdict(list)
     footer = False
     last_data = 0
-    for r in sorted(x for x in sh.rows if x >= layout.data_start_row):
-        own = sh.own(r)
-        texts = [squeeze(text_of(v)) for _, v in sorted(own.items())]
-        first = text_of(next(iter(sorted(own.items())))[1]).strip()
-        if NOTE_RE.match(simplified(first)):
+    for r, own in sh.rows_from(layout.data_start_row):
+        # Cheap tests first: only text can open a note or be a total word (a million-row
+        # roster must not cost a text conversion per cell). Cells are in column order.
+        ordered = list(own.values())
+        first = ordered[0]
+        if isinstance(first, str) and NOTE_START_RE.match(first) and NOTE_RE.match(simplified(first.strip())):
             footer = True
-            _collect_outside(sh, r, "note", layout)
+            _collect_outside(sh, r, "note", layout, own)
             continue
-        if any(blank_label(text_of(v)) for v in own.values()) and len(own) <= 6:
+        if len(own) <= 6 and any(isinstance(v, str) and (":" in v or "：" in v) and blank_label(v)
+                                 for v in ordered):
             footer = True
-            _collect_outside(sh, r, "blank", layout)
+            _collect_outside(sh, r, "blank", layout, own)
             continue
         if footer:
             if len(own) <= 2 and layout.notes and layout.notes[-1].row < r:
-                layout.notes.append(Note(row=r, text=" ".join(texts)))
+                layout.notes.append(Note(row=r, text=" ".join(squeeze(text_of(v)) for v in ordered)))
             continue
-        if any(t.replace("：", "").replace(":", "") in TOTAL_WORDS for t in texts[:3]):
+        if any(isinstance(v, str) and TOTAL_HINT_RE.search(v)
+               and squeeze(v).replace("：", "").replace(":", "") in TOTAL_WORDS for v in ordered[:3]):
             layout.totals_rows.append(r)
             continue
-        if len(own) == 1 and len(texts[0]) > 20 and width > 2:
+        if len(own) == 1 and width > 2 and len(squeeze(text_of(first))) > 20:
             footer = True  # a long sentence under a table is a note without a 注 prefix
-            layout.notes.append(Note(row=r, text=text_of(next(iter(own.values()))).strip()))
+            layout.notes.append(Note(row=r, text=text_of(first).strip()))
             continue
         last_data = r
         if len(layout.sample_rows) < SAMPLE_ROWS:
@@ -332,8 +357,8 @@ def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int
                                          hidden=value_col in sh.grid.hidden_cols, cell=f"{letter}{r}"))
     layout.header_rows = (first, card_rows[-1])
     layout.data_start_row = first
-    for r in sorted(x for x in sh.rows if x > SCAN_ROWS):
-        own = sh.own(r)
-        if own and NOTE_RE.match(simplified(text_of(next(iter(own.values()))))):
-            _collect_outside(sh, r, "note", layout)
+    for r, own in sh.rows_from(SCAN_ROWS + 1):
+        first = text_of(next(iter(own.values()))) if own else ""
+        if own and NOTE_START_RE.match(first) and NOTE_RE.match(simplified(first)):
+            _collect_outside(sh, r, "note", layout, own)
     return layout

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
+from .budget import MIB, Budget
 from .errors import SheetError
 
 # openpyxl parses with defusedxml whenever it is importable (and not with lxml unless
@@ -45,9 +46,29 @@ class Limits:
     max_cols: int = EXCEL_MAX_COLS
     max_cells: int = 40_000_000  # a county's 1,000,000-resident roster × 40 columns
     max_area: int = 200_000_000  # bounding box of used cells: what a dense reader allocates
+    # What one read may cost the server (settings YIBIAO_MAX_ROWS, YIBIAO_PARSE_MEMORY_MB,
+    # YIBIAO_INSPECT_SECONDS, YIBIAO_READ_SECONDS); None: no limit.
+    max_data_rows: int = 1_000_000
+    max_parse_bytes: int | None = 300 * MIB
+    inspect_seconds: float | None = 10.0  # reading a template's layout
+    read_seconds: float | None = 600.0  # reading a roster's rows for an import
+
+    def budget(self, file: str, seconds: float | None) -> Budget:
+        return Budget(file, seconds=seconds, memory_bytes=self.max_parse_bytes)
 
 
 DEFAULT_LIMITS = Limits()
+_configured = DEFAULT_LIMITS
+
+
+def configure(limits: Limits) -> None:
+    """Set the limits every read uses unless given others (the Django app does, from settings)."""
+    global _configured
+    _configured = limits
+
+
+def current_limits() -> Limits:
+    return _configured
 
 
 @dataclass
@@ -60,6 +81,8 @@ class SheetScan:
     max_row: int = 0
     max_col: int = 0
     uncached_formulas: list[str] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_cols: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -83,6 +106,10 @@ _FORMULA_CELL_RE = re.compile(
 _HAS_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _VALUE_RE = re.compile(rb"<(?:\w+:)?v>([^<]+)<")
 _R_ATTR_RE = re.compile(rb"\br=\"([A-Za-z]+\d+)\"")
+_HIDDEN_ROW_RE = re.compile(rb"<(?:\w+:)?row\s([^>]*?\bhidden=\"(?:1|true)\"[^>]*)>")
+_HIDDEN_COL_RE = re.compile(rb"<(?:\w+:)?col\s([^>]*?\bhidden=\"(?:1|true)\"[^>]*)>")
+_ROW_NUMBER_RE = re.compile(rb"\br=\"(\d+)\"")
+_MIN_MAX_RE = re.compile(rb"\b(min|max)=\"(\d+)\"")
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _VBA_MARK = "_VBA_PROJECT".encode("utf-16-le")
 _CHUNK = 4 * 1024 * 1024
@@ -100,9 +127,14 @@ def _fail(code: str, path: Path, **params: object) -> SheetError:
     return SheetError(code, {"file": path.name} | {k: str(v) for k, v in params.items()})
 
 
-def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *, scan_cells: bool = True) -> Inspection:
-    """Decide whether `path` may be opened, and how; raise SheetError if it may not."""
+def inspect_file(path: str | Path, limits: Limits | None = None, *, scan_cells: bool = True,
+                 budget: Budget | None = None) -> Inspection:
+    """Decide whether `path` may be opened, and how; raise SheetError if it may not.
+
+    The scan of each sheet also notes its hidden rows and columns (what openpyxl's full
+    load used to give) and checks `budget`, if given, after every chunk."""
     path = Path(path)
+    limits = limits or current_limits()
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
@@ -114,7 +146,7 @@ def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *, scan_cell
     if head.startswith(OLE_SIGNATURE):
         return _inspect_ole(path)
     if head.startswith(ZIP_SIGNATURE):
-        return _inspect_zip(path, limits, scan_cells)
+        return _inspect_zip(path, limits, scan_cells, budget)
     raise _fail("not_a_spreadsheet", path, detail="既不是 .xlsx（zip）也不是 .xls（OLE）",
                 detail_en="neither .xlsx (zip) nor .xls (OLE)")
 
@@ -136,7 +168,7 @@ def _inspect_ole(path: Path) -> Inspection:
     return Inspection(path=path, kind="xls")
 
 
-def _inspect_zip(path: Path, limits: Limits, scan_cells: bool) -> Inspection:
+def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | None) -> Inspection:
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -174,7 +206,7 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool) -> Inspection:
         if scan_cells:
             for scan in sheets:
                 if scan.part in names:
-                    _scan_sheet(zf, scan, path, limits)
+                    _scan_sheet(zf, scan, path, limits, budget)
     return Inspection(path=path, kind="xlsx", sheets=sheets)
 
 
@@ -226,7 +258,8 @@ def _normalise_part(part: str) -> str:
     return "/".join(out)
 
 
-def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits) -> None:
+def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits,
+                budget: Budget | None = None) -> None:
     """Stream one worksheet part: claimed dimension, cell count, used area, formulas."""
     first = True
     carry = b""
@@ -248,6 +281,10 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits
                         _check_extent(path, scan, limits, column_index(letters.decode()) if letters else 0,
                                       int(digits) if digits else 0)
             _scan_chunk(buf, scan, path, limits)
+            if b'hidden="' in buf:
+                _scan_hidden(buf, scan)
+            if budget is not None:
+                budget.check(scan.name)
             if not chunk:
                 break
     area = scan.max_row * scan.max_col
@@ -288,6 +325,17 @@ def _scan_chunk(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None
             if _HAS_FORMULA_RE.search(body) and not _VALUE_RE.search(body):
                 ref = _R_ATTR_RE.search(m.group(1))
                 scan.uncached_formulas.append(ref.group(1).decode() if ref else "?")
+
+
+def _scan_hidden(buf: bytes, scan: SheetScan) -> None:
+    """Hidden rows (`<row r=.. hidden="1">`) and columns (`<col min max hidden="1">`)."""
+    for m in _HIDDEN_ROW_RE.finditer(buf):
+        if found := _ROW_NUMBER_RE.search(m.group(1)):
+            scan.hidden_rows.add(int(found.group(1)))
+    for m in _HIDDEN_COL_RE.finditer(buf):
+        bounds = {k: int(v) for k, v in _MIN_MAX_RE.findall(m.group(1))}
+        if b"min" in bounds:
+            scan.hidden_cols.update(range(bounds[b"min"], min(bounds.get(b"max", bounds[b"min"]), EXCEL_MAX_COLS) + 1))
 
 
 def _largest(buf: bytes, start: bytes, beyond: object) -> bytes | None:
@@ -348,3 +396,24 @@ def _check_extent(path: Path, scan: SheetScan, limits: Limits, col: int, row: in
     if row > limits.max_rows:
         raise _fail("too_many_rows", path, sheet=scan.name, detail=f"{row} 行 > {limits.max_rows}",
                     detail_en=f"{row} rows > {limits.max_rows}")
+
+
+def safe_file_name(name: str, fallback: str = "upload.xlsx") -> str:
+    """The user's own file name, safe to use as the last part of a server path.
+
+    Uploads are kept under the name they came with (in a directory of their own), so every
+    message about the file names what the user uploaded, not a temporary name. Directory
+    parts, control characters and leading dots go; the name is cut to 180 bytes (file
+    systems allow 255, a Chinese character takes three) keeping its suffix.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    if not base:
+        return fallback
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = f".{suffix}" if suffix else ""
+    while len((stem + suffix).encode()) > 180 and stem:
+        stem = stem[:-1]
+    return (stem + suffix) if stem else fallback
