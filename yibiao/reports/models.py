@@ -56,6 +56,9 @@ class TaskValue(models.Model):
     row_key = models.CharField(max_length=40)
     column = models.CharField(max_length=5)
     value = models.CharField(max_length=200)
+    # Raised by every save of the cell: a worker's save names the version they saw, and a
+    # save against a newer one is a conflict, never a silent overwrite (tasks.complete).
+    version = models.PositiveIntegerField(default=1)
     typed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                  related_name="+")
     at = models.DateTimeField(auto_now_add=True)

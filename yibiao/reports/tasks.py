@@ -7,19 +7,26 @@ facts (source = report completion), so no later report asks for it again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yibiao.accounts import scope
 from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
+from yibiao.dictionary.rules import Rules
+from yibiao.ledger.masking import mask
 from yibiao.ledger.models import Source
-from yibiao.ledger.records import PersonInput, write_people
+from yibiao.ledger.records import REFUSE, PersonInput, RowProblem, write_people
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.params import BadInput, parse_int
+from yibiao.values import ValueProblem
 
 from . import prefill
 from .models import Task, TaskStatus, TaskValue
@@ -37,11 +44,18 @@ def communities_of(request: FormRequest) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(subtree_q(unit.code), level=Level.COMMUNITY).order_by("code")
 
 
+# The fields account() sets: saved alone, so a recount never writes over a status, a
+# submitter or a concurrent typed-cells increment.
+COUNTED = ["rows", "cells_asked", "cells_derived", "cells_system", "cells_missing",
+           "cells_from_ledger"]
+
+
 def account(task: Task, report: prefill.Report) -> None:
     """Exact per-cell counts from the report as filled now.
 
     What a worker typed on this task is in the ledger by now; it is counted as typed, not
     as filled from the ledger, so asked = system + derived + ledger + typed + missing.
+    `cells_typed` is only read here: complete() raises it, in the database.
     """
     task.rows = len(report.rows)
     task.cells_asked = report.cells
@@ -102,11 +116,8 @@ def generate_due_tasks(day: dt.date | None = None) -> int:
 
 
 def visible_tasks(user: object) -> QuerySet[Task]:
-    """Tasks of the user's communities; officers/reviewers see their requests' tasks."""
-    tasks = Task.objects.select_related("request__department", "org_unit")
-    if scope.can(user, "edit_ledger"):
-        return tasks.filter(scope.scope_q(user, "org_code"))
-    return tasks.filter(request__in=scope.visible_requests(user))
+    """Tasks the user may see (the scope module decides; kept for the agenda's import)."""
+    return scope.permitted(user, Task, scope.VIEW)
 
 
 def open_tasks(user: object) -> QuerySet[Task]:
@@ -115,9 +126,9 @@ def open_tasks(user: object) -> QuerySet[Task]:
 
 
 def get_task(user: object, task_id: int) -> Task:
-    task = visible_tasks(user).filter(pk=task_id).first()
+    task = scope.permitted(user, Task, scope.VIEW).filter(pk=task_id).first()
     if task is None:
-        raise scope.OutOfScope("无权查看该任务，或它不存在。")
+        raise scope.OutOfScope(_("无权查看该任务，或它不存在。"))
     return task
 
 
@@ -126,102 +137,316 @@ def report_for(task: Task, filled_by: str = "") -> prefill.Report:
                                 filled_by=filled_by)
 
 
+EDITABLE = (TaskStatus.OPEN, TaskStatus.READY, TaskStatus.RETURNED)
+ROW_KINDS = {"h": "household", "l": "place"}  # rows a task page shows but cannot store
+# Why a row of a save is refused; each names the row by its key, never the person behind it.
+ROW_REFUSALS = {
+    "not_in_unit": gettext_lazy("行“%(row)s”：此人不在“%(unit)s”居住，或您无权修改此人，"
+                                "不能在本任务中填写。"),
+    "unit_outside": gettext_lazy("行“%(row)s”：不是“%(unit)s”或其下属网格，不能在本任务中填写。"),
+    "household": gettext_lazy("行“%(row)s”：家庭户信息请在入户登记页面补录。"),
+    "place": gettext_lazy("行“%(row)s”：房屋（场所）信息请在台账中补录。"),
+    "too_long": gettext_lazy("行“%(row)s”：填写的内容超过 %(limit)s 个字。"),
+    "unknown": gettext_lazy("行“%(row)s”无法识别，请刷新页面后重新填写。"),
+}
+NOTHING_SAVED = gettext_lazy("本次填写的内容均未保存。")
+VALUE_LIMIT = TaskValue._meta.get_field("value").max_length
+
+
+@dataclass(frozen=True)
+class CellConflict:
+    """A cell someone else saved after the worker opened the page: both values, none lost."""
+
+    row_key: str
+    column: str
+    stored: str  # what the ledger (or the task) holds now, masked as pages show it
+    typed: str  # what this worker typed; not saved
+    version: int  # the version now: a save that names it keeps `typed` over `stored`
+
+
 @dataclass
 class Completion:
-    typed: int = 0
+    typed: int = 0  # cells whose stored value this save set or changed
     problems: list[str] = field(default_factory=list)
+    conflicts: list[CellConflict] = field(default_factory=list)
+
+    @property
+    def saved(self) -> bool:
+        return not self.problems and not self.conflicts
 
 
-def complete(user: object, task: Task, entries: dict[tuple[str, str], str]) -> Completion:
-    """Store what the worker typed: person/household values as ledger facts valid at the
-    period's end, aggregate counts as task values. Nothing is stored if any value is bad."""
-    scope.require(user, "edit_ledger")
-    scope.require_org_unit(user, task.org_unit)
-    if task.status in (TaskStatus.SUBMITTED, TaskStatus.DELIVERED):
-        raise TaskError("任务已报送，不能再修改；如需更正请让审核人退回")
+def version_key(row_key: str, column: str) -> str:
+    """What a version is kept for: a person's row (Person.version, raised by every change to
+    the person) or an aggregate cell (TaskValue.version)."""
+    return f"{row_key}|{column}" if row_key.startswith("o:") else row_key
+
+
+def versions_for(task: Task) -> dict[str, int]:
+    """The versions a task page sends back with its cells, keyed by version_key.
+
+    Read before the page's report is built: a save landing in between then shows as a
+    newer version than the page's, never as one the worker seems to have seen.
+    """
+    from yibiao.ledger.models import Person
+
+    people = Person.objects.filter(subtree_q(task.org_code, "org_unit__code")).values_list("pk", "version")
+    cells = TaskValue.objects.filter(task=task).values_list("row_key", "column", "version")
+    return {**{f"p:{pk}": version for pk, version in people},
+            **{version_key(f"o:{code}", column): version for code, column, version in cells}}
+
+
+def _row_id(ident: str) -> int | None:
+    try:
+        return parse_int(ident, "row", minimum=1)
+    except BadInput:
+        return None
+
+
+def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object],
+             seen: Mapping[str, int] | None = None) -> Completion:
+    """Store what the worker typed: person values as ledger facts valid at the period's end,
+    aggregate counts as task values. All or nothing.
+
+    Every row must belong to the task: a person living in its community whom the user may
+    change, or one of its own units for an aggregate row; any other row refuses the save,
+    naming the row. `seen` holds the version of each row or cell the page showed (keyed by
+    version_key); one missing from it was seen empty. A cell whose stored value changed
+    since is a conflict: both values are reported and nothing is saved. The task row is
+    locked for the whole save (and for a submission), so the two take turns.
+    """
+    scope.require_may(user, scope.CHANGE, task)
+    seen = seen or {}
     columns = {c["column"]: c for c in task.request.columns}
-    result = Completion()
-    people: dict[int, dict[str, object]] = {}
-    aggregate: list[tuple[str, str, str]] = []
+    people: dict[int, dict[str, str]] = {}  # person id -> column -> what was typed
+    aggregate: dict[tuple[str, str], str] = {}
+    refused: list[tuple[str, str]] = []  # (reason, row key)
     for (row_key, column), raw in entries.items():
-        if raw is None or str(raw).strip() == "" or column not in columns:
+        value = "" if raw is None else str(raw).strip()
+        if not value or column not in columns:
             continue
-        element = columns[column].get("element")
-        kind, _, ident = row_key.partition(":")
-        if kind == "p" and element:
-            people.setdefault(int(ident), {})[element] = raw
-        elif kind == "o":
-            aggregate.append((ident, column, str(raw).strip()))
-        elif kind == "h" and element:
-            people.setdefault(-int(ident), {})[element] = raw
+        kind, _colon, ident = row_key.partition(":")
+        if len(value) > VALUE_LIMIT:
+            refused.append(("too_long", row_key))
+        elif kind == "p" and _row_id(ident) is not None:
+            if columns[column].get("element"):
+                people.setdefault(_row_id(ident), {})[column] = value
+        elif kind == "o" and ident:
+            aggregate[(row_key, column)] = value
+        else:
+            refused.append((ROW_KINDS.get(kind, "unknown"), row_key))
+    result = Completion()
+    wrote_facts = False
     with transaction.atomic():
-        person_inputs = _person_inputs(people)
-        if person_inputs:
-            written = write_people(user, task.org_unit, person_inputs, valid_from=task.period_end,
-                                   source=Source.COMPLETION, audit_action=Action.CHANGE,
-                                   audit_detail={"task": task.pk})
-            if written.rejected:
-                result.problems = [p.message_zh for p in written.rejected]
+        locked = Task.objects.select_for_update().select_related("request", "org_unit").get(pk=task.pk)
+        if locked.status not in EDITABLE:
+            raise TaskError(_("任务已报送，不能再修改；如需更正请让审核人退回。"))
+        held = _lock_people(user, locked, people)
+        refused += [("not_in_unit", f"p:{pk}") for pk in sorted(people.keys() - held.keys())]
+        refused += _outside_units(locked, aggregate)
+        if refused:
+            result.problems = [str(ROW_REFUSALS[reason]) % {
+                "row": row_key, "unit": locked.org_unit.name, "limit": VALUE_LIMIT}
+                for reason, row_key in dict.fromkeys(refused)] + [str(NOTHING_SAVED)]
+        else:
+            wrote_facts = _save(user, locked, columns, people, aggregate, held, seen, result)
+            if not result.saved:
                 transaction.set_rollback(True)
-                return result
-            result.typed += sum(len(v) for v in people.values())
-        for row_key, column, value in aggregate:
-            TaskValue.objects.update_or_create(task=task, row_key=row_key, column=column,
-                                               defaults={"value": value, "typed_by": user})
-            result.typed += 1
-        task.cells_typed += result.typed
-        account(task, report_for(task))
-        if task.cells_missing == 0 and task.status == TaskStatus.OPEN:
-            task.status = TaskStatus.READY
-        task.save()
-        recount_open_tasks(task)
+    if refused:
+        record(user, Action.DENIED, subject_kind="task", subject_id=task.pk, org_code=task.org_code,
+               reason="填报的行不属于本任务，未保存", rows=[key for _r, key in refused][:50])
+    if result.conflicts:
+        _keep_conflicts(user, locked, result.conflicts, people, seen)
+    if wrote_facts:
+        recount_open_tasks(locked)  # after the commit, one task lock at a time: no deadlock
+    task.refresh_from_db()
     return result
+
+
+def _lock_people(user: object, task: Task, people: dict[int, dict[str, str]]) -> dict[int, tuple[int, str]]:
+    """Person id -> (version, ID number) of the typed people living in the task's unit whom
+    the user may change (the scope module decides), locked until the save ends."""
+    from yibiao.ledger.models import Person
+
+    if not people:
+        return {}
+    rows = (scope.permitted(user, Person, scope.CHANGE)
+            .filter(subtree_q(task.org_code, "org_unit__code"), pk__in=sorted(people))
+            .select_for_update(of=("self",)).order_by("pk").values_list("pk", "version", "id_number"))
+    return {pk: (version, number) for pk, version, number in rows}
+
+
+def _outside_units(task: Task, aggregate: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """Aggregate rows not about the task's unit or a unit below it."""
+    codes = {row_key[2:] for row_key, _column in aggregate}
+    inside = set(OrgUnit.objects.filter(subtree_q(task.org_code), code__in=codes)
+                 .values_list("code", flat=True))
+    return [("unit_outside", f"o:{code}") for code in sorted(codes - inside)]
+
+
+def _save(user: object, task: Task, columns: dict[str, dict], people: dict[int, dict[str, str]],
+          aggregate: dict[tuple[str, str], str], held: dict[int, tuple[int, str]],
+          seen: Mapping[str, int], result: Completion) -> bool:
+    """The save proper, under the task's lock; whether ledger facts were written."""
+    # A TaskValue's row_key is the unit's code, without the page's "o:".
+    cells = {(f"o:{v.row_key}", v.column): v for v in TaskValue.objects.filter(
+        task=task, row_key__in={row_key[2:] for row_key, _column in aggregate})}
+    stale_people = {pk for pk in people if seen.get(f"p:{pk}") != held[pk][0]}
+    stale_cells = {key for key in aggregate
+                   if seen.get(version_key(*key), 0) != (cells[key].version if key in cells else 0)}
+    if stale_people or stale_cells:
+        result.conflicts = _conflicts(task, columns, people, aggregate, held, cells,
+                                      stale_people, stale_cells)
+        if result.conflicts:
+            return False
+    written = None
+    keys = sorted(people)
+    if keys:
+        inputs = [PersonInput({**{columns[c]["element"]: v for c, v in people[pk].items()},
+                               "person.id_number": held[pk][1]}, row=n)
+                  for n, pk in enumerate(keys, start=1)]
+        written = write_people(user, task.org_unit, inputs, valid_from=task.period_end,
+                               source=Source.COMPLETION, audit_action=Action.CHANGE,
+                               audit_detail={"task": task.pk}, on_foreign=REFUSE)
+        if written.rejected:
+            result.problems = [_value_problem(problem, keys, people, columns)
+                               for problem in written.rejected] + [str(NOTHING_SAVED)]
+            return False
+        result.typed += written.facts_written
+    for (row_key, column), value in aggregate.items():
+        cell = cells.get((row_key, column))
+        if cell is None:
+            TaskValue.objects.create(task=task, row_key=row_key[2:], column=column, value=value,
+                                     typed_by=user)
+        elif cell.value != value:
+            TaskValue.objects.filter(pk=cell.pk).update(value=value, typed_by=user,
+                                                         version=F("version") + 1)
+        else:
+            continue
+        result.typed += 1
+    if result.typed:
+        # In the database, not in Python: the counter never loses a concurrent save's cells.
+        Task.objects.filter(pk=task.pk).update(cells_typed=F("cells_typed") + result.typed)
+        task.refresh_from_db(fields=["cells_typed"])
+    account(task, report_for(task))
+    if task.cells_missing == 0 and task.status == TaskStatus.OPEN:
+        task.status = TaskStatus.READY
+    task.save(update_fields=[*COUNTED, "status"])
+    return written is not None  # even unchanged: what it holds may now reach other tasks
+
+
+def _value_problem(problem: RowProblem, keys: list[int], people: dict[int, dict[str, str]],
+                   columns: dict[str, dict]) -> str:
+    """A bad value's message naming its row and column."""
+    if not problem.row:
+        return problem.message_zh
+    pk = keys[problem.row - 1]
+    column = next((c for c in people[pk] if columns[c].get("element") == problem.element), "")
+    header = columns[column]["header"] if column else ""
+    return _("行“%(row)s”%(header)s：%(message)s") % {
+        "row": f"p:{pk}", "header": f"（{header}）" if header else "", "message": problem.message_zh}
+
+
+def _conflicts(task: Task, columns: dict[str, dict], people: dict[int, dict[str, str]],
+               aggregate: dict[tuple[str, str], str], held: dict[int, tuple[int, str]],
+               cells: dict[tuple[str, str], TaskValue], stale_people: set[int],
+               stale_cells: set[tuple[str, str]]) -> list[CellConflict]:
+    """Cells saved by someone else since the worker's page was built, with a value that is
+    not what this worker typed. A cell still empty, or holding the same value, is no
+    conflict: filling it overwrites nothing."""
+    rules = Rules.load()
+    found = []
+    if stale_people:
+        position = {c["column"]: i for i, c in enumerate(task.request.columns)}
+        wanted = {f"p:{pk}" for pk in stale_people}
+        rows = {row.key: row for row in report_for(task).rows if row.key in wanted}
+        for pk in sorted(stale_people):
+            row = rows.get(f"p:{pk}")
+            for column, typed in people[pk].items():
+                cell = row.cells[position[column]] if row else None
+                stored = cell.value if cell is not None and cell.source != prefill.MISSING else None
+                element = columns[column]["element"]
+                if stored and stored != _normal(rules, element, typed):
+                    kind = rules[element].value_type if element in rules else "text"
+                    found.append(CellConflict(f"p:{pk}", column, mask(kind, stored), typed, held[pk][0]))
+    for key in sorted(stale_cells):
+        cell = cells.get(key)
+        if cell is not None and cell.value != aggregate[key]:
+            found.append(CellConflict(key[0], key[1], cell.value, aggregate[key], cell.version))
+    return found
+
+
+def _normal(rules: Rules, element: str, typed: str) -> str | None:
+    """A typed value as the ledger would store it, to compare with what it holds."""
+    if element not in rules:
+        return typed
+    try:
+        return rules.parse(element, typed)[0]
+    except ValueProblem:
+        return typed
+
+
+def _keep_conflicts(user: object, task: Task, conflicts: list[CellConflict],
+                    people: dict[int, dict[str, str]], seen: Mapping[str, int]) -> None:
+    """What the losing worker typed is kept, as a person edit's conflict is (EditConflict),
+    and the refusal audited; the page shows both values."""
+    from yibiao.ledger.models import EditConflict
+
+    columns = {c["column"]: c for c in task.request.columns}
+    actor = user if getattr(user, "pk", None) else None
+    for row_key in dict.fromkeys(c.row_key for c in conflicts if c.row_key.startswith("p:")):
+        pk = int(row_key[2:])
+        current = next(c.version for c in conflicts if c.row_key == row_key)
+        EditConflict.objects.create(
+            person_id=pk, attempted_by=actor, based_on_version=max(0, seen.get(row_key, 0)),
+            current_version=current,
+            attempted_values={columns[c]["element"]: v for c, v in people[pk].items()})
+    record(user, Action.CHANGE, subject_kind="task", subject_id=task.pk, org_code=task.org_code,
+           reason="填报冲突，未保存", cells=[f"{c.row_key}|{c.column}" for c in conflicts][:50])
 
 
 def recount_open_tasks(completed: Task) -> None:
     """What was just typed may fill other open tasks of the community: keep their counts true.
 
     Typed values are facts valid from the completed task's period end, so only tasks read
-    as of that day or later can see them; earlier periods are not rebuilt.
+    as of that day or later can see them; earlier periods are not rebuilt. Each is locked
+    and re-read before it is counted, so a task submitted meanwhile is left as it is.
     """
-    for other in Task.objects.filter(org_code=completed.org_code,
-                                     status__in=[TaskStatus.OPEN, TaskStatus.RETURNED],
-                                     period_end__gte=completed.period_end,
-                                     ).exclude(pk=completed.pk).select_related("request", "org_unit"):
-        account(other, report_for(other))
-        if other.cells_missing == 0 and other.status == TaskStatus.OPEN:
-            other.status = TaskStatus.READY
-        other.save()
+    others = list(Task.objects.filter(org_code=completed.org_code,
+                                      status__in=[TaskStatus.OPEN, TaskStatus.RETURNED],
+                                      period_end__gte=completed.period_end,
+                                      ).exclude(pk=completed.pk).values_list("pk", flat=True))
+    for pk in others:
+        with transaction.atomic():
+            other = (Task.objects.select_for_update().select_related("request", "org_unit")
+                     .filter(pk=pk, status__in=[TaskStatus.OPEN, TaskStatus.RETURNED]).first())
+            if other is None:
+                continue
+            account(other, report_for(other))
+            if other.cells_missing == 0 and other.status == TaskStatus.OPEN:
+                other.status = TaskStatus.READY
+            other.save(update_fields=[*COUNTED, "status"])
 
 
-def _person_inputs(values_by_person: dict[int, dict[str, object]]) -> list[PersonInput]:
-    from yibiao.ledger.models import Person
-
-    ids = [pk for pk in values_by_person if pk > 0]
-    numbers = dict(Person.objects.filter(pk__in=ids).values_list("pk", "id_number"))
-    inputs = [PersonInput({**values, "person.id_number": numbers[pk]})
-              for pk, values in values_by_person.items() if pk > 0 and pk in numbers]
-    if any(pk < 0 for pk in values_by_person):
-        raise TaskError("家庭户信息请在入户登记页面补录")
-    return inputs
-
-
-@transaction.atomic
 def submit(user: object, task: Task) -> Task:
-    scope.require(user, "edit_ledger")
-    scope.require_org_unit(user, task.org_unit)
-    account(task, report_for(task))
-    if task.cells_missing:
-        raise TaskError(f"还有 {task.cells_missing} 个单元格未填，不能报送")
-    if task.status not in (TaskStatus.OPEN, TaskStatus.READY, TaskStatus.RETURNED):
-        raise TaskError("任务已报送")
-    task.status = TaskStatus.SUBMITTED
-    task.submitted_by = user
-    task.submitted_at = timezone.now()
-    task.save()
-    record(user, Action.CHANGE, subject_kind="task", subject_id=task.pk, org_code=task.org_code,
-           reason="报送", period=task.period)
-    return task
+    """Submit a task with every cell filled. The task row is locked and its status and
+    counts re-read under the lock, so a save of the same task runs wholly before (and is
+    counted) or wholly after (and is refused)."""
+    scope.require_may(user, scope.CHANGE, task)
+    with transaction.atomic():
+        locked = Task.objects.select_for_update().select_related("request", "org_unit").get(pk=task.pk)
+        if locked.status not in EDITABLE:
+            raise TaskError(_("任务已报送。"))
+        account(locked, report_for(locked))
+        if locked.cells_missing:
+            raise TaskError(_("还有 %(n)s 个单元格未填，不能报送") % {"n": locked.cells_missing})
+        locked.status = TaskStatus.SUBMITTED
+        locked.submitted_by = user
+        locked.submitted_at = timezone.now()
+        locked.save(update_fields=[*COUNTED, "status", "submitted_by", "submitted_at"])
+        record(user, Action.CHANGE, subject_kind="task", subject_id=locked.pk,
+               org_code=locked.org_code, reason="报送", period=locked.period)
+    task.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
@@ -231,14 +456,16 @@ def return_task(user: object, task: Task, reason: str) -> Task:
         raise scope.OutOfScope("您的角色无权退回任务")
     if not scope.visible_requests(user).filter(pk=task.request_id).exists():
         raise scope.OutOfScope("无权处理该任务")
-    if task.status != TaskStatus.SUBMITTED or len(reason.strip()) < 2:
+    locked = Task.objects.select_for_update().get(pk=task.pk)
+    if locked.status != TaskStatus.SUBMITTED or len(reason.strip()) < 2:
         raise TaskError("只能退回已报送的任务，且须写明理由")
-    task.status = TaskStatus.RETURNED
-    task.return_reason = reason.strip()
-    task.save()
-    record(user, Action.CHANGE, subject_kind="task", subject_id=task.pk, org_code=task.org_code,
+    locked.status = TaskStatus.RETURNED
+    locked.return_reason = reason.strip()
+    locked.save(update_fields=["status", "return_reason"])
+    record(user, Action.CHANGE, subject_kind="task", subject_id=locked.pk, org_code=locked.org_code,
            reason=reason.strip(), step="return")
-    return task
+    task.refresh_from_db()
+    return locked
 
 
 def has_previous(task: Task) -> bool:

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 from yibiao.accounts import scope
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
+from yibiao.params import BadInput, parse_int
 
 from . import export, jobs, prefill, tasks
-from .models import ExportJob
+from .models import ExportJob, Task
 from .periods import PeriodError, parse_period
 
 
@@ -30,44 +31,85 @@ def _row_label(row: prefill.Row, report: prefill.Report) -> str:
 
 @login_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = tasks.get_task(request.user, task_id)
+    return _task_page(request, tasks.get_task(request.user, task_id))
+
+
+def _task_page(request: HttpRequest, task: Task, *, typed: dict | None = None,
+               conflicts: list[tasks.CellConflict] = (), status: int = 200) -> HttpResponse:
+    """The task with a form of its missing cells, each row or cell carrying the version the
+    worker sees; after a refused save, what they typed is filled back in and every
+    conflict shows the value stored now beside theirs."""
+    typed = typed or {}
+    versions = tasks.versions_for(task)  # before the report: see versions_for
     report = tasks.report_for(task, filled_by=str(request.user))
     rules = Rules.load()
     columns = task.request.columns
+    clashes = {(c.row_key, c.column): c for c in conflicts}
     missing_rows = []
     for row in report.rows:
-        gaps = [(columns[i], cell) for i, cell in enumerate(row.cells) if cell.source == prefill.MISSING]
-        if gaps:
-            missing_rows.append({"key": row.key, "label": _row_label(row, report), "gaps": [
-                {"column": col["column"], "header": col["header"], "element": cell.element,
-                 "type": rules[cell.element].value_type if cell.element in rules else "text"}
-                for col, cell in gaps]})
+        gaps = [(columns[i], cell) for i, cell in enumerate(row.cells)
+                if cell.source == prefill.MISSING or (row.key, columns[i]["column"]) in clashes]
+        if not gaps:
+            continue
+        gaps_out = []
+        for col, cell in gaps:
+            key = (row.key, col["column"])
+            version = tasks.version_key(*key)
+            gaps_out.append({
+                "column": col["column"], "header": col["header"], "element": cell.element,
+                "type": rules[cell.element].value_type if cell.element in rules else "text",
+                "typed": typed.get(key, ""), "conflict": clashes.get(key),
+                "version": (f"ver|{version}", versions.get(version, 0)) if version != row.key else None})
+        missing_rows.append({
+            "key": row.key, "label": _row_label(row, report), "gaps": gaps_out,
+            "version": (f"ver|{row.key}", versions[row.key]) if row.key in versions else None})
+    # Conflicting rows first: the worker decides those before anything else.
+    missing_rows.sort(key=lambda r: not any(g["conflict"] for g in r["gaps"]))
     return render(request, "reports/task.html", {
         "task": task, "report": report, "missing_rows": missing_rows[:200],
         "more": max(0, len(missing_rows) - 200),
         "changes": tasks.changes_since_previous(task, report) if tasks.has_previous(task) else None,
-    })
+    }, status=status)
+
+
+def _posted_cells(data: dict) -> tuple[dict[tuple[str, str], str], dict[str, int]]:
+    """cell|<row>|<column> fields as typed values, ver|<row>[|<column>] as versions seen."""
+    entries: dict[tuple[str, str], str] = {}
+    seen: dict[str, int] = {}
+    for key, value in data.items():
+        kind, _sep, rest = key.partition("|")
+        if kind == "cell":
+            row_key, sep, column = rest.partition("|")
+            if not (row_key and sep and column):
+                raise BadInput(_("无法识别的单元格“%(key)s”。") % {"key": key[:40]})
+            entries[(row_key, column)] = value
+        elif kind == "ver":
+            seen[rest] = parse_int(value, key[:40])
+    return entries, seen
 
 
 @login_required
 @require_POST
 def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
     task = tasks.get_task(request.user, task_id)
-    entries = {}
-    for key, value in request.POST.items():
-        if key.startswith("cell|"):
-            _prefix, row_key, column = key.split("|", 2)
-            entries[(row_key, column)] = value
+    entries, seen = _posted_cells(request.POST)
     try:
-        result = tasks.complete(request.user, task, entries)
+        result = tasks.complete(request.user, task, entries, seen)
     except tasks.TaskError as error:
         messages.error(request, str(error))
-    else:
-        for problem in result.problems:
-            messages.error(request, problem)
-        if not result.problems:
-            messages.success(request, _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。") % {"n": result.typed})
-    return redirect("reports:task", task_id=task.pk)
+        return redirect("reports:task", task_id=task.pk)
+    if result.saved:
+        messages.success(request, _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。") % {"n": result.typed})
+        return redirect("reports:task", task_id=task.pk)
+    for problem in result.problems:
+        messages.error(request, problem)
+    if result.conflicts:
+        messages.error(request, _(
+            "未保存：您填写期间，其他人已保存了 %(n)s 个单元格，与您填写的不同（见下方标出的格）。"
+            "您填写的内容仍在页面上：核对后再次保存即以您的为准，清空该格则保留现存值。")
+            % {"n": len(result.conflicts)})
+    return _task_page(request, task, typed=entries, conflicts=result.conflicts,
+                      status=409 if result.conflicts else 400)
 
 
 @login_required
@@ -109,7 +151,7 @@ def report_download(request: HttpRequest, request_id: int) -> FileResponse:
         out = Path(tempfile.mkdtemp()) / f"{form_request.title}-{unit.name}-{period.key}.xlsx"
         result = export.export_report(request.user, form_request, unit, period, out)
     except (PeriodError, export.ExportError) as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+        raise BadInput(str(error)) from None
     return FileResponse(open(result.path, "rb"), as_attachment=True,  # noqa: SIM115
                         filename=result.path.name)
 
