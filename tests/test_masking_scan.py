@@ -89,7 +89,8 @@ def pages_for(user: User) -> list[str]:
     from yibiao.accounts import scope
 
     urls = ["/", "/ledger/people/", "/ledger/places/", "/ledger/places/?rental=1",
-            "/ledger/households/new/"]
+            "/ledger/households/new/", "/ledger/transfers/", "/audit/", "/requests/",
+            "/requests/catalogue/", "/workload/"]
     if not scope.can(user, "view_ledger"):
         return urls
     visible = scope.visible_people(user).order_by("pk")
@@ -169,6 +170,8 @@ def test_no_role_sees_a_full_id_number_or_mobile_anywhere(client, county, tmp_pa
             scan(officer.username, f"download {request.title}",
                  xlsx_text(b"".join(download.streaming_content)))
 
+    client.force_login(admin)  # the audit log, after all of the above was recorded in it
+    scan("admin", "/audit/", client.get("/audit/").content.decode())
     assert scanned > 200 and delivered >= 3 * 6  # JSON, CSV and the template of every request
     assert not leaks, leaks[:10]
 
@@ -218,6 +221,8 @@ def test_saving_the_edit_form_unchanged_keeps_the_full_values(client, county):
         before = latest_facts("person", [person.pk], dt.date.max)[person.pk]
         form = client.get(f"/ledger/people/{person.pk}/edit/").content.decode()
         assert not full_numbers(form)
+        assert AuditEntry.objects.filter(action=Action.VIEW_PERSON, subject_id=str(person.pk),
+                                         reason="打开修改表单").exists()  # opening it is a read
         fields = dict(re.findall(r'name="(person\.[a-z_]+)"\s+value="([^"]*)"', form))
         fields.update({name: "" for name in re.findall(r'<select id="[^"]+" name="(person\.[a-z_]+)"', form)})
         posted = {**fields, "version": re.search(r'name="version" value="(\d+)"', form).group(1)}

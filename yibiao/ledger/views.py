@@ -101,6 +101,9 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                 return redirect("ledger:person", person_id=person.pk)
             errors = {p.element: p.message_zh for p in result.rejected}
             messages.error(request, _("有填写错误，未保存：请按提示修改。"))
+    else:  # the form shows what the card shows (masked the same way): a read, audited as one
+        record(request.user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
+               org_code=person.org_unit.code, reason="打开修改表单")
     return render(request, "ledger/person_edit.html", {
         "person": person,
         "groups": people.person_card(person, rules, today, typed, errors),
