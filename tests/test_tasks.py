@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from types import SimpleNamespace
 
 import pytest
 
 from yibiao.admission import workflow
-from yibiao.ledger.models import Fact, Source
+from yibiao.audit.models import Action, AuditEntry
+from yibiao.ledger.models import EditConflict, Fact, Person, Residence, Source
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.reports import tasks
-from yibiao.reports.models import Task, TaskStatus
+from yibiao.reports.models import Task, TaskStatus, TaskValue
 from yibiao.reports.periods import parse_period
 from yibiao.reports.prefill import DERIVED, LEDGER, MISSING, SYSTEM, build_report
 
@@ -199,3 +202,134 @@ def test_the_same_activity_value_as_last_period_is_still_stored_for_this_period(
     tasks.complete(ledger.worker_a, december, {(k, "D"): "2" for k in keys})  # same count again
     december.refresh_from_db()
     assert december.cells_missing == 0
+
+
+# --- Saving cells: only the task's own rows, never over a newer value ------------------
+
+def county_task(world, tmp_path, who):
+    """A task of a county-wide request for `who`'s community (an administrator asks)."""
+    asker = SimpleNamespace(officer=world.admin, reviewer=world.reviewer,
+                            department=world.department)
+    request = admit(asker, tmp_path, LIST, scope=world.county, name="county.xlsx")
+    return Task.objects.get(request=request, org_unit=who.org_unit)
+
+
+def page_versions(page: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(ver\|[^"]+)" value="(\d+)"', page))
+
+
+def test_a_row_about_another_communitys_resident_is_refused_and_nothing_moves(client, ledger, tmp_path):
+    """Worker B's own task, a cell of community A's resident by guessing the id: refused."""
+    wang = Person.objects.get(id_number="11010519491231002X")
+    facts = list(Fact.objects.filter(subject_id=wang.pk).values_list("element", "value"))
+    task = county_task(ledger, tmp_path, ledger.worker_b)
+    client.login(username="worker_b", password=PASSWORD)
+    response = client.post(f"/reports/tasks/{task.pk}/complete/", {
+        f"cell|p:{wang.pk}|G": "13700001111", f"cell|p:{wang.pk}|H": "是", "ver|p:1": "1"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f"行“p:{wang.pk}”" in page and "不在“东塘村”居住" in page and "均未保存" in page
+    assert "王秀英" not in page and "已保存" not in page
+    wang.refresh_from_db()
+    assert (wang.name, wang.org_unit, wang.version) == ("王秀英", ledger.grid_a, 1)
+    assert list(Residence.objects.filter(person=wang).values_list("org_unit", flat=True)) == [ledger.grid_a.pk]
+    assert list(Fact.objects.filter(subject_id=wang.pk).values_list("element", "value")) == facts
+    task.refresh_from_db()
+    assert task.cells_typed == 0
+    assert AuditEntry.objects.filter(action=Action.DENIED, subject_kind="task", subject_id=str(task.pk),
+                                     actor=ledger.worker_b).exists()
+
+
+def test_an_aggregate_row_of_another_unit_is_refused(ledger, tmp_path):
+    rows = table("| 网格 | 总人口 | 本月走访次数 |")
+    request = admit(ledger, tmp_path, rows, name="agg.xlsx", title="走访统计表", scope=ledger.community_a)
+    task = Task.objects.get(request=request)
+    result = tasks.complete(ledger.worker_a, task, {(f"o:{ledger.grid_a.code}", "C"): "3",
+                                                    (f"o:{ledger.community_b.code}", "C"): "9"})
+    assert not result.saved and f"行“o:{ledger.community_b.code}”" in result.problems[0]
+    assert not TaskValue.objects.exists()  # the good row is not kept either: all or nothing
+
+
+@pytest.mark.parametrize("key", ["cell|p:abc|G", "cell|p:99999999999999999999999|G", "cell|h:7|G",
+                                 "cell|q:1|G"])
+def test_a_row_that_is_no_row_of_the_task_is_refused_naming_it(client, ledger, tmp_path, key):
+    task = Task.objects.get(request=admit(ledger, tmp_path, LIST))
+    client.login(username="worker_a", password=PASSWORD)
+    response = client.post(f"/reports/tasks/{task.pk}/complete/", {key: "是"})
+    assert response.status_code == 400 and key.split("|")[1] in response.content.decode()
+
+
+@pytest.mark.parametrize("form", [{"cell|x": "1"}, {"cell||": "1"}, {"ver|p:1": "abc"}])
+def test_a_malformed_field_is_a_400_not_a_500(client, ledger, tmp_path, form):
+    task = Task.objects.get(request=admit(ledger, tmp_path, LIST))
+    client.login(username="worker_a", password=PASSWORD)
+    assert client.post(f"/reports/tasks/{task.pk}/complete/", form).status_code == 400
+
+
+def test_a_save_over_a_newer_value_is_a_conflict_showing_both_and_keeping_the_typing(
+        client, ledger, tmp_path):
+    request = admit(ledger, tmp_path, LIST)
+    task = Task.objects.get(request=request)
+    li = next(r.key for r in tasks.report_for(task).rows if r.cells[2].value == "李明")
+    client.login(username="worker_a", password=PASSWORD)
+    opened = page_versions(client.get(f"/reports/tasks/{task.pk}/").content.decode())
+    assert opened[f"ver|{li}"] == "1"
+    # A colleague saves 李明's vaccination first, from a page opened at the same time.
+    assert tasks.complete(ledger.worker_a, task, {(li, "H"): "否"}, {li: 1}).saved
+    response = client.post(f"/reports/tasks/{task.pk}/complete/",
+                           {f"cell|{li}|H": "是", f"cell|{li}|G": "13700001111", **opened})
+    page = response.content.decode()
+    assert response.status_code == 409 and "其他人已保存了 1 个单元格" in page
+    assert "他人已保存：<strong>否</strong>；您填写的：<strong>是</strong>" in page
+    assert 'value="是"' in page and 'value="13700001111"' in page  # the typing is still there
+    vaccine = request.columns[7]["element"]
+    assert list(Fact.objects.filter(element=vaccine).values_list("value", flat=True)) == ["否"]
+    assert not Fact.objects.filter(element="person.phone", value="13700001111").exists()
+    conflict = EditConflict.objects.get()
+    assert conflict.attempted_values == {vaccine: "是", "person.phone": "13700001111"}
+    # Saving again from the conflict page (it carries the version now) keeps the worker's value.
+    again = page_versions(page)
+    assert again[f"ver|{li}"] == "2"
+    client.post(f"/reports/tasks/{task.pk}/complete/", {f"cell|{li}|H": "是", **again})
+    assert next(r for r in tasks.report_for(task).rows if r.key == li).cells[7].value == "是"
+
+
+def test_typing_the_stored_value_again_or_an_empty_cell_is_no_conflict(ledger, tmp_path):
+    task = Task.objects.get(request=admit(ledger, tmp_path, LIST))
+    li = next(r.key for r in tasks.report_for(task).rows if r.cells[2].value == "李明")
+    first = tasks.complete(ledger.worker_a, task, {(li, "H"): "是"}, {li: 1})
+    twice = tasks.complete(ledger.worker_a, task, {(li, "H"): "是"}, {li: 1})  # a double click
+    other = tasks.complete(ledger.worker_a, task, {(li, "G"): "13700001111"}, {li: 1})  # still empty
+    assert (first.typed, twice.saved, twice.typed, other.saved, other.typed) == (1, True, 0, True, 1)
+    task.refresh_from_db()
+    assert task.cells_typed == 2
+
+
+def test_an_aggregate_cell_carries_its_own_version(ledger, tmp_path):
+    rows = table("| 网格 | 总人口 | 本月走访次数 |")
+    task = Task.objects.get(request=admit(ledger, tmp_path, rows, name="agg.xlsx", title="走访统计表",
+                                          scope=ledger.community_a))
+    cell = (f"o:{ledger.grid_a.code}", "C")
+    assert tasks.complete(ledger.worker_a, task, {cell: "3"}, {}).saved
+    stale = tasks.complete(ledger.worker_a, task, {cell: "5"}, {})  # opened before the "3"
+    assert [(c.stored, c.typed, c.version) for c in stale.conflicts] == [("3", "5", 1)]
+    assert tasks.complete(ledger.worker_a, task, {cell: "5"}, {tasks.version_key(*cell): 1}).saved
+    value = TaskValue.objects.get()
+    assert (value.value, value.version) == ("5", 2)
+    task.refresh_from_db()
+    assert task.cells_typed == 2
+
+
+def test_a_submitted_task_refuses_a_save(client, ledger, tmp_path):
+    served = table("| 序号 | 姓名 | 公民身份号码 | 联系电话 |")
+    task = Task.objects.get(request=admit(ledger, tmp_path, served, name="s.xlsx"))
+    li = next(r.key for r in tasks.report_for(task).rows if r.cells[1].value == "李明")
+    tasks.complete(ledger.worker_a, task, {(li, "D"): "13700001111"})
+    tasks.submit(ledger.worker_a, task)
+    client.login(username="worker_a", password=PASSWORD)
+    response = client.post(f"/reports/tasks/{task.pk}/complete/", {f"cell|{li}|D": "13900002222"},
+                           follow=True)
+    assert "任务已报送，不能再修改" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUBMITTED and task.submitted_by == ledger.worker_a
+    assert not Fact.objects.filter(value="13900002222").exists()
