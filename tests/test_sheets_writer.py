@@ -181,7 +181,7 @@ def test_blanks_in_the_label_cell_are_rewritten(tmp_path: Path) -> None:
                                           "填报人": "李四", "盖章": "x"})
     got = openpyxl.load_workbook(result.path)[SHEET]
     assert got["A2"].value == "填报单位：红星社区"
-    assert got["E2"].value == "填报日期：2024年5月1日"
+    assert got["E2"].value == "填报日期：2024 年 5 月 1 日"  # the template's spacing kept
     assert got["A10"].value == "填报人：李四"  # moved down with the footer, then filled
     assert result.notes == ["模板中没有找到填报项「盖章」，未填写。"]
 

@@ -11,6 +11,7 @@ plain verdict line.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count
@@ -22,6 +23,7 @@ from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON, household_
 from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, nearest, subtree_q
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
+from yibiao.sheets import SheetError, formats, read_workbook
 
 from .models import PERIODS_PER_YEAR, AdmissionRules, FormRequest, Status
 
@@ -80,6 +82,10 @@ class Analysis:
     unjustified_sensitive: list[str]
     verdict: str
     warnings: list[str] = field(default_factory=list)
+    # What the template asks that the ledger's values cannot be written as (a code missing
+    # from a dropdown, a day the ledger does not hold): left for the worker, not written in
+    # our format.
+    format_problems: list[str] = field(default_factory=list)
 
     @property
     def served_by_ledger(self) -> bool:
@@ -265,4 +271,36 @@ def analyse(request: FormRequest) -> Analysis:
     warnings = [f"第 {c.column} 列“{c.header}”的对应关系待确认" for c in columns
                 if c.status == "suggested"]
     return Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
-                    burden, len(new_columns), unjustified, verdict, warnings)
+                    burden, len(new_columns), unjustified, verdict, warnings,
+                    format_problems(request, rules))
+
+
+def format_problems(request: FormRequest, rules: Rules) -> list[str]:
+    """Per column, what its dropdown, number format or notes ask that some values cannot be
+    written as; read from the formats stored at submission (or the template, for requests
+    stored before formats were)."""
+    stored = {c["index"]: formats.from_summary(c["index"], c["header"], c["format"])
+              for c in request.columns if c.get("format") and "index" in c}
+    if not stored and request.template and Path(request.template.path).exists():
+        try:
+            path = Path(request.template.path)
+            layout = read_workbook(path).sheet(request.sheet_name)
+            stored = formats.read_formats(path, request.sheet_name, layout).columns
+        except (SheetError, KeyError, ValueError, OSError):
+            stored = {}
+    problems = []
+    for c in request.columns:
+        fmt = stored.get(c.get("index"))
+        if fmt is None:
+            continue
+        for problem in formats.expected_problems(fmt, element_kind(rules, c.get("element"))):
+            problems.append(f"第 {c['column']} 列“{c['header']}”：{problem}")
+    return problems
+
+
+def element_kind(rules: Rules, code: str | None) -> formats.ElementKind | None:
+    """What the writer needs of an element (its value type and code list)."""
+    rule = rules.elements.get(code) if code else None
+    if rule is None:
+        return None
+    return formats.ElementKind(code, rule.value_type, rule.code_list)

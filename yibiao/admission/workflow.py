@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
 from yibiao.reports.filters import indicator_for
-from yibiao.sheets import SheetError, read_workbook
+from yibiao.sheets import SheetError, SheetLayout, read_workbook
+from yibiao.sheets.formats import SheetFormats, read_formats
 from yibiao.sheets.safety import safe_file_name
 
 from . import analysis
@@ -106,17 +108,31 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
         raise RequestRefused(["模板中没有找到表头：请确认第一张工作表是要填写的表格"])
     layout = sheets[0]
     match = match_layout(database_matcher(), layout)
+    formats = template_formats(path, layout)
     columns = []
     for c, m in zip(layout.columns, match.columns, strict=True):
         column = {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
                   "element": m.element if m.status in ("auto", "suggested") else None,
                   "status": m.status, "confidence": m.confidence}
+        if m.derive and column["element"]:
+            column["derive"] = m.derive  # 是否患慢性病: a yes/no from 慢性病情况, never its text
+        if (fmt := formats.of(c.index)) is not None:
+            column["format"] = fmt.summary()  # what the template asks of its values (analysis)
         if layout.layout == "aggregate" and not (column["element"] or "").startswith(("org.", "meta.")):
             # A count column: what it counts is read from its header (60岁以上老人数 …).
             column["element"] = None
             column["indicator"] = indicator_for(c.header, list(c.path))
         columns.append(column)
     return layout.name, layout.layout, match.subject, columns
+
+
+def template_formats(path: Path, layout: SheetLayout) -> SheetFormats:
+    """What each column asks of its values (dropdowns, formats, notes); a template whose
+    formats cannot be read is still accepted, with nothing inferred."""
+    try:
+        return read_formats(path, layout.name, layout)
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile):
+        return SheetFormats()
 
 
 def check_rules(request: FormRequest, result: analysis.Analysis) -> list[str]:

@@ -24,7 +24,8 @@ def sheet_json(sheet: SheetLayout, match: SheetMatch) -> dict:
         "data_start_row": sheet.data_start_row,
         "columns": [
             {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
-             "element": m.element, "confidence": m.confidence, "status": m.status}
+             "element": m.element, "confidence": m.confidence, "status": m.status,
+             **({"derive": m.derive} if m.derive else {})}
             for c, m in zip(sheet.columns, match.columns, strict=True)
         ],
     }

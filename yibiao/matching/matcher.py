@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from ..sheets.formats import asks_yes_no
 from .context import (
     CONCEPTS,
     COUNT_UNITS,
@@ -80,6 +81,10 @@ class ColumnMatch:
     confidence: float
     status: str
     reason: str = ""
+    # How the column's value comes from the element: "present" for a yes/no question
+    # answered by an element that is not yes/no (是否患慢性病 from 慢性病情况: yes when a
+    # value is there and does not say none), so it is never delivered as the element's text.
+    derive: str | None = None
 
 
 @dataclass
@@ -289,6 +294,10 @@ class Matcher:
                 m = self._vote(m, list(samples[i]), subject)
             out.columns.append(_status(m))
         _one_auto_per_element(out.columns, texts)
+        for path, m in zip(paths, out.columns, strict=True):
+            if m.element and path and asks_yes_no(path[-1]) and \
+                    self.d.elements.get(m.element, None) and self.d.elements[m.element].value_type != "boolean":
+                m.derive = "present"
         return out
 
     def _learned(self, n: str, subject: str) -> ColumnMatch | None:

@@ -3,14 +3,20 @@ personal numbers masked unless justified, every export audited."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import zipfile
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from yibiao.accounts import scope
+from yibiao.admission.analysis import element_kind
 from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
+from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
 from yibiao.sheets import (
     FillResult,
@@ -21,6 +27,8 @@ from yibiao.sheets import (
     read_workbook,
 )
 from yibiao.sheets.cells import safe_cell, safe_row
+from yibiao.sheets.formats import SheetFormats, blank_kind, read_formats, render
+from yibiao.values import DateValue
 
 from . import delivery, prefill
 from .periods import Period
@@ -61,14 +69,33 @@ def require_export(user: object, request: FormRequest, unit: OrgUnit) -> None:
         raise scope.OutOfScope(f"“{unit.name}”不在该报表的准入范围内")
 
 
-def blank_values(layout_blanks: list, available: dict[str, str]) -> dict[str, object]:
-    """The template's own blank labels (填报单位：…) with the values we know for them."""
+def blank_values(layout_blanks: list, available: dict[str, object]) -> dict[str, object]:
+    """The template's own blank labels (填报单位：…, 填表人：…) with the values we know for
+    them; 填表人 is the 填报人, 填表日期 the 填报日期 (sheets.formats.BLANK_SYNONYMS)."""
     values: dict[str, object] = {}
     for blank in layout_blanks:
-        for label, value in available.items():
-            if label in blank.label and value:
-                values[blank.label] = value
+        kind = blank_kind(blank.label)
+        value = available.get(kind) if kind else None
+        if value not in (None, ""):
+            values[blank.label] = value
     return values
+
+
+def report_blanks(report: prefill.Report) -> dict[str, object]:
+    """What the report knows for the blanks around the table, typed so the template's
+    pattern can be kept: dates as dates, a monthly period as a year and month."""
+    known: dict[str, object] = dict(report.blanks)
+    day = known.get("填报日期")
+    if isinstance(day, str) and day:
+        try:
+            known["填报日期"] = dt.date.fromisoformat(day)
+        except ValueError:
+            pass
+    period = report.period
+    known["统计时间"] = (DateValue(period.start.year, period.start.month)
+                       if re.fullmatch(r"\d{4}-\d{2}", period.key) else period.label)
+    known["截止日期"] = period.end
+    return known
 
 
 def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Period,
@@ -94,12 +121,59 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
 
 
 def _fill(template: Path, out: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> FillResult:
-    """The one place that decides which writer fills the template (`STREAMED_LAYOUTS`)."""
+    """The one place that decides which writer fills the template (`STREAMED_LAYOUTS`), and
+    how every value is written (sheets.formats: the template's dropdowns, number formats,
+    notes), so both writers receive the same values."""
     # Both writers store text as text already; quoting what a spreadsheet would read as a
     # formula (OWASP) keeps the file safe when the department saves it again as CSV.
-    blanks = {label: safe_cell(value) for label, value in blank_values(layout.blanks, report.blanks).items()}
+    blanks = {label: safe_cell(value) for label, value in blank_values(layout.blanks, report_blanks(report)).items()}
+    as_asked = TemplateValues(template, sheet, layout, report)
     if layout.layout in STREAMED_LAYOUTS:
-        return fill_template_streaming(template, out, sheet=sheet, layout=layout, blanks=blanks,
-                                       rows=(safe_row(r) for r in delivery.iter_delivered_rows(report)))
-    return fill_template(template, out, sheet=sheet, layout=layout,
-                         rows=[safe_row(r) for r in delivery.delivered_rows(report)], blanks=blanks)
+        result = fill_template_streaming(
+            template, out, sheet=sheet, layout=layout, blanks=blanks,
+            rows=(safe_row(as_asked.row(r)) for r in delivery.iter_delivered_rows(report)))
+    else:
+        result = fill_template(template, out, sheet=sheet, layout=layout,
+                               rows=[safe_row(as_asked.row(r)) for r in delivery.delivered_rows(report)],
+                               blanks=blanks)
+    result.notes.extend(as_asked.notes())
+    return result
+
+
+class TemplateValues:
+    """Each delivered row's values written the way the template's columns ask
+    (sheets.formats.render); what cannot be written so is left blank and counted."""
+
+    def __init__(self, template: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> None:
+        try:
+            self.formats = read_formats(template, sheet, layout)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile):
+            self.formats = SheetFormats()  # nothing inferred: values as delivered
+        rules = Rules.load()
+        self.columns = []
+        for column in report.columns:
+            fmt = self.formats.of(column.get("index") or 0) if not column.get("indicator") else None
+            kind = element_kind(rules, column.get("element"))
+            self.columns.append((fmt, kind))
+        self.active = [i for i, (fmt, _) in enumerate(self.columns) if fmt is not None]
+        self.left: dict[int, Counter[str]] = defaultdict(Counter)
+
+    def row(self, values: list[object]) -> list[object]:
+        for i in self.active:
+            if i >= len(values) or values[i] is None:
+                continue
+            fmt, kind = self.columns[i]
+            value, problem = render(values[i], kind, fmt)
+            if problem is not None:
+                self.left[i][problem] += 1
+            values[i] = value
+        return values
+
+    def notes(self) -> list[str]:
+        out = []
+        for i, problems in sorted(self.left.items()):
+            fmt = self.columns[i][0]
+            shown = "；".join(f"{p}（{n} 格）" for p, n in problems.most_common(3))
+            out.append(f"第 {fmt.letter if fmt else i + 1} 列“{fmt.header if fmt else ''}”有 "
+                       f"{sum(problems.values())} 个值无法按模板要求的格式填写，已留空待填：{shown}")
+        return out

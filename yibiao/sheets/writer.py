@@ -37,6 +37,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import SheetError
+from .formats import fill_blank, is_placeholder
 from .layout import blank_label, squeeze
 from .model import SheetLayout
 from .safety import inspect_file
@@ -222,12 +223,8 @@ def put(cell: Cell, kind: str, value: Any, template_format: str = "General") -> 
 
 
 def display(value: object, placeholder: str = "") -> str:
-    """A value as text inside a sentence: '填报日期：2024年5月1日' when the blank says 年月日."""
-    if isinstance(value, dt.datetime | dt.date):
-        return f"{value.year}年{value.month}月{value.day}日" if "年" in placeholder else value.isoformat()[:10]
-    if isinstance(value, bool):
-        return DEFAULT_BOOL[0 if value else 1]
-    return "" if value is None else str(value)
+    """A value as text inside a sentence: '填报日期：2024年5月1日' (see formats.fill_blank)."""
+    return fill_blank(placeholder, value)
 
 
 # --- public entry points -------------------------------------------------------------------
@@ -479,7 +476,10 @@ def _note_static_totals(ws: Worksheet, layout: SheetLayout, total: int, notes: l
 # --- blanks ------------------------------------------------------------------------------
 
 def _fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], notes: list[str]) -> None:
-    """Fill the cell beside a 填报单位-style label, or rewrite the label cell 「填报单位：红星社区」."""
+    """Fill each 填报单位-style blank in place, keeping its label and the template's pattern:
+    the text after the label ("填报日期：  年  月  日" -> "填报日期：2026 年 12 月 5 日"), the cell
+    right of it when that holds the pattern or is marked as the blank (merged or underlined),
+    else the label cell rewritten 「填报单位：红星社区」."""
     for key, value in blanks.items():
         label = blank_label(f"{key}：") or squeeze(key)
         found = [b for b in layout.blanks if b.label == label]
@@ -489,12 +489,32 @@ def _fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], 
             cell = ws[blank.cell]
             text = str(cell.value or "")
             head, colon, rest = _split_label(text)
-            target = _value_cell(ws, cell) if not rest.strip(" \u3000_") else None
+            if rest.strip(" \u3000_"):  # the pattern (  年  月  日) or an old value follows the label
+                cell.value = f"{head}{colon}{fill_blank(rest if is_placeholder(rest) else '', value)}"
+                cell.data_type = "s"
+                continue
+            right = _right_of(ws, cell)
+            if right is not None and isinstance(right.value, str) and is_placeholder(right.value) \
+                    and right.value.strip(" \u3000_"):
+                right.value = fill_blank(right.value, value)
+                right.data_type = "s"
+                continue
+            target = _value_cell(ws, cell)
             if target is not None:
                 put(target, *typed(value), target.number_format)
             else:
                 cell.value = f"{head}{colon}{display(value, rest)}"
                 cell.data_type = "s"
+
+
+def _right_of(ws: Worksheet, label: Cell) -> Cell | None:
+    """The cell right of the label (past its merged span), if it is a real cell."""
+    right = label.column + 1
+    for m in ws.merged_cells.ranges:
+        if m.min_row <= label.row <= m.max_row and m.min_col <= label.column <= m.max_col:
+            right = m.max_col + 1
+    cell = ws.cell(row=label.row, column=right)
+    return None if isinstance(cell, MergedCell) else cell
 
 
 def _split_label(text: str) -> tuple[str, str, str]:
