@@ -64,6 +64,8 @@ RUN_TIME = int(os.environ.get("BENCH_RUN_TIME", str(int(USERS / float(SPAWN_RATE
 PASSWORD = "load-test-2026"  # noqa: S105 - synthetic accounts in a scratch database
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 INPUT = re.compile(r'name="(cell\|[^"]+)"\s+type="(tel|text)"( inputmode="decimal")?')
+# The versions the page carries with its rows and cells: a save names what it saw.
+VERSION = re.compile(r'name="(ver\|[^"]+)" value="(\d+)"')
 
 
 # ------------------------------------------------------------------ the locust side
@@ -208,7 +210,7 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
             token = CSRF.search(page.text)
             if not data or not token:
                 return
-            data = dict(list(data.items())[:3])
+            data = {**dict(list(data.items())[:3]), **dict(VERSION.findall(page.text))}
             with self.client.post(f"{url}complete/", {"csrfmiddlewaretoken": token.group(1), **data},
                                   name="task complete", headers={"Referer": f"{self.host}{url}"},
                                   allow_redirects=False, catch_response=True) as response:

@@ -320,6 +320,14 @@ def test_an_aggregate_cell_carries_its_own_version(ledger, tmp_path):
     assert task.cells_typed == 2
 
 
+def test_a_nul_typed_into_a_cell_is_dropped_not_a_database_error(ledger, tmp_path):
+    rows = table("| 网格 | 总人口 | 本月走访次数 |")
+    task = Task.objects.get(request=admit(ledger, tmp_path, rows, name="agg.xlsx", title="走访统计表",
+                                          scope=ledger.community_a))
+    assert tasks.complete(ledger.worker_a, task, {(f"o:{ledger.grid_a.code}", "C"): "3\x00"}).saved
+    assert TaskValue.objects.get().value == "3"
+
+
 def test_a_submitted_task_refuses_a_save(client, ledger, tmp_path):
     served = table("| 序号 | 姓名 | 公民身份号码 | 联系电话 |")
     task = Task.objects.get(request=admit(ledger, tmp_path, served, name="s.xlsx"))

@@ -221,7 +221,8 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
     aggregate: dict[tuple[str, str], str] = {}
     refused: list[tuple[str, str]] = []  # (reason, row key)
     for (row_key, column), raw in entries.items():
-        value = "" if raw is None else str(raw).strip()
+        # NUL is dropped as an import drops it: PostgreSQL refuses it in text.
+        value = "" if raw is None else str(raw).replace("\x00", "").strip()
         if not value or column not in columns:
             continue
         kind, _colon, ident = row_key.partition(":")
