@@ -313,3 +313,26 @@ def test_a_value_the_dropdown_lacks_is_left_blank_and_noted(holders, tmp_path):
     zhao = next(r for r in range(4, 8) if ws[f"B{r}"].value == "赵强")
     assert ws[f"D{zhao}"].value is None
     assert any("第 D 列“民族”" in n and "“藏族”不在下拉列表中" in n for n in result.notes)
+
+
+SHARED_LINE = """
+| 独居老人名册 |      |      |
+| 序号 | 姓名 | 年龄 |
+| 1    | 张三 | 80   |
+| 填表人：          联系电话：            填报日期：    年  月  日 |  |  |
+"""
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "in_place"])
+def test_several_blanks_in_one_cell_are_each_filled_in_place(tmp_path, streamed):
+    from yibiao.sheets import fill_template, fill_template_streaming
+
+    path = write_xlsx(tmp_path / "t.xlsx", table(SHARED_LINE), merges=["A1:C1", "A4:C4"])
+    layout = read_workbook(path).sheets[0]
+    assert [b.label for b in layout.blanks] == ["填表人", "联系电话", "填报日期"]
+    blanks = blank_values(layout.blanks, {"填报人": "李四", "填报日期": dt.date(2026, 12, 5)})
+    fill = fill_template_streaming if streamed else fill_template
+    result = fill(path, tmp_path / "out.xlsx", sheet=layout.name, layout=layout,
+                  rows=[[1, "王五", 81], [2, "赵六", 90]], blanks=blanks)
+    line = load_workbook(result.path).active["A5"].value
+    assert line == "填表人：李四        联系电话：            填报日期：2026 年 12 月 5 日"

@@ -762,3 +762,44 @@ def fill_blank(rest: str, value: object) -> str:
     if isinstance(value, bool):
         return DEFAULT_YES_NO[0 if value else 1]
     return "" if value is None else str(value)
+
+
+# Several blanks in one cell: "填表人：          联系电话：          填报日期：    年  月  日".
+_LABEL_AT = re.compile(r"(?P<label>[^\s:：，,；;]{2,12}?)\s*(?:[（(][^)）]{0,12}[)）])?\s*[:：]")
+
+
+def blank_segments(text: str) -> list[tuple[str, int, int]]:
+    """(label, where its text after the colon starts, where it ends) for every blank label in
+    `text`, in order; one entry for a cell holding one blank, several for a shared line."""
+    found = []
+    for m in _LABEL_AT.finditer(text):
+        label = blank_label(m[0])
+        if label is None:
+            continue
+        found.append((label, m.start(), m.end()))
+    return [(label, end, found[i + 1][1] if i + 1 < len(found) else len(text))
+            for i, (label, _, end) in enumerate(found)]
+
+
+def fill_segments(text: str, values: dict[str, object]) -> str:
+    """A line of several blanks, each label's part filled in place and the others kept as
+    they were, spacing between them kept (at least two spaces)."""
+    out, pos = [], 0
+    for label, start, end in blank_segments(text):
+        out.append(text[pos:start])
+        rest = text[start:end]
+        pos = end
+        if label not in values:
+            out.append(rest)
+            continue
+        if is_placeholder(rest) and "年" in rest:
+            filled = fill_blank(rest.rstrip(" \u3000"), values[label])
+        else:
+            filled = fill_blank("", values[label])
+        gap = len(rest) - len(rest.rstrip(" \u3000_")) if rest.strip(" \u3000_") else len(rest)
+        tail = rest[len(rest.rstrip(" \u3000")):] if "年" in rest else ""
+        if end < len(text):  # another label follows: keep them apart
+            tail = tail or " " * max(2, gap - len(filled))
+        out.append(filled + tail)
+    out.append(text[pos:])
+    return "".join(out)

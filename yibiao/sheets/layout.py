@@ -275,10 +275,18 @@ def _collect_outside(sh: _Sheet, r: int, kind: str, layout: SheetLayout,
         text = text_of(v)
         label = blank_label(text)
         if label:
+            from .formats import blank_segments  # formats reads layouts: imported when used
+
+            segments = blank_segments(text)
             m = LABEL_COLON_RE.match(text)
             value = m.group(2).strip() if m else ""
+            if len(segments) > 1:  # 填表人：    联系电话：    填报日期：  年  月  日 in one cell
+                value = text[segments[0][1]:segments[0][2]].strip()
             layout.blanks.append(Blank(label=label, cell=f"{get_column_letter(c)}{r}", text=text.strip(),
                                        value=value))
+            for other, start, end in segments[1:]:
+                layout.blanks.append(Blank(label=other, cell=f"{get_column_letter(c)}{r}", text=text.strip(),
+                                           value=text[start:end].strip()))
 
 
 def _data_region(sh: _Sheet, layout: SheetLayout) -> None:

@@ -37,7 +37,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import SheetError
-from .formats import fill_blank, is_placeholder
+from .formats import blank_segments, fill_blank, fill_segments, is_placeholder
 from .layout import blank_label, squeeze
 from .model import SheetLayout
 from .safety import inspect_file
@@ -480,6 +480,7 @@ def _fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], 
     the text after the label ("填报日期：  年  月  日" -> "填报日期：2026 年 12 月 5 日"), the cell
     right of it when that holds the pattern or is marked as the blank (merged or underlined),
     else the label cell rewritten 「填报单位：红星社区」."""
+    shared: dict[str, dict[str, object]] = {}  # cells holding several blanks: label -> value
     for key, value in blanks.items():
         label = blank_label(f"{key}：") or squeeze(key)
         found = [b for b in layout.blanks if b.label == label]
@@ -488,6 +489,9 @@ def _fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], 
         for blank in found:
             cell = ws[blank.cell]
             text = str(cell.value or "")
+            if len(blank_segments(text)) > 1:
+                shared.setdefault(blank.cell, {})[label] = value
+                continue
             head, colon, rest = _split_label(text)
             if rest.strip(" \u3000_"):  # the pattern (  年  月  日) or an old value follows the label
                 cell.value = f"{head}{colon}{fill_blank(rest if is_placeholder(rest) else '', value)}"
@@ -505,6 +509,9 @@ def _fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], 
             else:
                 cell.value = f"{head}{colon}{display(value, rest)}"
                 cell.data_type = "s"
+    for ref, values in shared.items():
+        ws[ref].value = fill_segments(str(ws[ref].value), values)
+        ws[ref].data_type = "s"
 
 
 def _right_of(ws: Worksheet, label: Cell) -> Cell | None:
