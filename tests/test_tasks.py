@@ -241,12 +241,13 @@ def test_a_row_about_another_communitys_resident_is_refused_and_nothing_moves(cl
 
 
 def test_an_aggregate_row_of_another_unit_is_refused(ledger, tmp_path):
-    rows = table("| 网格 | 总人口 | 本月走访次数 |")
+    rows = table("| 网格 | 总人口 | 60岁以上老人数 | 本月走访次数 |")
     request = admit(ledger, tmp_path, rows, name="agg.xlsx", title="走访统计表", scope=ledger.community_a)
     task = Task.objects.get(request=request)
-    result = tasks.complete(ledger.worker_a, task, {(f"o:{ledger.grid_a.code}", "C"): "3",
-                                                    (f"o:{ledger.community_b.code}", "C"): "9"})
-    assert not result.saved and f"行“o:{ledger.community_b.code}”" in result.problems[0]
+    result = tasks.complete(ledger.worker_a, task, {(f"o:{ledger.grid_a.code}", "D"): "3",
+                                                    (f"o:{ledger.community_b.code}", "D"): "9"})
+    assert task.request.layout == "aggregate" and not result.saved
+    assert result.problems[0] == f"行“o:{ledger.community_b.code}”：不是“桃花岭社区”或其下属网格，不能在本任务中填写。"
     assert not TaskValue.objects.exists()  # the good row is not kept either: all or nothing
 
 
@@ -306,10 +307,10 @@ def test_typing_the_stored_value_again_or_an_empty_cell_is_no_conflict(ledger, t
 
 
 def test_an_aggregate_cell_carries_its_own_version(ledger, tmp_path):
-    rows = table("| 网格 | 总人口 | 本月走访次数 |")
+    rows = table("| 网格 | 总人口 | 60岁以上老人数 | 本月走访次数 |")
     task = Task.objects.get(request=admit(ledger, tmp_path, rows, name="agg.xlsx", title="走访统计表",
                                           scope=ledger.community_a))
-    cell = (f"o:{ledger.grid_a.code}", "C")
+    cell = (f"o:{ledger.grid_a.code}", "D")
     assert tasks.complete(ledger.worker_a, task, {cell: "3"}, {}).saved
     stale = tasks.complete(ledger.worker_a, task, {cell: "5"}, {})  # opened before the "3"
     assert [(c.stored, c.typed, c.version) for c in stale.conflicts] == [("3", "5", 1)]
@@ -321,10 +322,10 @@ def test_an_aggregate_cell_carries_its_own_version(ledger, tmp_path):
 
 
 def test_a_nul_typed_into_a_cell_is_dropped_not_a_database_error(ledger, tmp_path):
-    rows = table("| 网格 | 总人口 | 本月走访次数 |")
+    rows = table("| 网格 | 总人口 | 60岁以上老人数 | 本月走访次数 |")
     task = Task.objects.get(request=admit(ledger, tmp_path, rows, name="agg.xlsx", title="走访统计表",
                                           scope=ledger.community_a))
-    assert tasks.complete(ledger.worker_a, task, {(f"o:{ledger.grid_a.code}", "C"): "3\x00"}).saved
+    assert tasks.complete(ledger.worker_a, task, {(f"o:{ledger.grid_a.code}", "D"): "3\x00"}).saved
     assert TaskValue.objects.get().value == "3"
 
 

@@ -220,6 +220,7 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
     people: dict[int, dict[str, str]] = {}  # person id -> column -> what was typed
     aggregate: dict[tuple[str, str], str] = {}
     refused: list[tuple[str, str]] = []  # (reason, row key)
+    aggregate_table = task.request.layout == "aggregate"  # its rows are units, not people
     for (row_key, column), raw in entries.items():
         # NUL is dropped as an import drops it: PostgreSQL refuses it in text.
         value = "" if raw is None else str(raw).replace("\x00", "").strip()
@@ -228,10 +229,10 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         kind, _colon, ident = row_key.partition(":")
         if len(value) > VALUE_LIMIT:
             refused.append(("too_long", row_key))
-        elif kind == "p" and _row_id(ident) is not None:
+        elif kind == "p" and not aggregate_table and _row_id(ident) is not None:
             if columns[column].get("element"):
                 people.setdefault(_row_id(ident), {})[column] = value
-        elif kind == "o" and ident:
+        elif kind == "o" and aggregate_table and ident:
             aggregate[(row_key, column)] = value
         else:
             refused.append((ROW_KINDS.get(kind, "unknown"), row_key))
@@ -252,9 +253,10 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
             wrote_facts = _save(user, locked, columns, people, aggregate, held, seen, result)
             if not result.saved:
                 transaction.set_rollback(True)
-    if refused:
+    denied = [key for reason, key in refused if reason in ("not_in_unit", "unit_outside")]
+    if denied:
         record(user, Action.DENIED, subject_kind="task", subject_id=task.pk, org_code=task.org_code,
-               reason="填报的行不属于本任务，未保存", rows=[key for _r, key in refused][:50])
+               reason="填报的行不属于本任务，未保存", rows=denied[:50])
     if result.conflicts:
         _keep_conflicts(user, locked, result.conflicts, people, seen)
     if wrote_facts:
