@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.models import Fact, Household, Place, Residence
-from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON, household_values, people_as_of
+from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON
 from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, nearest, subtree_q
+from yibiao.reports.filterlang import same
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
 from yibiao.sheets import SheetError, formats, read_workbook
 
@@ -72,6 +73,31 @@ class Burden:
 
 
 @dataclass
+class FilterElement:
+    """An element the filter reads, and whether the ledger can answer it."""
+
+    element: str
+    name: str
+    kind: str  # derived | held | new
+    held: int  # subjects in scope with a value (all of them, before the filter)
+    missing_cells: int  # for a new element: one cell per subject in scope, to collect
+
+
+@dataclass
+class SubjectFilter:
+    """Who the rows are about: the filter as text, where it came from, the system's
+    suggestion, the rows under it per community, and what it needs from the ledger."""
+
+    text: str = ""
+    text_en: str = ""
+    status: str = ""
+    suggestion: dict = field(default_factory=dict)
+    rows_per_community: list[dict] = field(default_factory=list)  # {"code", "name", "rows"}
+    elements: list[FilterElement] = field(default_factory=list)
+    as_of: str = ""
+
+
+@dataclass
 class Analysis:
     subject: str
     columns: list[ColumnAnalysis]
@@ -86,6 +112,7 @@ class Analysis:
     # from a dropdown, a day the ledger does not hold): left for the worker, not written in
     # our format.
     format_problems: list[str] = field(default_factory=list)
+    subject_filter: SubjectFilter = field(default_factory=SubjectFilter)
 
     @property
     def served_by_ledger(self) -> bool:
@@ -152,26 +179,73 @@ def held_counts(elements: list[str], unit: OrgUnit) -> dict[str, int]:
     return counts
 
 
-def filtered_counts(request: FormRequest, elements: list[str]) -> tuple[int, dict[str, int]]:
-    """Subjects the request's filter selects today, and how many of them have each element.
+def filtered_counts(request: FormRequest, elements: list[str]
+                    ) -> tuple[int, dict[str, int], dict[str, int]]:
+    """Subjects the request's filter selects at the end of the current period, how many of
+    them have each element, and how many live in each org unit (by code).
 
-    Reads the scope as of today (the filter needs derived values such as age), so it costs
-    a pass over the scope's people: fine for an analysis run once per request.
+    The rows are selected as the report selects them (prefill.selected_subjects: age at
+    the period's end), so it costs a pass over the scope's subjects: fine for an analysis
+    run once per request.
     """
-    from yibiao.reports.filters import matches
     from yibiao.reports.periods import period_of
+    from yibiao.reports.prefill import selected_subjects
 
-    today = timezone.localdate()
-    period = period_of(request.frequency, today)
-    people = people_as_of(request.scope.code, today)
-    households = household_values(people)
-    selected = []
-    for person in people:
-        values = {**person.values, **households.get(person.household_id, {})}
-        if matches(values, request.subject_filter, period):
-            selected.append(values)
-    held = {e: sum(1 for v in selected if v.get(e) not in (None, "")) for e in elements}
-    return len(selected), held
+    period = period_of(request.frequency, timezone.localdate())
+    selected = selected_subjects(request, request.scope, period)
+    held = {e: sum(1 for _k, _c, v in selected if v.get(e) not in (None, "")) for e in elements}
+    by_code: dict[str, int] = {}
+    for _key, code, _values in selected:
+        by_code[code] = by_code.get(code, 0) + 1
+    return len(selected), held, by_code
+
+
+def codes_in_scope(subject: str, unit: OrgUnit) -> dict[str, int]:
+    """Subjects in scope per org code, without a filter (one query)."""
+    if subject == "household":
+        rows = Household.objects.filter(subtree_q(unit.code, "org_unit__code")).values("org_unit__code")
+    elif subject == "place":
+        rows = Place.objects.filter(subtree_q(unit.code, "org_unit__code")).values("org_unit__code")
+    else:
+        rows = residents_in(unit).values("org_code")
+    return {code: n for code, n in rows.annotate(n=Count("pk")).values_list(*rows.query.values_select, "n")}
+
+
+def per_community(unit: OrgUnit, by_code: dict[str, int]) -> list[dict]:
+    """Rows per community (village) of the scope, from counts per org code (grids roll up)."""
+    if unit.level in (Level.COMMUNITY, Level.GRID):
+        units = [unit]
+    else:
+        units = list(OrgUnit.objects.filter(subtree_q(unit.code), level=Level.COMMUNITY).order_by("code"))
+    return [{"code": u.code, "name": u.name,
+             "rows": sum(n for code, n in by_code.items() if code.startswith(u.code))} for u in units]
+
+
+def filter_elements(request: FormRequest, rules: Rules, subjects_total: int) -> list[FilterElement]:
+    """What the filter reads from the ledger: derived elements always answer; a stored one
+    held for nobody in scope is new — it must be collected for everyone in scope before
+    the filter can pick anyone."""
+    from yibiao.reports.filterlang import elements_of
+    from yibiao.reports.filters import DERIVED_FILTER_ELEMENTS
+
+    reads: list[str] = []
+    for code in elements_of(request.subject_filter):
+        for element in (DERIVED_FILTER_ELEMENTS[code][4] if code in DERIVED_FILTER_ELEMENTS else (code,)):
+            if element not in reads:
+                reads.append(element)
+    stored = [e for e in reads if e not in DERIVED_PERSON and e not in DERIVED_HOUSEHOLD]
+    held = held_counts(stored, request.scope) if stored else {}
+    found = []
+    for element in reads:
+        rule = rules.elements.get(element)
+        name = rule.name_zh if rule else element
+        if element not in stored:
+            found.append(FilterElement(element, name, DERIVED, subjects_total, 0))
+        elif held.get(element, 0):
+            found.append(FilterElement(element, name, HELD, held[element], 0))
+        else:
+            found.append(FilterElement(element, name, NEW, 0, subjects_total))
+    return found
 
 
 def column_key(column: dict) -> str:
@@ -197,7 +271,7 @@ def find_overlaps(request: FormRequest) -> list[Overlap]:
         if shared:
             found.append(Overlap(other.pk, other.title, other.department.name, other.status,
                                  len(shared), round(len(shared) / len(keys), 3),
-                                 other.subject_filter == request.subject_filter))
+                                 same(other.subject_filter, request.subject_filter)))
     return sorted(found, key=lambda o: (-o.share, o.status != Status.ADMITTED, o.request_id))
 
 
@@ -209,11 +283,14 @@ def analyse(request: FormRequest) -> Analysis:
     stored = [c["element"] for c in request.columns
               if c.get("element") in rules and c["element"].split(".")[0] in
               ("person", "household", "place")]
+    by_code: dict[str, int] = {}
     if request.subject_filter and request.layout != "aggregate":
-        subjects, held = filtered_counts(request, stored)
+        subjects, held, by_code = filtered_counts(request, stored)
     else:
         subjects = subjects_in_scope(subject, unit, request.layout)
         held = held_counts(stored, unit) if request.layout != "aggregate" else {}
+        if request.layout != "aggregate":
+            by_code = codes_in_scope(subject, unit)
     columns = []
     for c in request.columns:
         element = c.get("element")
@@ -236,6 +313,7 @@ def analyse(request: FormRequest) -> Analysis:
             c.get("status", "unmapped"), kind, round(share, 4), missing, sensitive, justified,
             rule.per_period if rule else (
                 kind == NEW and not c.get("indicator") and guess_per_period(request, c["header"]))))
+    chosen = describe_filter(request, rules, subject, unit, by_code)
     overlaps = find_overlaps(request)
     # The same columns about the same subjects: asking again what another form already asks.
     duplicate = next((o for o in overlaps if o.share >= 1.0 and o.same_subjects), None)
@@ -243,7 +321,8 @@ def analyse(request: FormRequest) -> Analysis:
     seconds_per_form = config.seconds_per_form or settings.YIBIAO_SECONDS_PER_FORM
     periods = PERIODS_PER_YEAR[request.frequency]
     communities = communities_in(unit)
-    cells = sum(c.missing_cells for c in columns)
+    to_collect = [e for e in chosen.elements if e.kind == NEW]
+    cells = sum(c.missing_cells for c in columns) + sum(e.missing_cells for e in to_collect)
     hand_cells = len(columns) * subjects
     forms_seconds = communities * seconds_per_form if cells else 0.0
     burden = Burden(
@@ -256,23 +335,44 @@ def analyse(request: FormRequest) -> Analysis:
             periods * (hand_cells * seconds_per_cell + communities * seconds_per_form) / 3600, 2),
     )
     new_columns = [c for c in columns if c.kind == NEW]
+    new_count = len(new_columns) + len(to_collect)
     unjustified = [c.element for c in columns if not c.justified and c.element]
     if duplicate:
         verdict = (f"与{'已准入' if duplicate.status == Status.ADMITTED else '待审核'}的"
                    f"《{duplicate.title}》（第 {duplicate.request_id} 号，{duplicate.department}）"
                    "重复（多头重复）")
-    elif not new_columns and cells == 0:
+    elif not new_count and cells == 0:
         verdict = "可完全由台账生成——无需基层填报"
     else:
         incomplete = sum(1 for c in columns if c.kind == HELD and c.missing_cells)
-        verdict = (f"需要 {communities} 个社区（村）补充 {len(new_columns)} 个新数据项"
+        verdict = (f"需要 {communities} 个社区（村）补充 {new_count} 个新数据项"
+                   + (f"（其中筛选条件用到 {len(to_collect)} 项：{'、'.join(e.name for e in to_collect)}）"
+                      if to_collect else "")
                    + (f"（另有 {incomplete} 项台账不全）" if incomplete else "")
                    + f"，每期约 {cells} 个单元格，全年约 {burden.hours_per_year} 工时")
     warnings = [f"第 {c.column} 列“{c.header}”的对应关系待确认" for c in columns
                 if c.status == "suggested"]
     return Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
-                    burden, len(new_columns), unjustified, verdict, warnings,
-                    format_problems(request, rules))
+                    burden, new_count, unjustified, verdict, warnings,
+                    format_problems(request, rules), chosen)
+
+
+def describe_filter(request: FormRequest, rules: Rules, subject: str, unit: OrgUnit,
+                    by_code: dict[str, int]) -> SubjectFilter:
+    from yibiao.reports.periods import period_of
+
+    from .subjects import describe, vocabulary
+
+    vocab = vocabulary(rules)
+    total = subjects_in_scope(subject, unit, request.layout) if request.subject_filter else 0
+    listed = request.layout != "aggregate"
+    return SubjectFilter(
+        text=describe(request.subject_filter, vocab),
+        text_en=describe(request.subject_filter, vocab, english=True),
+        status=request.filter_status, suggestion=request.filter_suggestion or {},
+        rows_per_community=per_community(unit, by_code) if listed else [],
+        elements=filter_elements(request, rules, total) if listed else [],
+        as_of=period_of(request.frequency, timezone.localdate()).end.isoformat())
 
 
 def format_problems(request: FormRequest, rules: Rules) -> list[str]:

@@ -33,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         metavar="ELEMENT=TEXT", help="敏感数据元的使用理由，可多次给出")
     create.add_argument("--emergency", default="", help="高于规定频次时的紧急情况说明")
     create.add_argument("--sheet", default=None, help="模板中的工作表名（默认第一张有表头的）")
+    create.add_argument("--filter", default=None, metavar="FILTER", dest="subject_filter",
+                        help="填报对象条件，如 '年龄 >= 60 且 独居 = 是'（见 docs/subject-filter.md）；"
+                             "不给出时采用系统根据表名建议的条件")
+    create.add_argument("--no-filter", action="store_true", help="不筛选：范围内全部对象都列入本表")
     create.add_argument("--json", action="store_true")
     create.add_argument("--user", default=None)
     create.set_defaults(handler=cmd_create)
@@ -56,6 +60,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="新列中长期不变、填一次即可的列字母，逗号分隔")
     review.add_argument("--user", default=None)
     review.set_defaults(handler=cmd_review)
+
+    filtering = sub.add_parser("filter", help="修改报表需求的填报对象条件（审核前），留痕")
+    filtering.add_argument("request_id", type=int)
+    what = filtering.add_mutually_exclusive_group(required=True)
+    what.add_argument("--set", dest="text", metavar="FILTER", help="新的条件，如 '年龄 >= 65'")
+    what.add_argument("--accept", action="store_true", help="采用系统建议的条件")
+    what.add_argument("--clear", action="store_true", help="取消筛选")
+    filtering.add_argument("--reason", default="")
+    filtering.add_argument("--json", action="store_true")
+    filtering.add_argument("--user", default=None)
+    filtering.set_defaults(handler=cmd_filter)
 
     listing = sub.add_parser("list", help="列出可见的报表需求")
     listing.add_argument("--status", default=None)
@@ -102,7 +117,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         request = workflow.submit(_user(args), args.template, workflow.NewRequest(
             title=args.title, department=args.department, basis=args.basis,
             frequency=args.frequency, scope_code=args.scope, deadline_days=args.deadline_days,
-            justifications=dict(args.justify), emergency=args.emergency, sheet=args.sheet))
+            justifications=dict(args.justify), emergency=args.emergency, sheet=args.sheet,
+            filter_text="" if args.no_filter else args.subject_filter))
     except workflow.RequestRefused as refused:
         raise CommandError("不予受理：\n  - " + "\n  - ".join(refused.reasons)) from None
     except OutOfScope as error:
@@ -115,17 +131,57 @@ def _print_analysis(request: object, as_json: bool) -> None:
     analysis = request.analysis
     if as_json:
         print(json.dumps({"id": request.pk, "status": request.status, "title": request.title,
-                          "department": request.department.name, **analysis},
+                          "department": request.department.name, **analysis,
+                          "filter_tree": request.subject_filter, "filter_status": request.filter_status},
                          ensure_ascii=False, indent=2))
         return
     burden = analysis["burden"]
     print(f"第 {request.pk} 号《{request.title}》（{request.department.name}）：{request.get_status_display()}")
     print(f"结论：{analysis['verdict']}")
+    _print_filter(request)
     print(f"每期需基层填写 {burden['cells_per_period']} 格（手工全填 {burden['hand_cells_per_period']} 格）；"
           f"全年 {burden['hours_per_year']} 工时（手工 {burden['hand_hours_per_year']} 工时）")
     for column in analysis["columns"]:
         print(f"  {column['column']:>3} {column['header']:<16} {column['element'] or '—':<28} "
               f"{column['kind']:<8} 每期需填 {column['missing_cells']}")
+
+
+def _print_filter(request: object) -> None:
+    from yibiao.admission import subjects
+
+    chosen = request.analysis.get("subject_filter") or {}
+    text = subjects.describe(request.subject_filter)
+    status = subjects.STATUS_NAMES.get(request.filter_status, ("", ""))[0]
+    print(f"填报对象：{text or '不筛选（范围内全部对象）'}（{status}）")
+    suggestion = request.filter_suggestion or {}
+    if suggestion.get("text") and request.filter_status in ("suggested", "cleared", "officer", "reviewer"):
+        print(f"  系统建议：{suggestion['text']}（依据：{suggestion.get('reason', '')}）")
+    rows = chosen.get("rows_per_community") or []
+    if rows:
+        print(f"  符合条件的行数（截至 {chosen.get('as_of', '')}）："
+              + "，".join(f"{r['name']} {r['rows']}" for r in rows[:20])
+              + ("……" if len(rows) > 20 else ""))
+    for element in chosen.get("elements") or []:
+        if element["kind"] == "new":
+            print(f"  筛选条件用到的“{element['name']}”台账中还没有：需先采集 {element['missing_cells']} 格")
+
+
+def cmd_filter(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts.scope import OutOfScope
+    from yibiao.admission import workflow
+
+    user = _user(args)
+    try:
+        request = workflow.set_filter(user, _request(user, args.request_id),
+                                      "" if args.clear else args.text, accept_suggestion=args.accept,
+                                      reason=args.reason)
+    except workflow.RequestRefused as refused:
+        raise CommandError("；".join(refused.reasons)) from None
+    except OutOfScope as error:
+        raise CommandError(str(error)) from None
+    _print_analysis(request, args.json)
+    return 0
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:

@@ -52,8 +52,17 @@ class FormRequest(models.Model):
     # Column mapping at submission: [{"column","index","header","path","element","status",...}]
     columns = models.JSONField(default=list)
     justifications = models.JSONField(_("敏感信息使用理由"), default=dict, blank=True)
-    # Which subjects the report lists: [{"element", "op", "value"}], see reports.filters.
+    # Which subjects the report lists: a tree of {"and"|"or": [...]}, {"not": …} and
+    # {"element", "op", "value"} leaves (reports/filterlang.py); an older flat list of
+    # leaves means all of them. Empty: every subject in scope.
     subject_filter = models.JSONField(_("填报对象条件"), default=list, blank=True)
+    # Where the filter came from: auto (the system's suggestion, applied), suggested (a
+    # suggestion waiting for a person's click, not applied), confirmed (a suggestion a
+    # person accepted), officer / reviewer (typed), cleared (suggestion declined), "".
+    filter_status = models.CharField(_("条件来源"), max_length=10, blank=True)
+    # The system's suggestion from the title, sheet and headers: {"filter", "text",
+    # "status", "reason"}, kept so the reviewer sees it even when it was not applied.
+    filter_suggestion = models.JSONField(default=dict, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
                               default=Status.SUBMITTED, db_index=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from yibiao.accounts import scope
 from yibiao.accounts.models import Department
 
-from . import analysis, catalogue, rules, workflow
+from . import analysis, catalogue, rules, subjects, workflow
 from .models import FormRequest, Frequency
 
 
@@ -45,7 +45,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 title=post.get("title", ""), department=post.get("department", ""),
                 basis=post.get("basis", ""), frequency=post.get("frequency", ""),
                 scope_code=post.get("scope", ""), deadline_days=int(post.get("deadline_days") or 5),
-                justifications=justifications, emergency=post.get("emergency", "")))
+                justifications=justifications, emergency=post.get("emergency", ""),
+                filter_text=_filter_text(post)))
         except KeyError:
             reasons = ["请选择模板文件（.xlsx 或 .xls）"]
         except workflow.RequestRefused as refused:
@@ -62,11 +63,50 @@ def request_new(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _filter_text(post: object) -> str | None:
+    """The officer's filter: typed text, "" when they chose none, None for the suggestion."""
+    if post.get("no_filter") == "1":
+        return ""
+    return post.get("subject_filter", "").strip() or None
+
+
+@login_required
+@require_POST
+def request_filter(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Correct who the rows are about (reviewer or the department, before the decision)."""
+    form_request = _request(request.user, request_id)
+    action = request.POST.get("action", "set")
+    try:
+        workflow.set_filter(request.user, form_request,
+                            "" if action == "clear" else request.POST.get("subject_filter", ""),
+                            accept_suggestion=action == "accept", reason=request.POST.get("reason", ""))
+    except workflow.RequestRefused as refused:
+        for reason in refused.reasons:
+            messages.error(request, reason)
+    else:
+        messages.success(request, _("填报对象条件已保存，分析已更新。"))
+    return redirect("admission:detail", request_id=form_request.pk)
+
+
+@login_required
+def filter_check(request: HttpRequest) -> JsonResponse:
+    """For the form, as the officer types: the filter read back, or the problem and where;
+    the system's suggestion for a title; how many residents of the scope match now."""
+    scope.require(request.user, "submit_requests")
+    return JsonResponse(subjects.check(request.user, request.GET.get("filter", ""),
+                                       title=request.GET.get("title", ""),
+                                       scope_code=request.GET.get("scope", "")))
+
+
 @login_required
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     form_request = _request(request.user, request_id)
     return render(request, "admission/detail.html", {
         "r": form_request, "a": form_request.analysis,
+        "filter_text": subjects.describe(form_request.subject_filter),
+        "filter_status": subjects.STATUS_NAMES.get(form_request.filter_status, ("", ""))[0],
+        "can_edit_filter": form_request.status in workflow.FILTER_EDITABLE
+        and scope.may(request.user, scope.CHANGE, form_request),
         "can_review": scope.can(request.user, "review_requests"),
         "transitions": form_request.transitions.select_related("by"),
     })

@@ -30,12 +30,13 @@ from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
+from yibiao.reports import filterlang
 from yibiao.reports.filters import indicator_for
 from yibiao.sheets import SheetError, SheetLayout, read_workbook
 from yibiao.sheets.formats import SheetFormats, read_formats
 from yibiao.sheets.safety import safe_file_name
 
-from . import analysis
+from . import analysis, subjects
 from .models import FREQUENCY_RANK, FormRequest, Frequency, Status, Transition
 
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -76,6 +77,9 @@ class NewRequest:
     emergency: str = ""
     sheet: str | None = None
     subject_filter: list[dict[str, str]] = field(default_factory=list)
+    # Who the rows are about, in the filter language (docs/subject-filter.md). None: the
+    # system's suggestion from the template's words; "": no filter.
+    filter_text: str | None = None
 
 
 def find_department(actor: object, name: str) -> Department:
@@ -93,8 +97,9 @@ def find_department(actor: object, name: str) -> Department:
     return found or Department.objects.create(name=name)
 
 
-def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[dict]]:
-    """(sheet name, layout, subject, columns) of the template's table, mapped to elements."""
+def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[dict], str]:
+    """(sheet name, layout, subject, columns, title written in the sheet) of the template's
+    table, mapped to elements."""
     try:
         book = read_workbook(path)
     except SheetError as error:
@@ -123,7 +128,7 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
             column["element"] = None
             column["indicator"] = indicator_for(c.header, list(c.path))
         columns.append(column)
-    return layout.name, layout.layout, match.subject, columns
+    return layout.name, layout.layout, match.subject, columns, layout.title
 
 
 def template_formats(path: Path, layout: SheetLayout) -> SheetFormats:
@@ -166,7 +171,14 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
     if new.frequency not in Frequency.values:
         raise RequestRefused([f"填报频次只能是 {', '.join(Frequency.values)}"])
     department = find_department(actor, new.department)
-    sheet_name, layout, subject, columns = read_template(template, new.sheet)
+    sheet_name, layout, subject, columns, sheet_title = read_template(template, new.sheet)
+    vocab = subjects.vocabulary()
+    suggestion = subjects.suggest(new.title, [sheet_title, sheet_name], [c["header"] for c in columns],
+                                  subject, layout, vocab)
+    try:
+        chosen = subjects.choose(new.filter_text, new.subject_filter, suggestion, subject, vocab)
+    except subjects.FilterError as problem:
+        raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
     with transaction.atomic():
         request = FormRequest(
             title=new.title.strip() or template.stem, department=department, basis=new.basis.strip(),
@@ -174,7 +186,8 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
             deadline_days=new.deadline_days, template_name=original_name or template.name,
             sheet_name=sheet_name, subject=subject, layout=layout, columns=columns,
             justifications={k: v.strip() for k, v in new.justifications.items() if v.strip()},
-            subject_filter=new.subject_filter,
+            subject_filter=chosen.stored, filter_status=chosen.status,
+            filter_suggestion=suggestion.as_dict(vocab) if suggestion else {},
             submitted_by=actor,
         )
         result = analysis.analyse(request)
@@ -212,6 +225,52 @@ def submit_upload(actor: object, upload: object, new: NewRequest) -> FormRequest
         return submit(actor, path, new, original_name=getattr(upload, "name", ""))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# A filter is corrected while the request waits for its decision; once admitted, tasks
+# exist and a different set of rows is a new request.
+FILTER_EDITABLE = (Status.SUBMITTED, Status.RETURNED)
+
+
+@transaction.atomic
+def set_filter(actor: object, request: FormRequest, text: str | None = None, *,
+               accept_suggestion: bool = False, reason: str = "") -> FormRequest:
+    """Correct who the rows are about: new text ("" clears it) or the system's suggestion.
+
+    For the request's department and reviewers, before the decision; re-analysed and
+    audited with the old and the new filter.
+    """
+    scope.require_may(actor, scope.CHANGE, request)
+    locked = FormRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in FILTER_EDITABLE:
+        raise RequestRefused([f"“{Status(locked.status).label}”状态的需求不能修改填报对象条件"])
+    vocab = subjects.vocabulary()
+    suggestion = locked.filter_suggestion or {}
+    reviewer = scope.can(actor, "review_requests")
+    if accept_suggestion:
+        if not suggestion.get("filter"):
+            raise RequestRefused(["该需求没有系统建议的填报对象条件"])
+        tree, status = suggestion["filter"], "confirmed"
+    else:
+        try:
+            tree = subjects.parse(text or "", locked.subject, vocab)
+        except subjects.FilterError as problem:
+            raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
+        if tree is None:
+            status = "cleared" if suggestion else ""
+        elif suggestion.get("filter") and filterlang.same(tree, suggestion["filter"]):
+            status = "confirmed"
+        else:
+            status = "reviewer" if reviewer else "officer"
+    old = subjects.describe(locked.subject_filter, vocab)
+    locked.subject_filter = tree or []
+    locked.filter_status = status
+    locked.analysis = analysis.analyse(locked).as_dict()
+    locked.save(update_fields=["subject_filter", "filter_status", "analysis"])
+    record(actor, Action.CHANGE, subject_kind="form_request", subject_id=locked.pk,
+           org_code=locked.scope.code, reason=reason.strip()[:300], field="subject_filter",
+           old=old, new=subjects.describe(locked.subject_filter, vocab), status=status)
+    return locked
 
 
 def reanalyse(actor: object, request: FormRequest) -> analysis.Analysis:

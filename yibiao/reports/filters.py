@@ -49,9 +49,63 @@ def resolve(value: str, period: Period) -> str:
             .replace("{period_end}", period.end.isoformat()))
 
 
-def matches(values: Mapping[str, str | None], conditions: list[Condition], period: Period) -> bool:
-    return all(OPS[c["op"]](values.get(c["element"]), resolve(c.get("value", ""), period))
-               for c in conditions)
+def _in_quarantine(values: Mapping[str, str | None], period: Period) -> str:
+    """Quarantined at some time in the period: began by its end, had not ended before its
+    start (no end date yet counts as still in quarantine)."""
+    start, end = values.get("person.quarantine_start"), values.get("person.quarantine_end")
+    during = bool(start) and start <= period.end.isoformat() and (
+        not end or end >= period.start.isoformat())
+    return "1" if during else "0"
+
+
+# Elements a filter may name that no ledger stores: computed from stored ones and the
+# period, here, so the report, the analysis and the API compute them alike.
+# code -> (name, subject, value type, other spellings, elements read, function).
+DERIVED_FILTER_ELEMENTS: dict[str, tuple[str, str, str, tuple[str, ...], tuple[str, ...],
+                                         Callable[[Mapping[str, str | None], Period], str]]] = {
+    "person.in_quarantine": ("隔离中", "person", "boolean",
+                             ("在隔离期", "隔离期间", "正在隔离", "处于隔离期", "本期隔离", "quarantined"),
+                             ("person.quarantine_start", "person.quarantine_end"), _in_quarantine),
+}
+
+
+def _value(values: Mapping[str, str | None], element: str, period: Period) -> str | None:
+    derived = DERIVED_FILTER_ELEMENTS.get(element)
+    if derived is not None and element not in values:
+        return derived[5](values, period)
+    return values.get(element)
+
+
+def condition_holds(values: Mapping[str, str | None], condition: Mapping, period: Period) -> bool:
+    """One leaf: {"element", "op", "value"}; a list value (op "in") is the accepted values."""
+    value = _value(values, condition["element"], period)
+    reference = condition.get("value", "")
+    if isinstance(reference, list):
+        return value in {resolve(str(r), period) for r in reference}
+    return OPS[condition["op"]](value, resolve(reference, period))
+
+
+def evaluate(tree: Mapping, values: Mapping[str, str | None], period: Period) -> bool:
+    """A filter tree: {"and": [...]}, {"or": [...]}, {"not": node} or a leaf."""
+    if "and" in tree:
+        return all(evaluate(node, values, period) for node in tree["and"])
+    if "or" in tree:
+        return any(evaluate(node, values, period) for node in tree["or"])
+    if "not" in tree:
+        return not evaluate(tree["not"], values, period)
+    return condition_holds(values, tree, period)
+
+
+def matches(values: Mapping[str, str | None], conditions: list[Condition] | Mapping | None,
+            period: Period) -> bool:
+    """Whether a subject's values meet a filter: a tree (reports/filterlang.py), or the older
+    flat list of leaves that all must hold (indicators, requests stored before the trees).
+    Empty: everyone."""
+    if not conditions:
+        return True
+    if isinstance(conditions, Mapping):
+        return evaluate(conditions, values, period)
+    return all(condition_holds(values, c, period) for c in conditions)
 
 
 # (pattern over the normalised header, conditions, what is counted). First match wins.

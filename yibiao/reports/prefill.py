@@ -117,8 +117,11 @@ def build_report(request: FormRequest, unit: OrgUnit, period: Period, *, filled_
     return report
 
 
-def _subject_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
-    request, unit, period = report.request, report.org_unit, report.period
+def selected_subjects(request: FormRequest, unit: OrgUnit, period: Period) -> list[tuple[str, str, dict]]:
+    """(row key, org code, values) of every subject the request's rows are about, in the
+    unit as of the period's end: its subject (people, households, places) under its filter.
+    The report, and so tasks, the worker's page, exports and the data API, and the
+    admission analysis all select rows here."""
     as_of = period.end
     subject = request.subject or "person"
     elements = [c.get("element") for c in request.columns]
@@ -140,10 +143,14 @@ def _subject_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, tod
             for element in per_period:  # asked again each period, never carried over
                 values[element] = this_period.get(person.person_id, {}).get(element)
             subjects.append((f"p:{person.person_id}", person.org_code, values))
+    return [s for s in subjects if matches(s[2], request.subject_filter, period)]
+
+
+def _subject_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
+    request, unit, period = report.request, report.org_unit, report.period
+    elements = [c.get("element") for c in request.columns]
     seq = 0
-    for key, org_code, values in subjects:
-        if not matches(values, request.subject_filter, period):
-            continue
+    for key, org_code, values in selected_subjects(request, unit, period):
         seq += 1
         cells = []
         for element in elements:
