@@ -27,7 +27,15 @@ from yibiao.sheets import (
     read_workbook,
 )
 from yibiao.sheets.cells import safe_cell, safe_row
-from yibiao.sheets.formats import SheetFormats, blank_kind, read_formats, render
+from yibiao.sheets.formats import (
+    ColumnFormat,
+    Rendered,
+    SheetFormats,
+    blank_kind,
+    is_identity,
+    plan_for,
+    read_formats,
+)
 from yibiao.values import DateValue
 
 from . import delivery, prefill
@@ -150,20 +158,24 @@ class TemplateValues:
         except (ValueError, KeyError, OSError, zipfile.BadZipFile):
             self.formats = SheetFormats()  # nothing inferred: values as delivered
         rules = Rules.load()
-        self.columns = []
-        for column in report.columns:
+        self.columns: list[ColumnFormat | None] = []
+        # Per column, how a value is written (formats.render, decided once); columns whose
+        # values go out as delivered are skipped: a 100,000-row export pays only for the rest.
+        self.plans: list[tuple[int, Callable[[object], Rendered]]] = []
+        for i, column in enumerate(report.columns):
             fmt = self.formats.of(column.get("index") or 0) if not column.get("indicator") else None
-            kind = element_kind(rules, column.get("element"))
-            self.columns.append((fmt, kind))
-        self.active = [i for i, (fmt, _) in enumerate(self.columns) if fmt is not None]
+            self.columns.append(fmt)
+            if fmt is not None:
+                plan = plan_for(fmt, element_kind(rules, column.get("element")))
+                if not is_identity(plan):
+                    self.plans.append((i, plan))
         self.left: dict[int, Counter[str]] = defaultdict(Counter)
 
     def row(self, values: list[object]) -> list[object]:
-        for i in self.active:
-            if i >= len(values) or values[i] is None:
+        for i, plan in self.plans:
+            if i >= len(values) or values[i] is None or values[i] == "":
                 continue
-            fmt, kind = self.columns[i]
-            value, problem = render(values[i], kind, fmt)
+            value, problem = plan(values[i])
             if problem is not None:
                 self.left[i][problem] += 1
             values[i] = value
@@ -172,7 +184,7 @@ class TemplateValues:
     def notes(self) -> list[str]:
         out = []
         for i, problems in sorted(self.left.items()):
-            fmt = self.columns[i][0]
+            fmt = self.columns[i]
             shown = "；".join(f"{p}（{n} 格）" for p, n in problems.most_common(3))
             out.append(f"第 {fmt.letter if fmt else i + 1} 列“{fmt.header if fmt else ''}”有 "
                        f"{sum(problems.values())} 个值无法按模板要求的格式填写，已留空待填：{shown}")

@@ -299,10 +299,20 @@ def render(value: object, element: ElementKind | None, fmt: ColumnFormat | None)
     """
     if value is None or value == "" or fmt is None:
         return Rendered(None if value == "" else value)
+    return plan_for(fmt, element)(value)
+
+
+def plan_for(fmt: ColumnFormat, element: ElementKind | None) -> Callable[[object], Rendered]:
+    """`render` for one column and element, decided once (kept on `fmt`); `is_identity` tells
+    a caller that may skip the column altogether."""
     plan = fmt._plans.get(element)
     if plan is None:
         plan = fmt._plans[element] = _plan(fmt, element)
-    return plan(value)
+    return plan
+
+
+def is_identity(plan: Callable[[object], Rendered]) -> bool:
+    return plan is _identity
 
 
 def _identity(value: object) -> Rendered:
