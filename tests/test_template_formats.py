@@ -83,6 +83,7 @@ RENDER = [
     (dt.date(1950, 1, 5), BIRTH, fmt("出生日期", samples=["1962/3/8"]), "1950/1/5"),
     (dt.date(1950, 1, 5), BIRTH, fmt("出生年月"), "1950.01"),  # 出生年月 with no example
     (dt.date(1950, 1, 5), BIRTH, fmt("出生日期"), dt.date(1950, 1, 5)),  # nothing asked: as it was
+    (dt.date(1950, 1, 5), BIRTH, fmt("出生日期", number_format="@"), "1950-01-05"),  # a text column
     # ID numbers always text
     ("11010519491231002X", ID, fmt("身份证号"), "11010519491231002X"),
     (110105194912310045, ID, fmt("身份证号"), "110105194912310045"),
@@ -191,7 +192,7 @@ def holders_template(path: Path, *, x14: bool = False) -> Path:
     ws.add_data_validation(sex)
     sex.add("C4:C200")
     if not x14:
-        ethnic = DataValidation(type="list", formula1="代码!$A$1:$A$4", allow_blank=True)
+        ethnic = DataValidation(type="list", formula1="代码!$A:$A", allow_blank=True)
         ws.add_data_validation(ethnic)
         ethnic.add("D4:D200")
     ws["E4"].number_format = "@"

@@ -468,6 +468,8 @@ def _date_plan(fmt: ColumnFormat) -> Callable[[object], Rendered]:
     pattern = fmt.pattern
     if pattern is None and fmt.year_month:
         pattern = date_pattern("1950.01")  # 出生年月 with no example: the usual form of 干部表
+    if pattern is None and fmt.text_format:  # a text column that shows no example: ISO text
+        pattern = date_pattern("1950-01-01")
     if pattern is None:
         return _identity
 
@@ -637,7 +639,7 @@ def _number_format(ws: Worksheet, r: int, c: int) -> str:
     return "General"
 
 
-_RANGE = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[^'!]+)!)?(?P<ref>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)$")
+_RANGE = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[^'!]+)!)?(?P<ref>\$?[A-Za-z]{1,3}\$?\d*(?::\$?[A-Za-z]{1,3}\$?\d*)?)$")
 MAX_CHOICES = 500
 
 
@@ -656,10 +658,15 @@ def _choices(wb: Any, ws: Worksheet, formula: str) -> list[str]:
     sheet = m["sheet"].strip("'").replace("''", "'") if m["sheet"] else ws.title
     if sheet not in wb.sheetnames:
         raise ValueError(formula)
-    c1, r1, c2, r2 = range_boundaries(m["ref"].replace("$", ""))
+    try:
+        c1, r1, c2, r2 = range_boundaries(m["ref"].replace("$", ""))
+    except ValueError:
+        raise ValueError(formula) from None
     source = wb[sheet]
+    r1 = r1 or 1  # a whole column (代码!$A:$A): its filled rows
+    r2 = r2 or source.max_row
     out: list[str] = []
-    for r in range(r1, min(r2 or r1, r1 + MAX_CHOICES) + 1):
+    for r in range(r1, min(r2, r1 + MAX_CHOICES) + 1):
         for c in range(c1, (c2 or c1) + 1):
             cell = source._cells.get((r, c))
             text = text_of(cell.value).strip() if cell is not None and cell.value is not None else ""
