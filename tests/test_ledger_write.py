@@ -181,3 +181,21 @@ def test_a_big_write_renews_the_planners_statistics(world, monkeypatch):
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Fact._meta.db_table])
             assert cursor.fetchone()[0] == facts, "ANALYZE counted the rows written in this transaction"
+
+
+def test_a_value_typed_for_an_earlier_date_is_kept_even_if_a_later_one_equals_it(world):
+    """A task of November filled after December's value was recorded: November needs it too."""
+    write_people(world.worker_a, world.community_a, [person(id_number=GB_EXAMPLE, name="王秀英")],
+                 valid_from=dt.date(2026, 10, 1))
+    write_people(world.worker_a, world.community_a, [person(id_number=GB_EXAMPLE, phone="13812345678")],
+                 valid_from=DEC)
+    assert "person.phone" not in people_as_of(world.community_a.code, dt.date(2026, 11, 15))[0].values
+    result = write_people(world.worker_a, world.community_a,
+                          [person(id_number=GB_EXAMPLE, phone="13812345678")], valid_from=NOV)
+    assert (result.updated, result.facts_written) == (1, 1)
+    november = people_as_of(world.community_a.code, dt.date(2026, 11, 15))[0].values
+    assert november["person.phone"] == "13812345678"
+    # Typing the same again for November changes nothing.
+    again = write_people(world.worker_a, world.community_a,
+                         [person(id_number=GB_EXAMPLE, phone="13812345678")], valid_from=NOV)
+    assert (again.unchanged, again.facts_written) == (1, 0)

@@ -461,6 +461,18 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         for pk, values in current.items():
             for element in asked:
                 values[element] = same_day.get(pk, {}).get(element)
+    # Dated before the person's last change (a task of an earlier period): compared with what
+    # the ledger said on that date, or a value recorded later would hide that it was missing then.
+    earlier = [pk for pk in known_ids if pk in state_since and on < state_since[pk]]
+    if earlier:
+        if latest is current:
+            latest = {pk: dict(values) for pk, values in current.items()}
+        then = latest_facts(SubjectKind.PERSON, earlier, on)
+        for pk in earlier:
+            values = dict(then.get(pk, {}))
+            values.pop(RELATION, None)
+            values.update({element: current[pk].get(element) for element in asked})
+            current[pk] = values
     open_residences = {row[0]: _Open(*row[1:-1]) for row in rows_by_key(
         Residence, "person", known_ids,
         ["person", "id", "org_unit", "org_code", "household", "relation_to_head", "valid_to"]) if row[-1] is None}
