@@ -160,6 +160,8 @@ def _plausible(header: str, rng: random.Random) -> str:
         return rng.choice(["是", "否"])
     if "电话" in header:
         return f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+    if "慢性病" in header:  # what the element holds: the disease, or 无 (never 良好/需关注)
+        return rng.choice(["无", "无", "高血压", "糖尿病", "高血压、糖尿病"])
     return rng.choice(["无", "良好", "需关注"])
 
 
