@@ -151,7 +151,7 @@ def _print_filter(request: object) -> None:
 
     chosen = request.analysis.get("subject_filter") or {}
     text = subjects.describe(request.subject_filter)
-    status = subjects.STATUS_NAMES.get(request.filter_status, ("", ""))[0]
+    status = str(subjects.STATUS_NAMES.get(request.filter_status, ""))
     print(f"填报对象：{text or '不筛选（范围内全部对象）'}（{status}）")
     suggestion = request.filter_suggestion or {}
     if suggestion.get("text") and request.filter_status in ("suggested", "cleared", "officer", "reviewer"):

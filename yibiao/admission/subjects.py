@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from yibiao.dictionary.models import Element
 from yibiao.dictionary.rules import Rules
 from yibiao.reports import filterlang
@@ -17,13 +19,13 @@ from yibiao.reports.filterlang import FilterError, Suggestion, Vocabulary
 
 # Where a filter came from (FormRequest.filter_status), as people read it.
 STATUS_NAMES = {
-    "auto": ("系统建议，已自动采用", "the system's suggestion, applied"),
-    "suggested": ("系统建议，尚未采用", "the system's suggestion, not applied yet"),
-    "confirmed": ("系统建议，已确认", "the system's suggestion, confirmed"),
-    "officer": ("部门设定", "set by the department"),
-    "reviewer": ("审核时修改", "corrected in review"),
-    "cleared": ("不筛选（已取消系统建议）", "no filter (the suggestion was declined)"),
-    "": ("不筛选", "no filter"),
+    "auto": _("系统建议，已自动采用"),
+    "suggested": _("系统建议，尚未采用"),
+    "confirmed": _("系统建议，已确认"),
+    "officer": _("部门设定"),
+    "reviewer": _("审核时修改"),
+    "cleared": _("不筛选（已取消系统建议）"),
+    "": _("不筛选"),
 }
 
 

@@ -104,7 +104,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     return render(request, "admission/detail.html", {
         "r": form_request, "a": form_request.analysis,
         "filter_text": subjects.describe(form_request.subject_filter),
-        "filter_status": subjects.STATUS_NAMES.get(form_request.filter_status, ("", ""))[0],
+        "filter_status": subjects.STATUS_NAMES.get(form_request.filter_status, ""),
         "can_edit_filter": form_request.status in workflow.FILTER_EDITABLE
         and scope.may(request.user, scope.CHANGE, form_request),
         "can_review": scope.can(request.user, "review_requests"),
