@@ -447,3 +447,18 @@ def test_stored_flat_lists_still_select_rows(county, tmp_path):
     column = [c.get("element") for c in request.columns].index("person.id_number")
     assert {r.cells[column].value for r in report.rows} == expected_ids(
         county, period.end, [county.community_a.code, county.second.code])
+
+
+@pytest.mark.django_db
+def test_an_aggregate_table_takes_no_filter(county, tmp_path):
+    path = write_xlsx(tmp_path / "agg.xlsx", [["各社区老年人情况统计表"], *table("""
+| 社区 | 总人口 | 60岁以上老人数 | 独居老人数 |
+""")])
+    new = workflow.NewRequest(title="各社区老年人情况统计表", department=county.department.name,
+                              basis="《统计报表制度》（岳统字〔2026〕1号）", frequency="monthly",
+                              scope_code=county.township_a.code, filter_text="年龄 >= 60")
+    with pytest.raises(workflow.RequestRefused, match="汇总表"):
+        workflow.submit(county.officer, path, new)
+    new.filter_text = None
+    request = workflow.submit(county.officer, path, new)
+    assert request.layout == "aggregate" and request.subject_filter == [] and request.filter_status == ""

@@ -70,7 +70,7 @@ class Choice:
 
 
 def choose(text: str | None, legacy: list | dict | None, suggestion: Suggestion | None,
-           subject: str, vocab: Vocabulary) -> Choice:
+           subject: str, vocab: Vocabulary, layout: str = "list") -> Choice:
     """What a new request's filter is.
 
     Typed text wins (empty text: no filter, the suggestion declined); then a filter given
@@ -79,6 +79,8 @@ def choose(text: str | None, legacy: list | dict | None, suggestion: Suggestion 
     """
     if text is not None:
         tree = parse(text, subject, vocab)
+        if tree is not None and layout == "aggregate":
+            raise FilterError("aggregate", None)
         if tree is None:
             return Choice([], "cleared" if suggestion else "")
         if suggestion and filterlang.same(tree, suggestion.tree):

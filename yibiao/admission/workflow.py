@@ -176,7 +176,7 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
     suggestion = subjects.suggest(new.title, [sheet_title, sheet_name], [c["header"] for c in columns],
                                   subject, layout, vocab)
     try:
-        chosen = subjects.choose(new.filter_text, new.subject_filter, suggestion, subject, vocab)
+        chosen = subjects.choose(new.filter_text, new.subject_filter, suggestion, subject, vocab, layout)
     except subjects.FilterError as problem:
         raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
     with transaction.atomic():
@@ -254,6 +254,8 @@ def set_filter(actor: object, request: FormRequest, text: str | None = None, *,
     else:
         try:
             tree = subjects.parse(text or "", locked.subject, vocab)
+            if tree is not None and locked.layout == "aggregate":
+                raise subjects.FilterError("aggregate", None)
         except subjects.FilterError as problem:
             raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
         if tree is None:

@@ -79,6 +79,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "expected_connective": ("第 {at} 个字符处：两个条件之间应有“且”或“或”，却是“{found}”",
                             "at character {at}: two conditions must be joined by “and” or “or”, "
                             "found “{found}”"),
+    "aggregate": ("本表是汇总表（每行一个社区或类别，各列按表头的口径计数），不按填报对象条件筛选行：请不设条件",
+                  "this is an aggregate table (one row per org unit or category, each column counting "
+                  "as its header says); its rows are not filtered: leave the filter empty"),
     "wrong_subject": ("“{name}”是{element_subject}的数据元，而本表每行是一个{row_subject}",
                       "“{name}” is an element of a {element_subject_en}, but each row of this "
                       "table is a {row_subject_en}"),
@@ -675,7 +678,7 @@ def suggest(title: str, sheet_names: Iterable[str], headers: Iterable[str], subj
                 break
             status = pattern.status if where == "title" else "suggested"
             label = f"{label}“{raw}”" if where == "title" else label
-            chosen[pattern.key] = (tree, status, f"{label}中的“{m.group(0)}”")
+            chosen[pattern.key] = (tree, status, (label, m.group(0)))
             break
     if not chosen:
         return None
@@ -683,7 +686,11 @@ def suggest(title: str, sheet_names: Iterable[str], headers: Iterable[str], subj
     tree = trees[0] if len(trees) == 1 else {"and": [
         leaf for t in trees for leaf in (t["and"] if "and" in t else [t])]}
     status = "auto" if all(s == "auto" for _t, s, _r in chosen.values()) else "suggested"
-    return Suggestion(tree, status, list(dict.fromkeys(r for _t, _s, r in chosen.values())), row_subject)
+    found = [r for _t, _s, r in chosen.values()]
+    # 独居老人 gives the age and 独居 the living alone: one reason, the longer words.
+    reasons = [f"{label}中的“{words}”" for label, words in dict.fromkeys(found)
+               if not any(o != (label, words) and o[0] == label and words in o[1] for o in found)]
+    return Suggestion(tree, status, reasons, row_subject)
 
 
 def same(a: object, b: object) -> bool:
