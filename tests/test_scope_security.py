@@ -20,8 +20,9 @@ job is that nobody reaches what is not theirs. Two tables and the attacks of iss
 The scene: two townships, each with a community, a department with its officer, a resident
 with a household and a house, an admitted request with its task, a pending request, an
 admitted inspection with an evidence demand, a pending task item, a slipped-past report
-with a photo and a roster upload; transfer requests both ways; an export job per persona;
-a request, a work item and a community in another county (the reviewer's "other side").
+with a photo, a roster upload and a background import; transfer requests both ways; an
+export job per persona; a request, a work item and a community in another county (the
+reviewer's "other side").
 """
 
 from __future__ import annotations
@@ -239,6 +240,15 @@ def scene(world, tmp_path, settings) -> Scene:
                           org_code=unit.code)
              for side, unit in (("a", w.community_a), ("b", w.community_b), ("x", x_community))}
 
+    # Background roster imports (intake.jobs): only the account that asked sees one.
+    from yibiao.intake.models import ImportJob
+
+    import_jobs = {persona: ImportJob.objects.create(
+        requested_by=users[persona], org_unit=unit, file_name="花名册.xlsx",
+        path=str(tmp_path / f"import-{persona}.xlsx"), dry_run=True)
+        for persona, unit in (("admin", w.community_a), ("worker_a", w.community_a),
+                              ("worker_b", w.community_b))}
+
     roster_path = write_xlsx(tmp_path / "roster.xlsx", table(f"""
 | 姓名   | 公民身份号码       |
 | 周新   | {id_number(1)}     |
@@ -261,6 +271,7 @@ def scene(world, tmp_path, settings) -> Scene:
         "report": {"a": report_a, "b": report_b},
         "job": jobs,
         "upload": uploads,
+        "import": import_jobs,
         "community": {"a": w.community_a, "b": w.community_b, "x": x_community},
         "unit": {"county": w.county, "township_a": w.township_a, "township_b": w.township_b,
                  "community_a": w.community_a, "community_b": w.community_b, "grid_a": w.grid_a,
@@ -291,6 +302,8 @@ def keys(persona: str, kind: str) -> tuple[str | None, str | None]:
         return UNITS[persona]
     if kind in ("job", "upload"):
         return persona, FOILS[persona]
+    if kind == "import":  # only workers (and the administrator) import
+        return persona, "worker_b" if persona == "worker_a" else "worker_a"
     return SIDES[persona]
 
 
@@ -403,6 +416,7 @@ ACCESS: list[Row] = [
     row("intake:upload", "community", "/intake/upload/", "rw -- -- -- rw rw",
         lambda t: {"org": t.o.code, "file": SimpleUploadedFile("花名册.xlsx", t.s.roster)},
         posted=True),
+    row("intake:job", "import", lambda t: f"/intake/jobs/{t.o.pk}/", "rw -- -- -- rw rw"),
     row("intake:mapping", "upload", lambda t: f"/intake/{t.o}/", "rw -- -- -- rw rw"),
     row("intake:run", "upload", lambda t: f"/intake/{t.o}/run/", ".w .- .- .- .w .w",
         lambda t: {"action": "dry_run"}),
@@ -521,7 +535,7 @@ def test_every_url_pattern_has_a_row():
 FINGERPRINTED = ["ledger.Person", "ledger.Household", "ledger.Place", "ledger.Residence",
                  "ledger.Fact", "ledger.PersonState", "ledger.EditConflict", "ledger.Transfer",
                  "admission.FormRequest", "admission.Transition", "admission.AdmissionRules",
-                 "reports.Task", "reports.TaskValue", "reports.ExportJob",
+                 "reports.Task", "reports.TaskValue", "reports.ExportJob", "intake.ImportJob",
                  "workload.WorkItem", "workload.EvidenceDemand", "workload.Transition",
                  "workload.LoadRules", "workload.UnadmittedReport", "accounts.Department",
                  "accounts.User", "dictionary.Element", "dictionary.LearnedAlias"]
