@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
 from yibiao.accounts.models import Department
+from yibiao.params import int_param
 
 from . import analysis, catalogue, rules, subjects, workflow
 from .models import FormRequest, Frequency
@@ -44,7 +45,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             created = workflow.submit_upload(request.user, request.FILES["template"], workflow.NewRequest(
                 title=post.get("title", ""), department=post.get("department", ""),
                 basis=post.get("basis", ""), frequency=post.get("frequency", ""),
-                scope_code=post.get("scope", ""), deadline_days=int(post.get("deadline_days") or 5),
+                scope_code=post.get("scope", ""), deadline_days=int_param(post, "deadline_days", 5, maximum=3650),
                 justifications=justifications, emergency=post.get("emergency", ""),
                 filter_text=_filter_text(post)))
         except KeyError:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from yibiao.accounts import scope
+from yibiao.params import BadInput
 from yibiao.reports.periods import PeriodError, parse_period
 from yibiao.sheets.cells import safe_row
 
@@ -30,7 +31,7 @@ def _figures(request: HttpRequest) -> tuple[ledger.Figures | None, str]:
         first = parse_period(request.GET.get("from") or f"{today.year}-01")
         last = parse_period(request.GET.get("to") or f"{today.year}-12")
     except PeriodError as error:
-        return None, str(error)
+        raise BadInput(str(error)) from None
     unit = scope.get_visible_org_unit(user, code)
     return ledger.figures(user, unit, first, last), ""
 

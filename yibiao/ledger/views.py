@@ -15,6 +15,7 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
+from yibiao.params import int_param
 from yibiao.values import get_code_list
 
 from . import masking, people, transfers
@@ -87,7 +88,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         typed = people.form_values(people.person_card(person, rules, today), request.POST)
         try:
             result = edit_person(request.user, person, dict(typed),
-                                 based_on_version=int(request.POST.get("version", "0")),
+                                 based_on_version=int_param(request.POST, "version", 0),
                                  rules=rules)
         except EditConflictError as conflict:
             messages.error(request, str(conflict))

@@ -38,8 +38,14 @@ _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.I)
 _YEAR = re.compile(r"^(\d{4})$")
 
 
+# Years a reporting period can fall in; beyond them dates overflow (year 0, 9999 + a week).
+YEARS = range(1900, 3000)
+
+
 def parse_period(text: str) -> Period:
     text = text.strip()
+    if (year := re.match(r"^(\d{4})", text)) and int(year[1]) not in YEARS:
+        raise PeriodError(f"报告期“{text}”的年份不对：应在 {YEARS.start} 到 {YEARS.stop - 1} 之间")
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from yibiao.accounts import scope
 from yibiao.accounts.models import Department
 from yibiao.admission.models import Frequency
+from yibiao.params import date_param, int_param, month_param
 
 from . import agenda, analysis, forms, slipped, workflow
 from .models import Channel, EvidenceKind, Kind, ReportKind, ReportStatus, Status, Subject, WorkItem
@@ -143,7 +144,7 @@ def item_strike(request: HttpRequest, item_id: int, demand_id: int) -> HttpRespo
 def item_merge(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item(request.user, item_id)
     try:
-        other = _item(request.user, int(request.POST.get("other") or 0))
+        other = _item(request.user, int_param(request.POST, "other", 0))
         hours = forms.parse_hours(request.POST.get("hours", ""), problems := [])
         if problems:
             raise workflow.WorkRefused(problems)
@@ -181,15 +182,6 @@ def calendar_home(request: HttpRequest) -> HttpResponse:
     return redirect("workload:calendar", code=_home_code(request.user))
 
 
-def _month(text: str, today: dt.date) -> tuple[int, int]:
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        dt.date(year, month, 1)
-    except ValueError:
-        return today.year, today.month
-    return year, month
-
-
 def _calendar_context(request: HttpRequest, code: str) -> dict:
     unit = scope.get_visible_org_unit(request.user, code)
     return {"unit": unit, "today": timezone.localdate(),
@@ -200,7 +192,7 @@ def _calendar_context(request: HttpRequest, code: str) -> dict:
 @login_required
 def calendar_month(request: HttpRequest, code: str) -> HttpResponse:
     context = _calendar_context(request, code)
-    year, month = _month(request.GET.get("month", ""), context["today"])
+    year, month = month_param(request.GET, "month", (context["today"].year, context["today"].month))
     first = dt.date(year, month, 1)
     last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     found = agenda.events(request.user, context["unit"], first - dt.timedelta(days=7),
@@ -215,10 +207,7 @@ def calendar_month(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def calendar_week(request: HttpRequest, code: str) -> HttpResponse:
     context = _calendar_context(request, code)
-    try:
-        day = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = context["today"]
+    day = date_param(request.GET, "date", context["today"])
     monday = day - dt.timedelta(days=day.weekday())
     found = agenda.events(request.user, context["unit"], monday, monday + dt.timedelta(days=6))
     return render(request, "workload/calendar_week.html", context | {
