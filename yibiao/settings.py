@@ -238,6 +238,9 @@ YIBIAO_PARSE_MEMORY_MB = env_int("YIBIAO_PARSE_MEMORY_MB", 300)
 YIBIAO_INSPECT_SECONDS = env_float("YIBIAO_INSPECT_SECONDS", 10.0)
 YIBIAO_READ_SECONDS = env_float("YIBIAO_READ_SECONDS", 600.0)
 YIBIAO_WEB_IMPORT_ROWS = env_int("YIBIAO_WEB_IMPORT_ROWS", 50_000)
+# Web imports (dry run and import) of rosters with more rows than this run as background
+# jobs with progress (yibiao.intake.jobs), not inside the request.
+YIBIAO_BACKGROUND_IMPORT_ROWS = env_int("YIBIAO_BACKGROUND_IMPORT_ROWS", 5_000)
 
 # Burden accounting: what one typed cell and one form cost a worker (shown beside figures).
 YIBIAO_SECONDS_PER_CELL = env_float("YIBIAO_SECONDS_PER_CELL", 6.0)

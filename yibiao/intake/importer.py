@@ -8,7 +8,7 @@ none is, and every bad row comes back with its sheet, row, column, value and rea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,14 @@ from .aliases import learned_aliases, save_confirmations
 from .reading import open_sheet
 
 HOUSEHOLD_NUMBER = "household.number"
+
+# progress(stage, percent): "reading" 0 → READ_SHARE as the rows stream in, then
+# "validating" (a dry run) or "writing" (an import) at READ_SHARE while write_people
+# checks every row and writes them; the caller says when it is done. write_people reports
+# nothing from inside, so the bar holds there.
+Progress = Callable[[str, int], None]
+READ_SHARE = 40
+REPORT_EVERY = 4096  # rows between reports while reading
 
 REFUSALS_ZH = {
     "no_header": "工作表「{sheet}」中没有找到表头行，无法导入。请确认表头在前 60 行内。",
@@ -214,13 +222,15 @@ def _apply_mapping(plan: Plan, mapping: dict[str, str | None], rules: Rules) -> 
 
 def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: str | None = None,
                   mapping: Mapping[str, str | None] | None = None, dry_run: bool = False,
-                  valid_from: dt.date | None = None) -> ImportResult:
+                  valid_from: dt.date | None = None, progress: Progress | None = None) -> ImportResult:
     """Import one sheet of a roster into `org_unit`'s ledger; atomic per file.
 
     Raises OutOfScope when the actor may not keep this unit's ledger (checked before the
     file is read). A refused file or mapping comes back as `result.refused`, nothing written.
+    `progress(stage, percent)`, if given, hears how far it is (see READ_SHARE).
     """
     require_ledger_unit(actor, org_unit)
+    report = progress or _quiet
     result = ImportResult(file=Path(path).name, dry_run=dry_run)
     rules = Rules.load()
     try:
@@ -234,13 +244,15 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
             result.refused = plan.refused
             return result
         try:
-            items = list(_inputs(stream.rows, plan))
+            report("reading", 0)
+            items = list(_inputs(_reporting(stream.rows, stream.last_row, report), plan))
         except SheetError as error:
             result.refused = Refusal(error.code, error.message, error.message_en)
             return result
     finally:
         stream.close()
     result.skipped = dict(stream.skipped)
+    report("validating" if dry_run else "writing", READ_SHARE)
     try:
         with transaction.atomic():
             written = write_people(actor, org_unit, items, valid_from=valid_from,
@@ -260,6 +272,19 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     result.transfers = [Rejection(plan.sheet, t.row, "", "person.id_number", "", "transfer_requested",
                                   t.message_zh, t.message_en) for t in written.transfers]
     return result
+
+
+def _quiet(stage: str, percent: int) -> None:
+    pass
+
+
+def _reporting(rows: Iterable[tuple[int, list]], last_row: int,
+               report: Progress) -> Iterator[tuple[int, list]]:
+    """The rows unchanged, telling `report` every REPORT_EVERY rows how far down the sheet."""
+    for n, (row_no, row) in enumerate(rows, start=1):
+        if n % REPORT_EVERY == 0 and last_row:
+            report("reading", min(READ_SHARE, READ_SHARE * row_no // last_row))
+        yield row_no, row
 
 
 def _rejection(sheet: str, p: RowProblem) -> Rejection:

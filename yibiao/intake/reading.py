@@ -42,6 +42,7 @@ class SheetStream:
     sheet_names: list[str]
     rows: Iterator[tuple[int, Row]]  # (1-based row number, values), data rows only
     skipped: dict[str, int] = field(default_factory=dict)  # totals / footer / empty rows
+    last_row: int = 0  # the sheet's last used row: how far along a read is
 
     def close(self) -> None:
         close = getattr(self.rows, "close", None)
@@ -63,7 +64,8 @@ def open_sheet(path: str | Path, sheet: str | None = None) -> SheetStream:
                 grid.cells[(r, c)] = value
     grid.merges = opened.merges
     layout = analyse(grid)
-    result = SheetStream(layout=layout, sheet_names=opened.sheet_names, rows=iter(()))
+    result = SheetStream(layout=layout, sheet_names=opened.sheet_names, rows=iter(()),
+                         last_row=opened.last_row)
     result.rows = _data_rows(layout, head, opened.rows, result.skipped)
     return result
 

@@ -13,18 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
-from yibiao.sheets import SheetError, inspect_file
+from yibiao.sheets import SheetError
 from yibiao.sheets.safety import safe_file_name
 
+from . import jobs
 from .importer import import_choices, import_ledger, mapping_from_form, preview
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SUFFIXES = {".xlsx", ".xls"}
 SESSION_KEY = "intake_uploads"
-
-
-def upload_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "intake"
 
 
 def _upload(request: HttpRequest, token: str) -> dict:
@@ -54,32 +51,29 @@ def upload(request: HttpRequest) -> HttpResponse:
             unit = scope.get_visible_org_unit(request.user, code)
             token = secrets.token_urlsafe(16)
             # Kept under its own name in a directory of its own: messages name the user's file.
-            path = upload_dir() / token / safe_file_name(file.name, f"upload{suffix}")
+            path = jobs.upload_dir() / token / safe_file_name(file.name, f"upload{suffix}")
             path.parent.mkdir(parents=True)
             with path.open("wb") as out:
                 for chunk in file.chunks():
                     out.write(chunk)
-            if refusal := _too_big_for_the_web(path):
+            rows = jobs.estimate_rows(path)
+            if refusal := _too_big_for_the_web(path, rows):
                 shutil.rmtree(path.parent, ignore_errors=True)
                 return render(request, "intake/upload.html", {
                     "units": units, "error": refusal, "max_mb": MAX_UPLOAD_BYTES // 1048576}, status=400)
             uploads = request.session.get(SESSION_KEY, {})
-            uploads[token] = {"path": str(path), "name": file.name, "org": unit.code}
+            uploads[token] = {"path": str(path), "name": file.name, "org": unit.code, "rows": rows}
             request.session[SESSION_KEY] = uploads
             return redirect("intake:mapping", token=token)
     return render(request, "intake/upload.html", {"units": units, "error": error,
                                                   "max_mb": MAX_UPLOAD_BYTES // 1048576})
 
 
-def _too_big_for_the_web(path: Path) -> str:
-    """Refuse at once a file with more rows than a web request may read (YIBIAO_WEB_IMPORT_ROWS):
-    the safety scan counts them at C speed, ~1 s for 1,000,000 rows, before any parser
-    allocates anything. A hostile file is refused on the mapping page, as before."""
-    try:
-        inspection = inspect_file(path)
-    except SheetError:
-        return ""
-    rows = max((scan.max_row for scan in inspection.sheets), default=0)
+def _too_big_for_the_web(path: Path, rows: int) -> str:
+    """Refuse at once a file with more rows than the web import takes even as a job
+    (YIBIAO_WEB_IMPORT_ROWS): the safety scan counted them at C speed, ~1 s for 1,000,000
+    rows, before any parser allocated anything. A hostile file counts 0 and is refused on
+    the mapping page, as before."""
     if rows > settings.YIBIAO_WEB_IMPORT_ROWS:
         return SheetError("web_row_limit", {"file": path.name, "detail": str(rows),
                                             "limit": str(settings.YIBIAO_WEB_IMPORT_ROWS)}).message
@@ -88,10 +82,7 @@ def _too_big_for_the_web(path: Path) -> str:
 
 def _discard(entry: dict) -> None:
     """The uploaded file and the directory it was kept in."""
-    path = Path(entry["path"])
-    path.unlink(missing_ok=True)
-    if path.parent != upload_dir() and path.parent.parent == upload_dir():
-        shutil.rmtree(path.parent, ignore_errors=True)
+    jobs.discard_upload(entry["path"])
 
 
 @login_required
@@ -115,8 +106,16 @@ def run(request: HttpRequest, token: str) -> HttpResponse:
     entry = _upload(request, token)
     unit = scope.get_visible_org_unit(request.user, entry["org"])
     dry_run = request.POST.get("action") != "import"
-    result = import_ledger(request.user, entry["path"], unit, sheet=request.POST.get("sheet") or None,
-                           mapping=mapping_from_form(request.POST), dry_run=dry_run)
+    sheet, mapping = request.POST.get("sheet") or None, mapping_from_form(request.POST)
+    rows = entry.get("rows") or jobs.estimate_rows(entry["path"])
+    if jobs.runs_in_background(rows):
+        job = jobs.start(request.user, entry["path"], entry["name"], unit, sheet=sheet,
+                         mapping=mapping, dry_run=dry_run, rows=rows)
+        if request.htmx:  # shown under the mapping, polling until it is done
+            return render(request, "intake/_job.html", {"job": job})
+        return redirect("intake:job", job_id=job.pk)
+    result = import_ledger(request.user, entry["path"], unit, sheet=sheet, mapping=mapping,
+                           dry_run=dry_run)
     if not dry_run and result.ok:
         _discard(entry)
         uploads = request.session.get(SESSION_KEY, {})
@@ -124,3 +123,11 @@ def run(request: HttpRequest, token: str) -> HttpResponse:
         request.session[SESSION_KEY] = uploads
     template = "intake/_result.html" if request.htmx else "intake/result.html"
     return render(request, template, {"result": result, "entry": entry, "unit": unit, "token": token})
+
+
+@login_required
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A background import's progress, then the same result panel as an import in the request."""
+    found = jobs.job_for(request.user, job_id)
+    template = "intake/_job.html" if request.htmx else "intake/job.html"
+    return render(request, template, {"job": found})

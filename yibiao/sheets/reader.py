@@ -46,6 +46,7 @@ class RowStream:
     hidden: bool
     merges: list[tuple[int, int, int, int]]  # 1-based (first row, first col, last row, last col)
     rows: Iterator[list[Value | None]]
+    last_row: int = 0  # the sheet's last used row, known once calamine has parsed it (progress)
 
     def close(self) -> None:
         close = getattr(self.rows, "close", None)
@@ -97,7 +98,8 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
     # calamine: ((row, col), (row, col)), 0-based
     merges = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ws.merged_cell_ranges or []]
     return RowStream(name=ws.name, sheet_names=names, hidden=not visible.get(ws.name, True),
-                     merges=merges, rows=_rows(wb, ws, start_row, budget))
+                     merges=merges, rows=_rows(wb, ws, start_row, budget),
+                     last_row=ws.end[0] + 1 if ws.end else 0)
 
 
 CHECK_EVERY = 4096  # rows between budget checks: a /proc read each, ~1 µs a row

@@ -1,0 +1,139 @@
+"""Web imports too big for one request, as background jobs (django-tasks, as reports.jobs).
+
+A web worker runs a dry run or an import of a small roster inside the request. Above
+YIBIAO_BACKGROUND_IMPORT_ROWS rows (counted by the safety scan, before any parser runs)
+the request only records an ImportJob and queues `run_import`; the job worker (`yibiao
+worker`, started by `yibiao serve`) runs the same `import_ledger`, reporting its progress
+into the row the page polls. The read limits hold there as in a request: a roster whose
+read would pass YIBIAO_PARSE_MEMORY_MB is refused with its code, nothing written.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from yibiao.accounts import scope
+from yibiao.ledger.records import require_ledger_unit
+from yibiao.orgunits.models import OrgUnit
+from yibiao.sheets import SheetError, inspect_file
+
+from .importer import import_ledger
+from .models import ImportJob, JobStage, JobStatus
+
+logger = logging.getLogger(__name__)
+
+# Rows of each list kept for the page: a 200,000-row file of bad ID numbers would otherwise
+# store and render 200,000 table rows. The counts stay exact.
+LISTED = 1000
+
+
+def upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "intake"
+
+
+def estimate_rows(path: str | Path) -> int:
+    """Rows of the biggest sheet's used area, from the safety scan (~1 s for 1,000,000 rows,
+    no parser, no grid). The header block counts too: close enough to choose where a file
+    is read. A file the scan refuses counts 0: the import refuses it with its reason."""
+    try:
+        inspection = inspect_file(Path(path))
+    except SheetError:
+        return 0
+    return max((scan.max_row for scan in inspection.sheets), default=0)
+
+
+def runs_in_background(rows: int) -> bool:
+    return rows > settings.YIBIAO_BACKGROUND_IMPORT_ROWS
+
+
+def start(user: object, path: str | Path, file_name: str, unit: OrgUnit, *, sheet: str | None,
+          mapping: Mapping[str, str | None], dry_run: bool, rows: int) -> ImportJob:
+    """Record the job and queue it; refused at once (OutOfScope) if the user may not keep
+    this unit's ledger, as import_ledger would refuse it in the worker."""
+    require_ledger_unit(user, unit)
+    job = ImportJob.objects.create(requested_by=user, org_unit=unit, file_name=file_name[:255],
+                                   path=str(path), sheet=sheet or "", mapping=dict(mapping),
+                                   dry_run=dry_run, rows_estimated=rows)
+    run_import.enqueue(job.pk)
+    return job
+
+
+def job_for(user: object, job_id: int) -> ImportJob:
+    """The job if this user started it and its unit is still theirs; one refusal otherwise,
+    whether the job exists or not."""
+    job = ImportJob.objects.select_related("org_unit").filter(pk=job_id).first()
+    if (job is None or job.requested_by_id != getattr(user, "pk", None)
+            or not scope.may_write_unit(user, job.org_unit)):
+        raise scope.OutOfScope(_("无权查看该导入任务，或它不存在。"))
+    return job
+
+
+def _update(job_id: int, **fields: object) -> None:
+    ImportJob.objects.filter(pk=job_id).update(**fields)
+
+
+@task()
+def run_import(job_id: int) -> None:
+    job = ImportJob.objects.select_related("requested_by", "org_unit").get(pk=job_id)
+    _update(job.pk, status=JobStatus.RUNNING, stage=JobStage.READING, progress=0,
+            started_at=timezone.now())
+    shown = [0, JobStage.READING]
+
+    def progress(stage: str, percent: int) -> None:
+        if [percent, stage] != shown:  # one UPDATE per change, not per call
+            shown[:] = [percent, stage]
+            _update(job.pk, stage=stage, progress=percent)
+
+    try:
+        result = import_ledger(job.requested_by, job.path, job.org_unit, sheet=job.sheet or None,
+                               mapping=job.mapping, dry_run=job.dry_run, progress=progress)
+    except scope.OutOfScope as error:  # the user lost this unit while the job waited
+        _finish(job, JobStatus.FAILED, error_code="out_of_scope", error=str(error))
+        return
+    except Exception:  # every failure must reach the page; import_ledger is atomic
+        logger.exception("import job %s failed", job.pk)
+        _finish(job, JobStatus.FAILED, error_code="job_failed",
+                error=_("导入意外中断，没有写入任何数据。请稍后重试；如仍失败，请联系系统管理员。"))
+        raise
+    data = trimmed(result.as_dict())
+    if result.refused:
+        _finish(job, JobStatus.FAILED, result=data, error_code=result.refused.code,
+                error=result.refused.message)
+        return
+    if not job.dry_run:
+        discard_upload(job.path)
+    _finish(job, JobStatus.DONE, result=data)
+
+
+def _finish(job: ImportJob, status: str, **fields: object) -> None:
+    if status == JobStatus.DONE:
+        fields.update(stage=JobStage.DONE, progress=100)
+    else:
+        fields.update(stage=JobStage.FAILED)  # the bar stays where it stopped
+    _update(job.pk, status=status, finished_at=timezone.now(), **fields)
+
+
+def trimmed(data: dict[str, object]) -> dict[str, object]:
+    """ImportResult.as_dict() with each listed problem cut to LISTED entries; `more_…`
+    says how many more there were (the counts above them are of every row)."""
+    for key in ("rejections", "warnings", "transfers"):
+        items = data.get(key) or []
+        if isinstance(items, list) and len(items) > LISTED:
+            data[key] = items[:LISTED]
+            data[f"more_{key}"] = len(items) - LISTED
+    return data
+
+
+def discard_upload(path: str | Path) -> None:
+    """The uploaded file and the directory of its own it was kept in."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    if path.parent != upload_dir() and path.parent.parent == upload_dir():
+        shutil.rmtree(path.parent, ignore_errors=True)
