@@ -45,6 +45,7 @@ ANALYZE_AFTER = 10_000  # facts written in one call before the planner's statist
 IDENTITY = "person.id_number"
 NAME = "person.name"
 RELATION = "person.relation_to_head"
+HOUSEHOLD_NUMBER = "household.number"
 MISSING_ID = ValueProblem("id_missing", "缺少公民身份号码：无法确认是哪一位居民",
                           "The citizen ID number is missing: cannot tell who this is")
 MISSING_NAME = ValueProblem("name_missing", "缺少姓名：每位居民都须登记姓名",
@@ -190,6 +191,11 @@ def clean_inputs(
         row_problems: list[RowProblem] = []
         if NAME in item.values and str(item.values[NAME] or "").strip() == "":
             row_problems.append(_problem(item, NAME, item.values[NAME], MISSING_NAME))
+        if item.household_number and HOUSEHOLD_NUMBER in rules:  # its column's length
+            try:
+                rules.parse(HOUSEHOLD_NUMBER, item.household_number)
+            except ValueProblem as problem:
+                row_problems.append(_problem(item, HOUSEHOLD_NUMBER, item.household_number, problem))
         for element, raw in item.values.items():
             if element == IDENTITY or element not in rules:
                 continue

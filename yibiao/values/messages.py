@@ -135,6 +135,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“{value}”带有单位“{found}”，而本项没有单位：只填数字",
         "“{value}” carries the unit “{found}”, but this field has no unit: enter the number only",
     ),
+    # --- 文字
+    "text_too_long": (
+        "“{shown}”有 {length} 个字符，超过本项最多 {limit} 个字符的限制：请核对，或缩写后重新填写",
+        "“{shown}” has {length} characters, more than the {limit} this field holds: check it, or shorten it",
+    ),
     # --- 代码
     "code_unknown": (
         "“{value}”不在《{title}》（{standard}）中：可填 {examples} 等",

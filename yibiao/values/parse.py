@@ -10,7 +10,7 @@ from .booleans import parse_boolean
 from .codes import CodeList, get_code_list
 from .dates import parse_date_with_notes
 from .ids import parse_id_number
-from .messages import Note
+from .messages import Note, ValueProblem
 from .normalise import as_text, is_empty
 from .numbers import parse_number
 from .phones import parse_phone
@@ -78,6 +78,21 @@ def _id_number(raw: object, _: _Options) -> Parsed:
 def _phone(raw: object, _: _Options) -> Parsed:
     phone = parse_phone(raw)
     return Parsed(phone.value, phone.value)
+
+
+SHOWN = 20  # characters of an over-long value quoted back
+
+
+def within_length(text: str, limit: int | None) -> str:
+    """The text unchanged when it fits a column of ``limit`` characters, else ValueProblem.
+
+    Characters as PostgreSQL's varchar counts them (code points: an emoji is one, a
+    combining accent another); SQLite does not enforce lengths, so the check is ours.
+    """
+    if limit is not None and len(text) > limit:
+        shown = text if len(text) <= SHOWN else text[:SHOWN] + "…"
+        raise ValueProblem.make("text_too_long", shown=shown, length=len(text), limit=limit)
+    return text
 
 
 PARSERS: dict[str, Callable[[object, _Options], Parsed]] = {

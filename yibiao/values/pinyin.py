@@ -22,11 +22,17 @@ def initials(text: str) -> str:
     return "".join(ch for part in letters for ch in part.lower() if ch.isascii() and ch.isalnum())
 
 
+# Person.name_initials' column. Latin letters are kept whole, so a 50-letter name would
+# give 50; a search types the first few, and the first 20 are what a prefix search needs.
+MAX_INITIALS = 20
+
+
 @functools.lru_cache(maxsize=65536)
 def name_initials(name: str) -> str:
-    """Initials of a person's name, reading the surname as a surname (曾伟 → zw, not cw)."""
+    """Initials of a person's name, reading the surname as a surname (曾伟 → zw, not cw);
+    at most MAX_INITIALS letters."""
     name = name.strip()
     for surname in sorted(SURNAME_INITIALS, key=len, reverse=True):
         if name.startswith(surname):
-            return SURNAME_INITIALS[surname] + initials(name[len(surname):])
-    return initials(name)
+            return (SURNAME_INITIALS[surname] + initials(name[len(surname):]))[:MAX_INITIALS]
+    return initials(name)[:MAX_INITIALS]
