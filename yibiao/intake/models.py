@@ -20,7 +20,7 @@ class JobStage(models.TextChoices):
     QUEUED = "queued", _("排队等待")
     READING = "reading", _("读取表格")
     VALIDATING = "validating", _("逐行校验")
-    WRITING = "writing", _("写入台账")
+    WRITING = "writing", _("校验并写入台账")
     DONE = "done", _("完成")
     FAILED = "failed", _("已停止")
 
