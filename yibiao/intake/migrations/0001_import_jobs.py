@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('dry_run', models.BooleanField(default=True)),
                 ('rows_estimated', models.PositiveIntegerField(default=0)),
                 ('status', models.CharField(choices=[('queued', '排队中'), ('running', '进行中'), ('done', '已完成'), ('failed', '未完成')], default='queued', max_length=10)),
-                ('stage', models.CharField(choices=[('queued', '排队等待'), ('reading', '读取表格'), ('validating', '逐行校验'), ('writing', '写入台账'), ('done', '完成'), ('failed', '已停止')], default='queued', max_length=12)),
+                ('stage', models.CharField(choices=[('queued', '排队等待'), ('reading', '读取表格'), ('validating', '逐行校验'), ('writing', '校验并写入台账'), ('done', '完成'), ('failed', '已停止')], default='queued', max_length=12)),
                 ('progress', models.PositiveSmallIntegerField(default=0)),
                 ('result', models.JSONField(blank=True, null=True)),
                 ('error_code', models.CharField(blank=True, max_length=40)),
