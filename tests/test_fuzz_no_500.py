@@ -35,7 +35,7 @@ from tests.sheetfactory import table, write_xlsx
 pytestmark = pytest.mark.django_db(transaction=False)
 
 JUNK = ["abc", "", "-1", "9" * 30, "0x", "<script>alert(1)</script>", "２０２６-1３", "😀👨‍👩‍👧",
-        "9999-12", "0000-00", "0", "a\x00b"]
+        "9999-12", "0000-00", "0", "a\x00b", "长" * 300]  # the last: longer than any column
 JUNK_INT = ["0", "9" * 25]  # what an <int:…> path parameter can carry that is not an id
 JUNK_STR = ["abc", "<script>", "😀", "9" * 30, "a\x00b"]
 # Keys a page builds from row ids (task cells): junk ids inside the key itself.

@@ -153,3 +153,10 @@ def test_a_refused_api_call_is_audited(world, client):
     entry = AuditEntry.objects.get(action=Action.DENIED)
     assert entry.actor == world.worker_b and entry.detail["ip"] == "10.0.6.6"
     assert entry.detail["path"] == f"/api/v1/org-units/{world.community_a.code}"
+
+
+def test_an_absurdly_long_account_name_is_a_failed_login_not_a_server_error(world, client):
+    response = attempt(client, "长" * 300)
+    assert response.status_code == 200 and "账号或密码不正确" in response.content.decode()
+    entry = AuditEntry.objects.get(action=Action.LOGIN_FAILED)
+    assert entry.actor_name == "长" * 150

@@ -175,6 +175,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
 AXES_RESET_ON_SUCCESS = True  # a typo or two before the right password leaves nothing behind
 AXES_LOCKOUT_CALLABLE = "yibiao.accounts.logins.locked_out"
 AXES_CLIENT_IP_CALLABLE = "yibiao.accounts.logins.client_ip"
+AXES_USERNAME_CALLABLE = "yibiao.accounts.logins.attempted_username"
 AXES_DISABLE_ACCESS_LOG = True  # successful logins go to our own audit log
 # Behind a reverse proxy every client has the proxy's address: say how many proxies append
 # to X-Forwarded-For, or one office's typos would lock out everyone. 0 trusts no header.

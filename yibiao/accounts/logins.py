@@ -51,6 +51,19 @@ def client_ip(request: HttpRequest) -> str | None:
     return None
 
 
+def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The account name a login tried, cut to what an account name can be.
+
+    axes keeps it in a 255-character column: a longer name typed into the login form was a
+    database error (a 500) on PostgreSQL. No account is longer than MAX_NAME anyway.
+    """
+    if credentials:
+        name = credentials.get("username")
+    else:
+        name = getattr(request, "data", request.POST).get("username")
+    return None if name is None else str(name)[:MAX_NAME]
+
+
 def cool_off_minutes() -> int:
     return max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
 
