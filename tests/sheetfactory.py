@@ -99,10 +99,12 @@ def _label(row: int, col: int, text: str) -> bytes:
 
 
 def write_xls(path: Path, rows: Rows, *, merges: Sequence[str] = (), hidden_cols: Sequence[str] = (),
-              hidden_rows: Sequence[int] = (), sheet: str = "Sheet1", encrypted: bool = False) -> Path:
+              hidden_rows: Sequence[int] = (), sheet: str = "Sheet1", encrypted: bool = False,
+              macros: bool = False) -> Path:
     """A minimal real .xls: one sheet of text cells (numbers are written as text).
 
-    `encrypted` adds the FILEPASS record a password-protected workbook starts with.
+    `encrypted` adds the FILEPASS record a password-protected workbook starts with;
+    `macros` the _VBA_PROJECT_CUR storage Excel keeps a workbook's VBA project in.
     """
     cells = b"".join(_label(r, c, str(v)) for r, row in enumerate(rows) for c, v in enumerate(row)
                      if v is not None)
@@ -131,11 +133,11 @@ def write_xls(path: Path, rows: Rows, *, merges: Sequence[str] = (), hidden_cols
     offset = len(globals_(0))
     stream = globals_(offset) + sheet_body
     stream += b"\x00" * max(0, 4096 - len(stream))  # at least the mini-stream cutoff: plain sectors
-    path.write_bytes(_compound_file(stream))
+    path.write_bytes(_compound_file(stream, macros))
     return path
 
 
-def _compound_file(stream: bytes) -> bytes:
+def _compound_file(stream: bytes, macros: bool = False) -> bytes:
     """An OLE compound file (v3, 512-byte sectors) holding one stream named Workbook."""
     sector = 512
     stream += b"\x00" * (-len(stream) % sector)
@@ -151,14 +153,17 @@ def _compound_file(stream: bytes) -> bytes:
                          0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
     header += struct.pack("<I", 0) + struct.pack("<I", 0xFFFFFFFF) * 108
     directory = (_dir_entry("Root Entry", 5, child=1, start=0xFFFFFFFE, size=0)
-                 + _dir_entry("Workbook", 2, child=0xFFFFFFFF, start=1, size=len(stream))
-                 + _dir_entry("", 0, child=0xFFFFFFFF, start=0, size=0) * 2)
+                 + _dir_entry("Workbook", 2, child=0xFFFFFFFF, start=1, size=len(stream),
+                              right=2 if macros else 0xFFFFFFFF)
+                 + (_dir_entry("_VBA_PROJECT_CUR", 1, child=0xFFFFFFFF, start=0, size=0) if macros
+                    else _dir_entry("", 0, child=0xFFFFFFFF, start=0, size=0))
+                 + _dir_entry("", 0, child=0xFFFFFFFF, start=0, size=0))
     return header + struct.pack("<128I", *fat) + stream + directory
 
 
-def _dir_entry(name: str, kind: int, *, child: int, start: int, size: int) -> bytes:
+def _dir_entry(name: str, kind: int, *, child: int, start: int, size: int, right: int = 0xFFFFFFFF) -> bytes:
     raw = (name + "\x00").encode("utf-16-le") if name else b""
-    return struct.pack("<64sHBBIII16sIQQIQ", raw, len(raw), kind, 1, 0xFFFFFFFF, 0xFFFFFFFF, child,
+    return struct.pack("<64sHBBIII16sIQQIQ", raw, len(raw), kind, 1, 0xFFFFFFFF, right, child,
                        b"\x00" * 16, 0, 0, 0, start, size)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sheetfactory import rewrite_member, table, write_xlsx
+from tests.sheetfactory import table, write_xlsx
 
 YIBIAO = str(Path(sys.executable).with_name("yibiao"))
 WANG = "11010519491231002X"
@@ -46,12 +46,12 @@ def var(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_template_inspect_prints_the_json_contract_for_many_files_and_an_error_for_a_bad_one(tmp_path):
     good = write_xlsx(tmp_path / "good.xlsx", ROSTER, merges=["A1:D1"])
     other = write_xlsx(tmp_path / "other.xlsx", table("| 姓名 | 身份證號 |"))
-    bad = rewrite_member(write_xlsx(tmp_path / "bad.xlsx", ROSTER), "xl/vbaProject.bin", b"VBA")
+    bad = write_xlsx(tmp_path / "bad.xlsx", ROSTER).rename(tmp_path / "bad.xlsm")  # a macro workbook
     # no database at all: the built-in dictionary is enough
     result = run("template", "inspect", str(good), str(bad), str(other), "--json", var=tmp_path / "none")
     assert result.returncode == 1, result.stderr
     out = json.loads(result.stdout)
-    assert [Path(e["file"]).name for e in out] == ["good.xlsx", "bad.xlsx", "other.xlsx"]
+    assert [Path(e["file"]).name for e in out] == ["good.xlsx", "bad.xlsm", "other.xlsx"]
     sheet = out[0]["sheets"][0]
     assert (sheet["layout"], sheet["header_rows"], sheet["data_start_row"]) == ("list", [2, 2], 3)
     id_column = sheet["columns"][2]

@@ -24,7 +24,7 @@ from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, nearest, subtree_q
 from yibiao.reports.filterlang import same
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
-from yibiao.sheets import SheetError, formats, read_workbook
+from yibiao.sheets import SheetError, formats, inspect_file, read_workbook
 
 from .models import PERIODS_PER_YEAR, AdmissionRules, FormRequest, Status
 
@@ -113,6 +113,8 @@ class Analysis:
     # our format.
     format_problems: list[str] = field(default_factory=list)
     subject_filter: SubjectFilter = field(default_factory=SubjectFilter)
+    # What the template file itself asks a person to know: a VBA project read past, never run.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def served_by_ledger(self) -> bool:
@@ -354,7 +356,7 @@ def analyse(request: FormRequest) -> Analysis:
                 if c.status == "suggested"]
     return Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
                     burden, new_count, unjustified, verdict, warnings,
-                    format_problems(request, rules), chosen)
+                    format_problems(request, rules), chosen, template_notices(request))
 
 
 def describe_filter(request: FormRequest, rules: Rules, subject: str, unit: OrgUnit,
@@ -404,3 +406,15 @@ def element_kind(rules: Rules, code: str | None) -> formats.ElementKind | None:
     if rule is None:
         return None
     return formats.ElementKind(code, rule.value_type, rule.code_list)
+
+
+def template_notices(request: FormRequest) -> list[str]:
+    """The template's file-level notices (sheets/errors.py): cheap, the zip directory or the
+    OLE bytes only, so the analysis can say them every time it runs."""
+    if not request.template:
+        return []
+    try:
+        inspection = inspect_file(Path(request.template.path), scan_cells=False)
+    except (SheetError, OSError, ValueError):
+        return []
+    return [w.message for w in inspection.warnings]

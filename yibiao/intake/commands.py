@@ -49,7 +49,7 @@ def cmd_template_inspect(args: argparse.Namespace) -> int:
     """Django once, the dictionary and learned aliases once, then every file."""
     setup_django()
     from yibiao.matching import Matcher
-    from yibiao.matching.inspect import match_layout, sheet_json
+    from yibiao.matching.inspect import match_layout, sheet_json, warnings_json
     from yibiao.sheets import SheetError, read_workbook
 
     from .aliases import learned_aliases_if_any
@@ -60,7 +60,8 @@ def cmd_template_inspect(args: argparse.Namespace) -> int:
         try:
             book = read_workbook(path)
             out.append({"file": str(path),
-                        "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets]})
+                        "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets],
+                        **warnings_json(book)})
         except SheetError as error:
             failed += 1
             out.append({"file": str(path), "error": {"code": error.code, "message": error.message}})
@@ -77,6 +78,8 @@ def _print_inspection(entry: dict) -> None:
     if "error" in entry:
         print(f"  无法读取：{entry['error']['message']}")
         return
+    for warning in entry.get("warnings", []):
+        print(f"  注意：{warning['message']}")
     for sheet in entry["sheets"]:
         first, last = sheet["header_rows"]
         print(f"  工作表「{sheet['name']}」（{LAYOUT_ZH.get(sheet['layout'], sheet['layout'])}），"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..sheets import SheetLayout, read_workbook
+from ..sheets import SheetLayout, Workbook, read_workbook
 from .dictionary import Dictionary
 from .matcher import LearnedAlias, Matcher, SheetMatch
 
@@ -25,7 +25,7 @@ def sheet_json(sheet: SheetLayout, match: SheetMatch) -> dict:
         "columns": [
             {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
              "element": m.element, "confidence": m.confidence, "status": m.status,
-             **({"derive": m.derive} if m.derive else {})}
+             **({"cell": c.cell} if c.cell else {}), **({"derive": m.derive} if m.derive else {})}
             for c, m in zip(sheet.columns, match.columns, strict=True)
         ],
     }
@@ -43,5 +43,14 @@ def inspect_files(paths: Sequence[str | Path], dictionary: Dictionary | None = N
     for path in paths:
         book = read_workbook(path)
         out.append({"file": str(path),
-                    "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets]})
+                    "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets],
+                    **warnings_json(book)})
     return out
+
+
+def warnings_json(book: Workbook) -> dict:
+    """The file's notices (macros not run, formulas without results …), when it has any."""
+    if not book.warnings:
+        return {}
+    return {"warnings": [{"code": w.code, "message": w.message, "message_en": w.message_en}
+                         for w in book.warnings]}

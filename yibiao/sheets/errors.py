@@ -17,7 +17,7 @@ MESSAGES_ZH: dict[str, str] = {
     "too_many_columns": "文件「{file}」的工作表「{sheet}」声明的列数超出 Excel 上限（{detail}）。请检查文件来源，另存为 .xlsx 后再上传。",
     "too_many_cells": "文件「{file}」的工作表「{sheet}」单元格过多（{detail}）。请删除远离表格的多余单元格或拆分文件后再上传。",
     "encrypted": "文件「{file}」设置了打开密码（已加密），系统无法读取。请在 Excel 中取消密码（文件 › 信息 › 保护工作簿）后重新上传。",
-    "macros": "文件「{file}」含有宏（VBA 代码），为安全起见已拒绝。请另存为不含宏的 .xlsx（Excel 工作簿）后重新上传。",
+    "macros": "文件「{file}」是启用宏的工作簿（.xlsm），为安全起见已拒绝。请在 Excel 中“另存为” .xlsx（Excel 工作簿）后重新上传。",
     "xml_attack": "文件「{file}」内部的 XML 含有实体声明（{detail}），可能是恶意文件，已拒绝读取。请用 Excel 打开后另存为 .xlsx 再上传。",
     "sheet_not_found": "文件「{file}」中没有名为「{sheet}」的工作表。请检查工作表名称。",
     # limits of one read (settings YIBIAO_MAX_ROWS, YIBIAO_PARSE_MEMORY_MB, YIBIAO_*_SECONDS):
@@ -29,6 +29,7 @@ MESSAGES_ZH: dict[str, str] = {
     # warnings: the file is read, but a person should know
     "formula_no_cache": "文件「{file}」工作表「{sheet}」单元格 {cell} 是公式但没有保存计算结果，系统不计算公式，该格按空值读取。请在 Excel 中打开并保存一次后重新上传。",
     "no_header": "文件「{file}」工作表「{sheet}」中没有找到表头行。请确认表头在前 60 行内。",
+    "macros_ignored": "文件「{file}」含有宏（VBA 代码）。系统只读取其中的表格，从不运行宏；填好的报表输出为不含宏的 .xlsx 文件。如模板依赖宏（如自动校验、按钮），请在填报说明中写明。",
 }
 
 MESSAGES_EN: dict[str, str] = {
@@ -41,7 +42,7 @@ MESSAGES_EN: dict[str, str] = {
     "too_many_columns": "Sheet {sheet} of {file} claims more columns than Excel allows ({detail}). Check where the file came from.",
     "too_many_cells": "Sheet {sheet} of {file} has too many cells ({detail}). Delete stray cells far from the table or split the file.",
     "encrypted": "{file} is password-protected (encrypted) and cannot be read. Remove the password in Excel and upload again.",
-    "macros": "{file} contains macros (VBA); refused for safety. Save it as a macro-free .xlsx workbook and upload again.",
+    "macros": "{file} is a macro-enabled workbook (.xlsm); refused for safety. Save it as an .xlsx workbook in Excel and upload again.",
     "xml_attack": "{file} contains XML entity declarations ({detail}); refused as possibly malicious. Save it as .xlsx in Excel and upload again.",
     "sheet_not_found": "{file} has no sheet named {sheet}.",
     "over_row_limit": "Sheet {sheet} of {file} has {detail} rows, over the limit of {limit} rows for one read; reading stopped. Split the file and upload the parts.",
@@ -50,6 +51,7 @@ MESSAGES_EN: dict[str, str] = {
     "web_row_limit": "{file} has {detail} rows; the web import takes at most {limit} rows at a time, so it was refused. Split the file, or ask an administrator to run yibiao ledger import on the server.",
     "formula_no_cache": "Cell {cell} on sheet {sheet} of {file} is a formula without a saved result; formulas are never evaluated, so it reads as empty. Open and save the file in Excel, then upload again.",
     "no_header": "No header row found on sheet {sheet} of {file} (searched the first 60 rows).",
+    "macros_ignored": "{file} contains macros (VBA). Only its tables are read and its macros are never run; filled reports are written as macro-free .xlsx. If the template relies on macros (checks, buttons), say so in the filling instructions.",
 }
 
 

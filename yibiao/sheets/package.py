@@ -166,6 +166,8 @@ class _Package:
             name = info.filename
             if name == self.calc_chain:
                 continue  # cell positions before the move; Excel rebuilds it
+            if _is_macro_part(name):
+                continue  # a filled report never carries the template's VBA (safety.py)
             if name == self.sheet_part:
                 with zout.open(name, "w", force_zip64=True) as f:
                     write_sheet(f)
@@ -176,7 +178,7 @@ class _Package:
             elif name == self.book_part:
                 data = self._book(rmap)
             elif name == "[Content_Types].xml" or name.endswith(".rels"):
-                data = self._without_calc_chain(data)
+                data = _without_macros(self._without_calc_chain(data))
             elif name in self.own_parts:
                 data = self._own_part(name, self.own_parts[name], data, rmap)
             elif name.endswith(".xml") and _mentions(data, self.sheet):
@@ -242,6 +244,29 @@ class _Package:
             elif _move(el, rmap, self.sheet, own=False, positions=False):
                 changed = True
         return (_DECLARATION + _serialise(doc.documentElement)).encode() if changed else data
+
+
+MACRO_MAIN = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+SHEET_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def _is_macro_part(name: str) -> bool:
+    """xl/vbaProject.bin, its signatures, its .rels and vbaData.xml."""
+    base = posixpath.basename(name).lower()
+    return base.startswith(("vbaproject", "vbadata"))
+
+
+def _without_macros(data: bytes) -> bytes:
+    """Content types and relationships with the VBA parts gone and the workbook a plain one."""
+    if b"vba" not in data.lower() and MACRO_MAIN not in data:
+        return data
+    doc = parseString(data.replace(MACRO_MAIN, SHEET_MAIN))
+    for el in list(_elements(doc.documentElement)):
+        about = (el.getAttribute("ContentType") + el.getAttribute("Type") + el.getAttribute("PartName")
+                 + el.getAttribute("Target")).lower()
+        if "vbaproject" in about or "vbadata" in about:
+            el.parentNode.removeChild(el)
+    return (_DECLARATION + _serialise(doc.documentElement)).encode()
 
 
 def _mentions(data: bytes, sheet: str) -> bool:

@@ -24,7 +24,7 @@ def read_workbook(path: str | Path, limits: Limits | None = None) -> Workbook:
     limits = limits or current_limits()
     budget = limits.budget(path.name, limits.inspect_seconds)
     inspection = inspect_file(path, limits, budget=budget)
-    book = Workbook(path=path, format=inspection.kind)
+    book = Workbook(path=path, format=inspection.kind, warnings=inspection.warnings)
     for scan in inspection.sheets:
         for ref in scan.uncached_formulas[:20]:
             book.warnings.append(SheetWarning("formula_no_cache", {"file": path.name, "sheet": scan.name, "cell": ref}))

@@ -2,8 +2,10 @@
 
 A department's template is untrusted input. We refuse, with a coded SheetError, what a
 parser would choke on or be attacked by: zip bombs, sheets claiming more rows or columns
-than Excel allows, encrypted packages, macros, XML entity declarations (billion laughs),
-and files that are not spreadsheets at all. The checks read the zip directory and stream
+than Excel allows, encrypted packages, macro workbooks (.xlsm), XML entity declarations
+(billion laughs), and files that are not spreadsheets at all. A legacy .xls or an .xlsx
+that merely carries a VBA project (real department templates often do) is read with a
+notice: no parser here runs VBA, and everything written from it is macro-free .xlsx. The checks read the zip directory and stream
 the sheet XML once with byte regexes: cheap enough to run before every read, including
 the fast calamine path, whose dense ranges would otherwise allocate a claimed
 1,048,576 x 16,384 area.
@@ -19,7 +21,7 @@ import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from .budget import MIB, Budget
-from .errors import SheetError
+from .errors import SheetError, SheetWarning
 
 # openpyxl parses with defusedxml whenever it is importable (and not with lxml unless
 # OPENPYXL_LXML is set). We rely on that as the second line behind the DOCTYPE check
@@ -92,6 +94,12 @@ class Inspection:
     path: Path
     kind: str  # "xlsx" | "xls"
     sheets: list[SheetScan] = field(default_factory=list)
+    macros: bool = False  # a VBA project inside: never run, left out of every file we write
+
+    @property
+    def warnings(self) -> list[SheetWarning]:
+        """What a person should know about the file as a whole."""
+        return [SheetWarning("macros_ignored", {"file": self.path.name})] if self.macros else []
 
 
 _ENTITY_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -112,6 +120,9 @@ _ROW_NUMBER_RE = re.compile(rb"\br=\"(\d+)\"")
 _MIN_MAX_RE = re.compile(rb"\b(min|max)=\"(\d+)\"")
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _VBA_MARK = "_VBA_PROJECT".encode("utf-16-le")
+# Macro workbooks by name: the user chose a format whose point is to run code. An .xlsx or
+# .xls that happens to carry a VBA project is read instead (see the module docstring).
+MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam"})
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -160,12 +171,12 @@ def _inspect_ole(path: Path) -> Inspection:
     data = path.read_bytes()
     if _ENCRYPTED_MARK in data:
         raise _fail("encrypted", path)
-    if _VBA_MARK in data:
+    if path.suffix.lower() in MACRO_SUFFIXES:
         raise _fail("macros", path)
     if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
         raise _fail("not_a_spreadsheet", path, detail="OLE 文件中没有工作簿（可能是 Word 等其他文档）",
                     detail_en="an OLE file without a workbook (a Word document?)")
-    return Inspection(path=path, kind="xls")
+    return Inspection(path=path, kind="xls", macros=_VBA_MARK in data)
 
 
 def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | None) -> Inspection:
@@ -187,10 +198,9 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | 
             raise _fail("not_a_spreadsheet", path,
                         detail="Word 文档" if word else "zip 压缩包中没有 xl/workbook.xml",
                         detail_en="a Word document" if word else "a zip without xl/workbook.xml")
-        if path.suffix.lower() in {".xlsm", ".xltm", ".xlam"} or any(
-            n.lower().endswith("vbaproject.bin") for n in names
-        ):
+        if path.suffix.lower() in MACRO_SUFFIXES:
             raise _fail("macros", path)
+        macros = any(n.lower().endswith("vbaproject.bin") for n in names)
         _check_sizes(path, infos, limits)
         for info in infos:
             if info.filename.endswith((".xml", ".rels", ".vml")):
@@ -200,14 +210,13 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | 
                     raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY",
                                 detail_en=f"{info.filename} holds DOCTYPE/ENTITY")
         content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if b"macroEnabled" in content_types:
-            raise _fail("macros", path)
+        macros = macros or b"macroEnabled" in content_types
         sheets = _sheet_parts(zf, path)
         if scan_cells:
             for scan in sheets:
                 if scan.part in names:
                     _scan_sheet(zf, scan, path, limits, budget)
-    return Inspection(path=path, kind="xlsx", sheets=sheets)
+    return Inspection(path=path, kind="xlsx", sheets=sheets, macros=macros)
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
