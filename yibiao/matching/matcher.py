@@ -32,7 +32,7 @@ from .context import (
     role_of,
 )
 from .dictionary import Dictionary, load_builtin_dictionary
-from .normalise import bracket_notes, normalise
+from .normalise import bracket_notes, field_name, normalise
 from .sniff import AGREES, KIND_GUESS, TELLING, dominant_kind
 
 AUTO_MIN = 0.9
@@ -260,7 +260,7 @@ class Matcher:
         On an aggregate (statistical) sheet a row is an org unit or category, so only
         org and meta elements can be auto; a person attribute there is a count of people.
         """
-        texts = [normalise(p[-1]) if p else "" for p in paths]
+        texts = [normalise(field_name(p[-1])) if p else "" for p in paths]
         t = normalise(title)
         readings = []
         for path, n in zip(paths, texts, strict=True):

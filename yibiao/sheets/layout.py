@@ -36,7 +36,18 @@ BLANK_LABELS = (
 )
 NOTE_RE = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说明|填写说明)\s*[0-9一二三四五六七八九十]*\s*[:：、.．]")
 TOTAL_WORDS = ("合计", "总计", "小计", "共计", "累计", "总数")
-COLUMN_NUMBER_TOKENS = set("甲乙丙丁戊己庚辛") | {"栏次", "序"}
+COLUMN_NUMBER_TOKENS = set("甲乙丙丁戊己庚辛") | {"栏次", "序", "行次", "栏号"}
+# A column number written as text: 1, （1）, (1), 1栏, 第1栏, ①.
+COLUMN_NUMBER_RE = re.compile(r"^(?:第)?[（(]?(\d{1,3})[)）]?(?:栏|列)?$")
+CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ① … ⑳
+# Totals rows beyond the bare words: 总合计, 全县合计, 本页小计.
+TOTAL_ENDINGS = ("合计", "总计", "小计")
+# What a template puts in a cell to say "a value goes here": {{name}}, ${name}, N (the
+# last numbered row), …; read as empty, never as a sample value.
+PLACEHOLDER_RE = re.compile(r"^(?:\{\{.*\}\}|\$\{.*\}|<<.*>>|《.*》|[NnＮ]|…+|\.{3,}|⋯+|⋮|……|略)$")
+# A card's answer offered as options in the value cell: □男 □女, ○是 ○否.
+OPTION_MARKS = ("□", "☐", "○", "◯", "口男", "口女", "口是", "口否")
+CARD_MAX_ROWS = 2000  # a questionnaire card runs past 100 rows; a label past this is not read
 # Leaf-header endings that mean "a count or an amount": the columns of a statistical table.
 COUNT_ENDINGS = ("数", "人数", "户数", "个数", "数量", "人次", "合计", "小计", "总计", "比例", "率", "金额", "万元", "元", "占比")
 UNIT_BRACKET_RE = re.compile(r"[（(]\s*(?:人|户|个|元|万元|%|％|人次|家|套|间|次|岁|天)\s*[)）]\s*$")
@@ -114,6 +125,24 @@ class _Sheet:
                 for c in range(c1, min(c2, max(self.width, c1)) + 1):
                     self.anchor[(r, c)] = (r1, c1)
 
+    def take_rows(self, last: int) -> None:
+        """Hold rows down to `last` (streamed ones too) with their merged-cell lookup: a card
+        is read to its last label. Merges are clipped to the rows and width read."""
+        for r, own in self.rows_from(max(self.rows, default=0) + 1):
+            if r > last:
+                continue  # consumed all the same: a sheet's rows stream once, in order
+            self.rows[r] = own
+            for c, v in own.items():
+                self.grid.cells[(r, c)] = v
+        self.grid.tail = ()
+        low = SCAN_ROWS + MAX_HEADER_DEPTH
+        for r1, c1, r2, c2 in self.grid.merges:
+            if r2 <= low or r1 > last:
+                continue
+            for r in range(max(r1, low + 1), min(r2, last) + 1):
+                for c in range(c1, min(c2, max(self.width, c1)) + 1):
+                    self.anchor[(r, c)] = (r1, c1)
+
     def value(self, r: int, c: int) -> Value | None:
         """Value seen at (r, c): a merged cell shows its anchor's value everywhere."""
         ar, ac = self.anchor.get((r, c), (r, c))
@@ -171,7 +200,7 @@ def analyse(grid: Grid, budget: Budget | None = None) -> SheetLayout:
     layout.data_start_row = data_start
     layout.columns = _columns(sh, header_start, header_end)
     _data_region(sh, layout)
-    layout.layout = _list_or_aggregate(layout)
+    layout.layout = _list_or_aggregate(layout, _row_labels(sh, layout))
     return layout
 
 
@@ -202,14 +231,28 @@ def _label_pairs(sh: _Sheet, r: int) -> list[tuple[int, int]]:
     """(label column, value column) pairs: a short text whose right neighbour is empty."""
     pairs = []
     for c, v in sorted(sh.own(r).items()):
-        if not isinstance(v, str) or not 1 <= len(squeeze(v)) <= 14 or blank_label(v):
+        if not isinstance(v, str) or not 1 <= len(squeeze(v)) <= 14 or blank_label(v) or is_options(v):
             continue
         span = sh.span(r, c)
         right = (span[3] if span else c) + 1
-        if right > sh.width or sh.value(r, right) is not None:
+        if right > sh.width or not _answer_cell(sh.value(r, right)):
             continue
         pairs.append((c, right))
     return pairs
+
+
+def is_placeholder(value: Value | None) -> bool:
+    return isinstance(value, str) and bool(PLACEHOLDER_RE.match(value.strip()))
+
+
+def is_options(text: str) -> bool:
+    """'□男  □女': the answers a card offers, ticked rather than typed."""
+    return any(mark in text for mark in OPTION_MARKS)
+
+
+def _answer_cell(value: Value | None) -> bool:
+    """Where a card's answer goes: empty, a placeholder, or options to tick."""
+    return value is None or is_placeholder(value) or (isinstance(value, str) and is_options(value))
 
 
 def _header_end(sh: _Sheet, start: int) -> int:
@@ -226,7 +269,8 @@ def _header_end(sh: _Sheet, start: int) -> int:
                 bottom = span[2]
                 if span[3] > span[1] and span[2] == end and span[3] - span[1] + 1 < sh.width:
                     below = sh.own(end + 1)
-                    if any(span[1] <= cc <= span[3] and isinstance(v, str) for cc, v in below.items()):
+                    if any(span[1] <= cc <= span[3] and isinstance(v, str) for cc, v in below.items()) \
+                            and not _is_column_number_row(sh, end + 1) and not _is_totals_row(below):
                         bottom = end + 1
                 if bottom > end:
                     end = min(bottom, start + MAX_HEADER_DEPTH - 1)
@@ -239,11 +283,34 @@ def _is_column_number_row(sh: _Sheet, r: int) -> bool:
     own = sh.own(r)
     if len(own) < 3:
         return False
-    ints = [v for v in own.values() if isinstance(v, int) and not isinstance(v, bool)]
-    tokens = [v for v in own.values() if isinstance(v, str) and squeeze(v) in COLUMN_NUMBER_TOKENS]
-    if len(ints) + len(tokens) != len(own) or not ints:
+    ints, tokens = [], 0
+    for v in own.values():
+        if isinstance(v, int) and not isinstance(v, bool):
+            ints.append(v)
+        elif isinstance(v, str):
+            text = squeeze(v)
+            m = COLUMN_NUMBER_RE.match(text)
+            if m:
+                ints.append(int(m.group(1)))
+            elif text in CIRCLED:
+                ints.append(CIRCLED[text])
+            elif text in COLUMN_NUMBER_TOKENS:
+                tokens += 1
+    if len(ints) + tokens != len(own) or not ints:
         return False
     return sorted(ints) == list(range(min(ints), min(ints) + len(ints))) and min(ints) <= 1
+
+
+def _is_total(value: Value | None) -> bool:
+    """合计, 合 计：, 总合计, 全县合计, 本页小计 — a label, not a sentence holding the word."""
+    if not isinstance(value, str) or not TOTAL_HINT_RE.search(value):
+        return False
+    text = squeeze(value).replace("：", "").replace(":", "")
+    return text in TOTAL_WORDS or (len(text) <= 8 and text.endswith(TOTAL_ENDINGS))
+
+
+def _is_totals_row(own: dict[int, Value]) -> bool:
+    return any(_is_total(v) for v in list(own.values())[:3])
 
 
 def _columns(sh: _Sheet, start: int, end: int) -> list[Column]:
@@ -313,8 +380,7 @@ def _data_region(sh: _Sheet, layout: SheetLayout) -> None:
             if len(own) <= 2 and layout.notes and layout.notes[-1].row < r:
                 layout.notes.append(Note(row=r, text=" ".join(squeeze(text_of(v)) for v in ordered)))
             continue
-        if any(isinstance(v, str) and TOTAL_HINT_RE.search(v)
-               and squeeze(v).replace("：", "").replace(":", "") in TOTAL_WORDS for v in ordered[:3]):
+        if any(_is_total(v) for v in ordered[:3]):
             layout.totals_rows.append(r)
             continue
         if len(own) == 1 and width > 2 and len(squeeze(text_of(first))) > 20:
@@ -325,27 +391,52 @@ def _data_region(sh: _Sheet, layout: SheetLayout) -> None:
         if len(layout.sample_rows) < SAMPLE_ROWS:
             layout.sample_rows.append(r)
             for c, v in own.items():
-                if len(samples[c]) < SAMPLES_PER_COLUMN:
+                if len(samples[c]) < SAMPLES_PER_COLUMN and not is_placeholder(v):
                     samples[c].append(text_of(v).strip())
     layout.data_end_row = last_data
     for col in layout.columns:
         col.samples = samples.get(col.index, [])
 
 
-def _list_or_aggregate(layout: SheetLayout) -> str:
-    """A statistical table counts things per row label; a roster describes one subject per row."""
+def _list_or_aggregate(layout: SheetLayout, labels: dict[int, list[tuple[int, str]]]) -> str:
+    """A statistical table counts things per row label; a roster describes one subject per row.
+
+    Its row dimension (org units or categories, sheets/aggregate.py) is set on the layout."""
+    from . import aggregate
+
+    layout.rows = aggregate.detect(layout, labels)
+    if layout.rows is not None:
+        return "aggregate"
     leaves = [squeeze(c.header) for c in layout.columns[1:]]
     if not leaves:
         return "list"
     counting = sum(1 for h in leaves if h.endswith(COUNT_ENDINGS) or UNIT_BRACKET_RE.search(h))
-    if counting >= 2 and counting >= 0.5 * len(leaves):
-        return "aggregate"
+    statistical = counting >= 2 and counting >= 0.5 * len(leaves)
     numeric = [s for c in layout.columns[1:] for s in c.samples]
-    if len(numeric) >= 6 and layout.columns[0].samples:
+    if not statistical and len(numeric) >= 6 and layout.columns[0].samples:
         share = sum(1 for s in numeric if re.fullmatch(r"-?\d+(?:\.\d+)?%?", s) and not ID_LIKE_RE.match(s))
-        if share >= 0.9 * len(numeric) and not any(ID_LIKE_RE.match(s) for s in numeric):
-            return "aggregate"
+        statistical = share >= 0.9 * len(numeric) and not any(ID_LIKE_RE.match(s) for s in numeric)
+    if statistical:
+        layout.rows = aggregate.fallback(layout, labels)
+        return "aggregate"
     return "list"
+
+
+def _row_labels(sh: _Sheet, layout: SheetLayout) -> dict[int, list[tuple[int, str]]]:
+    """(row, text) per column of the data region's first rows, totals rows left out: the
+    labels an aggregate's row column is recognised by (and a category table's rows)."""
+    from .aggregate import LABEL_SAMPLE_ROWS
+
+    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    last = layout.data_end_row or layout.data_start_row
+    for r in range(layout.data_start_row, min(last, layout.data_start_row + LABEL_SAMPLE_ROWS) + 1):
+        if r in layout.totals_rows:
+            continue
+        for c in (col.index for col in layout.columns[:4]):
+            text = text_of(sh.value(r, c)).strip()
+            if text:
+                out[c].append((r, text))
+    return out
 
 
 def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int, str]) -> SheetLayout:
@@ -357,6 +448,16 @@ def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int
     for r, kind in sorted(kinds.items()):
         if kind in ("blank", "note"):
             _collect_outside(sh, r, kind, layout)
+    sh.take_rows(CARD_MAX_ROWS)
+    for r in sorted(x for x in sh.rows if SCAN_ROWS < x <= CARD_MAX_ROWS):
+        own = sh.own(r)
+        first_text = text_of(next(iter(own.values()))) if own else ""
+        if own and NOTE_START_RE.match(first_text) and NOTE_RE.match(simplified(first_text)):
+            _collect_outside(sh, r, "note", layout, own)
+        elif any(blank_label(text_of(v)) for v in own.values()) and len(own) <= 2:
+            _collect_outside(sh, r, "blank", layout, own)
+        elif _label_pairs(sh, r):
+            card_rows.append(r)
     for r in card_rows:
         for label_col, value_col in _label_pairs(sh, r):
             raw = text_of(sh.grid.cells[(r, label_col)])
@@ -365,8 +466,4 @@ def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int
                                          hidden=value_col in sh.grid.hidden_cols, cell=f"{letter}{r}"))
     layout.header_rows = (first, card_rows[-1])
     layout.data_start_row = first
-    for r, own in sh.rows_from(SCAN_ROWS + 1):
-        first = text_of(next(iter(own.values()))) if own else ""
-        if own and NOTE_START_RE.match(first) and NOTE_RE.match(simplified(first)):
-            _collect_outside(sh, r, "note", layout, own)
     return layout
