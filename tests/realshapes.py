@@ -123,6 +123,14 @@ def formatted_256(d: Path) -> Path:
     return _save(wb, d / "256列带格式.xlsx")
 
 
+def merged_to_bottom(d: Path) -> Path:
+    """A 备注 column merged down to Excel's last row, as Excel writes it: one mergeCell."""
+    rows = [["序号", "姓名", "身份证号", "备注"]]
+    path = _save(_book(rows, ruled=(1, 1, 5, 4)), d / "备注列合并到底.xlsx")
+    return rewrite_member(path, "xl/worksheets/sheet1.xml", lambda b: b.replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="D2:D1048576"/></mergeCells>'))
+
+
 def org_columns(d: Path) -> Path:
     """A poverty-alleviation household list: the row's township, village and household code."""
     rows = [["脱贫户信息采集表", None, None, None, None, None],
@@ -293,6 +301,8 @@ SHAPES: list[Shape] = [
     Shape("formatted_256", formatted_256, "list", (2, 2), 3,
           {"A": "meta.seq", "B": "place.address", "C": "place.owner_name", "D": "place.owner_phone",
            "E": None}),
+    Shape("merged_to_bottom", merged_to_bottom, "list", (1, 1), 2,
+          {"A": "meta.seq", "B": "person.name", "C": "person.id_number", "D": "person.remarks"}),
     Shape("org_columns", org_columns, "list", (2, 2), 3,
           {"A": "meta.seq", "B": "org.township", "C": "org.community", "D": "household.number",
            "E": "household.head_name", "F": "household.size"}),
