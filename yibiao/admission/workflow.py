@@ -31,12 +31,11 @@ from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
 from yibiao.reports import filterlang
-from yibiao.reports.filters import indicator_for
 from yibiao.sheets import SheetError, SheetLayout, read_workbook
 from yibiao.sheets.formats import SheetFormats, read_formats
 from yibiao.sheets.safety import safe_file_name
 
-from . import analysis, subjects
+from . import aggregates, analysis, subjects
 from .models import FREQUENCY_RANK, FormRequest, Frequency, Status, Transition
 
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -112,6 +111,7 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
     if not sheets:
         raise RequestRefused(["模板中没有找到表头：请确认第一张工作表是要填写的表格"])
     layout = sheets[0]
+    aggregates.recognise(layout)
     match = match_layout(database_matcher(), layout)
     formats = template_formats(path, layout)
     columns = []
@@ -123,11 +123,10 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
             column["derive"] = m.derive  # 是否患慢性病: a yes/no from 慢性病情况, never its text
         if (fmt := formats.of(c.index)) is not None:
             column["format"] = fmt.summary()  # what the template asks of its values (analysis)
-        if layout.layout == "aggregate" and not (column["element"] or "").startswith(("org.", "meta.")):
-            # A count column: what it counts is read from its header (60岁以上老人数 …).
-            column["element"] = None
-            column["indicator"] = indicator_for(c.header, list(c.path))
         columns.append(column)
+    # An aggregate's count columns: what each counts, read from its header path (其中：女
+    # under 60周岁以上), and what a row is (admission/aggregates.py).
+    aggregates.annotate(layout, columns)
     return layout.name, layout.layout, match.subject, columns, layout.title
 
 
@@ -310,7 +309,7 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
         if direct_delivery and not result.served_by_ledger:
             raise RequestRefused(["该报表需要基层补充数据，不能直接交付"])
         unsure = [f"第 {c['column']} 列“{c['header']}”" for c in locked.columns
-                  if c.get("status") == "suggested" and c.get("element")]
+                  if c.get("status") == "suggested" and c.get("element")] + aggregates.unsure(locked.columns)
         if unsure and not mappings_checked:
             # A wrong mapping puts a wrong value into a government report: a person looks first.
             raise RequestRefused([f"{'、'.join(unsure)}与数据元的对应关系是系统推测的，请核对后勾选"
@@ -318,6 +317,7 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
         for column in locked.columns:
             if column.get("status") == "suggested" and column.get("element"):
                 column["status"] = "confirmed"
+        aggregates.confirm(actor, locked.columns)  # and learned
         introduce_new_elements(actor, locked, per_period or {})
         result = analysis.analyse(locked)
         locked.direct_delivery = direct_delivery

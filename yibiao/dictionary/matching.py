@@ -27,5 +27,24 @@ def learned_aliases() -> list[LearnedAlias]:
             LearnedAliasRow.objects.values_list("text", "element__code", "context_subject")]
 
 
+def learned_indicators() -> dict[str, dict]:
+    """Count columns' header paths people confirmed on aggregate tables (reports/indicators.py)."""
+    from .models import LearnedIndicator
+
+    return dict(LearnedIndicator.objects.values_list("text", "indicator"))
+
+
+def names_units(names: list[str]) -> bool:
+    """Whether most of these row labels are names of org units the system holds: a sheet
+    whose first column lists them is an aggregate by unit (sheets.aggregate.promote)."""
+    from yibiao.orgunits.models import OrgUnit
+
+    wanted = {n.strip() for n in names if n and n.strip()}
+    if len(wanted) < 2:
+        return False
+    known = set(OrgUnit.objects.filter(name__in=wanted).values_list("name", flat=True))
+    return len(known) >= 0.6 * len(wanted)
+
+
 def database_matcher() -> Matcher:
     return Matcher(database_dictionary(), learned_aliases())

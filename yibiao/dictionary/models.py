@@ -129,3 +129,19 @@ class LearnedAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} → {self.element_id or '∅'}"
+
+
+class LearnedIndicator(models.Model):
+    """A count column's header path (or a category row's label) that a person confirmed
+    as an indicator on an aggregate table: next time it is read so automatically."""
+
+    text = models.CharField(_("表头（规范化）"), max_length=300, unique=True)
+    # {"count": "person" | "household", "filter": [{"element", "op", "value"}, ...]}
+    indicator = models.JSONField(default=dict)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.text} → {self.indicator}"

@@ -1,7 +1,7 @@
 """Learned header spellings: read for matching, written when a person confirms a column."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.db import DatabaseError
@@ -68,3 +68,40 @@ def save_confirmations(actor: object, columns: Iterable[ColumnPlan], subject: st
                       "confirmed_by": user})
         saved += 1
     return saved
+
+
+def unit_names_check_if_any() -> Callable[[list[str]], bool]:
+    """Whether row labels name the org tree's units (dictionary.matching.names_units); never,
+    without a migrated database."""
+    from django.conf import settings
+    from django.db import connection
+
+    from yibiao.dictionary.matching import names_units
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and not _exists(db["NAME"]):
+        return lambda names: False
+    try:
+        if "orgunits_orgunit" not in connection.introspection.table_names():
+            return lambda names: False
+    except DatabaseError:
+        return lambda names: False
+    return names_units
+
+
+def learned_indicators_if_any() -> dict[str, dict]:
+    """Confirmed aggregate indicators, or none without a migrated database."""
+    from django.conf import settings
+    from django.db import connection
+
+    from yibiao.dictionary.matching import learned_indicators
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and not _exists(db["NAME"]):
+        return {}
+    try:
+        if "dictionary_learnedindicator" not in connection.introspection.table_names():
+            return {}
+        return learned_indicators()
+    except DatabaseError:
+        return {}

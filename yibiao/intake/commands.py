@@ -51,16 +51,21 @@ def cmd_template_inspect(args: argparse.Namespace) -> int:
     from yibiao.matching import Matcher
     from yibiao.matching.inspect import match_layout, sheet_json, warnings_json
     from yibiao.sheets import SheetError, read_workbook
+    from yibiao.sheets.aggregate import promote
 
-    from .aliases import learned_aliases_if_any
+    from .aliases import learned_aliases_if_any, learned_indicators_if_any, unit_names_check_if_any
 
     matcher = Matcher(None, learned_aliases_if_any())
+    indicators = learned_indicators_if_any()
+    names_units = unit_names_check_if_any()
     out, failed = [], 0
     for path in args.files:
         try:
             book = read_workbook(path)
+            for sheet in book.sheets:
+                promote(sheet, names_units)  # first-column names found in the org tree
             out.append({"file": str(path),
-                        "sheets": [sheet_json(s, match_layout(matcher, s)) for s in book.sheets],
+                        "sheets": [sheet_json(s, match_layout(matcher, s), indicators) for s in book.sheets],
                         **warnings_json(book)})
         except SheetError as error:
             failed += 1
@@ -84,9 +89,21 @@ def _print_inspection(entry: dict) -> None:
         first, last = sheet["header_rows"]
         print(f"  工作表「{sheet['name']}」（{LAYOUT_ZH.get(sheet['layout'], sheet['layout'])}），"
               f"表头第 {first}–{last} 行，数据从第 {sheet['data_start_row']} 行起")
+        rows = sheet.get("rows")
+        if rows:
+            what = (f"每行一个单位（{rows.get('level')}）" if rows["kind"] == "org"
+                    else f"每行一个类别：{'、'.join(rows.get('labels', []))}")
+            print(f"    行：第 {rows['column']} 列“{rows['header']}”，{what}")
         for c in sheet["columns"]:
             header = " / ".join(c["path"])
             element = c["element"] or "—"
+            indicator = c.get("indicator")
+            if indicator:
+                counted = "户数" if indicator["count"] == "household" else "人数"
+                element = f"{counted} {indicator['filter'] or '全部'}"
+                print(f"    {c['column']:>3}  {header}  →  {element}  "
+                      f"[{STATUS_ZH.get(indicator['status'], indicator['status'])} {indicator['confidence']:.2f}]")
+                continue
             print(f"    {c['column']:>3}  {header}  →  {element}  "
                   f"[{STATUS_ZH[c['status']]} {c['confidence']:.2f}]")
 

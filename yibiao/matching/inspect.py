@@ -16,17 +16,28 @@ def match_layout(matcher: Matcher, sheet: SheetLayout) -> SheetMatch:
                                sheet.layout)
 
 
-def sheet_json(sheet: SheetLayout, match: SheetMatch) -> dict:
+def sheet_json(sheet: SheetLayout, match: SheetMatch, learned_indicators: dict | None = None) -> dict:
+    """An aggregate adds `rows` (what one row is: org units of a level, or categories) and
+    each count column's `indicator` (reports/indicators.py)."""
+    indicators: list = [None] * len(sheet.columns)
+    rows = None
+    if sheet.layout == "aggregate":
+        from yibiao.reports.indicators import read_aggregate  # pure; imported when used
+
+        reading = read_aggregate(sheet, [m.element for m in match.columns], learned_indicators)
+        rows, indicators = reading.rows, [i.as_dict() if i else None for i in reading.columns]
     return {
         "name": sheet.name,
         "layout": sheet.layout,
         "header_rows": list(sheet.header_rows),
         "data_start_row": sheet.data_start_row,
+        **({"rows": rows} if sheet.layout == "aggregate" else {}),
         "columns": [
             {"column": c.letter, "index": c.index, "header": c.header, "path": list(c.path),
              "element": m.element, "confidence": m.confidence, "status": m.status,
-             **({"cell": c.cell} if c.cell else {}), **({"derive": m.derive} if m.derive else {})}
-            for c, m in zip(sheet.columns, match.columns, strict=True)
+             **({"cell": c.cell} if c.cell else {}), **({"derive": m.derive} if m.derive else {}),
+             **({"indicator": indicator} if sheet.layout == "aggregate" else {})}
+            for c, m, indicator in zip(sheet.columns, match.columns, indicators, strict=True)
         ],
     }
 

@@ -3,7 +3,7 @@
 A condition is {"element": "person.age", "op": ">=", "value": "60"}; values may name the
 period ("{period_start}", "{period_end}") so "in quarantine during the period" is two
 conditions. Aggregate headers people write (60岁以上老人数, 独居老人, 低保户数) are read
-into the same conditions by a pattern table, not by code per form.
+into the same conditions by reports/indicators.py, from tables, not by code per form.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-
-from yibiao.matching import normalise
 
 from .periods import Period
 
@@ -108,29 +106,6 @@ def matches(values: Mapping[str, str | None], conditions: list[Condition] | Mapp
     return all(condition_holds(values, c, period) for c in conditions)
 
 
-# (pattern over the normalised header, conditions, what is counted). First match wins.
-INDICATOR_PATTERNS: list[tuple[str, list[Condition], str]] = [
-    (r"(\d+)岁?(?:周岁)?(?:以上|及以上)", [{"element": "person.age", "op": ">=", "value": "\\1"}],
-     "person"),
-    (r"(\d+)岁?(?:以下|及以下)", [{"element": "person.age", "op": "<=", "value": "\\1"}], "person"),
-    (r"独居", [{"element": "person.lives_alone", "op": "=", "value": "1"}], "person"),
-    (r"空巢", [{"element": "person.empty_nester", "op": "=", "value": "1"}], "person"),
-    (r"残疾", [{"element": "person.disability_category", "op": "present"}], "person"),
-    (r"特困", [{"element": "person.extreme_poverty", "op": "=", "value": "1"}], "person"),
-    (r"低保", [{"element": "person.low_income", "op": "=", "value": "1"}], "person"),
-    (r"退役军人|退伍军人", [{"element": "person.veteran", "op": "=", "value": "1"}], "person"),
-    (r"孕产妇", [{"element": "person.pregnant", "op": "=", "value": "1"}], "person"),
-    (r"隔离", [{"element": "person.quarantine_start", "op": "<=", "value": "{period_end}"},
-              {"element": "person.quarantine_end", "op": ">=", "value": "{period_start}"}], "person"),
-    (r"男", [{"element": "person.sex", "op": "=", "value": "1"}], "person"),
-    (r"女", [{"element": "person.sex", "op": "=", "value": "2"}], "person"),
-    (r"流动人口", [{"element": "person.residence_status", "op": "=", "value": "2"}], "person"),  # 流动
-    (r"户籍人口", [{"element": "person.hukou_type", "op": "=", "value": "1"}], "person"),  # 本地户籍
-    (r"户数", [], "household"),
-    (r"总人口|人口数|人数|居民数|常住人口", [], "person"),
-]
-
-
 # Words that make a column of a list about what happened in the period (a visit, a check),
 # not about a lasting state: such values are asked again each period. 迁入时间 (a date that
 # stays true) is a state, so move words are not here.
@@ -145,23 +120,11 @@ NOT_A_STATE = re.compile(r"新增|减少|增减|变动|迁入|迁出|本月|本�
 
 
 def indicator_for(header: str, path: list[str] | None = None) -> dict | None:
-    """What an aggregate column counts, read from its header (and its group path)."""
-    text = normalise("".join([*(path or [])[:-1], header]))
-    if NOT_A_STATE.search(text):
-        return None
-    conditions: list[Condition] = []
-    counted = None
-    for pattern, conds, subject in INDICATOR_PATTERNS:
-        m = re.search(pattern, text)
-        if not m:
-            continue
-        for c in conds:
-            conditions.append({**c, "value": m.expand(c.get("value", ""))} if "value" in c else dict(c))
-        counted = counted or subject
-        if subject == "household" or not conds:
-            break
-    if counted is None:
-        return None
-    if counted == "person" and re.search(r"户数|户$", text):
-        counted = "household"  # 低保户数: households with a member who matches
-    return {"count": counted, "filter": conditions}
+    """What an aggregate column counts, read from its header (and its group path): see
+    reports/indicators.py, which reads it with a status and confidence; None when nothing
+    in the header was understood."""
+    from .indicators import UNMAPPED, read_indicator
+
+    words = [*(path or [])[:-1], header]
+    found = read_indicator(words)
+    return None if found.status == UNMAPPED else {"count": found.count, "filter": found.filter}

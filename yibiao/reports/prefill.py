@@ -184,9 +184,28 @@ def _places(unit: OrgUnit, as_of: dt.date) -> list[tuple[str, str, dict]]:
     return [(f"l:{pk}", code, stored.get(pk, {})) for pk, code in places]
 
 
-def aggregate_units(unit: OrgUnit, units: dict[str, OrgUnit]) -> list[OrgUnit]:
-    """Rows of an aggregate report: the unit's children (grids of a community, communities
-    of a township …), or the unit itself when it has none."""
+# Code length of the units an aggregate's row column names (sheets/aggregate.py ORG_HEADERS).
+ROW_LEVEL_LENGTH = {"county": 6, "township": 9, "community": 12, "grid": 15}
+
+
+def aggregate_units(unit: OrgUnit, units: dict[str, OrgUnit], level: str | None = None) -> list[OrgUnit]:
+    """Rows of an aggregate report by org unit.
+
+    The row column's header names a level (社区（村）, 乡镇（街道）, 网格): one row per unit of
+    that level below the unit filled — a township's communities, a county's communities —
+    or the unit itself as its one row when it is at that level or below (a community filled
+    alone under 社区（村）: itself, not its grids, whose names would sit under a header
+    that says 社区). A header naming no level (单位, 地区; `level` None or "child"): the
+    unit's children (grids of a community, communities of a township …), or the unit
+    itself when it has none.
+    """
+    length = ROW_LEVEL_LENGTH.get(level or "")
+    if length is not None:
+        if len(unit.code) >= length:
+            return [unit]
+        below = sorted((u for u in units.values() if len(u.code) == length and u.code.startswith(unit.code)),
+                       key=lambda u: u.code)
+        return below or [unit]
     children = sorted((u for u in units.values() if u.parent_id == unit.pk and u.code != unit.code),
                       key=lambda u: u.code)
     return children or [unit]
@@ -194,7 +213,11 @@ def aggregate_units(unit: OrgUnit, units: dict[str, OrgUnit]) -> list[OrgUnit]:
 
 def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
     request, unit, period = report.request, report.org_unit, report.period
-    row_units = aggregate_units(unit, units)
+    dimension = next((c["dimension"] for c in request.columns if c.get("dimension")), None)
+    if dimension and dimension.get("kind") == "category":
+        _category_rows(report, dimension, units, filled_by, today)
+        return
+    row_units = aggregate_units(unit, units, dimension.get("level") if dimension else None)
     typed = typed_values(request, unit, period)
     # Every indicator column for every row unit in one query (reports/rollup.py).
     counted = [i for i, column in enumerate(request.columns)
@@ -206,7 +229,9 @@ def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, t
         cells = []
         for position, column in enumerate(request.columns):
             element = column.get("element")
-            if _is_system(element):
+            if column.get("dimension"):  # the row's own name, whatever level the header names
+                cells.append(Cell(row_unit.name, SYSTEM, element))
+            elif _is_system(element):
                 value = system_value(element, unit, units, row_unit.code, seq, filled_by, today)
                 cells.append(Cell(value, SYSTEM, element))
             elif position in counts:
@@ -216,6 +241,45 @@ def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, t
             else:
                 cells.append(Cell(None, MISSING))
         report.rows.append(Row(f"o:{row_unit.code}", row_unit.code, cells))
+
+
+def _category_rows(report: Report, dimension: dict, units: dict[str, OrgUnit], filled_by: str,
+                   today: dt.date) -> None:
+    """A table by category (年龄段 × 男/女): the template's own rows, in its order, each
+    cell counting the row's condition and the column's together over the unit filled."""
+    from .indicators import Indicator, combine
+
+    request, unit, period = report.request, report.org_unit, report.period
+    categories = dimension.get("categories", [])
+    cells_asked: list[tuple[int, int]] = []
+    indicators: list[dict] = []
+    for r, category in enumerate(categories):
+        row = category.get("indicator") or {}
+        if row.get("status") == "unmapped":
+            continue
+        for position, column in enumerate(request.columns):
+            if column.get("indicator") and not _is_system(column.get("element")):
+                both = combine(Indicator(**row), Indicator(**column["indicator"]))
+                cells_asked.append((r, position))
+                indicators.append({"count": both.count, "filter": both.filter})
+    figures = rollup(unit, period, indicators, lengths=[len(unit.code)]).of(unit.code) if indicators else []
+    counts = dict(zip(cells_asked, figures, strict=True))
+    for r, category in enumerate(categories):
+        cells = []
+        for position, column in enumerate(request.columns):
+            element = column.get("element")
+            if column.get("dimension"):
+                cells.append(Cell(category["label"], SYSTEM, element))
+            elif _is_system(element):
+                value = system_value(element, unit, units, unit.code, r + 1, filled_by, today)
+                cells.append(Cell(value, SYSTEM, element))
+            elif (r, position) in counts:
+                cells.append(Cell(str(counts[(r, position)]), DERIVED))
+            else:
+                cells.append(Cell(None, MISSING))
+        # One key per category row; typing into a category row is not supported (tasks
+        # take unit rows "o:"), so its uncounted cells stay to be filled in the file.
+        report.rows.append(Row(f"c:{unit.code}:{r + 1}", unit.code, cells))
 
 
 def _is_system(element: str | None) -> bool:

@@ -200,7 +200,7 @@ def analyse(grid: Grid, budget: Budget | None = None) -> SheetLayout:
     layout.data_start_row = data_start
     layout.columns = _columns(sh, header_start, header_end)
     _data_region(sh, layout)
-    layout.layout = _list_or_aggregate(layout)
+    layout.layout = _list_or_aggregate(layout, _row_labels(sh, layout))
     return layout
 
 
@@ -398,20 +398,45 @@ def _data_region(sh: _Sheet, layout: SheetLayout) -> None:
         col.samples = samples.get(col.index, [])
 
 
-def _list_or_aggregate(layout: SheetLayout) -> str:
-    """A statistical table counts things per row label; a roster describes one subject per row."""
+def _list_or_aggregate(layout: SheetLayout, labels: dict[int, list[tuple[int, str]]]) -> str:
+    """A statistical table counts things per row label; a roster describes one subject per row.
+
+    Its row dimension (org units or categories, sheets/aggregate.py) is set on the layout."""
+    from . import aggregate
+
+    layout.rows = aggregate.detect(layout, labels)
+    if layout.rows is not None:
+        return "aggregate"
     leaves = [squeeze(c.header) for c in layout.columns[1:]]
     if not leaves:
         return "list"
     counting = sum(1 for h in leaves if h.endswith(COUNT_ENDINGS) or UNIT_BRACKET_RE.search(h))
-    if counting >= 2 and counting >= 0.5 * len(leaves):
-        return "aggregate"
+    statistical = counting >= 2 and counting >= 0.5 * len(leaves)
     numeric = [s for c in layout.columns[1:] for s in c.samples]
-    if len(numeric) >= 6 and layout.columns[0].samples:
+    if not statistical and len(numeric) >= 6 and layout.columns[0].samples:
         share = sum(1 for s in numeric if re.fullmatch(r"-?\d+(?:\.\d+)?%?", s) and not ID_LIKE_RE.match(s))
-        if share >= 0.9 * len(numeric) and not any(ID_LIKE_RE.match(s) for s in numeric):
-            return "aggregate"
+        statistical = share >= 0.9 * len(numeric) and not any(ID_LIKE_RE.match(s) for s in numeric)
+    if statistical:
+        layout.rows = aggregate.fallback(layout, labels)
+        return "aggregate"
     return "list"
+
+
+def _row_labels(sh: _Sheet, layout: SheetLayout) -> dict[int, list[tuple[int, str]]]:
+    """(row, text) per column of the data region's first rows, totals rows left out: the
+    labels an aggregate's row column is recognised by (and a category table's rows)."""
+    from .aggregate import LABEL_SAMPLE_ROWS
+
+    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    last = layout.data_end_row or layout.data_start_row
+    for r in range(layout.data_start_row, min(last, layout.data_start_row + LABEL_SAMPLE_ROWS) + 1):
+        if r in layout.totals_rows:
+            continue
+        for c in (col.index for col in layout.columns[:4]):
+            text = text_of(sh.value(r, c)).strip()
+            if text:
+                out[c].append((r, text))
+    return out
 
 
 def _card(sh: _Sheet, layout: SheetLayout, card_rows: list[int], kinds: dict[int, str]) -> SheetLayout:

@@ -43,6 +43,26 @@ class Note:
 
 
 @dataclass
+class RowDimension:
+    """What the rows of an aggregate (统计表) are: org units or categories.
+
+    `kind` is "org" (one row per org unit: `level` is township | community | grid, or
+    "child" for a column that names no level, 单位/地区) or "category" (the template's own
+    row labels, `labels`, each a condition such as 0-17岁 or 男). `column` is the 1-based
+    index of the column holding the row's name; `reason` says what gave it away.
+    """
+
+    kind: str
+    column: int
+    letter: str
+    header: str
+    level: str | None = None
+    labels: list[str] = field(default_factory=list)
+    label_rows: list[int] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
 class SheetLayout:
     name: str
     layout: str
@@ -58,6 +78,7 @@ class SheetLayout:
     sample_rows: list[int] = field(default_factory=list)
     data_end_row: int = 0
     hidden: bool = False
+    rows: RowDimension | None = None  # aggregates: what one row is (sheets/aggregate.py)
 
 
 @dataclass

@@ -65,7 +65,7 @@ NOTES: dict[str, str] = {
     "converted_xls": "模板「{file}」是 .xls 格式，已转换为 .xlsx 输出；表头的值、合并单元格、列宽、行高、字体、边框和底色已重建，数据有效性、条件格式和打印标题未能从 .xls 转换。",
     "blank_not_found": "模板中没有找到填报项「{label}」，未填写。",
     "static_total": "合计行（第 {row} 行）{cell} 是模板中的固定内容「{value}」，未重新计算，请核对。",
-    "sum_added": "合计行（第 {row} 行）没有公式，已为数值列写入求和公式：{cells}。",
+    "sum_added": "合计行（第 {row} 行）已按本次填写的数据行写入求和公式：{cells}。",
     "subtotal_replaced": "模板数据区内第 {rows} 行的小计/合计行已被数据替换。",
     "pictures": "模板「{file}」含图片或图表，本系统写出的文件不保留它们，请核对。",
     "validation_ext": "模板「{file}」中引用其他工作表的下拉列表（数据有效性扩展）未能保留。",
@@ -449,18 +449,29 @@ def _move_references(ws: Worksheet, rmap: RowMap, sheet: str, own: bool) -> None
 
 def _sum_formulas(ws: Worksheet, layout: SheetLayout, rmap: RowMap, total: int,
                   rows: list[list[object]], notes: list[str]) -> None:
-    """A 合计 row without formulas gets SUMs under the columns that hold only numbers,
-    replacing the sample's fixed totals."""
-    if any(cell.data_type == "f" for (r, _), cell in ws._cells.items() if r == total):
-        return
+    """An aggregate's totals row sums exactly the data rows: under each column that holds
+    only numbers, an empty cell, a fixed number (the sample's total) or a SUM over that
+    column (which may cover the wrong rows: a header row, a sample row left out) becomes
+    `=SUM(X<first>:X<last>)`; any other formula (a ratio, a cross-check) is the template's
+    own and stays. The formula is ours, over our own cell range: no text of the template
+    or the data goes into it."""
     added = []
-    for j, col in enumerate(layout.columns[1:], start=1):
+    for j, col in enumerate(layout.columns):
+        if squeeze(col.header) in SEQUENCE_HEADERS or (layout.rows is not None and col.index == layout.rows.column):
+            continue
         kinds = {typed(row[j])[0] for row in rows if j < len(row)} - {"blank"}
         target = ws.cell(row=total, column=col.index)
-        sample_total = target.value is None or typed(target.value)[0] == "number"  # 20 of the sample rows
-        if kinds == {"number"} and sample_total and not isinstance(target, MergedCell):
-            target.value = f"=SUM({col.letter}{rmap.start}:{col.letter}{rmap.new_last})"
-            added.append(target.coordinate)
+        if kinds != {"number"} or isinstance(target, MergedCell):
+            continue
+        ours = f"=SUM({col.letter}{rmap.start}:{col.letter}{rmap.new_last})"
+        if target.data_type == "f":
+            formula = str(target.value).replace("$", "").replace(" ", "").upper()
+            if formula == ours or not re.fullmatch(rf"=SUM\({col.letter}\d+:{col.letter}\d+\)", formula):
+                continue
+        elif target.value is not None and typed(target.value)[0] != "number":
+            continue
+        target.value = ours
+        added.append(target.coordinate)
     if added:
         notes.append(note("sum_added", row=total, cells="、".join(added)))
 
