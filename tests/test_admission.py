@@ -51,7 +51,7 @@ def submit(world, path, *, title="居民基本情况", frequency="monthly", scop
     return workflow.submit(world.officer, path, workflow.NewRequest(
         title=title, department="区卫生健康局", basis="《关于做好居民健康管理工作的通知》（岳卫发〔2026〕3号）",
         frequency=frequency, scope_code=(scope or world.community_a).code,
-        justifications={"person.id_number": "核对身份，避免重复登记"}, **extra))
+        justifications={"person.id_number": "核对身份，避免重复登记"}, masked=["person.phone"], **extra))
 
 
 def test_a_table_of_known_elements_is_served_from_the_ledger(ledger, tmp_path):
@@ -100,7 +100,7 @@ def test_a_sensitive_element_without_justification_is_refused(ledger, tmp_path):
         workflow.submit(ledger.officer, template(tmp_path, SENSITIVE), workflow.NewRequest(
             title="残疾人", department="区卫生健康局", basis="《残疾人工作通知》（岳残〔2026〕1号）",
             frequency="quarterly", scope_code=ledger.community_a.code,
-            justifications={"person.id_number": "核对身份"}))
+            justifications={"person.id_number": "核对身份"}, masked=["person.phone"]))
     assert "残疾类别" in str(refused.value) and "使用理由" in str(refused.value)
     assert refused.value.needs_justification == [("person.disability_category", "残疾类别")]
     assert not FormRequest.objects.exists()
@@ -110,7 +110,8 @@ def test_no_basis_or_too_frequent_is_refused_at_submission(ledger, tmp_path):
     with pytest.raises(workflow.RequestRefused) as refused:
         workflow.submit(ledger.officer, template(tmp_path, KNOWN_ONLY), workflow.NewRequest(
             title="周报", department="", basis="", frequency="weekly",
-            scope_code=ledger.community_a.code, justifications={"person.id_number": "核对"}))
+            scope_code=ledger.community_a.code, justifications={"person.id_number": "核对身份"},
+            masked=["person.phone"]))
     assert len(refused.value.reasons) == 2
     assert "政策依据" in refused.value.reasons[0] and "最高频次" in refused.value.reasons[1]
     weekly = submit(ledger, template(tmp_path, KNOWN_ONLY), frequency="weekly",

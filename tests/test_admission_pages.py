@@ -38,7 +38,8 @@ def test_an_officer_uploads_and_sees_the_analysis(client, world, template):
         response = client.post("/requests/new/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
-            "scope": world.township_a.code, "justify:person.id_number": "核实老人身份，避免重复统计"})
+            "scope": world.township_a.code, "justify:person.id_number": "核实老人身份，避免重复统计",
+            "decision:person.phone": "masked"})
     assert FormRequest.objects.count() == 1
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
@@ -52,7 +53,8 @@ def test_a_reviewer_admits_and_a_worker_finds_it_in_the_catalogue(client, world,
         client.post("/requests/new/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
-            "scope": world.township_a.code, "justify:person.id_number": "核实老人身份"})
+            "scope": world.township_a.code, "justify:person.id_number": "核实老人身份",
+            "decision:person.phone": "masked"})
     request = FormRequest.objects.get()
     client.login(username="worker_a", password=PASSWORD)
     assert client.post(f"/requests/{request.pk}/decide/", {"action": "admit"}).status_code == 403

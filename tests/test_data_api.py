@@ -29,7 +29,7 @@ def admitted(world, tmp_path):
     request = workflow.submit(world.officer, path, workflow.NewRequest(
         title="居民表", department=world.department.name, basis="《通知》（岳卫〔2026〕9号）",
         frequency="monthly", scope_code=world.township_a.code,
-        justifications={"person.id_number": "核对身份"}))
+        justifications={"person.id_number": "核对身份"}, masked=["联系电话"]))
     return workflow.decide(world.reviewer, request, "admit")
 
 

@@ -82,7 +82,7 @@ def admitted(world, tmp_path):
     request = workflow.submit(world.officer, template, workflow.NewRequest(
         title="辖区居民花名册", department=world.department.name, basis="《通知》（岳卫〔2026〕7号）",
         frequency="monthly", scope_code=world.township_a.code,
-        justifications={"person.id_number": "核对身份"}))
+        justifications={"person.id_number": "核对身份"}, masked=["联系电话"]))
     workflow.decide(world.reviewer, request, "admit")
     request.refresh_from_db()
     return world, request, template, second
@@ -247,11 +247,12 @@ def test_a_list_export_is_streamed_and_comes_back_as_the_in_place_writer_wrote_i
 
     assert (streamed.rows, streamed.cells, streamed.auto_filled, streamed.missing, streamed.notes) == \
            (in_place.rows, in_place.cells, in_place.auto_filled, in_place.missing, in_place.notes) == \
-           (3, in_place.cells, in_place.auto_filled, 2, [])  # 李明 and 张伟 have no phone
+           (3, in_place.cells, in_place.auto_filled, 2,  # 李明 and 张伟 have no phone
+            ["“联系电话”列按准入决定遮蔽（号码只显示前后几位）"])  # and the department chose it masked
     audits = AuditEntry.objects.filter(action=Action.EXPORT, subject_id=str(request.pk)).order_by("id")
     assert [a.detail for a in audits] == [
-        {"period": "2026-11", "rows": 3, "unmasked": ["person.id_number"], "file": name}
-        for name in ("streamed.xlsx", "in_place.xlsx")]
+        {"period": "2026-11", "rows": 3, "unmasked": ["person.id_number"], "file": name,
+         "masked": ["person.phone"]} for name in ("streamed.xlsx", "in_place.xlsx")]
 
     got, before = load_workbook(streamed.path).active, load_workbook(in_place.path).active
     assert got.max_row == before.max_row == 9 and got.max_column == before.max_column
@@ -304,7 +305,7 @@ def test_a_card_request_is_exported_through_the_in_place_writer_one_sheet_per_pe
     request = workflow.submit(world.officer, template, workflow.NewRequest(
         title="居民基本信息登记表", department=world.department.name, basis="《通知》（岳卫〔2026〕8号）",
         frequency="once", scope_code=world.community_a.code,
-        justifications={"person.id_number": "核对身份", "person.ethnicity": "民族政策落实"}))
+        justifications={"person.id_number": "核对身份", "person.ethnicity": "民族政策落实"}, masked=["person.phone"]))
     workflow.decide(world.reviewer, request, "admit")
     request.refresh_from_db()
     assert request.layout == "card"

@@ -434,6 +434,9 @@ ACCESS: list[Row] = [
         ".w .w .w .w .- .-"),
     row("admission:filter", "pending", lambda t: f"/requests/{t.o.pk}/filter/", ".w .w .w .w .- .-",
         lambda t: {"action": "clear", "reason": "条件有误"}),
+    # Per-column decisions on sensitive data: the request's own department (and the administrator).
+    row("admission:decisions", "pending", lambda t: f"/requests/{t.o.pk}/decisions/", ".w .- .w .w .- .-",
+        lambda t: {"decision:person.id_number": "masked", "reason": "不再需要完整号码"}),
     # The new-request form's live check: a scope the officer may not see gets no count.
     row("admission:filter_check", "unit", lambda t: f"/requests/filter-check/?scope={t.o.code}&filter=",
         "rw -- rw rw -- --", refused_in_body=lambda response: response.status_code == 200

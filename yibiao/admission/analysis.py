@@ -4,8 +4,8 @@ For each column: which element it is, whether the ledger already holds it for th
 subjects in scope (and for what share), whether it is derivable or filled by the
 system, or new. Then: which admitted (or pending) requests ask the same, the burden on
 the grassroots per period and per year in worker-hours — beside the burden of filling
-the same table by hand — the sensitive elements and whether each is justified, and a
-plain verdict line.
+the same table by hand — the sensitive columns and the department's decision for each
+(the full value with its reason, or masked), and a plain verdict line.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from yibiao.reports.filterlang import same
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
 from yibiao.sheets import SheetError, formats, inspect_file, read_workbook
 
+from . import decisions
 from .models import PERIODS_PER_YEAR, AdmissionRules, FormRequest, Status
 
 # Column kinds, in the order the page lists them.
@@ -42,9 +43,14 @@ class ColumnAnalysis:
     kind: str  # system | derived | held | new
     share: float  # of subjects in scope whose value the ledger holds (1 for system/derived)
     missing_cells: int  # per period
+    # Sensitive personal information, or a personal number (ID, phone): leaves only as the
+    # department decided at submission (decisions.py).
     sensitive: bool = False
-    justified: bool = True
+    justified: bool = True  # the full value, with a reason (True for a column needing none)
     per_period: bool = False  # for a new column: the system's guess, asked again each period?
+    decision: str = ""  # full | masked | "" (undecided, or nothing to decide)
+    reason: str = ""  # why the full value, for a `full` decision
+    masked_how: str = ""  # for `masked`: partly (a number's ends shown) | withheld (left empty)
 
 
 @dataclass
@@ -105,7 +111,7 @@ class Analysis:
     duplicate_of: int | None
     burden: Burden
     new_elements: int
-    unjustified_sensitive: list[str]
+    undecided_sensitive: list[str]  # sensitive columns' elements with no decision
     verdict: str
     warnings: list[str] = field(default_factory=list)
     # What the template asks that the ledger's values cannot be written as (a code missing
@@ -293,6 +299,8 @@ def analyse(request: FormRequest) -> Analysis:
         held = held_counts(stored, unit) if request.layout != "aggregate" else {}
         if request.layout != "aggregate":
             by_code = codes_in_scope(subject, unit)
+    decided = {d.element: d for d in decisions.decisions_of(
+        request.columns, rules, request.justifications, request.masked_elements)}
     columns = []
     for c in request.columns:
         element = c.get("element")
@@ -308,13 +316,17 @@ def analyse(request: FormRequest) -> Analysis:
         else:
             kind, share = NEW, 0.0
         missing = 0 if kind in (SYSTEM, DERIVED) else subjects - round(share * subjects)
-        sensitive = bool(rule and rule.sensitive)
-        justified = not sensitive or bool(request.justifications.get(element, "").strip())
+        decision = decided.get(element) if element and not c.get("indicator") else None
+        sensitive = decisions.needs_decision(rule) and decision is not None
+        choice = decision.choice if decision else ""
         columns.append(ColumnAnalysis(
             c["column"], c["header"], element, rule.name_zh if rule else "",
-            c.get("status", "unmapped"), kind, round(share, 4), missing, sensitive, justified,
+            c.get("status", "unmapped"), kind, round(share, 4), missing, sensitive,
+            not sensitive or choice == decisions.FULL,
             rule.per_period if rule else (
-                kind == NEW and not c.get("indicator") and guess_per_period(request, c["header"]))))
+                kind == NEW and not c.get("indicator") and guess_per_period(request, c["header"])),
+            choice, decision.reason if decision else "",
+            ("partly" if decision.partly else "withheld") if choice == decisions.MASKED else ""))
     chosen = describe_filter(request, rules, subject, unit, by_code)
     overlaps = find_overlaps(request)
     # The same columns about the same subjects: asking again what another form already asks.
@@ -338,7 +350,7 @@ def analyse(request: FormRequest) -> Analysis:
     )
     new_columns = [c for c in columns if c.kind == NEW]
     new_count = len(new_columns) + len(to_collect)
-    unjustified = [c.element for c in columns if not c.justified and c.element]
+    undecided = list(dict.fromkeys(c.element for c in columns if c.sensitive and not c.decision and c.element))
     if duplicate:
         verdict = (f"与{'已准入' if duplicate.status == Status.ADMITTED else '待审核'}的"
                    f"《{duplicate.title}》（第 {duplicate.request_id} 号，{duplicate.department}）"
@@ -355,7 +367,7 @@ def analyse(request: FormRequest) -> Analysis:
     warnings = [f"第 {c.column} 列“{c.header}”的对应关系待确认" for c in columns
                 if c.status == "suggested"]
     return Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
-                    burden, new_count, unjustified, verdict, warnings,
+                    burden, new_count, undecided, verdict, warnings,
                     format_problems(request, rules), chosen, template_notices(request))
 
 

@@ -12,25 +12,42 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.models import Element
+from yibiao.dictionary.rules import Rules
 from yibiao.sheets.cells import safe_row
 
+from . import decisions
 from .models import FormRequest, Status
 
-HEADER = ["编号", "报表名称", "部门", "政策依据", "频次", "范围", "报送期限", "数据项", "填报方式",
-          "准入日期"]
+HEADER = ["编号", "报表名称", "部门", "政策依据", "频次", "范围", "报送期限", "数据项",
+          "敏感个人信息的提供方式", "填报方式", "准入日期"]
 
 
 def admitted(user: object) -> QuerySet[FormRequest]:
     return scope.visible_requests(user).filter(status=Status.ADMITTED).order_by("department__name", "pk")
 
 
+def personal_decisions(request: FormRequest, rules: Rules) -> str:
+    """身份证号：完整提供（理由：核实身份）；联系电话：遮蔽提供 — what the department receives."""
+    shown = []
+    for d in decisions.decisions_of(request.columns, rules, request.justifications, request.masked_elements):
+        if d.choice == decisions.FULL:
+            shown.append(f"{d.name}：完整提供（理由：{d.reason}）")
+        elif d.choice == decisions.MASKED:
+            shown.append(f"{d.name}：遮蔽提供" + ("" if d.partly else "（不提供）"))
+        else:
+            shown.append(f"{d.name}：未决定（按遮蔽提供）")
+    return "；".join(shown) or "无"
+
+
 def rows(requests: list[FormRequest]) -> list[list[str]]:
     names = dict(Element.objects.values_list("code", "name_zh"))
+    rules = Rules.load()
     out = []
     for r in requests:
         elements = "、".join(dict.fromkeys(names.get(e, e) for e in r.elements))
         out.append([str(r.pk), r.title, r.department.name, r.basis, r.get_frequency_display(),
                     r.scope.full_name, f"期末后 {r.deadline_days} 天", elements,
+                    personal_decisions(r, rules),
                     "直接交付，基层零填报" if r.direct_delivery else "台账预填，基层补缺",
                     f"{r.decided_at:%Y-%m-%d}" if r.decided_at else ""])
     return out
@@ -50,7 +67,7 @@ def export_catalogue(user: object, path: Path) -> int:
         cell.font = Font(bold=True)
     for row in rows(requests):
         sheet.append(safe_row(row))  # titles, bases and names as the departments typed them
-    for letter, width in zip("ABCDEFGHIJ", (6, 28, 16, 36, 8, 30, 12, 50, 18, 12), strict=True):
+    for letter, width in zip("ABCDEFGHIJK", (6, 28, 16, 36, 8, 30, 12, 50, 40, 18, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A3"
     book.save(path)

@@ -12,8 +12,18 @@ from yibiao.cli import CommandError, setup_django
 def _justification(text: str) -> tuple[str, str]:
     element, sep, reason = text.partition("=")
     if not sep or not element.strip() or not reason.strip():
-        raise argparse.ArgumentTypeError(f"--justify 应写成 数据元代码=理由，而不是“{text}”")
+        raise argparse.ArgumentTypeError(f"--justify 应写成 列=理由（列：数据元代码、列字母或表头），而不是“{text}”")
     return element.strip(), reason.strip()
+
+
+def _add_decisions(parser: argparse.ArgumentParser) -> None:
+    """Per sensitive column, the full value with a reason or masked (admission/decisions.py)."""
+    parser.add_argument("--justify", action="append", type=_justification, default=[],
+                        metavar="COL=TEXT",
+                        help="敏感列完整提供及其使用理由（至少 4 个字）；列可写数据元代码、列字母或表头，"
+                             "如 person.id_number=核实身份、F=入户核实，可多次给出")
+    parser.add_argument("--mask", action="append", default=[], metavar="COL",
+                        help="敏感列遮蔽提供（身份证号、电话只显示前后几位，其他不提供），可多次给出")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         choices=["once", "weekly", "monthly", "quarterly", "yearly"])
     create.add_argument("--scope", required=True, help="范围：组织代码，其下所有社区都会收到")
     create.add_argument("--deadline-days", type=int, default=5, help="每期结束后几天内报送（默认 5）")
-    create.add_argument("--justify", action="append", type=_justification, default=[],
-                        metavar="ELEMENT=TEXT", help="敏感数据元的使用理由，可多次给出")
+    _add_decisions(create)
     create.add_argument("--emergency", default="", help="高于规定频次时的紧急情况说明")
     create.add_argument("--sheet", default=None, help="模板中的工作表名（默认第一张有表头的）")
     create.add_argument("--filter", default=None, metavar="FILTER", dest="subject_filter",
@@ -71,6 +80,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     filtering.add_argument("--json", action="store_true")
     filtering.add_argument("--user", default=None)
     filtering.set_defaults(handler=cmd_filter)
+
+    personal = sub.add_parser("personal", help="修改报表需求中敏感列的提供方式（审核前或退回后，由提出部门），留痕")
+    personal.add_argument("request_id", type=int)
+    _add_decisions(personal)
+    personal.add_argument("--reason", default="")
+    personal.add_argument("--json", action="store_true")
+    personal.add_argument("--user", default=None)
+    personal.set_defaults(handler=cmd_personal)
 
     listing = sub.add_parser("list", help="列出可见的报表需求")
     listing.add_argument("--status", default=None)
@@ -117,7 +134,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         request = workflow.submit(_user(args), args.template, workflow.NewRequest(
             title=args.title, department=args.department, basis=args.basis,
             frequency=args.frequency, scope_code=args.scope, deadline_days=args.deadline_days,
-            justifications=dict(args.justify), emergency=args.emergency, sheet=args.sheet,
+            justifications=dict(args.justify), masked=args.mask, emergency=args.emergency, sheet=args.sheet,
             filter_text="" if args.no_filter else args.subject_filter))
     except workflow.RequestRefused as refused:
         raise CommandError("不予受理：\n  - " + "\n  - ".join(refused.reasons)) from None
@@ -132,13 +149,15 @@ def _print_analysis(request: object, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"id": request.pk, "status": request.status, "title": request.title,
                           "department": request.department.name, **analysis,
-                          "filter_tree": request.subject_filter, "filter_status": request.filter_status},
+                          "filter_tree": request.subject_filter, "filter_status": request.filter_status,
+                          "justifications": request.justifications, "masked": request.masked_elements},
                          ensure_ascii=False, indent=2))
         return
     burden = analysis["burden"]
     print(f"第 {request.pk} 号《{request.title}》（{request.department.name}）：{request.get_status_display()}")
     print(f"结论：{analysis['verdict']}")
     _print_filter(request)
+    _print_decisions(analysis)
     print(f"每期需基层填写 {burden['cells_per_period']} 格（手工全填 {burden['hand_cells_per_period']} 格）；"
           f"全年 {burden['hours_per_year']} 工时（手工 {burden['hand_hours_per_year']} 工时）")
     for column in analysis["columns"]:
@@ -164,6 +183,35 @@ def _print_filter(request: object) -> None:
     for element in chosen.get("elements") or []:
         if element["kind"] == "new":
             print(f"  筛选条件用到的“{element['name']}”台账中还没有：需先采集 {element['missing_cells']} 格")
+
+
+def _print_decisions(analysis: dict) -> None:
+    """Per sensitive column, how it leaves: the full value (why) or masked."""
+    shown = {"full": "完整提供", "masked": "遮蔽提供"}
+    decided = [c for c in analysis["columns"] if c.get("decision") or c.get("sensitive")]
+    if decided:
+        print("敏感个人信息的提供方式：")
+    for column in decided:
+        choice = shown.get(column.get("decision", ""), "未决定")
+        why = f"（理由：{column['reason']}）" if column.get("reason") else ""
+        print(f"  {column['column']:>3} {column['header']:<16} {choice}{why}")
+
+
+def cmd_personal(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts.scope import OutOfScope
+    from yibiao.admission import workflow
+
+    user = _user(args)
+    try:
+        request = workflow.set_decisions(user, _request(user, args.request_id), dict(args.justify),
+                                         args.mask, reason=args.reason)
+    except workflow.RequestRefused as refused:
+        raise CommandError("；".join(refused.reasons)) from None
+    except OutOfScope as error:
+        raise CommandError(str(error)) from None
+    _print_analysis(request, args.json)
+    return 0
 
 
 def cmd_filter(args: argparse.Namespace) -> int:

@@ -51,7 +51,10 @@ class FormRequest(models.Model):
     layout = models.CharField(_("表样类型"), max_length=10, blank=True)
     # Column mapping at submission: [{"column","index","header","path","element","status",...}]
     columns = models.JSONField(default=list)
+    # Per sensitive column, the department's decision at submission (admission/decisions.py):
+    # element -> reason for the full value, or the element listed as masked.
     justifications = models.JSONField(_("敏感信息使用理由"), default=dict, blank=True)
+    masked_elements = models.JSONField(_("遮蔽提供的数据元"), default=list, blank=True)
     # Which subjects the report lists: a tree of {"and"|"or": [...]}, {"not": …} and
     # {"element", "op", "value"} leaves (reports/filterlang.py); an older flat list of
     # leaves means all of them. Empty: every subject in scope.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:request_id>/decide/", views.request_decide, name="decide"),
     path("<int:request_id>/reanalyse/", views.request_reanalyse, name="reanalyse"),
     path("<int:request_id>/filter/", views.request_filter, name="filter"),
+    path("<int:request_id>/decisions/", views.request_decisions, name="decisions"),
     path("filter-check/", views.filter_check, name="filter_check"),
     path("catalogue/", views.catalogue_page, name="catalogue"),
     path("rules/", views.rules_page, name="rules"),

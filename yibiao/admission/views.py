@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
-from yibiao.accounts.models import Department
+from yibiao.accounts.models import Department, Role
+from yibiao.dictionary.rules import Rules
 from yibiao.params import int_param
 
-from . import analysis, catalogue, rules, subjects, workflow
+from . import analysis, catalogue, decisions, rules, subjects, workflow
 from .models import FormRequest, Frequency
 
 
@@ -36,32 +37,53 @@ def request_list(request: HttpRequest) -> HttpResponse:
 def request_new(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "submit_requests")
     reasons: list[str] = []
-    needs_justification: list[tuple[str, str]] = []
+    asked: list[decisions.Decision] = []
     if request.method == "POST":
         post = request.POST
-        justifications = {key.removeprefix("justify:"): value for key, value in post.items()
-                          if key.startswith("justify:")}
+        justifications, masked = _decisions_from(post)
         try:
             created = workflow.submit_upload(request.user, request.FILES["template"], workflow.NewRequest(
                 title=post.get("title", ""), department=post.get("department", ""),
                 basis=post.get("basis", ""), frequency=post.get("frequency", ""),
                 scope_code=post.get("scope", ""), deadline_days=int_param(post, "deadline_days", 5, maximum=3650),
-                justifications=justifications, emergency=post.get("emergency", ""),
+                justifications=justifications, masked=masked, emergency=post.get("emergency", ""),
                 filter_text=_filter_text(post)))
         except KeyError:
             reasons = ["请选择模板文件（.xlsx 或 .xls）"]
         except workflow.RequestRefused as refused:
             reasons = refused.reasons
-            needs_justification = refused.needs_justification
+            asked = refused.decisions
         else:
             messages.success(request, _("已提交，等待减负办审核。"))
             return redirect("admission:detail", request_id=created.pk)
     return render(request, "admission/new.html", {
-        "reasons": reasons, "post": request.POST, "needs_justification": needs_justification, "frequencies": Frequency.choices,
+        "reasons": reasons, "post": request.POST, "frequencies": Frequency.choices,
+        "decisions": _as_asked(asked, request.POST), "min_reason": decisions.MIN_REASON_CHARS,
         "units": scope.visible_org_units(request.user).filter(
             level__in=["province", "city", "county", "township", "community"]).order_by("code")[:300],
         "departments": Department.objects.all(),
     })
+
+
+def _decisions_from(post: object) -> tuple[dict[str, str], list[str]]:
+    """Per sensitive column (element code): `decision:CODE` full|masked, `justify:CODE` the
+    reason; a reason without a choice means the full value."""
+    justifications: dict[str, str] = {}
+    masked: list[str] = []
+    for key, value in post.items():
+        if key.startswith("decision:") and value == decisions.MASKED:
+            masked.append(key.removeprefix("decision:"))
+    for key, value in post.items():
+        code = key.removeprefix("justify:")
+        if key.startswith("justify:") and code not in masked and value.strip():
+            justifications[code] = value
+    return justifications, masked
+
+
+def _as_asked(asked: list[decisions.Decision], post: object) -> list[dict[str, object]]:
+    """The columns to decide, each with what the officer chose and typed last time."""
+    return [{"d": d, "choice": post.get(f"decision:{d.element}", d.choice),
+             "reason": post.get(f"justify:{d.element}", d.reason)} for d in asked]
 
 
 def _filter_text(post: object) -> str | None:
@@ -110,7 +132,31 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         and scope.may(request.user, scope.CHANGE, form_request),
         "can_review": scope.can(request.user, "review_requests"),
         "transitions": form_request.transitions.select_related("by"),
+        "decisions": [{"d": d, "choice": d.choice, "reason": d.reason} for d in decisions.decisions_of(
+            form_request.columns, Rules.load(), form_request.justifications, form_request.masked_elements)],
+        "can_edit_decisions": form_request.status in workflow.FILTER_EDITABLE
+        and scope.may(request.user, scope.CHANGE, form_request)
+        and (form_request.department_id == getattr(request.user, "department_id", None)
+             or getattr(request.user, "role", None) == Role.ADMIN),
+        "min_reason": decisions.MIN_REASON_CHARS,
     })
+
+
+@login_required
+@require_POST
+def request_decisions(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The department changes its per-column decisions before the review (or once returned)."""
+    form_request = _request(request.user, request_id)
+    justifications, masked = _decisions_from(request.POST)
+    try:
+        workflow.set_decisions(request.user, form_request, justifications, masked,
+                               reason=request.POST.get("reason", ""))
+    except workflow.RequestRefused as refused:
+        for reason in refused.reasons:
+            messages.error(request, reason)
+    else:
+        messages.success(request, _("敏感信息的提供方式已保存，分析已更新。"))
+    return redirect("admission:detail", request_id=form_request.pk)
 
 
 @login_required

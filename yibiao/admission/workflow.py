@@ -20,6 +20,7 @@ from pathlib import Path
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yibiao.accounts import scope
 from yibiao.accounts.models import Department, Role
@@ -28,6 +29,7 @@ from yibiao.audit.models import Action
 from yibiao.dictionary.elements import NewElement, add_element
 from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
+from yibiao.dictionary.rules import Rules
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
 from yibiao.reports import filterlang
@@ -35,7 +37,7 @@ from yibiao.sheets import SheetError, SheetLayout, read_workbook
 from yibiao.sheets.formats import SheetFormats, read_formats
 from yibiao.sheets.safety import safe_file_name
 
-from . import aggregates, analysis, subjects
+from . import aggregates, analysis, decisions, subjects
 from .models import FREQUENCY_RANK, FormRequest, Frequency, Status, Transition
 
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -55,13 +57,18 @@ MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
 
 
 class RequestRefused(Exception):
-    """The request cannot be accepted as it stands; every reason is listed for the officer."""
+    """The request cannot be accepted as it stands; every reason is listed for the officer.
+
+    `decisions` are the template's sensitive columns with what was decided for each, so the
+    form can ask again for exactly those; `needs_justification` the (code, name) undecided."""
 
     def __init__(self, reasons: list[str],
-                 needs_justification: list[tuple[str, str]] | None = None) -> None:
+                 needs_justification: list[tuple[str, str]] | None = None,
+                 decisions: list[decisions.Decision] | None = None) -> None:
         super().__init__("；".join(reasons))
         self.reasons = reasons
         self.needs_justification = needs_justification or []
+        self.decisions = decisions or []
 
 
 @dataclass
@@ -72,7 +79,10 @@ class NewRequest:
     frequency: str
     scope_code: str
     deadline_days: int = 5
+    # Per sensitive column (element code, column letter or header): the reason for its full
+    # value, or the column listed in `masked` (admission/decisions.py).
     justifications: dict[str, str] = field(default_factory=dict)
+    masked: list[str] = field(default_factory=list)
     emergency: str = ""
     sheet: str | None = None
     subject_filter: list[dict[str, str]] = field(default_factory=list)
@@ -153,11 +163,7 @@ def check_rules(request: FormRequest, result: analysis.Analysis) -> list[str]:
                 FREQUENCY_RANK[request.frequency] > FREQUENCY_RANK[max_frequency] and \
                 not request.emergency.strip():
             reasons.append(f"数据元 {element} 最多{Frequency(max_frequency).label}采集一次")
-    if config.sensitive_needs_justification and result.unjustified_sensitive:
-        names = dict(Element.objects.filter(code__in=result.unjustified_sensitive)
-                     .values_list("code", "name_zh"))
-        listed = "、".join(f"{names.get(e, e)}（{e}）" for e in result.unjustified_sensitive)
-        reasons.append(f"以下敏感个人信息须说明使用理由：{listed}")
+    # Sensitive columns: decided per column at submission (decisions.settle), refused there.
     return reasons
 
 
@@ -178,23 +184,24 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
         chosen = subjects.choose(new.filter_text, new.subject_filter, suggestion, subject, vocab, layout)
     except subjects.FilterError as problem:
         raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
+    settled = decisions.settle(columns, Rules.load(), new.justifications, new.masked,
+                               required=analysis.rules_for(unit).sensitive_needs_justification)
     with transaction.atomic():
         request = FormRequest(
             title=new.title.strip() or template.stem, department=department, basis=new.basis.strip(),
             frequency=new.frequency, emergency=new.emergency.strip(), scope=unit,
             deadline_days=new.deadline_days, template_name=original_name or template.name,
             sheet_name=sheet_name, subject=subject, layout=layout, columns=columns,
-            justifications={k: v.strip() for k, v in new.justifications.items() if v.strip()},
+            justifications=settled.justifications, masked_elements=settled.masked,
             subject_filter=chosen.stored, filter_status=chosen.status,
             filter_suggestion=suggestion.as_dict(vocab) if suggestion else {},
             submitted_by=actor,
         )
         result = analysis.analyse(request)
-        reasons = check_rules(request, result)
+        reasons = check_rules(request, result) + settled.problems
         if reasons:
-            names = dict(Element.objects.filter(code__in=result.unjustified_sensitive)
-                         .values_list("code", "name_zh"))
-            raise RequestRefused(reasons, [(e, names.get(e, e)) for e in result.unjustified_sensitive])
+            raise RequestRefused(reasons, [(d.element, d.name) for d in settled.undecided],
+                                 settled.decisions)
         request.analysis = result.as_dict()
         with open(template, "rb") as handle:
             request.template.save(f"request-{timezone.now():%Y%m%d%H%M%S}{template.suffix.lower()}",
@@ -274,6 +281,38 @@ def set_filter(actor: object, request: FormRequest, text: str | None = None, *,
     return locked
 
 
+@transaction.atomic
+def set_decisions(actor: object, request: FormRequest, justifications: dict[str, str],
+                  masked: list[str], *, reason: str = "") -> FormRequest:
+    """The department changes its per-column decisions (full with a reason, or masked) while
+    the request waits for review or was returned; checked as at submission, re-analysed and
+    audited with the old and the new decisions."""
+    scope.require_may(actor, scope.CHANGE, request)
+    if request.department_id != getattr(actor, "department_id", None) \
+            and getattr(actor, "role", None) != Role.ADMIN:
+        raise scope.OutOfScope(_("只有提出需求的部门可以修改敏感信息的提供方式"))
+    locked = FormRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in FILTER_EDITABLE:
+        raise RequestRefused([_("“%(status)s”状态的需求不能修改敏感信息的提供方式")
+                              % {"status": Status(locked.status).label}])
+    rules = Rules.load()
+    settled = decisions.settle(locked.columns, rules, justifications, masked,
+                               required=analysis.rules_for(locked.scope).sensitive_needs_justification)
+    if settled.problems:
+        raise RequestRefused(settled.problems, [(d.element, d.name) for d in settled.undecided],
+                             settled.decisions)
+    old = [d.as_dict() for d in decisions.decisions_of(locked.columns, rules, locked.justifications,
+                                                       locked.masked_elements)]
+    locked.justifications, locked.masked_elements = settled.justifications, settled.masked
+    locked.analysis = analysis.analyse(locked).as_dict()
+    locked.save(update_fields=["justifications", "masked_elements", "analysis"])
+    record(actor, Action.CHANGE, subject_kind="form_request", subject_id=locked.pk,
+           org_code=locked.scope.code, reason=reason.strip()[:300], field="personal_decisions",
+           old={d["element"]: d["choice"] for d in old},
+           new={d.element: d.choice for d in settled.decisions})
+    return locked
+
+
 def reanalyse(actor: object, request: FormRequest) -> analysis.Analysis:
     """Rewrites the stored analysis: allowed to those who may change the request."""
     scope.require_may(actor, scope.CHANGE, request)
@@ -304,8 +343,8 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
         raise RequestRefused([f"{ACTION_NAMES[action]}须写明理由"])
     result = analysis.analyse(locked)
     if action == "admit":
-        if result.unjustified_sensitive:
-            raise RequestRefused(["仍有敏感个人信息未说明使用理由，不能准入"])
+        if result.undecided_sensitive:
+            raise RequestRefused([_("仍有敏感个人信息列未决定完整提供还是遮蔽提供，不能准入：请退回部门补充")])
         if direct_delivery and not result.served_by_ledger:
             raise RequestRefused(["该报表需要基层补充数据，不能直接交付"])
         unsure = [f"第 {c['column']} 列“{c['header']}”" for c in locked.columns

@@ -37,6 +37,7 @@ class DemoTemplate:
     basis: str
     subject_filter: str | None = None  # who the rows are about (docs/subject-filter.md)
     justify: dict[str, str] = field(default_factory=dict)
+    mask: tuple[str, ...] = ()  # sensitive columns the department accepts masked
     decision: str = "admit"  # admit | reject | pending
     direct: bool = False
 
@@ -48,31 +49,34 @@ TEMPLATES = [
                   "慢性病情况"],
                  "《国家基本公共卫生服务规范（第三版）》（国卫基层发〔2017〕13号）",
                  "年龄 >= 65",
-                 {**ID_REASON, "person.chronic_disease": "老年人健康管理随访需要"}),
+                 {**ID_REASON, "person.chronic_disease": "老年人健康管理随访需要",
+                  "person.phone": "随访前电话预约体检和上门服务"}),
     DemoTemplate("独居老人关爱探访登记表", "区民政局", "monthly",
                  ["序号", "姓名", "性别", "年龄", "联系电话", "紧急联系人", "紧急联系人电话", "本月探访次数",
                   "探访发现的问题"],
                  "《关于加强独居老年人关爱服务工作的通知》（岳民发〔2026〕11号）",
-                 "年龄 >= 60 且 独居 = 是"),
+                 "年龄 >= 60 且 独居 = 是",
+                 {"person.phone": "探访前电话联系老人", "person.emergency_phone": "老人出现紧急情况时联系家属"}),
     DemoTemplate("残疾人基本状况表", "区残疾人联合会", "quarterly",
                  ["序号", "姓名", "性别", "公民身份号码", "残疾类别", "残疾等级", "残疾人证号", "联系电话"],
                  "《残疾人基本服务状况和需求信息数据动态更新工作方案》（残联发〔2015〕27号）",
                  "残疾类别 有值",
                  {**ID_REASON, "person.disability_category": "残疾人服务需求评估",
                   "person.disability_grade": "残疾人服务需求评估",
-                  "person.disability_cert_no": "核对残疾人证"}),
+                  "person.disability_cert_no": "核对残疾人证"},
+                 mask=("person.phone",)),
     DemoTemplate("社区人口情况统计表", "区统计局", "monthly",
                  ["网格", "总人口", "60岁以上老人数", "独居老人数", "残疾人数", "低保人数", "本月新增流动人口"],
                  "《统计法》及《岳麓区社区统计报表制度》（岳统字〔2026〕1号）"),
     DemoTemplate("退役军人信息采集表", "区退役军人事务局", "yearly",
                  ["序号", "姓名", "公民身份号码", "联系电话", "现居住地址", "是否享受优抚待遇"],
                  "《退役军人保障法》第十九条", "是否退役军人 = 是",
-                 ID_REASON),
+                 ID_REASON, mask=("联系电话",)),
     DemoTemplate("独居老人情况统计", "街道办事处", "monthly",
                  ["序号", "姓名", "性别", "年龄", "联系电话", "紧急联系人", "紧急联系人电话", "本月探访次数",
                   "探访发现的问题"],
                  "街道工作安排（无文号）", "年龄 >= 60 且 独居 = 是",
-                 decision="reject"),
+                 mask=("联系电话", "紧急联系人电话"), decision="reject"),
     DemoTemplate("低保对象花名册", "区民政局", "monthly",
                  ["序号", "姓名", "性别", "出生日期", "公民身份号码", "家庭住址"],
                  "《社会救助暂行办法》（国务院令第649号）",
@@ -119,7 +123,8 @@ def submit_all(county: OrgUnit, today: dt.date, seed: int) -> list[FormRequest]:
             request = workflow.submit(actor, path, workflow.NewRequest(
                 title=template.title, department=template.department, basis=template.basis,
                 frequency=template.frequency, scope_code=county.code,
-                justifications=template.justify, filter_text=template.subject_filter))
+                justifications=template.justify, masked=list(template.mask),
+                filter_text=template.subject_filter))
             if template.decision == "admit":
                 workflow.decide(reviewer, request, "admit", "依据充分，已核对各列",
                                 direct_delivery=template.direct, mappings_checked=True)

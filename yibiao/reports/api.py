@@ -10,6 +10,7 @@ import csv
 import io
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -41,6 +42,8 @@ class ColumnOut(Schema):
     column: str
     header: str
     element: str | None
+    # A sensitive column as decided at admission: full (justified) or masked; None: not one.
+    decision: str | None = None
 
 
 class RequestOut(Schema):
@@ -61,6 +64,7 @@ class RowsOut(Schema):
     page: int
     page_size: int
     total: int
+    notes: list[str] = []  # "“联系电话”列按准入决定遮蔽（号码只显示前后几位）"
 
 
 def _admitted(request: HttpRequest, request_id: int):  # noqa: ANN202
@@ -71,8 +75,13 @@ def _admitted(request: HttpRequest, request_id: int):  # noqa: ANN202
 
 
 def _columns(form_request) -> list[ColumnOut]:  # noqa: ANN001
-    return [ColumnOut(column=c["column"], header=c["header"], element=c.get("element"))
-            for c in form_request.columns]
+    decided = delivery.column_decisions(form_request)
+    return [ColumnOut(column=c["column"], header=c["header"], element=c.get("element"),
+                      decision=decided.get(c["column"])) for c in form_request.columns]
+
+
+def _notes(form_request) -> list[str]:  # noqa: ANN001
+    return [delivery.masked_note(d) for d in delivery.masked_columns(form_request)]
 
 
 @router.get("/requests", response=list[RequestOut], summary="经准入、可读取的报表")
@@ -112,7 +121,7 @@ def report_rows(request: HttpRequest, request_id: int, org: str, period: str, pa
            org_code=unit.code, period=parsed.key, rows=len(chunk), format="json")
     return RowsOut(request=form_request.pk, org=unit.code, period=parsed.key,
                    columns=_columns(form_request), rows=[[_plain(v) for v in r] for r in chunk],
-                   page=page, page_size=page_size, total=len(rows))
+                   page=page, page_size=page_size, total=len(rows), notes=_notes(form_request))
 
 
 @router.get("/requests/{request_id}/rows.csv", summary="报表数据（CSV）")
@@ -122,7 +131,10 @@ def report_rows_csv(request: HttpRequest, request_id: int, org: str, period: str
     writer = csv.writer(buffer)
     # Quoted where a spreadsheet would read a formula (the JSON carries the values as they are:
     # it is data for programs, and a program that writes it into a sheet must do the same).
-    writer.writerow(safe_row(c["header"] for c in form_request.columns))
+    # A CSV has no notes: a column received masked says so in its own header.
+    decided = delivery.column_decisions(form_request)
+    writer.writerow(safe_row(c["header"] + (_("（按准入决定遮蔽）") if decided.get(c["column"]) == "masked" else "")
+                             for c in form_request.columns))
     writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
     record(request.user, Action.API_READ, subject_kind="form_request", subject_id=form_request.pk,
            org_code=unit.code, period=parsed.key, rows=len(rows), format="csv")

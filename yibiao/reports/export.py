@@ -1,18 +1,23 @@
 """Delivering a report in the department's own template: the layout kept, values typed,
-personal numbers masked unless justified, every export audited."""
+each sensitive column as the department decided at admission (full, or masked with a note on
+its header), every export audited."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
 from yibiao.accounts import scope
 from yibiao.admission.analysis import element_kind
+from yibiao.admission.decisions import Decision
 from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
@@ -36,6 +41,8 @@ from yibiao.sheets.formats import (
     plan_for,
     read_formats,
 )
+from yibiao.sheets.header_notes import annotate
+from yibiao.sheets.writer import note
 from yibiao.values import DateValue
 
 from . import delivery, prefill
@@ -119,13 +126,46 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
     except (SheetError, KeyError, FileNotFoundError) as error:
         raise ExportError(f"读取部门模板失败：{error}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
-    result = _fill(Path(request.template.path), out, request.sheet_name, layout, report)
+    masked = delivery.masked_columns(request)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".notes-") as folder:
+        template, notes = marked_template(Path(request.template.path), Path(folder), request.sheet_name,
+                                          layout, masked)
+        if template.suffix != Path(request.template.path).suffix:
+            out = out.with_suffix(template.suffix)  # a legacy .xls comes back as .xlsx, as the writers do
+        result = _fill(template, out, request.sheet_name, layout, report)
+    result.notes[:0] = notes
     auto = report.count(prefill.LEDGER) + report.count(prefill.DERIVED) + report.count(prefill.SYSTEM)
     record(user, Action.EXPORT, subject_kind="form_request", subject_id=request.pk,
            org_code=unit.code, period=period.key, rows=len(report.rows),
-           unmasked=sorted(delivery.unmasked_elements(request)), file=result.path.name)
+           unmasked=sorted(delivery.unmasked_elements(request)), file=result.path.name,
+           **({"masked": [d.element for d in masked]} if masked else {}))
     return ExportResult(result.path, len(report.rows), report.cells, auto, report.count(prefill.MISSING),
                         list(result.notes))
+
+
+def marked_template(template: Path, folder: Path, sheet: str, layout: SheetLayout,
+                    masked: list[Decision]) -> tuple[Path, list[str]]:
+    """The template to fill, with a note (批注) on the header of every column the department
+    receives masked (on the value cell of a card's field), and those notes as text for the
+    export's own notes; the template itself when nothing is masked."""
+    if not masked:
+        return template, []
+    cells: dict[tuple[int, int], str] = {}
+    texts = []
+    for d in masked:
+        text = delivery.masked_note(d)
+        texts.append(text)
+        for column in layout.columns:
+            if column.letter not in d.columns:
+                continue
+            if column.cell:  # a card: the field's value cell
+                col, row = coordinate_from_string(column.cell)
+                cells[(row, column_index_from_string(col))] = text
+            else:
+                cells[(layout.header_rows[1], column.index)] = text
+    marked = annotate(template, folder / f"template{template.suffix}", sheet, cells)
+    converted = [note("converted_xls", file=template.name)] if marked.suffix != template.suffix else []
+    return marked, converted + texts
 
 
 def _fill(template: Path, out: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> FillResult:
