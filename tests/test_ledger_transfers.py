@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from tests.sheetfactory import table, write_xlsx
 from yibiao.accounts import scope
 from yibiao.accounts.models import Role, User
+from yibiao.audit.models import Action, AuditEntry
 from yibiao.intake.importer import import_ledger
 from yibiao.ledger import transfers
 from yibiao.ledger.models import Fact, Person, Residence, Transfer, TransferStatus
@@ -195,5 +196,7 @@ def test_the_cli_lists_and_confirms(world, wang, capsys):
     assert [t["id"] for t in listed["incoming"]] == [transfer.pk] and listed["outgoing"] == []
     assert WANG not in json.dumps(listed)
     assert main(["ledger", "transfer", str(transfer.pk), "confirm", "--user", "worker_b"]) != 0
+    denied = AuditEntry.objects.get(action=Action.DENIED)  # the refusal is audited as on the web
+    assert (denied.actor, denied.subject_id) == (world.worker_b, "ledger_transfer")
     assert main(["ledger", "transfer", str(transfer.pk), "confirm", "--user", "worker_a"]) == 0
     assert Person.objects.get(pk=wang.pk).org_unit == world.community_b

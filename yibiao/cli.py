@@ -63,10 +63,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args) or 0
     except CommandError as error:
+        _audit_refusal(args, error)
         print(f"错误：{error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _audit_refusal(args: argparse.Namespace, error: CommandError) -> None:
+    """A command refused by the scope module is audited as the web's 403 is: who, which
+    command (its name, never its arguments, which may carry ID numbers) and why."""
+    from django.core.exceptions import PermissionDenied
+
+    refusal = error.__cause__ or error.__context__
+    if not isinstance(refusal, PermissionDenied):
+        return
+    from yibiao.accounts.operators import UnknownUser, cli_user
+    from yibiao.audit.log import record
+    from yibiao.audit.models import Action
+
+    try:
+        user = cli_user(getattr(args, "user", None))
+    except UnknownUser:
+        return
+    command = getattr(args.handler, "__name__", "").removeprefix("cmd_")
+    record(user, Action.DENIED, subject_kind="command", subject_id=command[:64],
+           org_code=getattr(user.org_unit, "code", "") if user.org_unit_id else "",
+           reason=str(refusal)[:300], command=command)
 
 
 if __name__ == "__main__":
