@@ -61,6 +61,8 @@ def test_one_id_number_with_two_names_rejects_every_such_row_naming_the_others(w
     by_row = {r.row: r for r in result.rejections}
     assert set(by_row) == {2, 4}
     assert all(r.code == "duplicate_id_conflict" for r in by_row.values())
+    assert all(r.column == "B" for r in by_row.values())  # the ID number's column
+    assert "姓名" in by_row[2].message and "person." not in by_row[2].message
     assert "第 4 行" in by_row[2].message and "第 2 行" in by_row[4].message
     assert WANG not in by_row[2].value  # the ID number is masked in the report
     assert not Person.objects.filter(id_number=WANG).exists()
@@ -74,7 +76,7 @@ def test_repeated_identical_or_complementary_rows_become_one_person(world, tmp_p
 | 王秀英 | {WANG}       |             |      |
 """)
     result = import_ledger(world.worker_a, path, world.community_a)
-    assert (result.rows_read, result.created, result.rejected) == (3, 1, 0)
+    assert (result.rows_read, result.created, result.rejected, result.merged) == (3, 1, 0, 2)
     wang = Person.objects.get(id_number=WANG)
     facts = dict(Fact.objects.filter(subject_id=wang.pk).values_list("element", "value"))
     assert facts == {"person.name": "王秀英", "person.phone": "13812345678", "person.ethnicity": "01"}

@@ -72,6 +72,7 @@ def test_registering_another_communitys_resident_sends_a_request_and_changes_not
     request = Transfer.objects.get()
     assert (request.status, request.from_unit, request.to_unit) == (
         TransferStatus.PENDING, world.community_a, world.community_b)
+    assert request.origin == "入户登记 第 1 位成员"
     assert request.values["person.name"] == "王某某"
     # B still cannot open A's resident (no takeover, no reveal).
     assert client.get(f"/ledger/people/{wang.pk}/").status_code == 403
@@ -98,7 +99,23 @@ def test_a_dry_run_sends_nothing(world, wang):
     result = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")],
                           dry_run=True)
     assert len(result.transfers) == 1
+    assert "正式导入时将发送" in result.transfers[0].message_zh  # nothing was sent
     assert not Transfer.objects.exists()
+
+
+def test_asking_twice_updates_the_waiting_request_and_says_so(world, wang):
+    first = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")])
+    again = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某某")])
+    assert first.transfers[0].transfer_id == again.transfers[0].transfer_id
+    assert "已有待对方确认的迁入申请" in again.transfers[0].message_zh
+    assert Transfer.objects.get().values["person.name"] == "王某某"
+
+
+def test_grids_are_named_with_their_community(world):
+    write_people(world.worker_a, world.grid_a, [person(id_number=WANG, name="王秀英")])
+    write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")])
+    [line] = transfers.lines(transfers.incoming(world.worker_a))
+    assert line.from_name == "桃花岭社区第一网格"
 
 
 def test_the_residents_community_confirms_and_the_person_moves_with_history(world, wang):
@@ -177,13 +194,19 @@ def test_the_web_page_lists_and_decides_requests(world, wang):
     page_b = login(world.worker_b).get("/ledger/transfers/").content.decode()
     assert "王某" in page_b and "桃花岭社区" in page_b and WANG not in page_b
     client_a = login(world.worker_a)
+    assert "有 1 项迁入申请等待本社区确认" in client_a.get("/").content.decode()
     page_a = client_a.get("/ledger/transfers/").content.decode()
     assert "确认迁出" in page_a and WANG not in page_a
+    # Confirming asks the worker to say they checked: a bare click moves nobody.
+    client_a.post(f"/ledger/transfers/{transfer.pk}/", {"action": "confirm"})
+    assert Transfer.objects.get().status == TransferStatus.PENDING
     # B posting a confirmation of its own request is refused.
     assert login(world.worker_b).post(f"/ledger/transfers/{transfer.pk}/",
                                       {"action": "confirm"}).status_code == 403
     client_a.post(f"/ledger/transfers/{transfer.pk}/", {"action": "decline", "reason": "仍在本社区"})
     assert Transfer.objects.get().status == TransferStatus.DECLINED
+    assert "本社区已处理 1 项" in client_a.get("/ledger/transfers/").content.decode()
+    assert "等待本社区确认" not in client_a.get("/").content.decode()
 
 
 def test_the_cli_lists_and_confirms(world, wang, capsys):

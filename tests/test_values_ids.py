@@ -94,7 +94,7 @@ def test_age_is_counted_in_whole_years() -> None:
 @pytest.mark.parametrize(
     ("typed", "code", "says"),
     [
-        ("11010519491231002Y", "id_check_digit", "公民身份号码“11010519491231002Y”校验码错误：按 GB 11643 应为 X"),
+        ("11010519491231002Y", "id_check_digit", "公民身份号码“11010519491231002Y”校验码不符（按 GB 11643 末位应为 X）：多半是其他某位录错了，请对照身份证原件核对每一位"),
         ("110105194912310021", "id_check_digit", "应为 X"),
         ("1101051949123100", "id_bad_length", "有 16 位"),
         ("11010519491231002X1", "id_bad_length", "有 19 位"),
@@ -120,5 +120,5 @@ def test_the_check_digit_message_in_english() -> None:
     with pytest.raises(ValueProblem) as caught:
         parse_id_number("11010519491231002Y", today=TODAY)
     assert caught.value.message_en == (
-        "ID number “11010519491231002Y” has a wrong check digit: by GB 11643 it should be X"
+        "ID number “11010519491231002Y” fails its check digit (by GB 11643 the last character would be X): most likely another digit was mistyped; check every digit against the ID card"
     )

@@ -46,7 +46,7 @@ def test_empty_code_is_none() -> None:
 def test_rejections_are_value_problems() -> None:
     with pytest.raises(ValueProblem) as caught:
         parse_value("id_number", "11010519491231002Y")
-    assert caught.value.message_zh == "公民身份号码“11010519491231002Y”校验码错误：按 GB 11643 应为 X"
+    assert caught.value.message_zh == "公民身份号码“11010519491231002Y”校验码不符（按 GB 11643 末位应为 X）：多半是其他某位录错了，请对照身份证原件核对每一位"
 
 
 def test_id_number_warnings() -> None:

@@ -93,4 +93,8 @@ def _audit_refusal(args: argparse.Namespace, error: CommandError) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m yibiao.cli`: run the imported module's main, so the CommandError the commands
+    # raise (yibiao.cli's) is the one caught, not a second class defined in __main__.
+    from yibiao.cli import main as _main
+
+    sys.exit(_main())

@@ -13,10 +13,12 @@ def home(request: HttpRequest) -> HttpResponse:
     units = scope.visible_org_units(user)
     unit = user.org_unit
     children = unit.children.all()[:200] if unit else units.filter(level="province")
+    from yibiao.ledger.transfers import incoming
     from yibiao.workload.inbox import inbox_items
 
     return render(request, "home.html", {
         "unit": unit, "children": children, "inbox": inbox_items(user)[:50],
+        "transfers_waiting": incoming(user).count() if scope.can(user, "edit_ledger") else 0,
     })
 
 

@@ -148,7 +148,8 @@ def _print_result(result) -> None:  # noqa: ANN001
     verb = "试导入（未写入）" if result.dry_run else "已导入"
     print(f"{verb}「{result.file}」工作表「{result.sheet}」：读取 {result.rows_read} 行，新增 {result.created} 人，"
           f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行，"
-          f"发出迁入申请 {len(result.transfers)} 人。")
+          f"发出迁入申请 {len(result.transfers)} 人"
+          + (f"，重复行合并 {result.merged} 行" if result.merged else "") + "。")
     for r in result.rejections:
         print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
     for r in result.transfers:

@@ -125,6 +125,7 @@ class ImportResult:
     dry_run: bool = False
     columns: list[ColumnPlan] = field(default_factory=list)
     rows_read: int = 0
+    merged: int = 0  # rows repeating another row of the same person: one record
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -150,7 +151,8 @@ class ImportResult:
         """The CLI's --json shape."""
         return {
             "file": self.file, "sheet": self.sheet, "dry_run": self.dry_run,
-            "rows_read": self.rows_read, "created": self.created, "updated": self.updated,
+            "rows_read": self.rows_read, "merged": self.merged, "created": self.created,
+            "updated": self.updated,
             "unchanged": self.unchanged, "rejected": self.rejected,
             "transfer_requests": len(self.transfers),
             "facts_written": self.facts_written,
@@ -267,6 +269,7 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     result.rows_read = written.rows
     result.created, result.updated, result.unchanged = written.created, written.updated, written.unchanged
     result.facts_written = written.facts_written
+    result.merged = written.merged
     result.rejections = [_rejection(plan.sheet, p) for p in written.rejected]
     result.warnings = [_rejection(plan.sheet, p) for p in written.warnings]
     result.transfers = [Rejection(plan.sheet, t.row, "", "person.id_number", "", "transfer_requested",

@@ -156,8 +156,8 @@ def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
         lines.append(HistoryLine(fact.recorded_at, fact.valid_from, label, value,
                                  fact.get_source_display(), str(fact.recorded_by or "系统")))
     for residence in Residence.objects.filter(person=person).select_related(
-            "org_unit", "household", "recorded_by").order_by("-recorded_at"):
-        where = residence.org_unit.name + (f"，户号 {residence.household.number}"
+            "org_unit__parent", "household", "recorded_by").order_by("-recorded_at"):
+        where = residence.org_unit.label + (f"，户号 {residence.household.number}"
                                             if residence.household else "")
         lines.append(HistoryLine(residence.recorded_at, residence.valid_from, "居住",
                                  where + (f"（至 {residence.valid_to}）" if residence.valid_to else ""),

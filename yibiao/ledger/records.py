@@ -98,13 +98,26 @@ class TransferSent:
     row: int | None
     transfer_id: int
     community: str
+    dry_run: bool = False
+    again: bool = False  # a pending request for the same move existed: updated, not sent twice
 
     @property
     def message_zh(self) -> str:
+        if self.dry_run:
+            return f"此人登记在“{self.community}”：正式导入时将发送迁入申请，待对方确认后迁入。"
+        if self.again:
+            return (f"此人登记在“{self.community}”：已有待对方确认的迁入申请（第 {self.transfer_id} 号），"
+                    "已按本次内容更新。")
         return f"此人登记在“{self.community}”，已发送迁入申请，待对方确认后迁入。"
 
     @property
     def message_en(self) -> str:
+        if self.dry_run:
+            return (f"This person is registered in {self.community}: the import will send a "
+                    "transfer request; they move here once it is confirmed.")
+        if self.again:
+            return (f"This person is registered in {self.community}: transfer request "
+                    f"#{self.transfer_id} is already waiting for them and was updated.")
         return (f"This person is registered in {self.community}: a transfer request was sent; "
                 "they move here once it is confirmed.")
 
@@ -118,6 +131,7 @@ class WriteResult:
     rejected: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     transfers: list[TransferSent] = field(default_factory=list)
+    merged: int = 0  # rows repeating another row of the same person, written as one
     person_ids: list[int] = field(default_factory=list)
     facts_written: int = 0
 
@@ -129,7 +143,7 @@ class WriteResult:
         return {
             "rows_read": self.rows, "created": self.created, "updated": self.updated,
             "unchanged": self.unchanged, "rejected": self.rejected_rows,
-            "transfer_requests": len(self.transfers),
+            "transfer_requests": len(self.transfers), "merged": self.merged,
             "facts_written": self.facts_written,
             "rejections": [p.__dict__ for p in self.rejected],
             "warnings": [p.__dict__ for p in self.warnings],
@@ -222,7 +236,7 @@ def clean_inputs(
     return good, rejected, warnings
 
 
-def _merge_repeats(rows: list[_Clean]) -> tuple[list[_Clean], list[RowProblem]]:
+def _merge_repeats(rows: list[_Clean], names: dict[str, str]) -> tuple[list[_Clean], list[RowProblem]]:
     """The same person twice in one file: rows that agree (or complete each other) become
     one record; rows that disagree on any value (a different name, phone, household) are
     all refused, each naming the others, since the ledger cannot tell which is true."""
@@ -245,8 +259,8 @@ def _merge_repeats(rows: list[_Clean]) -> tuple[list[_Clean], list[RowProblem]]:
         if clashes:
             for row in group:
                 others = "、".join(str(o.row) for o in group if o is not row)
-                what = "、".join("户号" if e == "household.number" else e for e in clashes)
-                problems.append(_row_problem(row, clashes[0], ValueProblem(
+                what = "、".join("户号" if e == "household.number" else names.get(e, e) for e in clashes)
+                problems.append(_row_problem(row, IDENTITY, ValueProblem(
                     "duplicate_id_conflict",
                     f"公民身份号码与第 {others} 行相同，但 {what} 不同：请核对后只保留正确的一行",
                     f"The same citizen ID number as row(s) {others} with a different {what}: "
@@ -311,10 +325,11 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
     items = list(items)
     good, rejected, warnings = clean_inputs(items, rules, on)
     result = WriteResult(rows=len(items), rejected=rejected, warnings=warnings)
-    rows, repeats = _merge_repeats(good)
+    rows, repeats = _merge_repeats(good, {code: rule.name_zh for code, rule in rules.elements.items()})
     result.rejected.extend(repeats)
+    result.merged = len(good) - len(rows) - len({p.row for p in repeats})
     per_period = {code for code, rule in rules.elements.items() if rule.per_period}
-    foreign = _Foreign(on_foreign, origin, movable)
+    foreign = _Foreign(on_foreign, origin, movable, dry_run)
     with transaction.atomic():
         for chunk in _chunks(rows):
             _write_chunk(actor, org_unit, chunk, on, source, result, per_period, foreign)
@@ -327,6 +342,7 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
                **(audit_detail or {}))
         if dry_run:
             transaction.set_rollback(True)
+    result.rejected.sort(key=lambda p: (p.row is None, p.row or 0))
     return result
 
 
@@ -392,6 +408,7 @@ class _Foreign:
     action: str
     origin: str
     movable: frozenset[int]
+    dry_run: bool = False
 
 
 def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
@@ -425,11 +442,16 @@ def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
         if home not in names:
             names[home] = OrgUnit.objects.filter(code=home).values_list("name", flat=True).first() or home
         community = names[home]
-        origin = f"{foreign.origin} 第 {row.row} 行" if foreign.origin and row.row else foreign.origin
-        transfer = request_transfer(actor, person.pk, code, org_unit, row.values,
-                                    household_number=row.household_number or "",
-                                    valid_from=on, source=source, origin=origin)
-        result.transfers.append(TransferSent(row.row, transfer.pk, community))
+        origin = foreign.origin
+        if row.row and "{row}" in origin:
+            origin = origin.replace("{row}", str(row.row))
+        elif row.row and origin:
+            origin = f"{origin} 第 {row.row} 行"
+        transfer, created = request_transfer(actor, person.pk, code, org_unit, row.values,
+                                             household_number=row.household_number or "",
+                                             valid_from=on, source=source, origin=origin)
+        result.transfers.append(TransferSent(row.row, transfer.pk, community,
+                                             dry_run=foreign.dry_run, again=not created))
     return keep
 
 

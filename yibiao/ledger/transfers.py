@@ -33,7 +33,7 @@ class TransferError(LedgerError):
 
 def request_transfer(actor: object, person_id: int, from_code: str, to_unit: OrgUnit,
                      values: dict[str, str | None], *, household_number: str, valid_from: dt.date,
-                     source: str, origin: str = "") -> Transfer:
+                     source: str, origin: str = "") -> tuple[Transfer, bool]:
     """Keep a row about another community's resident as a request to them (one pending
     request per person and destination: asking again replaces what was asked)."""
     from_unit = OrgUnit.objects.get(code=from_code)
@@ -46,12 +46,17 @@ def request_transfer(actor: object, person_id: int, from_code: str, to_unit: Org
                   "requested_by": actor if getattr(actor, "pk", None) else None})
     record(actor, Action.CREATE if created else Action.CHANGE, subject_kind="transfer",
            subject_id=transfer.pk, org_code=to_unit.code, from_code=from_code, step="request")
-    return transfer
+    return transfer, created
 
 
 def incoming(user: object) -> QuerySet[Transfer]:
     """Requests the user decides: residents of their scope asked for by another community."""
     return scope.permitted(user, Transfer, scope.CHANGE).filter(status=TransferStatus.PENDING)
+
+
+def decided(user: object) -> QuerySet[Transfer]:
+    """What the user's communities decided about their residents: a record of each move."""
+    return scope.permitted(user, Transfer, scope.CHANGE).exclude(status=TransferStatus.PENDING)
 
 
 def outgoing(user: object) -> QuerySet[Transfer]:
@@ -65,15 +70,21 @@ def _locked(user: object, transfer_id: int, verb_qs: QuerySet[Transfer]) -> Tran
     transfer = Transfer.objects.select_for_update(of=("self",)).select_related(
         "person", "to_unit", "from_unit").get(pk=transfer_id)
     if transfer.status != TransferStatus.PENDING:
-        raise TransferError(f"该迁入申请已{transfer.get_status_display()}，不能再处理。")
+        raise TransferError(f"该迁入申请的状态是“{transfer.get_status_display()}”，不能再处理。")
     return transfer
 
 
 @transaction.atomic
-def confirm(actor: object, transfer_id: int) -> Transfer:
+def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfer:
     """The resident's community agrees: the old residence closes, the new one opens with the
-    values the other community recorded; other pending requests for the person lapse."""
+    values the other community recorded; other pending requests for the person lapse.
+
+    `checked`: the page asks the worker to tick that they verified the move (one click must
+    not move a person away); the CLI's explicit `confirm` is that statement.
+    """
     transfer = _locked(actor, transfer_id, scope.permitted(actor, Transfer, scope.CHANGE))
+    if not checked:
+        raise TransferError("请先勾选“已核实此人迁往对方社区”，再确认迁出。")
     person = Person.objects.select_for_update(of=("self",)).select_related("org_unit").get(
         pk=transfer.person_id)
     if person.org_unit is None or person.org_unit.code != transfer.from_code:
@@ -140,10 +151,10 @@ class TransferLine:
 
 def lines(transfers: QuerySet[Transfer]) -> list[TransferLine]:
     out = []
-    for t in transfers.select_related("person", "from_unit", "to_unit")[:500]:
+    for t in transfers.select_related("person", "from_unit__parent", "to_unit__parent")[:500]:
         out.append(TransferLine(
             t.pk, str(t.values.get(NAME) or ""), mask_id_number(t.person.id_number),
             mask_phone(t.values["person.phone"]) if t.values.get("person.phone") else "",
-            t.from_unit.name, t.to_unit.name, t.origin, t.status, t.get_status_display(),
+            t.from_unit.label, t.to_unit.label, t.origin, t.status, t.get_status_display(),
             t.requested_at, t.reason, t.person_id))
     return out

@@ -152,7 +152,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 if result.rejected:
                     problems = [f"第 {p.row} 位成员：{p.message_zh}" for p in result.rejected]
                 else:
-                    result = write_people(request.user, unit, inputs, origin="入户登记")
+                    result = write_people(request.user, unit, inputs, origin="入户登记 第 {row} 位成员")
                     for sent in result.transfers:
                         messages.info(request, f"第 {sent.row} 位成员：{sent.message_zh}")
                     if not (result.created or result.updated or result.unchanged):
@@ -204,6 +204,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "edit_ledger")
     return render(request, "ledger/transfers.html", {
         "incoming": transfers.lines(transfers.incoming(request.user)),
+        "decided": transfers.lines(transfers.decided(request.user)[:50]),
         "outgoing": transfers.lines(transfers.outgoing(request.user)),
     })
 
@@ -214,8 +215,10 @@ def transfer_decide(request: HttpRequest, transfer_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action == "confirm":
-            transfers.confirm(request.user, transfer_id)
-            messages.success(request, _("已确认迁入。"))
+            done = transfers.confirm(request.user, transfer_id,
+                                     checked=request.POST.get("checked") == "1")
+            messages.success(request, _("已确认：此人迁往“%(unit)s”，原居住记录已结束。")
+                             % {"unit": done.to_unit.label})
         elif action == "decline":
             transfers.decline(request.user, transfer_id, request.POST.get("reason", ""))
             messages.success(request, _("已拒绝该迁入申请。"))

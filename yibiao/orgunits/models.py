@@ -92,6 +92,13 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
+    @property
+    def label(self) -> str:
+        """How people name the unit where several share a name: every community has a 第一网格."""
+        if self.level == Level.GRID and self.parent_id:
+            return f"{self.parent.name}{self.name}"
+        return self.name
+
     def contains(self, other: OrgUnit) -> bool:
         """True when `other` is this unit or below it."""
         return other.code.startswith(self.code)

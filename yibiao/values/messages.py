@@ -28,8 +28,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ID number “{value}” has {length} characters: it must have 18 (15 for the old format)",
     ),
     "id_check_digit": (
-        "公民身份号码“{value}”校验码错误：按 GB 11643 应为 {expected}",
-        "ID number “{value}” has a wrong check digit: by GB 11643 it should be {expected}",
+        "公民身份号码“{value}”校验码不符（按 GB 11643 末位应为 {expected}）：多半是其他某位录错了，请对照身份证原件核对每一位",
+        "ID number “{value}” fails its check digit (by GB 11643 the last character would be {expected}): "
+        "most likely another digit was mistyped; check every digit against the ID card",
     ),
     "id_bad_birth_date": (
         "公民身份号码“{value}”中的出生日期“{date}”不存在",
