@@ -423,6 +423,7 @@ ACCESS: list[Row] = [
     row("dictionary:elements", None, "/dictionary/", "rw rw rw rw rw rw"),
     row("dictionary:element_new", None, "/dictionary/new/", "rw -- -- -- -- --"),
     row("audit:log", None, "/audit/", "rw rw -- -- -- --"),
+    row("audit:locked", None, "/audit/locked/", "rw -- -- -- -- --"),
     row("admission:list", None, "/requests/", "rw rw rw rw rw rw"),
     row("admission:new", "unit", "/requests/new/", "rw -- rw rw -- --", _new_request, posted=True),
     row("admission:detail", "request", lambda t: f"/requests/{t.o.pk}/", "rw rw rw rw rw rw"),

@@ -161,17 +161,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): after YIBIAO_LOGIN_FAILURES wrong passwords for one account,
-# or from one address, every login of that account or from that address is refused for
-# YIBIAO_LOGIN_COOLOFF_MINUTES (each further try restarts the wait). The axes backend comes
-# first and only refuses; it needs the request, so authenticate() is always given one.
+# Login throttling (django-axes), two limits (yibiao/accounts/logins.py): an account is locked
+# after YIBIAO_LOGIN_FAILURES wrong passwords from anywhere, an address after the higher
+# YIBIAO_LOGIN_FAILURES_PER_ADDRESS over all the accounts it tried (one office's typos behind
+# one NAT lock only the account typed). Locked for YIBIAO_LOGIN_COOLOFF_MINUTES after the last
+# counted failure; tries meanwhile are refused, not counted. The axes backend comes first and
+# only refuses; it needs the request, so authenticate() is always given one.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("YIBIAO_LOGIN_FAILURES", 5)
+AXES_HANDLER = "yibiao.accounts.logins.LoginHandler"
+AXES_FAILURE_LIMIT = env_int("YIBIAO_LOGIN_FAILURES", 5)  # per account
+YIBIAO_LOGIN_FAILURES_PER_ADDRESS = env_int("YIBIAO_LOGIN_FAILURES_PER_ADDRESS", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("YIBIAO_LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # the records LoginHandler counts
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a locked try does not restart the wait
 AXES_RESET_ON_SUCCESS = True  # a typo or two before the right password leaves nothing behind
 AXES_LOCKOUT_CALLABLE = "yibiao.accounts.logins.locked_out"
 AXES_CLIENT_IP_CALLABLE = "yibiao.accounts.logins.client_ip"

@@ -3,11 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from yibiao.accounts import views as account_views
+from yibiao.accounts.logins import LoginForm
 from yibiao.api import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/<str:code>/", account_views.org_unit_page, name="org_unit"),
     path("ledger/", include("yibiao.ledger.urls")),

@@ -25,6 +25,7 @@ class Action(models.TextChoices):
     DENIED = "denied", _("越权访问被拒绝")
     LOGIN_FAILED = "login_failed", _("登录失败")
     LOCKOUT = "lockout", _("登录失败过多被锁定")
+    UNLOCK = "unlock", _("解除登录锁定")
 
 
 class AuditEntry(models.Model):

@@ -2,10 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from yibiao.accounts import logins, scope
+from yibiao.params import BadInput
 
 from . import queries
 from .models import Action
@@ -28,4 +34,23 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         since=_date(params["since"]), until=_date(params["until"]))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "audit/log.html",
-                  {"page": page, "params": params, "actions": Action.choices})
+                  {"page": page, "params": params, "actions": Action.choices,
+                   "can_unlock": scope.can(request.user, "manage_users")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def locked_logins(request: HttpRequest) -> HttpResponse:
+    """Accounts and addresses locked by wrong passwords; an administrator unlocks them here."""
+    scope.require(request.user, "manage_users")
+    if request.method == "POST":
+        try:
+            kind = logins.Subject(request.POST.get("kind", ""))
+        except ValueError:
+            raise BadInput(_("解锁的对象类型不正确。")) from None
+        subject = request.POST.get("subject", "").strip()[:logins.MAX_NAME]
+        if subject:
+            logins.unlock(request.user, kind, subject)
+            messages.success(request, _("已解锁：%(subject)s") % {"subject": subject})
+        return redirect("audit:locked")
+    return render(request, "audit/locked.html", {"locks": logins.current_locks()})
