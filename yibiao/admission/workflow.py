@@ -26,7 +26,7 @@ from yibiao.accounts import scope
 from yibiao.accounts.models import Department, Role
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
-from yibiao.dictionary.elements import NewElement, add_element
+from yibiao.dictionary.elements import NewElement, add_element, guess_value_type
 from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.dictionary.rules import Rules
@@ -398,7 +398,7 @@ def introduce_new_elements(actor: object, request: FormRequest,
             continue
         code = f"{subject}.r{request.pk}_{_slug(column['column'])}"
         element = add_element(actor, NewElement(code=code, name_zh=column["header"].strip()[:100],
-                                         subject=subject, value_type="text",
+                                         subject=subject, value_type=guess_value_type(column["header"]),
                                          sensitivity=Sensitivity.PERSONAL,
                                          aliases=(column["header"].strip(),),
                                          per_period=(per_period or {}).get(

@@ -35,6 +35,22 @@ class NewElement:
     per_period: bool = False
 
 
+# The value type of a column a department introduces, read from its header's wording: the
+# first pattern that matches decides; anything else stays free text (a yes/no column keeps
+# the words its department wrote). Data, not if-chains.
+HEADER_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(次数|人数|户数|个数|件数|天数|人次|数量|几次)$"), "integer"),
+    (re.compile(r"(金额|面积|（元）|（万元）)$"), "decimal"),
+    (re.compile(r"日期$"), "date"),
+)
+
+
+def guess_value_type(header: str) -> str:
+    """The value type for a new column's header: a count (…次数) is an integer."""
+    text = re.sub(r"\s+", "", header)
+    return next((kind for pattern, kind in HEADER_TYPES if pattern.search(text)), "text")
+
+
 def validate(new: NewElement) -> None:
     if not CODE_PATTERN.match(new.code):
         raise ElementError(f"数据元代码“{new.code}”格式不对：应为 主体.英文小写名，如 person.shoe_size")

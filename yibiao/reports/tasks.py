@@ -169,6 +169,9 @@ class Completion:
     typed: int = 0  # cells whose stored value this save set or changed
     problems: list[str] = field(default_factory=list)
     conflicts: list[CellConflict] = field(default_factory=list)
+    # (row key, column) -> why the typed value was refused, shown beside the cell
+    cell_errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    lasting: bool = False  # some value saved is a lasting state: later reports will not ask it
 
     @property
     def saved(self) -> bool:
@@ -237,6 +240,10 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         else:
             refused.append((ROW_KINDS.get(kind, "unknown"), row_key))
     result = Completion()
+    result.cell_errors = _check_types(columns, aggregate)
+    if result.cell_errors and not refused:  # shown beside each cell, naming its row
+        result.problems = [str(NOTHING_SAVED)]
+        return result
     wrote_facts = False
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("request", "org_unit").get(pk=task.pk)
@@ -263,6 +270,24 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         recount_open_tasks(locked)  # after the commit, one task lock at a time: no deadlock
     task.refresh_from_db()
     return result
+
+
+def _check_types(columns: dict[str, dict], aggregate: dict[tuple[str, str], str]
+                 ) -> dict[tuple[str, str], str]:
+    """Aggregate cells whose value is not of their element's type (a count typed as 两次);
+    the others are rewritten in the element's canonical form. Person cells are checked by
+    the ledger's own write."""
+    rules = Rules.load()
+    errors = {}
+    for key, value in aggregate.items():
+        element = columns[key[1]].get("element")
+        if element not in rules:
+            continue
+        try:
+            aggregate[key] = rules.parse(element, value)[0] or value
+        except ValueProblem as problem:
+            errors[key] = problem.message_zh
+    return errors
 
 
 def _lock_people(user: object, task: Task, people: dict[int, dict[str, str]]) -> dict[int, tuple[int, str]]:
@@ -311,10 +336,13 @@ def _save(user: object, task: Task, columns: dict[str, dict], people: dict[int, 
                                source=Source.COMPLETION, audit_action=Action.CHANGE,
                                audit_detail={"task": task.pk}, on_foreign=REFUSE)
         if written.rejected:
-            result.problems = [_value_problem(problem, keys, people, columns)
+            result.problems = [_value_problem(problem, keys, people, columns, result.cell_errors)
                                for problem in written.rejected] + [str(NOTHING_SAVED)]
             return False
         result.typed += written.facts_written
+        rules = Rules.load()
+        result.lasting = any(not rules[columns[c]["element"]].per_period
+                             for pk in keys for c in people[pk] if columns[c]["element"] in rules)
     for (row_key, column), value in aggregate.items():
         cell = cells.get((row_key, column))
         if cell is None:
@@ -338,12 +366,14 @@ def _save(user: object, task: Task, columns: dict[str, dict], people: dict[int, 
 
 
 def _value_problem(problem: RowProblem, keys: list[int], people: dict[int, dict[str, str]],
-                   columns: dict[str, dict]) -> str:
-    """A bad value's message naming its row and column."""
+                   columns: dict[str, dict], cell_errors: dict[tuple[str, str], str]) -> str:
+    """A bad value's message naming its row and column (also kept for the cell itself)."""
     if not problem.row:
         return problem.message_zh
     pk = keys[problem.row - 1]
     column = next((c for c in people[pk] if columns[c].get("element") == problem.element), "")
+    if column:
+        cell_errors[(f"p:{pk}", column)] = problem.message_zh
     header = columns[column]["header"] if column else ""
     return _("行“%(row)s”%(header)s：%(message)s") % {
         "row": f"p:{pk}", "header": f"（{header}）" if header else "", "message": problem.message_zh}

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from yibiao.accounts import scope
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
+from yibiao.orgunits.models import OrgUnit
 from yibiao.params import BadInput, parse_int
 
 from . import export, jobs, prefill, tasks
@@ -20,13 +21,17 @@ from .models import ExportJob, Task
 from .periods import PeriodError, parse_period
 
 
-def _row_label(row: prefill.Row, report: prefill.Report) -> str:
-    """How a worker recognises the row: the name (and masked ID) for a person, else the unit."""
+def _row_label(row: prefill.Row, units: dict[str, OrgUnit]) -> str:
+    """How a worker recognises the row: the name (and masked ID) for a person, the unit's
+    name for a unit's row (a grid with its community: every community has a 第一网格)."""
     named = {c.element: c.value for c in row.cells if c.element}
     if "person.name" in named or "person.id_number" in named:
         return " ".join(filter(None, [named.get("person.name"),
                                       mask("id_number", named.get("person.id_number"))]))
-    return row.org_code
+    unit = units.get(row.key[2:]) if row.key.startswith("o:") else None
+    if unit is not None:
+        return unit.label
+    return next((str(c.value) for c in row.cells if c.value), row.org_code)
 
 
 @login_required
@@ -35,20 +40,24 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 def _task_page(request: HttpRequest, task: Task, *, typed: dict | None = None,
-               conflicts: list[tasks.CellConflict] = (), status: int = 200) -> HttpResponse:
+               conflicts: list[tasks.CellConflict] = (), errors: dict | None = None,
+               status: int = 200) -> HttpResponse:
     """The task with a form of its missing cells, each row or cell carrying the version the
-    worker sees; after a refused save, what they typed is filled back in and every
-    conflict shows the value stored now beside theirs."""
-    typed = typed or {}
+    worker sees; after a refused save, what they typed is filled back in, every conflict
+    shows the value stored now beside theirs and every refused value says why."""
+    typed, errors = typed or {}, errors or {}
     versions = tasks.versions_for(task)  # before the report: see versions_for
     report = tasks.report_for(task, filled_by=str(request.user))
     rules = Rules.load()
     columns = task.request.columns
     clashes = {(c.row_key, c.column): c for c in conflicts}
+    units = {u.code: u for u in OrgUnit.objects.filter(
+        code__in=[r.key[2:] for r in report.rows if r.key.startswith("o:")]).select_related("parent")}
     missing_rows = []
     for row in report.rows:
         gaps = [(columns[i], cell) for i, cell in enumerate(row.cells)
-                if cell.source == prefill.MISSING or (row.key, columns[i]["column"]) in clashes]
+                if cell.source == prefill.MISSING or (row.key, columns[i]["column"]) in clashes
+                or (row.key, columns[i]["column"]) in errors]
         if not gaps:
             continue
         gaps_out = []
@@ -58,15 +67,17 @@ def _task_page(request: HttpRequest, task: Task, *, typed: dict | None = None,
             gaps_out.append({
                 "column": col["column"], "header": col["header"], "element": cell.element,
                 "type": rules[cell.element].value_type if cell.element in rules else "text",
-                "typed": typed.get(key, ""), "conflict": clashes.get(key),
+                "typed": typed.get(key, ""), "conflict": clashes.get(key), "error": errors.get(key),
                 "version": (f"ver|{version}", versions.get(version, 0)) if version != row.key else None})
         missing_rows.append({
-            "key": row.key, "label": _row_label(row, report), "gaps": gaps_out,
+            "key": row.key, "label": _row_label(row, units), "gaps": gaps_out,
             "version": (f"ver|{row.key}", versions[row.key]) if row.key in versions else None})
-    # Conflicting rows first: the worker decides those before anything else.
-    missing_rows.sort(key=lambda r: not any(g["conflict"] for g in r["gaps"]))
+    # Conflicting and refused rows first: the worker decides those before anything else.
+    missing_rows.sort(key=lambda r: not any(g["conflict"] or g["error"] for g in r["gaps"]))
+    auto = task.cells_from_ledger + task.cells_derived + task.cells_system
     return render(request, "reports/task.html", {
         "task": task, "report": report, "missing_rows": missing_rows[:200],
+        "auto": auto, "typed_cells": max(0, task.cells_asked - auto - task.cells_missing),
         "more": max(0, len(missing_rows) - 200),
         "changes": tasks.changes_since_previous(task, report) if tasks.has_previous(task) else None,
     }, status=status)
@@ -99,8 +110,14 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("reports:task", task_id=task.pk)
     if result.saved:
-        messages.success(request, _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。") % {"n": result.typed})
+        messages.success(request, _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。")
+                         % {"n": result.typed} if result.lasting else
+                         _("已保存 %(n)s 项。这些是按报告期填写的内容，下一期仍需填写。")
+                         % {"n": result.typed})
         return redirect("reports:task", task_id=task.pk)
+    if result.cell_errors:
+        messages.error(request, _("%(n)s 个单元格填写的内容不符合要求（见下方标出的格）。")
+                       % {"n": len(result.cell_errors)})
     for problem in result.problems:
         messages.error(request, problem)
     if result.conflicts:
@@ -109,7 +126,7 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
             "您填写的内容仍在页面上：核对后再次保存即以您的为准，清空该格则保留现存值。")
             % {"n": len(result.conflicts)})
     return _task_page(request, task, typed=entries, conflicts=result.conflicts,
-                      status=409 if result.conflicts else 400)
+                      errors=result.cell_errors, status=409 if result.conflicts else 400)
 
 
 @login_required
