@@ -37,6 +37,9 @@ def ledger(world):
 def admit(world, tmp_path, rows, *, name="t.xlsx", direct=False, scope=None, title="表", **extra):
     path = tmp_path / name
     write_xlsx(path, [[title], *rows])
+    # The department decides its phone column (masked), as every submission must (f342a87).
+    headers = {str(cell).strip() for row in rows for cell in row if cell}
+    extra.setdefault("masked", [h for h in ("联系电话",) if h in headers])
     request = workflow.submit(world.officer, path, workflow.NewRequest(
         title=title, department=world.department.name, basis="《通知》（岳卫发〔2026〕1号）",
         frequency="monthly", scope_code=(scope or world.township_a).code,
@@ -81,7 +84,8 @@ def test_only_admitted_requests_reach_the_workers_list(client, ledger, tmp_path)
     write_xlsx(path, [["待审核表"], *LIST])
     workflow.submit(ledger.officer, path, workflow.NewRequest(
         title="待审核表", department=ledger.department.name, basis="《通知》（1号）", frequency="monthly",
-        scope_code=ledger.township_a.code, justifications={"person.id_number": "核对"}))
+        scope_code=ledger.township_a.code, justifications={"person.id_number": "核对身份"},
+        masked=["联系电话"]))
     admit(ledger, tmp_path, LIST, title="已准入表", name="ok.xlsx")
     client.login(username="worker_a", password=PASSWORD)
     home = client.get("/").content.decode()
