@@ -38,7 +38,7 @@ def scenario(world, tmp_path, settings):
     new = workflow.NewRequest(title="疫苗接种", department=world.department.name,
                               basis="《通知》（岳卫〔2026〕5号）", frequency="monthly",
                               scope_code=world.community_a.code,
-                              justifications={"person.id_number": "核对"})
+                              justifications={"person.id_number": "核对身份"})
     first = workflow.decide(world.reviewer, workflow.submit(world.officer, paths[0], new), "admit")
     duplicate = workflow.submit(world.officer, paths[1], new)
     workflow.decide(world.reviewer, duplicate, "reject", "与第一张重复")
