@@ -123,7 +123,7 @@ def hostile(world, tmp_path):
     carded = workflow.decide(world.reviewer, workflow.submit(world.officer, card, workflow.NewRequest(
         title="居民基本信息登记表", department=HYPERLINK, basis="《通知》（岳卫〔2026〕8号）",
         frequency="once", scope_code=world.community_a.code,
-        justifications={"person.id_number": "核对身份"})), "admit")
+        justifications={"person.id_number": "核对身份"}, masked=["person.phone"])), "admit")
     carded.refresh_from_db()
     assert carded.layout == "card"
     return world, listed, carded

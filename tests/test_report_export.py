@@ -199,7 +199,7 @@ def test_a_big_export_runs_as_a_background_job_with_progress(client, admitted, s
 @pytest.fixture
 def writers(monkeypatch):
     """Records which writer each export used, and what it was given, calling it through."""
-    from yibiao.reports import export
+    from yibiao.sheets import filling
 
     calls: list[tuple[str, object]] = []
 
@@ -207,10 +207,10 @@ def writers(monkeypatch):
         def call(*args, **kwargs):
             calls.append((name, kwargs["rows"]))
             return real(*args, **kwargs)
-        monkeypatch.setattr(export, name, call)
+        monkeypatch.setattr(filling, name, call)
 
-    spy("fill_template", export.fill_template)
-    spy("fill_template_streaming", export.fill_template_streaming)
+    spy("fill_template", filling.fill_template)
+    spy("fill_template_streaming", filling.fill_template_streaming)
     return calls
 
 
@@ -235,12 +235,12 @@ def test_a_list_export_is_streamed_and_comes_back_as_the_in_place_writer_wrote_i
         admitted, tmp_path, writers, monkeypatch):
     from collections.abc import Iterator
 
-    from yibiao.reports import export
+    from yibiao.sheets import filling
 
     world, request, _, _ = admitted
     period = parse_period("2026-11")
     streamed = export_report(world.officer, request, world.township_a, period, tmp_path / "streamed.xlsx")
-    monkeypatch.setattr(export, "STREAMED_LAYOUTS", frozenset())  # the writer every export used before
+    monkeypatch.setattr(filling, "STREAMED_LAYOUTS", frozenset())  # the writer every export used before
     in_place = export_report(world.officer, request, world.township_a, period, tmp_path / "in_place.xlsx")
     assert [name for name, _ in writers] == ["fill_template_streaming", "fill_template"]
     assert isinstance(writers[0][1], Iterator)  # rows consumed one at a time, never listed twice

@@ -260,11 +260,11 @@ def test_the_request_records_the_derived_yes_no_and_each_columns_format(holders)
 
 @pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "in_place"])
 def test_every_value_is_written_the_way_the_template_asks(holders, tmp_path, monkeypatch, streamed):
-    from yibiao.reports import export
+    from yibiao.sheets import filling
 
     world, request = holders
     if not streamed:
-        monkeypatch.setattr(export, "STREAMED_LAYOUTS", frozenset())
+        monkeypatch.setattr(filling, "STREAMED_LAYOUTS", frozenset())
     result = export_report(world.officer, request, world.community_a, parse_period("2026-11"),
                            tmp_path / "out.xlsx")
     ws = load_workbook(result.path)["登记表"]

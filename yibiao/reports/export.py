@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
-import zipfile
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,26 +21,9 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
-from yibiao.sheets import (
-    FillResult,
-    SheetError,
-    SheetLayout,
-    fill_template,
-    fill_template_streaming,
-    read_workbook,
-)
-from yibiao.sheets.cells import safe_cell, safe_row
-from yibiao.sheets.formats import (
-    ColumnFormat,
-    Rendered,
-    SheetFormats,
-    blank_kind,
-    is_identity,
-    plan_for,
-    read_formats,
-)
+from yibiao.sheets import FillColumn, FillResult, SheetError, SheetLayout, fill, note, read_workbook
+from yibiao.sheets.formats import blank_kind
 from yibiao.sheets.header_notes import annotate
-from yibiao.sheets.writer import note
 from yibiao.values import DateValue
 
 from . import delivery, prefill
@@ -51,14 +32,6 @@ from .periods import Period
 
 class ExportError(Exception):
     pass
-
-
-# Layouts filled by the streaming writer: the template's own package copied, only the data
-# rows written as XML, rows consumed one at a time (flat memory at 100,000 rows). Every
-# other layout goes through openpyxl in place (`fill_template`): a card (登记表) is one sheet
-# per subject, and an aggregate's 合计 row without formulas gets SUMs and a note, which
-# only the in-place writer does; an aggregate has one row per unit below, so it is small.
-STREAMED_LAYOUTS = frozenset({"list"})
 
 
 @dataclass(frozen=True)
@@ -132,7 +105,7 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
                                           layout, masked)
         if template.suffix != Path(request.template.path).suffix:
             out = out.with_suffix(template.suffix)  # a legacy .xls comes back as .xlsx, as the writers do
-        result = _fill(template, out, request.sheet_name, layout, report)
+        result = _fill(template, out, layout, report)
     result.notes[:0] = notes
     auto = report.count(prefill.LEDGER) + report.count(prefill.DERIVED) + report.count(prefill.SYSTEM)
     record(user, Action.EXPORT, subject_kind="form_request", subject_id=request.pk,
@@ -168,64 +141,12 @@ def marked_template(template: Path, folder: Path, sheet: str, layout: SheetLayou
     return marked, converted + texts
 
 
-def _fill(template: Path, out: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> FillResult:
-    """The one place that decides which writer fills the template (`STREAMED_LAYOUTS`), and
-    how every value is written (sheets.formats: the template's dropdowns, number formats,
-    notes), so both writers receive the same values."""
-    # Both writers store text as text already; quoting what a spreadsheet would read as a
-    # formula (OWASP) keeps the file safe when the department saves it again as CSV.
-    blanks = {label: safe_cell(value) for label, value in blank_values(layout.blanks, report_blanks(report)).items()}
-    as_asked = TemplateValues(template, sheet, layout, report)
-    if layout.layout in STREAMED_LAYOUTS:
-        result = fill_template_streaming(
-            template, out, sheet=sheet, layout=layout, blanks=blanks,
-            rows=(safe_row(as_asked.row(r)) for r in delivery.iter_delivered_rows(report)))
-    else:
-        result = fill_template(template, out, sheet=sheet, layout=layout,
-                               rows=[safe_row(as_asked.row(r)) for r in delivery.delivered_rows(report)],
-                               blanks=blanks)
-    result.notes.extend(as_asked.notes())
-    return result
-
-
-class TemplateValues:
-    """Each delivered row's values written the way the template's columns ask
-    (sheets.formats.render); what cannot be written so is left blank and counted."""
-
-    def __init__(self, template: Path, sheet: str, layout: SheetLayout, report: prefill.Report) -> None:
-        try:
-            self.formats = read_formats(template, sheet, layout)
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile):
-            self.formats = SheetFormats()  # nothing inferred: values as delivered
-        rules = Rules.load()
-        self.columns: list[ColumnFormat | None] = []
-        # Per column, how a value is written (formats.render, decided once); columns whose
-        # values go out as delivered are skipped: a 100,000-row export pays only for the rest.
-        self.plans: list[tuple[int, Callable[[object], Rendered]]] = []
-        for i, column in enumerate(report.columns):
-            fmt = self.formats.of(column.get("index") or 0) if not column.get("indicator") else None
-            self.columns.append(fmt)
-            if fmt is not None:
-                plan = plan_for(fmt, element_kind(rules, column.get("element")))
-                if not is_identity(plan):
-                    self.plans.append((i, plan))
-        self.left: dict[int, Counter[str]] = defaultdict(Counter)
-
-    def row(self, values: list[object]) -> list[object]:
-        for i, plan in self.plans:
-            if i >= len(values) or values[i] is None or values[i] == "":
-                continue
-            value, problem = plan(values[i])
-            if problem is not None:
-                self.left[i][problem] += 1
-            values[i] = value
-        return values
-
-    def notes(self) -> list[str]:
-        out = []
-        for i, problems in sorted(self.left.items()):
-            fmt = self.columns[i]
-            shown = "；".join(f"{p}（{n} 格）" for p, n in problems.most_common(3))
-            out.append(f"第 {fmt.letter if fmt else i + 1} 列“{fmt.header if fmt else ''}”有 "
-                       f"{sum(problems.values())} 个值无法按模板要求的格式填写，已留空待填：{shown}")
-        return out
+def _fill(template: Path, out: Path, layout: SheetLayout, report: prefill.Report) -> FillResult:
+    """The report's rows and blanks handed to `sheets.fill`, which picks the writer and writes
+    each value the way the template's column asks; the dictionary says what each column's
+    element is. The rows go one at a time: a streamed layout never holds them in a list."""
+    blanks = blank_values(layout.blanks, report_blanks(report))
+    rules = Rules.load()
+    columns = [FillColumn(None if c.get("indicator") else (c.get("index") or 0), element_kind(rules, c.get("element")))
+               for c in report.columns]
+    return fill(template, out, layout, delivery.iter_delivered_rows(report, rules), blanks=blanks, columns=columns)

@@ -16,7 +16,11 @@ __all__ = [
 ]
 
 # Excel out: fill a department's template (appended; the names above are the reading side).
+# `fill` is the entry; the two writers it chooses between stay public for tests and benches.
+from .filling import STREAMED_LAYOUTS, FillColumn, fill  # noqa: E402
+from .notes import NOTES, note, note_en  # noqa: E402
 from .stream import fill_template_streaming  # noqa: E402
 from .writer import FillResult, fill_template  # noqa: E402
 
-__all__ += ["FillResult", "fill_template", "fill_template_streaming"]
+__all__ += ["NOTES", "STREAMED_LAYOUTS", "FillColumn", "FillResult", "fill", "fill_template",
+            "fill_template_streaming", "note", "note_en"]

@@ -9,7 +9,7 @@ rows. `read_formats` reads them once per template into one `ColumnFormat` per co
 汉族 → 汉), a real date in a date-formatted column or text in the asked pattern
 (1950.01, 1950年1月, 19500101), yes/no in the dropdown's words (是/否, 有/无, √/×).
 
-Both writers get values already rendered here (reports/export.py `_fill`), so the streaming
+Both writers get values already rendered here (`filling.fill`), so the streaming
 and the in-place writer can never decide differently. What a column asks that a value
 cannot be written as (a code the dropdown lacks, a day the ledger does not know) comes back
 as a problem and the cell is left for the worker, never written in our own format.
@@ -715,11 +715,11 @@ XM = "http://schemas.microsoft.com/office/excel/2006/main"
 def _x14_validations(path: Path, sheet: str) -> list[tuple[str, str]]:
     """(sqref, formula) of the list validations Excel 2010+ writes in the sheet's extLst —
     the usual form of a dropdown whose entries are on another sheet; openpyxl drops them."""
-    from .package import _Package
+    from .package import Package
 
     try:
         with zipfile.ZipFile(path) as zf:
-            data = zf.read(_Package(zf, sheet).sheet_part)
+            data = zf.read(Package(zf, sheet).sheet_part)
     except (KeyError, StopIteration, zipfile.BadZipFile):
         return []
     if b"x14:dataValidation" not in data and X14.encode() not in data:

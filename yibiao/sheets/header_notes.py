@@ -26,7 +26,7 @@ from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.xml.functions import tostring
 
-from .package import _DECLARATION, _children, _Package, _serialise
+from .package import DECLARATION, Package, child_elements, serialise
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -50,7 +50,7 @@ def annotate(template: Path, out: Path, sheet: str, notes: dict[tuple[int, int],
     if not zipfile.is_zipfile(template):
         return _annotate_converted(template, out.with_suffix(".xlsx"), sheet, notes)
     with zipfile.ZipFile(template) as zf:
-        package = _Package(zf, sheet)
+        package = Package(zf, sheet)
         changed, added = _comment_parts(zf, package, notes)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zf.infolist():
@@ -87,7 +87,7 @@ def _joined(own: str, ours: str) -> str:
     return f"{own.rstrip()}\n{ours}" if own.strip() and ours not in own else (own or ours)
 
 
-def _comment_parts(zf: zipfile.ZipFile, package: _Package, notes: dict[tuple[int, int], str]
+def _comment_parts(zf: zipfile.ZipFile, package: Package, notes: dict[tuple[int, int], str]
                    ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """(parts changed, parts added): the sheet's comments part with ours in, its note shapes,
     and — for a sheet that had no notes — the relationships, content types and the sheet's
@@ -95,7 +95,7 @@ def _comment_parts(zf: zipfile.ZipFile, package: _Package, notes: dict[tuple[int
     names = set(zf.namelist())
     sheet_doc = parseString(zf.read(package.sheet_part))
     root = sheet_doc.documentElement
-    merges = [m.getAttribute("ref") for mc in _children(root, "mergeCells") for m in _children(mc, "mergeCell")]
+    merges = [m.getAttribute("ref") for mc in child_elements(root, "mergeCells") for m in child_elements(mc, "mergeCell")]
     comments_part = next((t for t, kind in package.own_parts.items() if kind == "comments"), None)
     vml_part = next((t for t, kind in package.own_parts.items() if kind == "vmlDrawing"), None)
 
@@ -138,7 +138,7 @@ def _comment_parts(zf: zipfile.ZipFile, package: _Package, notes: dict[tuple[int
         (changed if rels_part in names else added)[rels_part] = rels
         if vml_part in added:
             _add_legacy_drawing(sheet_doc, root, ids[VML_TYPE])
-            changed[package.sheet_part] = (_DECLARATION + _serialise(root)).encode()
+            changed[package.sheet_part] = (DECLARATION + serialise(root)).encode()
         changed["[Content_Types].xml"] = _content_types(
             zf.read("[Content_Types].xml"), comments_part if comments_part in added else None)
     return changed, added
@@ -154,7 +154,7 @@ def _unused(names: set[str], stem: str, suffix: str) -> str:
 def _relationships(data: bytes | None, folder: str, new: list[tuple[str, str]]) -> tuple[bytes, dict[str, str]]:
     doc = parseString(data or f'<Relationships xmlns="{PKG_REL_NS}"/>'.encode())
     root = doc.documentElement
-    taken = {el.getAttribute("Id") for el in _children(root, "Relationship")}
+    taken = {el.getAttribute("Id") for el in child_elements(root, "Relationship")}
     ids = {}
     for kind, target in new:
         n = 1
@@ -168,7 +168,7 @@ def _relationships(data: bytes | None, folder: str, new: list[tuple[str, str]]) 
         el.setAttribute("Target", posixpath.relpath(target, folder))
         root.appendChild(el)
         ids[kind] = rid
-    return (_DECLARATION + _serialise(root)).encode(), ids
+    return (DECLARATION + serialise(root)).encode(), ids
 
 
 def _add_legacy_drawing(doc: object, root: object, rid: str) -> None:
@@ -182,7 +182,7 @@ def _add_legacy_drawing(doc: object, root: object, rid: str) -> None:
     tag = f"{root.prefix}:legacyDrawing" if root.prefix else "legacyDrawing"
     el = doc.createElementNS(root.namespaceURI, tag)
     el.setAttribute(f"{prefix}:id", rid)
-    after = next((c for c in _children(root, None) if c.localName in AFTER_LEGACY_DRAWING), None)
+    after = next((c for c in child_elements(root, None) if c.localName in AFTER_LEGACY_DRAWING), None)
     root.insertBefore(el, after)
 
 
@@ -196,8 +196,8 @@ def _content_types(data: bytes, comments_part: str | None) -> bytes:
             el.setAttribute(k, v)
         root.appendChild(el)
 
-    if not any(el.getAttribute("Extension").lower() == "vml" for el in _children(root, "Default")):
+    if not any(el.getAttribute("Extension").lower() == "vml" for el in child_elements(root, "Default")):
         add("Default", Extension="vml", ContentType=VML_CONTENT)
     if comments_part is not None:
         add("Override", PartName="/" + comments_part, ContentType=CommentSheet.mime_type)
-    return (_DECLARATION + _serialise(root)).encode()
+    return (DECLARATION + serialise(root)).encode()

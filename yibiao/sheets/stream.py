@@ -31,32 +31,32 @@ from typing import IO, Any
 from xml.dom.minidom import Document, Element
 
 from defusedxml.minidom import parseString
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import Cell
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .errors import SheetError
 from .layout import squeeze
 from .model import SheetLayout
+from .notes import note
 from .package import (
-    _DECLARATION,
-    _attr,
-    _child,
-    _children,
-    _elements,
-    _escape_xml,
-    _inner_text,
-    _int,
-    _move,
-    _moved_ranges,
-    _new,
-    _Package,
-    _serialise,
-    _set_text,
-    _Styles,
+    DECLARATION,
+    Package,
+    Styles,
+    as_int,
+    child_elements,
+    descendants,
+    escape_attr,
+    escape_xml,
+    first_child,
+    inner_text,
+    move_element,
+    moved_ranges,
+    new_element,
+    serialise,
+    set_text,
 )
 from .writer import (
     BIG_INT,
@@ -68,13 +68,14 @@ from .writer import (
     SEQUENCE_HEADERS,
     FillResult,
     RowMap,
-    _bool_words,
-    _fill_blanks,
-    _open,
-    _row_style,
-    note,
+    fill_blanks,
+    note_replaced_subtotals,
+    note_static_totals,
+    open_template,
     region,
+    row_style,
     typed,
+    yes_no_words,
 )
 
 # zlib level of the written package. 100,000 rows × 10 (bench/bench_fill.py, BENCH_FILL_LEVEL):
@@ -94,9 +95,6 @@ WHITESPACE = frozenset(" \t\n\r\u3000")  # leading or trailing: needs xml:space=
 EXCEL_MAX_CHARS = 32_767  # per cell, counted in UTF-16 units; Excel repairs a file with more
 CELL_RE = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
 ROW_PART_RE = re.compile(r"^(\$?[A-Za-z]{1,3})?(\$?)(\d+)$")
-NOTES = {
-    "too_long_text": "第 {cells} 格的文字超过 Excel 单元格上限 32767 字，已截断，请核对。",
-}
 
 
 def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: SheetLayout,
@@ -112,23 +110,18 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
     if layout.layout == "card":
         raise ValueError("a card layout is one sheet per subject: fill it with fill_template")
     template, out = Path(template), Path(out)
-    wb, out, notes = _open(template, out)
-    if sheet not in wb.sheetnames:
-        raise SheetError("sheet_not_found", {"file": template.name, "sheet": sheet})
-    ws = wb[sheet]
-    converted = not zipfile.is_zipfile(template)  # _open let only .xlsx (zip) and legacy .xls through
+    wb, ws, out, notes = open_template(template, out, sheet)
+    converted = not zipfile.is_zipfile(template)  # open_template let only .xlsx (zip) and legacy .xls through
     # What openpyxl could not keep, this writer does (pictures, x14 validations).
     notes[:] = [n for n in notes if n not in (note("pictures", file=template.name),
                                                 note("validation_ext", file=template.name))]
     before = {key: (cell.value, cell.number_format) for key, cell in ws._cells.items()}
-    _fill_blanks(ws, layout, blanks or {}, notes)
+    fill_blanks(ws, layout, blanks or {}, notes)
     changed = {key: cell for key, cell in ws._cells.items()
                if before.get(key, (None, "General")) != (cell.value, cell.number_format)}
     start, old_last = region(layout, ws.max_row)
-    style = _row_style(ws, RowMap(start, old_last, 1), layout.header_rows[1])
-    inside = [r for r in layout.totals_rows if start <= r <= old_last]
-    if inside:
-        notes.append(note("subtotal_replaced", rows="、".join(map(str, inside))))
+    style = row_style(ws, RowMap(start, old_last, 1), layout.header_rows[1])
+    note_replaced_subtotals(layout, start, old_last, notes)
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".fill-") as tmp:
@@ -137,9 +130,9 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
             source = Path(tmp) / "converted.xlsx"
             wb.save(source)
         with zipfile.ZipFile(source) as package:
-            pkg = _Package(package, sheet)
+            pkg = Package(package, sheet)
             sheet_doc = _SheetDoc(pkg.read(pkg.sheet_part), start, old_last, pkg.date1904)
-            styles = _Styles(pkg.read(pkg.styles_part)) if pkg.styles_part else None
+            styles = Styles(pkg.read(pkg.styles_part)) if pkg.styles_part else None
             for (r, c), cell in changed.items():
                 sheet_doc.set_value(r, c, cell, styles)
             writer = _RowWriter(ws, layout, style, sheet_doc, styles, pkg.date1904, start, old_last)
@@ -150,7 +143,7 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
                              for r, got in writer.too_wide)
                 for r in layout.totals_rows:
                     if r > old_last:
-                        _note_static_totals(ws, layout, r, rmap.row(r), notes)
+                        note_static_totals(ws, layout, r, rmap.row(r), notes)
                 writer.stats.rows = (start, rmap.new_last)
                 head, merges_at, tail = sheet_doc.finish(rmap, sheet, writer.stats, len(style.merges))
                 try:
@@ -163,15 +156,6 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
     os.replace(part, out)
     totals = [rmap.row(r) for r in layout.totals_rows if r > old_last]
     return FillResult(out, count, (start, rmap.new_last), totals[0] if totals else None, notes)
-
-
-def _note_static_totals(ws: Worksheet, layout: SheetLayout, r: int, to: int, notes: list[str]) -> None:
-    """A fixed value in a totals row (like '2人') describes the sample, not our data: noted as
-    the in-place writer notes it, at the row it moves to."""
-    for col in layout.columns[1:]:
-        cell = ws.cell(row=r, column=col.index)
-        if cell.value is not None and cell.data_type != "f" and not isinstance(cell, MergedCell):
-            notes.append(note("static_total", row=to, cell=f"{col.letter}{to}", value=cell.value))
 
 
 def _write_sheet(f: IO[bytes], head: str, spool: IO[bytes], merges_at: str, tail: str,
@@ -190,7 +174,7 @@ def _write_sheet(f: IO[bytes], head: str, spool: IO[bytes], merges_at: str, tail
     f.write(tail.encode())
     if too_long:
         shown = "、".join(too_long[:10]) + ("等" if len(too_long) > 10 else "")
-        notes.append(NOTES["too_long_text"].format(cells=shown))
+        notes.append(note("too_long_text", cells=shown))
 
 
 # --- the rows -----------------------------------------------------------------------------
@@ -241,7 +225,7 @@ class _RowWriter:
     """The data rows as XML text, columns decided once (`_Column`), cells written by type."""
 
     def __init__(self, ws: Worksheet, layout: SheetLayout, style: Any, sheet_doc: _SheetDoc,
-                 styles: _Styles | None, date1904: bool, start: int, old_last: int) -> None:
+                 styles: Styles | None, date1904: bool, start: int, old_last: int) -> None:
         p = sheet_doc.prefix
         self.p = p
         self.date1904 = date1904
@@ -250,9 +234,9 @@ class _RowWriter:
         self.too_long: list[str] = []
         self.too_wide: list[tuple[int, int]] = []  # (row, values given) with more values than columns
         sample = sheet_doc.rows.get(start) if old_last >= start else None
-        attrs = "".join(f' {k}="{_attr(v)}"' for k, v in sample.attributes.items() if k != "r") if sample else ""
+        attrs = "".join(f' {k}="{escape_attr(v)}"' for k, v in sample.attributes.items() if k != "r") if sample else ""
         self.row_open, self.row_attrs, self.row_close = f"<{p}row r=\"", f'"{attrs}>', f"</{p}row>"
-        bools = _bool_words(ws, start)
+        bools = yes_no_words(ws, start)
         cols = [c.index for c in layout.columns]
         self.width = len(cols)
         seq = next((c.index for c in layout.columns if squeeze(c.header) in SEQUENCE_HEADERS), None)
@@ -365,7 +349,7 @@ class _RowWriter:
         assert col.formula is not None
         text = "".join(str(r + part) if isinstance(part, int) else part for part in col.formula)
         s = col.blank[:-2] if col.blank else '"'
-        return f"{col.pre}{rs}{s}><{self.p}f>{_escape_xml(text)}</{self.p}f></{self.p}c>"
+        return f"{col.pre}{rs}{s}><{self.p}f>{escape_xml(text)}</{self.p}f></{self.p}c>"
 
     def _count(self, i: int, values: Sequence[object]) -> None:
         for col in self.stat_columns:
@@ -433,17 +417,17 @@ class _SheetDoc:
         self.doc: Document = parseString(data)
         self.root: Element = self.doc.documentElement
         self.prefix = f"{self.root.prefix}:" if self.root.prefix else ""
-        self.data = _child(self.root, "sheetData")
+        self.data = first_child(self.root, "sheetData")
         if self.data is None:
-            self.data = _new(self.doc, self.root, "sheetData")
+            self.data = new_element(self.doc, self.root, "sheetData")
             self.root.appendChild(self.data)
         self.rows: dict[int, Element] = {}
         r = 0
-        for row in _children(self.data, "row"):
+        for row in child_elements(self.data, "row"):
             r = int(row.getAttribute("r")) if row.hasAttribute("r") else r + 1
             row.setAttribute("r", str(r))
             c = 0
-            for cell in _children(row, "c"):
+            for cell in child_elements(row, "c"):
                 m = CELL_RE.match(cell.getAttribute("r")) if cell.hasAttribute("r") else None
                 c = column_index_from_string(m[1].upper()) if m else c + 1
                 cell.setAttribute("r", f"{get_column_letter(c)}{r}")
@@ -452,17 +436,17 @@ class _SheetDoc:
 
     def cells(self, r: int) -> dict[int, Element]:
         row = self.rows.get(r)
-        return {_col(cell): cell for cell in _children(row, "c")} if row is not None else {}
+        return {_col(cell): cell for cell in child_elements(row, "c")} if row is not None else {}
 
-    def sample_styles(self, start: int, old_last: int, header_last: int, styles: _Styles | None) -> dict[int, int]:
+    def sample_styles(self, start: int, old_last: int, header_last: int, styles: Styles | None) -> dict[int, int]:
         """Per column, the style index of the template's first data row; without one, the last
         header row's borders and alignment (as the in-place writer draws a plain row)."""
         if old_last >= start:
-            return {c: _int(cell.getAttribute("s")) for c, cell in self.cells(start).items()}
+            return {c: as_int(cell.getAttribute("s")) for c, cell in self.cells(start).items()}
         if styles is None:
             return {}
-        return {c: styles.plain(_int(cell.getAttribute("s")))
-                for c, cell in self.cells(header_last).items() if _int(cell.getAttribute("s"))}
+        return {c: styles.plain(as_int(cell.getAttribute("s")))
+                for c, cell in self.cells(header_last).items() if as_int(cell.getAttribute("s"))}
 
     def stat_columns(self, start: int, old_last: int) -> set[int]:
         """Columns that a SUM/COUNT/COUNTA/AVERAGE over the data region outside it totals."""
@@ -470,20 +454,20 @@ class _SheetDoc:
         for r, row in self.rows.items():
             if start <= r <= old_last:
                 continue
-            for cell in _children(row, "c"):
-                f = _child(cell, "f")
-                m = CACHED_RE.match("=" + _inner_text(f)) if f is not None else None
+            for cell in child_elements(row, "c"):
+                f = first_child(cell, "f")
+                m = CACHED_RE.match("=" + inner_text(f)) if f is not None else None
                 if m and (int(m[3]), int(m[4])) == (start, old_last):
                     found.add(column_index_from_string(m[2].upper()))
         return found
 
-    def set_value(self, r: int, c: int, cell: Cell, styles: _Styles | None) -> None:
-        """A cell `_fill_blanks` wrote (填报单位：…): its value, and its number format if `put` set one."""
+    def set_value(self, r: int, c: int, cell: Cell, styles: Styles | None) -> None:
+        """A cell `fill_blanks` wrote (填报单位：…): its value, and its number format if `put` set one."""
         if self.start <= r <= self.old_last:
             return
         row = self.rows.get(r)
         if row is None:
-            row = _new(self.doc, self.root, "row")
+            row = new_element(self.doc, self.root, "row")
             row.setAttribute("r", str(r))
             later = [k for k in self.rows if k > r]
             self.data.insertBefore(row, self.rows[min(later)] if later else None)
@@ -491,7 +475,7 @@ class _SheetDoc:
         existing = self.cells(r)
         el = existing.get(c)
         if el is None:
-            el = _new(self.doc, self.root, "c")
+            el = new_element(self.doc, self.root, "c")
             el.setAttribute("r", f"{get_column_letter(c)}{r}")
             later = [k for k in existing if k > c]
             row.insertBefore(el, existing[min(later)] if later else None)
@@ -500,19 +484,19 @@ class _SheetDoc:
         if el.hasAttribute("t"):
             el.removeAttribute("t")
         kind, value = ("text", cell.value) if cell.data_type == "s" else typed(cell.value)
-        if styles is not None and cell.number_format != styles.number_format(_int(el.getAttribute("s"))):
-            xf = styles.with_format(_int(el.getAttribute("s")), cell.number_format)
+        if styles is not None and cell.number_format != styles.number_format(as_int(el.getAttribute("s"))):
+            xf = styles.with_format(as_int(el.getAttribute("s")), cell.number_format)
             el.setAttribute("s", str(xf))
         if kind in ("text", "code"):
             el.setAttribute("t", "inlineStr")
-            t = _new(self.doc, self.root, "t")
+            t = new_element(self.doc, self.root, "t")
             t.setAttribute("xml:space", "preserve")
             t.appendChild(self.doc.createTextNode(XML_ILLEGAL.sub("", str(value))))
-            inline = _new(self.doc, self.root, "is")
+            inline = new_element(self.doc, self.root, "is")
             inline.appendChild(t)
             el.appendChild(inline)
         elif kind != "blank":
-            v = _new(self.doc, self.root, "v")
+            v = new_element(self.doc, self.root, "v")
             text = (str(value) if isinstance(value, int) else repr(float(value))) if kind == "number" else (
                 _serial(kind, value, self.date1904))
             v.appendChild(self.doc.createTextNode(text))
@@ -527,18 +511,18 @@ class _SheetDoc:
                 continue
             to = rmap.row(r)
             row.setAttribute("r", str(to))
-            for cell in _children(row, "c"):
+            for cell in child_elements(row, "c"):
                 c = _col(cell)
                 cell.setAttribute("r", f"{get_column_letter(c)}{to}")
-                f = _child(cell, "f")
+                f = first_child(cell, "f")
                 if f is not None:
                     self._formula(cell, f, rmap, sheet, stats)
         below = next((row for r, row in sorted(self.rows.items()) if r > rmap.old_last), None)
         self.data.insertBefore(self.doc.createTextNode("\x00rows\x00"), below)
-        merges = _child(self.root, "mergeCells")
+        merges = first_child(self.root, "mergeCells")
         if merges is not None:
             kept = 0
-            for m in _children(merges, "mergeCell"):
+            for m in child_elements(merges, "mergeCell"):
                 rng = CellRange(m.getAttribute("ref"))
                 if rmap.start <= rng.min_row <= rmap.old_last:
                     merges.removeChild(m)
@@ -550,36 +534,36 @@ class _SheetDoc:
                 merges.appendChild(self.doc.createTextNode("\x00merges\x00"))
             else:  # every merge was in the sample rows: an empty <mergeCells> is not allowed
                 self.root.removeChild(merges)
-        for top in _children(self.root, None):
+        for top in child_elements(self.root, None):
             if top is self.data or top.localName == "mergeCells":
                 continue
-            for el in [top, *_elements(top)]:
-                _move(el, rmap, sheet, own=True, positions=True)
-        text = _serialise(self.root)
+            for el in [top, *descendants(top)]:
+                move_element(el, rmap, sheet, own=True, positions=True)
+        text = serialise(self.root)
         head, rest = text.split("\x00rows\x00")
         if "\x00merges\x00" in rest:
             middle, tail = rest.split("\x00merges\x00")
         else:
             middle, tail = rest, ""
-        return _DECLARATION + head, middle, tail
+        return DECLARATION + head, middle, tail
 
     def _formula(self, cell: Element, f: Element, rmap: RowMap, sheet: str, stats: _Stats) -> None:
-        text = _inner_text(f)
+        text = inner_text(f)
         if f.hasAttribute("ref"):
-            f.setAttribute("ref", _moved_ranges(f.getAttribute("ref"), rmap))
+            f.setAttribute("ref", moved_ranges(f.getAttribute("ref"), rmap))
         if not text:
             return
         moved = rmap.formula("=" + text, sheet)
         if moved == "=" + text:
             return
-        _set_text(self.doc, f, moved[1:])
-        for v in _children(cell, "v"):
+        set_text(self.doc, f, moved[1:])
+        for v in child_elements(cell, "v"):
             cell.removeChild(v)
         if cell.hasAttribute("t"):
             cell.removeAttribute("t")
         cached = stats.value(moved)
         if cached is not None:
-            v = _new(self.doc, self.root, "v")
+            v = new_element(self.doc, self.root, "v")
             v.appendChild(self.doc.createTextNode(repr(float(cached)) if isinstance(cached, float) else str(cached)))
             cell.appendChild(v)
 

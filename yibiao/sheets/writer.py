@@ -7,8 +7,10 @@ every reference to a moved row (formulas, validations, conditional formats, merg
 print area) is rewritten through one row map, so `=SUM(E5:E5)` becomes `=SUM(E5:E254)`.
 
 openpyxl edits the template in place: cards and aggregate sheets, and any sheet in tests.
-List exports go through `fill_template_streaming` (reports/export.py decides), which copies
-the template's package and writes only the data rows, in constant memory.
+List exports go through `fill_template_streaming` (`filling.fill` decides), which copies
+the template's package and writes only the data rows, in constant memory. What both
+writers share is public here (the row map, `typed`, the template's first data row, its
+yes/no words, the blanks, the notes on the rows around the data).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from .errors import SheetError
 from .formats import blank_segments, fill_blank, fill_segments, is_placeholder
 from .layout import blank_label, squeeze
 from .model import SheetLayout
+from .notes import note
 from .safety import inspect_file
 from .xlsconvert import xls_to_openpyxl
 
@@ -60,25 +63,6 @@ SEQUENCE_HEADERS = frozenset({"序号", "序", "顺序号"})
 SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 REF_RE = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[^'!]+)!)?"
                     r"(?P<c1>\$?[A-Za-z]{1,3})(?P<r1>\$?\d+)(?::(?P<c2>\$?[A-Za-z]{1,3})(?P<r2>\$?\d+))?$")
-
-NOTES: dict[str, str] = {
-    "converted_xls": "模板「{file}」是 .xls 格式，已转换为 .xlsx 输出；表头的值、合并单元格、列宽、行高、字体、边框和底色已重建，数据有效性、条件格式和打印标题未能从 .xls 转换。",
-    "blank_not_found": "模板中没有找到填报项「{label}」，未填写。",
-    "static_total": "合计行（第 {row} 行）{cell} 是模板中的固定内容「{value}」，未重新计算，请核对。",
-    "sum_added": "合计行（第 {row} 行）已按本次填写的数据行写入求和公式：{cells}。",
-    "subtotal_replaced": "模板数据区内第 {rows} 行的小计/合计行已被数据替换。",
-    "pictures": "模板「{file}」含图片或图表，本系统写出的文件不保留它们，请核对。",
-    "validation_ext": "模板「{file}」中引用其他工作表的下拉列表（数据有效性扩展）未能保留。",
-    "card_field_missing": "登记表中没有「{field}」对应的填写位置，该项未填写。",
-    "too_long_row": "第 {row} 行有 {got} 个值，但表头只有 {want} 列，多出的值未写入。",
-    "streaming_only_sheet": "大数据导出只输出工作表「{sheet}」，模板中的其他工作表未包含。",
-    "streaming_dropped": "大数据导出未保留：{what}。",
-}
-
-
-def note(code: str, **params: object) -> str:
-    return NOTES[code].format(**params)
-
 
 @dataclass
 class FillResult:
@@ -240,10 +224,7 @@ def fill_template(template: Path, out: Path, *, sheet: str, layout: SheetLayout,
     An .xls template is written as .xlsx (the returned path says where).
     """
     template, out = Path(template), Path(out)
-    wb, out, notes = _open(template, out)
-    if sheet not in wb.sheetnames:
-        raise SheetError("sheet_not_found", {"file": template.name, "sheet": sheet})
-    ws = wb[sheet]
+    wb, ws, out, notes = open_template(template, out, sheet)
     if layout.layout == "card":
         headers = [c.header for c in layout.columns]
         subjects = cards if cards is not None else [dict(zip(headers, r, strict=False)) for r in rows]
@@ -251,7 +232,7 @@ def fill_template(template: Path, out: Path, *, sheet: str, layout: SheetLayout,
         _save(wb, out)
         return FillResult(out, len(subjects), (0, 0), None, notes, titles)
     _check_rows(rows, layout)
-    _fill_blanks(ws, layout, blanks or {}, notes)
+    fill_blanks(ws, layout, blanks or {}, notes)
     rmap, totals = _fill_table(wb, ws, layout, rows, notes)
     _save(wb, out)
     return FillResult(out, len(rows), (rmap.start, rmap.new_last), totals, notes)
@@ -262,22 +243,26 @@ def _check_rows(rows: Sequence[Sequence[object]], layout: SheetLayout) -> None:
         raise ValueError(f"{len(rows)} rows do not fit in one Excel sheet below row {layout.data_start_row}")
 
 
-def _open(template: Path, out: Path) -> tuple[openpyxl.Workbook, Path, list[str]]:
-    """The template as an editable workbook (refused first if hostile), and notes about it."""
+def open_template(template: Path, out: Path, sheet: str) -> tuple[openpyxl.Workbook, Worksheet, Path, list[str]]:
+    """The template as an editable workbook (refused first if hostile), its sheet `sheet`,
+    where the output goes (.xlsx for a legacy .xls) and notes about the template."""
     inspection = inspect_file(template)
     notes: list[str] = []
     if inspection.kind == "xls":
         notes.append(note("converted_xls", file=template.name))
-        return xls_to_openpyxl(template), out.with_suffix(".xlsx"), notes
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        wb = openpyxl.load_workbook(template, rich_text=True, keep_links=True)
-    if any("Data Validation extension" in str(w.message) for w in caught):
-        notes.append(note("validation_ext", file=template.name))
-    with zipfile.ZipFile(template) as zf:
-        if any(n.startswith(("xl/media/", "xl/charts/")) for n in zf.namelist()):
-            notes.append(note("pictures", file=template.name))
-    return wb, out, notes
+        wb, out = xls_to_openpyxl(template), out.with_suffix(".xlsx")
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            wb = openpyxl.load_workbook(template, rich_text=True, keep_links=True)
+        if any("Data Validation extension" in str(w.message) for w in caught):
+            notes.append(note("validation_ext", file=template.name))
+        with zipfile.ZipFile(template) as zf:
+            if any(n.startswith(("xl/media/", "xl/charts/")) for n in zf.namelist()):
+                notes.append(note("pictures", file=template.name))
+    if sheet not in wb.sheetnames:
+        raise SheetError("sheet_not_found", {"file": template.name, "sheet": sheet})
+    return wb, wb[sheet], out, notes
 
 
 def _save(wb: openpyxl.Workbook, out: Path) -> None:
@@ -300,7 +285,7 @@ class _RowStyle:
     height: float | None
 
 
-def _row_style(ws: Worksheet, rmap: RowMap, header_last: int) -> _RowStyle:
+def row_style(ws: Worksheet, rmap: RowMap, header_last: int) -> _RowStyle:
     """Styles of the first data row; when the template has none, a plain row ruled like the header."""
     r = rmap.start
     if rmap.old_last >= r:
@@ -321,7 +306,7 @@ def _row_style(ws: Worksheet, rmap: RowMap, header_last: int) -> _RowStyle:
     return _RowStyle(styles, {}, {}, [], None)
 
 
-def _bool_words(ws: Worksheet, row: int) -> dict[int, tuple[str, str]]:
+def yes_no_words(ws: Worksheet, row: int) -> dict[int, tuple[str, str]]:
     """Per column, the yes/no spelling offered by a dropdown covering `row`."""
     words: dict[int, tuple[str, str]] = {}
     for dv in ws.data_validations.dataValidation:
@@ -341,11 +326,9 @@ def _fill_table(wb: openpyxl.Workbook, ws: Worksheet, layout: SheetLayout, rows:
                 notes: list[str]) -> tuple[RowMap, int | None]:
     start, old_last = region(layout, ws.max_row)
     rmap = RowMap(start, old_last, max(len(rows), 1))  # an empty export keeps one blank row
-    style = _row_style(ws, rmap, layout.header_rows[1])
-    bools = _bool_words(ws, start)
-    inside = [r for r in layout.totals_rows if start <= r <= old_last]
-    if inside:
-        notes.append(note("subtotal_replaced", rows="、".join(map(str, inside))))
+    style = row_style(ws, rmap, layout.header_rows[1])
+    bools = yes_no_words(ws, start)
+    note_replaced_subtotals(layout, start, old_last, notes)
     _move_rows(ws, rmap)
     _write_rows(ws, layout, rmap, style, bools, rows, notes)
     for other in wb.worksheets:
@@ -354,7 +337,7 @@ def _fill_table(wb: openpyxl.Workbook, ws: Worksheet, layout: SheetLayout, rows:
     if totals and layout.layout == "aggregate":
         _sum_formulas(ws, layout, rmap, totals[0], rows, notes)
     for r in totals:
-        _note_static_totals(ws, layout, r, notes)
+        note_static_totals(ws, layout, r, r, notes)
     return rmap, (totals[0] if totals else None)
 
 
@@ -476,17 +459,25 @@ def _sum_formulas(ws: Worksheet, layout: SheetLayout, rmap: RowMap, total: int,
         notes.append(note("sum_added", row=total, cells="、".join(added)))
 
 
-def _note_static_totals(ws: Worksheet, layout: SheetLayout, total: int, notes: list[str]) -> None:
-    """A fixed value in a totals row (like '2人') describes the sample, not our data."""
+def note_replaced_subtotals(layout: SheetLayout, start: int, old_last: int, notes: list[str]) -> None:
+    """Totals rows inside the data region [start, old_last] give way to the data."""
+    inside = [r for r in layout.totals_rows if start <= r <= old_last]
+    if inside:
+        notes.append(note("subtotal_replaced", rows="、".join(map(str, inside))))
+
+
+def note_static_totals(ws: Worksheet, layout: SheetLayout, row: int, to: int, notes: list[str]) -> None:
+    """A fixed value in a totals row (like '2人') describes the sample, not our data: noted
+    at the row `to` it ends on (the streaming writer reads the template's row, not moved)."""
     for col in layout.columns[1:]:
-        cell = ws.cell(row=total, column=col.index)
+        cell = ws.cell(row=row, column=col.index)
         if cell.value is not None and cell.data_type != "f" and not isinstance(cell, MergedCell):
-            notes.append(note("static_total", row=total, cell=cell.coordinate, value=cell.value))
+            notes.append(note("static_total", row=to, cell=f"{get_column_letter(col.index)}{to}", value=cell.value))
 
 
 # --- blanks ------------------------------------------------------------------------------
 
-def _fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], notes: list[str]) -> None:
+def fill_blanks(ws: Worksheet, layout: SheetLayout, blanks: dict[str, object], notes: list[str]) -> None:
     """Fill each 填报单位-style blank in place, keeping its label and the template's pattern:
     the text after the label ("填报日期：  年  月  日" -> "填报日期：2026 年 12 月 5 日"), the cell
     right of it when that holds the pattern or is marked as the blank (merged or underlined),
@@ -567,7 +558,7 @@ def _fill_cards(wb: openpyxl.Workbook, src: Worksheet, layout: SheetLayout, card
         ws = wb.copy_worksheet(src)
         _copy_settings(src, ws)
         ws.title = _sheet_title(wb, str(card.get(name_key) or "") if name_key else "", src.title, i)
-        _fill_blanks(ws, layout, blanks, notes if i == 1 else [])
+        fill_blanks(ws, layout, blanks, notes if i == 1 else [])
         for key, value in card.items():
             col = fields.get(_field(key))
             if col is None:
@@ -575,7 +566,7 @@ def _fill_cards(wb: openpyxl.Workbook, src: Worksheet, layout: SheetLayout, card
                     missing.add(key)
                 continue
             cell = ws[col.cell]
-            put(cell, *typed(value, _bool_words(src, cell.row).get(cell.column, DEFAULT_BOOL)),
+            put(cell, *typed(value, yes_no_words(src, cell.row).get(cell.column, DEFAULT_BOOL)),
                 cell.number_format)
         made.append(ws)
     notes.extend(note("card_field_missing", field=k) for k in sorted(missing))
