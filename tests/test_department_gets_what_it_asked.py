@@ -218,9 +218,6 @@ def test_the_lists_reach_the_department_as_asked(county, client, tmp_path, capsy
         assert re.fullmatch(dept.blank_pattern(dept.ALONE.blanks["H2"], today), sheet["H2"].value)
 
 
-@pytest.mark.xfail(strict=True, reason="a card's fields sharing a column letter share one format "
-                   "(sheets.formats.SheetFormats is keyed by column index): 性别 at D2 gets 残疾等级's "
-                   "dropdown at D4 and is left blank, 出生日期 at F2 gets 是否独居's 是/否")
 def test_the_card_reaches_the_department_as_asked(county, client, tmp_path):
     community, township = county
     card = admit_web(client, workflow.submit(

@@ -87,7 +87,8 @@ def english(client, world, tmp_path):
     """)])
     request = workflow.submit(world.officer, path, workflow.NewRequest(
         title="流感疫苗接种情况表", department=world.department.name, basis="《通知》（岳卫发〔2026〕1号）",
-        frequency="monthly", scope_code=world.township_a.code, justifications={"person.id_number": "核对身份"}))
+        frequency="monthly", scope_code=world.township_a.code, justifications={"person.id_number": "核对身份"},
+        masked=["联系电话"]))
     workflow.decide(world.reviewer, request, "admit")
     client.cookies["django_language"] = "en"
     client.request_id = request.pk

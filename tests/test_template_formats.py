@@ -337,3 +337,19 @@ def test_several_blanks_in_one_cell_are_each_filled_in_place(tmp_path, streamed)
                   rows=[[1, "王五", 81], [2, "赵六", 90]], blanks=blanks)
     line = load_workbook(result.path).active["A5"].value
     assert line == "填表人：李四        联系电话：            填报日期：2026 年 12 月 5 日"
+
+
+def test_a_cards_fields_sharing_a_column_keep_their_own_formats(tmp_path):
+    """性别 at D2 and 残疾等级 at D4 share column D: each keeps its own dropdown."""
+    from tests import department_templates as department
+    from yibiao.sheets import read_workbook
+    from yibiao.sheets.formats import read_formats
+
+    path = department.build_card(tmp_path / "card.xlsx")
+    layout = read_workbook(path).sheets[0]
+    assert layout.layout == "card"
+    formats = read_formats(path, layout.name, layout)
+    by_header = {c.header: formats.of(c.index, c.cell) for c in layout.columns}
+    assert by_header["性别"].choices == ("男", "女")
+    assert by_header["残疾等级"].choices == ("一级", "二级", "三级", "四级")
+    assert by_header["出生日期"].choices != ("是", "否")

@@ -393,7 +393,7 @@ def format_problems(request: FormRequest, rules: Rules) -> list[str]:
     """Per column, what its dropdown, number format or notes ask that some values cannot be
     written as; read from the formats stored at submission (or the template, for requests
     stored before formats were)."""
-    stored = {c["index"]: formats.from_summary(c["index"], c["header"], c["format"])
+    stored = {c.get("cell") or c["index"]: formats.from_summary(c["index"], c["header"], c["format"])
               for c in request.columns if c.get("format") and "index" in c}
     if not stored and request.template and Path(request.template.path).exists():
         try:
@@ -404,7 +404,7 @@ def format_problems(request: FormRequest, rules: Rules) -> list[str]:
             stored = {}
     problems = []
     for c in request.columns:
-        fmt = stored.get(c.get("index"))
+        fmt = stored.get(c.get("cell")) or stored.get(c.get("index"))
         if fmt is None:
             continue
         for problem in formats.expected_problems(fmt, element_kind(rules, c.get("element"))):

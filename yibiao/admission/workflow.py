@@ -131,7 +131,9 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
                   "status": m.status, "confidence": m.confidence}
         if m.derive and column["element"]:
             column["derive"] = m.derive  # 是否患慢性病: a yes/no from 慢性病情况, never its text
-        if (fmt := formats.of(c.index)) is not None:
+        if c.cell:
+            column["cell"] = c.cell  # a card's field: its value cell
+        if (fmt := formats.of(c.index, c.cell)) is not None:
             column["format"] = fmt.summary()  # what the template asks of its values (analysis)
         columns.append(column)
     # An aggregate's count columns: what each counts, read from its header path (其中：女

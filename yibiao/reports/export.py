@@ -147,6 +147,11 @@ def _fill(template: Path, out: Path, layout: SheetLayout, report: prefill.Report
     element is. The rows go one at a time: a streamed layout never holds them in a list."""
     blanks = blank_values(layout.blanks, report_blanks(report))
     rules = Rules.load()
-    columns = [FillColumn(None if c.get("indicator") else (c.get("index") or 0), element_kind(rules, c.get("element")))
+    # A card's fields share column letters: each is found by its value cell (stored requests
+    # of before carry no cell: it is read from the template's layout by index and header).
+    cells = {(c.index, c.header): c.cell for c in layout.columns if c.cell}
+    columns = [FillColumn(None if c.get("indicator") else (c.get("index") or 0),
+                          element_kind(rules, c.get("element")),
+                          cell=c.get("cell") or cells.get((c.get("index"), c.get("header"))))
                for c in report.columns]
     return fill(template, out, layout, delivery.iter_delivered_rows(report, rules), blanks=blanks, columns=columns)

@@ -45,6 +45,7 @@ class FillColumn:
 
     index: int | None
     element: ElementKind | None = None
+    cell: str | None = None  # a card's field: its value cell (fields share column letters)
 
 
 def fill(template: Path, out: Path, layout: SheetLayout, rows: Iterable[Sequence[object]], *,
@@ -60,7 +61,7 @@ def fill(template: Path, out: Path, layout: SheetLayout, rows: Iterable[Sequence
     sheet = layout.name
     safe_blanks = {label: safe_cell(value) for label, value in (blanks or {}).items()}
     as_asked = _AsAsked(template, layout, columns if columns is not None else
-                        [FillColumn(c.index) for c in layout.columns])
+                        [FillColumn(c.index, cell=c.cell) for c in layout.columns])
     # Both writers store text as text already; quoting what a spreadsheet would read as a
     # formula (OWASP) keeps the file safe when the department saves it again as CSV.
     if layout.layout in STREAMED_LAYOUTS:
@@ -87,7 +88,7 @@ class _AsAsked:
         # values go out as given are skipped: a 100,000-row export pays only for the rest.
         self.plans: list[tuple[int, Callable[[object], Rendered]]] = []
         for i, column in enumerate(columns):
-            fmt = formats.of(column.index) if column.index is not None else None
+            fmt = formats.of(column.index, column.cell) if column.index is not None else None
             self.columns.append(fmt)
             if fmt is not None:
                 plan = plan_for(fmt, column.element)

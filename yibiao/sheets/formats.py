@@ -531,12 +531,15 @@ def expected_problems(fmt: ColumnFormat, element: ElementKind | None) -> list[st
 
 @dataclass
 class SheetFormats:
-    """Per data column (by index), what the template asks; notes that could not be placed."""
+    """Per data column (by index; a card's fields by their cell: several share a column
+    letter), what the template asks; notes that could not be placed."""
 
-    columns: dict[int, ColumnFormat] = field(default_factory=dict)
+    columns: dict[int | str, ColumnFormat] = field(default_factory=dict)
     general_pattern: DatePattern | None = None  # a note's date format naming no column
 
-    def of(self, index: int) -> ColumnFormat | None:
+    def of(self, index: int, cell: str | None = None) -> ColumnFormat | None:
+        if cell is not None and cell in self.columns:
+            return self.columns[cell]
         return self.columns.get(index)
 
     @property
@@ -634,7 +637,8 @@ def sheet_formats(wb: Any, ws: Worksheet, layout: SheetLayout,
         note = specific.get(col.index)
         if note is None and out.general_pattern is not None and _datey(col.header):
             note = out.general_pattern
-        out.columns[col.index] = column_format(
+        key: int | str = col.cell if layout.layout == "card" and col.cell else col.index
+        out.columns[key] = column_format(
             col.index, col.header, col.path, choices=choices, choices_source=formula or "",
             number_format=_number_format(ws, r, c), samples=col.samples, note_pattern=note,
             problems=problems)
