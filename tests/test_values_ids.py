@@ -82,7 +82,7 @@ def test_historic_birthplace_codes_count_as_known() -> None:
     # 110103 崇文区 was merged into 东城区 in 2010; people still carry it.
     number = parse_id_number(with_check("11010319800101001"), today=TODAY)
     assert number.division_known
-    assert number.division_name == "北京市崇文区"
+    assert number.division_name == "北京市崇文区（旧区划名）"
 
 
 def test_age_is_counted_in_whole_years() -> None:

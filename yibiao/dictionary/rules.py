@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.apps import apps
 
 from yibiao.values import DateValue, Note, Parsed, ValueProblem, get_code_list, parse_value
-from yibiao.values.ids import division_name
+from yibiao.values.divisions import division_name
 from yibiao.values.normalise import compact
 from yibiao.values.parse import within_length
 

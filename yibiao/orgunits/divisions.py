@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from yibiao.values.divisions import SILENT_NAMES
+
 from .models import Level, OrgUnit
 
 DIVISIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "divisions"
@@ -22,8 +24,6 @@ LEVEL_FILES = [
     ("areas.csv", Level.COUNTY, "cityCode"),
     ("streets.csv", Level.TOWNSHIP, "areaCode"),
 ]
-# Placeholder city names that add nothing to a full name ("北京市 / 市辖区 / 东城区").
-SILENT_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 
 @dataclass(frozen=True)

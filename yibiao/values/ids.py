@@ -1,20 +1,20 @@
 """公民身份号码 (GB 11643-1999): parse what people type, upgrade 15 → 18 digits, mask.
 
-python-stdnum supplies the MOD 11-2 check digit and the birthplace table (with the years
-each code was in force); the rules for what to accept and how to explain a rejection are
-ours, because stdnum's exceptions do not say *what* is wrong in words a worker can use.
+python-stdnum supplies the MOD 11-2 check digit; birthplaces are named by
+``values.divisions`` (today's name; an abolished code's old name, marked as such). The
+rules for what to accept and how to explain a rejection are ours, because stdnum's
+exceptions do not say *what* is wrong in words a worker can use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from dataclasses import dataclass
 
-from stdnum import numdb
 from stdnum.cn import ric
 
+from .divisions import division_name
 from .messages import ValueProblem
 from .normalise import compact, halfwidth
 
@@ -38,7 +38,7 @@ class IdNumber:
     division_code: str
     division_known: bool
     upgraded_from_15: bool
-    division_name: str = ""  # e.g. "北京市朝阳区"; "" when unknown
+    division_name: str = ""  # e.g. "北京市朝阳区" (today's name); "" when unknown
 
     def age_on(self, day: dt.date) -> int:
         """Age in whole years on ``day`` (周岁), the age every form asks for."""
@@ -49,36 +49,6 @@ class IdNumber:
 def check_digit(first17: str) -> str:
     """ISO 7064 MOD 11-2 over the first 17 digits (stdnum expects a placeholder 18th)."""
     return str(ric.calc_check_digit(first17 + "0"))
-
-
-@functools.lru_cache(maxsize=8192)
-def division_name(code: str, year: int | None = None) -> str | None:
-    """Name of a 6-digit division code, historic codes included; None if it never existed.
-
-    stdnum's own ``get_birth_place`` rejects a code not in force in the birth year, but
-    numbers are assigned at first registration (often decades after birth), so any code
-    that ever existed counts as known; ``year`` only picks the name in force then.
-    """
-    info: dict[str, str] = {}
-    for _part, props in numdb.get("cn/loc").info(code):
-        info.update(props)
-    if "county" not in info:
-        return None
-    names: list[str] = []
-    chosen = None
-    for entry in info["county"].split(","):
-        if entry.startswith("["):
-            span, name = entry[1:].split("]", 1)
-            start, end = span.split("-")
-            if year is not None and (not start or year >= int(start)) and (not end or year <= int(end)):
-                chosen = name
-        else:
-            name = entry
-            chosen = chosen or name
-        names.append(name)
-    county = chosen or names[0]
-    province = info.get("province", "")
-    return county if county == province else province + county
 
 
 def _clean(raw: object) -> str:
@@ -138,7 +108,7 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
             "id_too_old", value=shown, date=birth.isoformat(), year=EARLIEST_BIRTH_YEAR
         )
 
-    place = division_name(number[:6], birth.year)
+    place = division_name(number[:6])
     return IdNumber(
         value=number,
         birth_date=birth,
