@@ -397,6 +397,8 @@ ACCESS: list[Row] = [
     row("home", None, "/", "rw rw rw rw rw rw"),
     row("login", None, "/login/", "rw rw rw rw rw rw"),
     row("org_unit", "unit", lambda t: f"/org/{t.o.code}/", "rw rw rw rw rw rw"),
+    row("org_search", "unit", lambda t: f"/orgunits/search/?q={t.o.code}", "r. r. r. r. r. r.",
+        refused_in_body=lambda r: r.status_code == 200 and r.json()["results"] == []),
     row("ledger:people", None, "/ledger/people/", "rw -- -- -- rw rw"),
     row("ledger:person", "person", lambda t: f"/ledger/people/{t.o.pk}/", "rw -- -- -- rw rw"),
     row("ledger:person_edit", "person", lambda t: f"/ledger/people/{t.o.pk}/edit/",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("orgunits/search/", account_views.org_search, name="org_search"),
     path("org/<str:code>/", account_views.org_unit_page, name="org_unit"),
     path("ledger/", include("yibiao.ledger.urls")),
     path("intake/", include("yibiao.intake.urls")),

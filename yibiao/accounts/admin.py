@@ -7,9 +7,12 @@ from .models import Department, User
 @admin.register(User)
 class YibiaoUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("yibiao", {"fields": ("display_name", "role", "org_unit", "department")}))
+    add_fieldsets = (*UserAdmin.add_fieldsets,
+                     ("yibiao", {"fields": ("display_name", "role", "org_unit", "department")}))
     list_display = ("username", "display_name", "role", "org_unit", "department", "is_active")
     list_filter = ("role", "is_active")
-    raw_id_fields = ("org_unit",)
+    # A search over the whole tree (OrgUnitAdmin.search_fields), not a raw id to know.
+    autocomplete_fields = ("org_unit",)
 
 
 admin.site.register(Department)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, subtree_q
+from yibiao.orgunits.search import pick
 
 from .models import Role
 
@@ -81,6 +82,27 @@ def get_visible_org_unit(user: User, code: str) -> OrgUnit:
     if unit is None:
         raise OutOfScope(_("无权访问代码为 %(code)s 的组织，或该组织不存在。") % {"code": code})
     return unit
+
+
+def picked_code(user: User, text: str | None) -> str:
+    """The code of the unit a picker's text names ("岳麓区（430104）", a code, a name only
+    one unit has) among those the user may see; the text itself when it names none, for
+    the caller to refuse as it refuses any unknown code."""
+    unit = pick(visible_org_units(user), text or "")
+    return unit.code if unit else (text or "").strip()
+
+
+def picked_unit(user: User, text: str | None) -> OrgUnit | None:
+    """The visible unit a picker's text names, if any; the user's own unit when the text is
+    empty (a picker opens at the user's unit)."""
+    if not (text or "").strip():
+        return user.org_unit if user.org_unit_id else None
+    return pick(visible_org_units(user), text or "")
+
+
+def get_picked_org_unit(user: User, text: str | None) -> OrgUnit:
+    """The visible unit a picker's text names; refused as an unknown code otherwise."""
+    return get_visible_org_unit(user, picked_code(user, text))
 
 
 def require_role(user: User, *roles: str) -> None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from yibiao.orgunits.search import LEVELS, picker_text, search_units
 
 from . import scope
 
@@ -30,3 +33,20 @@ def org_unit_page(request: HttpRequest, code: str) -> HttpResponse:
         "org_unit.html",
         {"unit": unit, "children": unit.children.all()[:500], "ancestors": unit.ancestors()},
     )
+
+
+@login_required
+@require_GET
+def org_search(request: HttpRequest) -> HttpResponse:
+    """The org-unit picker's search: ``q`` (or the picker's own field, named by ``field``)
+    by name, pinyin initials or code, among the units the user may see, optionally only
+    some ``levels``. JSON; <option>s for the picker's datalist when htmx asks."""
+    text = request.GET.get("q") or request.GET.get(request.GET.get("field", "") or "q", "")
+    levels = [level for level in request.GET.get("levels", "").split(",") if level in LEVELS]
+    found = search_units(scope.visible_org_units(request.user), text[:100], levels)
+    if request.htmx:
+        return render(request, "orgunits/_options.html", {"found": found})
+    return JsonResponse({"results": [
+        {"code": unit.code, "name": unit.name, "label": unit.label, "full_name": unit.full_name,
+         "level": unit.level, "text": picker_text(unit)} for unit in found.units],
+        "more": found.more})

@@ -45,7 +45,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             created = workflow.submit_upload(request.user, request.FILES["template"], workflow.NewRequest(
                 title=post.get("title", ""), department=post.get("department", ""),
                 basis=post.get("basis", ""), frequency=post.get("frequency", ""),
-                scope_code=post.get("scope", ""), deadline_days=int_param(post, "deadline_days", 5, maximum=3650),
+                scope_code=scope.picked_code(request.user, post.get("scope")), deadline_days=int_param(post, "deadline_days", 5, maximum=3650),
                 justifications=justifications, masked=masked, emergency=post.get("emergency", ""),
                 filter_text=_filter_text(post)))
         except KeyError:
@@ -59,8 +59,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     return render(request, "admission/new.html", {
         "reasons": reasons, "post": request.POST, "frequencies": Frequency.choices,
         "decisions": _as_asked(asked, request.POST), "min_reason": decisions.MIN_REASON_CHARS,
-        "units": scope.visible_org_units(request.user).filter(
-            level__in=["province", "city", "county", "township", "community"]).order_by("code")[:300],
+        "scope_unit": scope.picked_unit(request.user, request.POST.get("scope", "")),
         "departments": Department.objects.all(),
     })
 
@@ -118,7 +117,7 @@ def filter_check(request: HttpRequest) -> JsonResponse:
     scope.require(request.user, "submit_requests")
     return JsonResponse(subjects.check(request.user, request.GET.get("filter", ""),
                                        title=request.GET.get("title", ""),
-                                       scope_code=request.GET.get("scope", "")))
+                                       scope_code=scope.picked_code(request.user, request.GET.get("scope"))))
 
 
 @login_required

@@ -25,7 +25,7 @@ COLUMNS = [("label", "名称"), ("tasks", "任务数"), ("cells_asked", "要求�
 def _figures(request: HttpRequest) -> tuple[ledger.Figures | None, str]:
     user = request.user
     default = user.org_unit.code if user.org_unit else "430104"
-    code = request.GET.get("org", default)
+    code = scope.picked_code(user, request.GET.get("org") or default)
     today = timezone.localdate()
     try:
         first = parse_period(request.GET.get("from") or f"{today.year}-01")
@@ -62,8 +62,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "f": figures, "error": error, "chart": chart,
         "columns": COLUMNS, "tables": table_rows(figures) if figures else {},
         "query": request.GET.urlencode(),
-        "units": scope.visible_org_units(request.user).filter(
-            level__in=["county", "township", "community"]).order_by("code")[:300],
+        "unit": scope.visible_org_units(request.user).filter(code=figures.org_code).first()
+        if figures else request.user.org_unit,
     })
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.db import transaction
 
 from yibiao.values.divisions import SILENT_NAMES
+from yibiao.values.pinyin import unit_initials
 
 from .models import Level, OrgUnit
 
@@ -62,6 +63,7 @@ def load_divisions() -> DivisionLoadResult:
                     level=level,
                     parent_id=parent_id,
                     full_name=join_name(parent_full, row["name"]),
+                    initials=unit_initials(row["name"]),
                 )
             )
         OrgUnit.objects.bulk_create(
@@ -69,7 +71,7 @@ def load_divisions() -> DivisionLoadResult:
             batch_size=2000,
             update_conflicts=True,
             unique_fields=["code"],
-            update_fields=["name", "level", "parent", "full_name"],
+            update_fields=["name", "level", "parent", "full_name", "initials"],
         )
         for code, pk, full in OrgUnit.objects.filter(level=level).values_list(
             "code", "id", "full_name"
@@ -90,6 +92,7 @@ def add_unit(code: str, name: str, level: str, parent: OrgUnit) -> OrgUnit:
             "level": level,
             "parent": parent,
             "full_name": join_name(parent.full_name, name),
+            "initials": unit_initials(name),
         },
     )
     return unit

@@ -81,6 +81,8 @@ class OrgUnit(models.Model):
     )
     # "湖南省 / 长沙市 / 岳麓区 / 桃花岭社区": shown everywhere, stored to avoid walking up.
     full_name = models.CharField(_("全称"), max_length=300, blank=True)
+    # Pinyin initials of the name ("ylq" for 岳麓区): what a picker's user types.
+    initials = models.CharField(_("拼音首字母"), max_length=20, blank=True, db_index=True)
 
     objects = OrgUnitQuerySet.as_manager()
 

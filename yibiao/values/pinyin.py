@@ -36,3 +36,8 @@ def name_initials(name: str) -> str:
         if name.startswith(surname):
             return (SURNAME_INITIALS[surname] + initials(name[len(surname):]))[:MAX_INITIALS]
     return initials(name)[:MAX_INITIALS]
+
+
+def unit_initials(name: str) -> str:
+    """Initials of a place or unit name (岳麓区 → ylq, 长沙市 → css); at most MAX_INITIALS."""
+    return initials(name)[:MAX_INITIALS]

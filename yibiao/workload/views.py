@@ -38,8 +38,14 @@ def _form_context(request: HttpRequest, values: object, reasons: list[str], **ex
                                "why": values.get(f"evidence_why_{n}", "")}
                               for n in range(1, forms.EVIDENCE_ROWS + 1)],
             "departments": Department.objects.all(),
-            "units": scope.visible_org_units(request.user).filter(
-                level__in=["county", "township", "community"]).order_by("code")[:300], **extra}
+            "scope_unit": scope.picked_unit(request.user, values.get("scope", "")), **extra}
+
+
+def _picked(request: HttpRequest) -> object:
+    """The posted form with its scope picker's text ("岳麓区（430104）") read as a code."""
+    post = request.POST.copy()
+    post["scope"] = scope.picked_code(request.user, post.get("scope"))
+    return post
 
 
 @login_required
@@ -62,7 +68,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "submit_requests")
     reasons: list[str] = []
     if request.method == "POST":
-        new, reasons = forms.read(request.POST, request.POST.getlist("subjects"))
+        new, reasons = forms.read(_picked(request), request.POST.getlist("subjects"))
         if not reasons:
             try:
                 item = workflow.submit(request.user, new)
@@ -82,7 +88,7 @@ def item_resubmit(request: HttpRequest, item_id: int) -> HttpResponse:
     values: object = forms.initial(item) | {"subjects": item.subjects}
     if request.method == "POST":
         values = request.POST
-        new, reasons = forms.read(request.POST, request.POST.getlist("subjects"))
+        new, reasons = forms.read(_picked(request), request.POST.getlist("subjects"))
         if not reasons:
             try:
                 workflow.resubmit(request.user, item, new)
@@ -179,14 +185,16 @@ def _home_code(user: object) -> str:
 
 @login_required
 def calendar_home(request: HttpRequest) -> HttpResponse:
+    """The calendar of the unit picked (?org=), or of the user's own unit."""
+    if request.GET.get("org"):
+        return redirect("workload:calendar", code=scope.get_picked_org_unit(request.user, request.GET["org"]).code)
     return redirect("workload:calendar", code=_home_code(request.user))
 
 
 def _calendar_context(request: HttpRequest, code: str) -> dict:
     unit = scope.get_visible_org_unit(request.user, code)
     return {"unit": unit, "today": timezone.localdate(),
-            "units": scope.visible_org_units(request.user).filter(
-                level__in=["county", "township", "community"]).order_by("code")[:300]}
+            }
 
 
 @login_required
@@ -304,7 +312,7 @@ def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
 def rules_page(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "review_requests")
     code = request.POST.get("org") or request.GET.get("org") or _home_code(request.user)
-    unit = scope.get_visible_org_unit(request.user, code)
+    unit = scope.get_picked_org_unit(request.user, code)
     reasons: list[str] = []
     if request.method == "POST":
         try:
@@ -320,6 +328,4 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已保存。"))
             return redirect(f"{request.path}?org={unit.code}")
     return render(request, "workload/rules.html", {
-        "unit": unit, "rules": analysis.load_rules_for(unit), "reasons": reasons,
-        "units": scope.visible_org_units(request.user).filter(
-            level__in=["county", "township", "community"]).order_by("code")[:300]})
+        "unit": unit, "rules": analysis.load_rules_for(unit), "reasons": reasons})

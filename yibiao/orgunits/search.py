@@ -1,0 +1,85 @@
+"""Finding an org unit by what a person types: its name, its pinyin initials or its code.
+
+Every org-unit choice in the product is a picker over this search rather than a list:
+the tree holds 45,000 real divisions plus communities and grids, and no list cut at a
+count can reach them all. The caller passes the units the user may see
+(``scope.visible_org_units``), so a search never reaches outside them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Length
+
+from .models import Level, OrgUnit, subtree_q
+
+# Enough to choose from; typing one more character narrows the rest (``more`` says how many).
+LIMIT = 20
+# "岳麓区（430104）": how a picker shows a unit, and what it sends back.
+_LABELLED = re.compile(r"[（(]\s*(\d{2,15})\s*[)）]\s*$")
+
+
+@dataclass(frozen=True)
+class Found:
+    units: list[OrgUnit]
+    more: int  # matches beyond the ones returned
+
+
+def picker_text(unit: OrgUnit) -> str:
+    """What a picker's input holds for a chosen unit: its name and, to tell apart the
+    many 城关镇 and 第一网格, its code."""
+    return f"{unit.label}（{unit.code}）"
+
+
+def _code_in(text: str) -> str | None:
+    text = text.strip()
+    if text.isdigit():
+        return text
+    labelled = _LABELLED.search(text)
+    return labelled.group(1) if labelled else None
+
+
+def matching_q(text: str) -> Q:
+    """Units whose code starts with the typed digits, whose initials start with the typed
+    letters, or whose name (or full name) holds the typed characters."""
+    text = text.strip()
+    code = _code_in(text)
+    if code is not None:
+        return subtree_q(code)
+    if text.isascii() and text.isalpha():
+        return Q(initials__startswith=text.lower())
+    return Q(name__contains=text) | Q(full_name__contains=text)
+
+
+def search_units(units: QuerySet[OrgUnit], text: str, levels: list[str] | None = None,
+                 limit: int = LIMIT) -> Found:
+    """The units among ``units`` matching ``text``, the higher levels first (a county
+    before its townships); nothing for empty text."""
+    if not text.strip():
+        return Found([], 0)
+    found = units.filter(matching_q(text))
+    if levels:
+        found = found.filter(level__in=levels)
+    ordered = found.select_related("parent").order_by(Length("code"), "code")
+    chosen = list(ordered[:limit])
+    more = found.count() - len(chosen) if len(chosen) == limit else 0
+    return Found(chosen, more)
+
+
+def pick(units: QuerySet[OrgUnit], text: str) -> OrgUnit | None:
+    """The one unit among ``units`` that picker text names: "岳麓区（430104）", a bare code,
+    or a name (or full name) only one of them has; None otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    code = _code_in(text)
+    if code is not None:
+        return units.filter(code=code).first()
+    named = list(units.filter(Q(name=text) | Q(full_name=text))[:2])
+    return named[0] if len(named) == 1 else None
+
+
+LEVELS = frozenset(Level.values)
