@@ -332,7 +332,10 @@ def test_the_cli_takes_a_filter_and_can_decline_the_suggestion(county, tmp_path,
     assert cleared["burden"]["subjects"] == 10  # every resident of township A
     assert main(["request", "create", "--template", str(path), "--title", "表", "--filter", "年龄 >= 六十",
                  *common]) == 2
-    assert "第 7 个字符" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "第 7 个字符" in captured.err
+    error = json.loads(captured.out)["error"]  # --json: the refusal as JSON too, with its code
+    assert error["code"] == "subject_filter_invalid" and "第 7 个字符" in error["message"]
 
 
 @pytest.mark.django_db

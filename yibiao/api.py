@@ -8,6 +8,7 @@ from ninja.security import django_auth
 from yibiao.accounts.api import router as accounts_router
 from yibiao.accounts.scope import OutOfScope
 from yibiao.errors import audit_refusal
+from yibiao.refusals import Refusal
 from yibiao.reports.api import router as data_router
 
 api = NinjaAPI(
@@ -25,3 +26,9 @@ api.add_router("/data", data_router)
 def out_of_scope(request, exc):  # type: ignore[no-untyped-def]
     audit_refusal(request, exc)  # the same entry as the pages' 403 handler writes
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(Refusal)
+def refused(request, exc):  # type: ignore[no-untyped-def]
+    """A domain refusal: its code, its message in the request's language, every reason."""
+    return api.create_response(request, {"detail": exc.message, **exc.as_dict()}, status=exc.status)

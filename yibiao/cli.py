@@ -32,10 +32,34 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    language = cli_language()
+    if language:
+        from django.utils import translation
+
+        translation.activate(language)
+
+
+def cli_language() -> str | None:
+    """The language the command speaks: YIBIAO_LANGUAGE, else GNU gettext's LANGUAGE (its
+    first entry), as `zh-hans`, `zh-hant` or `en`; None (the settings' Simplified Chinese)
+    when neither is set. LANG/LC_ALL are not read: servers often run with en_US.UTF-8 for
+    an operator who reads Chinese."""
+    from yibiao.refusals import language_of
+
+    raw = os.environ.get("YIBIAO_LANGUAGE") or os.environ.get("LANGUAGE", "").split(":")[0]
+    raw = raw.split(".")[0].strip()
+    if not raw or raw in ("C", "POSIX"):
+        return None
+    return language_of(raw)
 
 
 class CommandError(Exception):
-    """A user-facing failure: printed without a traceback, exit code 2."""
+    """A user-facing failure: printed without a traceback, exit code 2. `code` names it in
+    `--json` output (a refusal's own code when it was raised from a Refusal)."""
+
+    def __init__(self, message: str = "", *, code: str = "command_error") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,14 +84,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int | None] = args.handler
+    from yibiao.refusals import Refusal
+
     try:
         return handler(args) or 0
     except CommandError as error:
         _audit_refusal(args, error)
-        print(f"错误：{error}", file=sys.stderr)
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, Refusal):  # a command that still wraps the domain's refusal
+            _print_refusal(args, cause)
+        else:
+            _print_error(args, error.code, str(error))
+        return 2
+    except Refusal as refusal:  # the domain's refusals are caught here, once for every command
+        _print_refusal(args, refusal)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+ERROR_PREFIX = {"zh-hans": ("错误：", "不予受理："), "zh-hant": ("錯誤：", "不予受理："),
+                "en": ("Error: ", "refused:")}
+
+
+def _print_refusal(args: argparse.Namespace, refusal: Exception) -> None:
+    from yibiao.refusals import Refusal, language_of
+
+    assert isinstance(refusal, Refusal)
+    reasons = refusal.reasons
+    if len(reasons) > 1 and not getattr(args, "json", False):
+        refused = ERROR_PREFIX[language_of()][1]
+        _print_error(args, refusal.code, refused + "".join(f"\n  - {r}" for r in reasons))
+    else:
+        _print_error(args, refusal.code, refusal.message)
+
+
+def _print_error(args: argparse.Namespace, code: str, message: str) -> None:
+    """The message on stderr, for people; `--json` commands also answer
+    {"error": {"code", "message"}} on stdout, for the program that reads their output."""
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
+    from yibiao.refusals import language_of
+
+    print(f"{ERROR_PREFIX[language_of()][0]}{message}", file=sys.stderr)
 
 
 def _audit_refusal(args: argparse.Namespace, error: CommandError) -> None:

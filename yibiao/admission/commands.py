@@ -136,8 +136,6 @@ def cmd_create(args: argparse.Namespace) -> int:
             frequency=args.frequency, scope_code=args.scope, deadline_days=args.deadline_days,
             justifications=dict(args.justify), masked=args.mask, emergency=args.emergency, sheet=args.sheet,
             filter_text="" if args.no_filter else args.subject_filter))
-    except workflow.RequestRefused as refused:
-        raise CommandError("不予受理：\n  - " + "\n  - ".join(refused.reasons)) from None
     except OutOfScope as error:
         raise CommandError(str(error)) from None
     _print_analysis(request, args.json)
@@ -206,8 +204,6 @@ def cmd_personal(args: argparse.Namespace) -> int:
     try:
         request = workflow.set_decisions(user, _request(user, args.request_id), dict(args.justify),
                                          args.mask, reason=args.reason)
-    except workflow.RequestRefused as refused:
-        raise CommandError("；".join(refused.reasons)) from None
     except OutOfScope as error:
         raise CommandError(str(error)) from None
     _print_analysis(request, args.json)
@@ -224,8 +220,6 @@ def cmd_filter(args: argparse.Namespace) -> int:
         request = workflow.set_filter(user, _request(user, args.request_id),
                                       "" if args.clear else args.text, accept_suggestion=args.accept,
                                       reason=args.reason)
-    except workflow.RequestRefused as refused:
-        raise CommandError("；".join(refused.reasons)) from None
     except OutOfScope as error:
         raise CommandError(str(error)) from None
     _print_analysis(request, args.json)
@@ -255,8 +249,6 @@ def cmd_review(args: argparse.Namespace) -> int:
                                   mappings_checked=args.mappings_checked,
                                   per_period={**_columns(args.lasting, False),
                                               **_columns(args.per_period, True)})
-    except workflow.RequestRefused as refused:
-        raise CommandError("；".join(refused.reasons)) from None
     except OutOfScope as error:
         raise CommandError(str(error)) from None
     print(f"第 {request.pk} 号《{request.title}》：{request.get_status_display()}")

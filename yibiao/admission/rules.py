@@ -9,12 +9,13 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.models import Element
 from yibiao.orgunits.models import OrgUnit
+from yibiao.refusals import Refusal
 
 from .models import AdmissionRules, Frequency
 
 
-class RulesError(ValueError):
-    pass
+class RulesError(Refusal, ValueError):
+    """Limits a reviewer set that cannot be stored (a ValueError too, as before)."""
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,15 @@ def configure(actor: object, unit: OrgUnit, new: RulesInput) -> AdmissionRules:
     scope.require(actor, "review_requests")
     scope.require_org_unit(actor, unit)
     if new.max_frequency not in Frequency.values:
-        raise RulesError("最高频次不在可选范围内")
+        raise RulesError("rules_frequency_unknown")
     for element, frequency in new.element_max_frequency.items():
         if not Element.objects.filter(code=element).exists():
-            raise RulesError(f"没有数据元 {element}")
+            raise RulesError("rules_element_unknown", element=element)
         if frequency not in Frequency.values:
-            raise RulesError(f"{element} 的最高频次“{frequency}”不在可选范围内")
+            raise RulesError("rules_element_frequency_unknown", element=element, frequency=frequency)
     for value in (new.seconds_per_cell, new.seconds_per_form):
         if value is not None and not 0 < value < 36000:
-            raise RulesError("耗时须为正数（秒）")
+            raise RulesError("rules_seconds_positive")
     rules, _ = AdmissionRules.objects.update_or_create(org_unit=unit, defaults={
         "max_frequency": new.max_frequency, "require_basis": new.require_basis,
         "sensitive_needs_justification": new.sensitive_needs_justification,

@@ -14,9 +14,14 @@ from yibiao.accounts import scope
 from yibiao.accounts.models import Department, Role
 from yibiao.dictionary.rules import Rules
 from yibiao.params import int_param
+from yibiao.refusals import refused_back_to
 
 from . import analysis, catalogue, decisions, rules, subjects, workflow
 from .models import FormRequest, Frequency
+
+
+def _back_to_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    return redirect("admission:detail", request_id=request_id)
 
 
 def _request(user: object, request_id: int) -> FormRequest:
@@ -94,19 +99,15 @@ def _filter_text(post: object) -> str | None:
 
 @login_required
 @require_POST
+@refused_back_to(_back_to_request)
 def request_filter(request: HttpRequest, request_id: int) -> HttpResponse:
     """Correct who the rows are about (reviewer or the department, before the decision)."""
     form_request = _request(request.user, request_id)
     action = request.POST.get("action", "set")
-    try:
-        workflow.set_filter(request.user, form_request,
-                            "" if action == "clear" else request.POST.get("subject_filter", ""),
-                            accept_suggestion=action == "accept", reason=request.POST.get("reason", ""))
-    except workflow.RequestRefused as refused:
-        for reason in refused.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(request, _("填报对象条件已保存，分析已更新。"))
+    workflow.set_filter(request.user, form_request,
+                        "" if action == "clear" else request.POST.get("subject_filter", ""),
+                        accept_suggestion=action == "accept", reason=request.POST.get("reason", ""))
+    messages.success(request, _("填报对象条件已保存，分析已更新。"))
     return redirect("admission:detail", request_id=form_request.pk)
 
 
@@ -143,38 +144,30 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@refused_back_to(_back_to_request)
 def request_decisions(request: HttpRequest, request_id: int) -> HttpResponse:
     """The department changes its per-column decisions before the review (or once returned)."""
     form_request = _request(request.user, request_id)
     justifications, masked = _decisions_from(request.POST)
-    try:
-        workflow.set_decisions(request.user, form_request, justifications, masked,
-                               reason=request.POST.get("reason", ""))
-    except workflow.RequestRefused as refused:
-        for reason in refused.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(request, _("敏感信息的提供方式已保存，分析已更新。"))
+    workflow.set_decisions(request.user, form_request, justifications, masked,
+                           reason=request.POST.get("reason", ""))
+    messages.success(request, _("敏感信息的提供方式已保存，分析已更新。"))
     return redirect("admission:detail", request_id=form_request.pk)
 
 
 @login_required
 @require_POST
+@refused_back_to(_back_to_request)
 def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
     form_request = _request(request.user, request_id)
-    try:
-        workflow.decide(request.user, form_request, request.POST.get("action", ""),
-                        request.POST.get("reason", ""),
-                        direct_delivery=request.POST.get("direct_delivery") == "1",
-                        mappings_checked=request.POST.get("mappings_checked") == "1",
-                        per_period={key.removeprefix("period:"): value == "1"
-                                    for key, value in request.POST.items()
-                                    if key.startswith("period:")})
-    except workflow.RequestRefused as refused:
-        for reason in refused.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(request, _("已处理。"))
+    workflow.decide(request.user, form_request, request.POST.get("action", ""),
+                    request.POST.get("reason", ""),
+                    direct_delivery=request.POST.get("direct_delivery") == "1",
+                    mappings_checked=request.POST.get("mappings_checked") == "1",
+                    per_period={key.removeprefix("period:"): value == "1"
+                                for key, value in request.POST.items()
+                                if key.startswith("period:")})
+    messages.success(request, _("已处理。"))
     return redirect("admission:detail", request_id=form_request.pk)
 
 

@@ -32,6 +32,7 @@ from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.dictionary.rules import Rules
 from yibiao.matching import normalise
 from yibiao.matching.inspect import match_layout
+from yibiao.refusals import Reason, Refusal
 from yibiao.reports import filterlang
 from yibiao.sheets import SheetError, SheetLayout, read_workbook
 from yibiao.sheets.formats import SheetFormats, read_formats
@@ -56,17 +57,16 @@ ACTION_ABILITY = {"admit": "review_requests", "return": "review_requests",
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
 
 
-class RequestRefused(Exception):
+class RequestRefused(Refusal):
     """The request cannot be accepted as it stands; every reason is listed for the officer.
 
     `decisions` are the template's sensitive columns with what was decided for each, so the
     form can ask again for exactly those; `needs_justification` the (code, name) undecided."""
 
-    def __init__(self, reasons: list[str],
+    def __init__(self, reasons: str | list[str],
                  needs_justification: list[tuple[str, str]] | None = None,
-                 decisions: list[decisions.Decision] | None = None) -> None:
-        super().__init__("；".join(reasons))
-        self.reasons = reasons
+                 decisions: list[decisions.Decision] | None = None, **context: object) -> None:
+        super().__init__(reasons, **context)
         self.needs_justification = needs_justification or []
         self.decisions = decisions or []
 
@@ -96,11 +96,11 @@ def find_department(actor: object, name: str) -> Department:
     own = getattr(actor, "department", None)
     if getattr(actor, "role", None) == Role.OFFICER:
         if own is None or name.strip() not in ("", own.name, own.short_name):
-            raise RequestRefused([f"您只能以本部门（{own}）名义提交报表需求"])
+            raise RequestRefused("request_own_department_only", department=str(own))
         return own
     name = name.strip()
     if not name:
-        raise RequestRefused(["请填写提出需求的部门"])
+        raise RequestRefused("request_department_missing")
     found = Department.objects.filter(name=name).first() or \
         Department.objects.filter(short_name=name).first()
     return found or Department.objects.create(name=name)
@@ -112,14 +112,15 @@ def read_template(path: Path, sheet: str | None) -> tuple[str, str, str, list[di
     try:
         book = read_workbook(path)
     except SheetError as error:
-        raise RequestRefused([error.message]) from None
+        raise RequestRefused("template_unreadable", problem=error.message,
+                             problem_en=error.message_en) from None
     sheets = [s for s in book.sheets if not s.hidden and s.columns]
     if sheet:
         sheets = [s for s in sheets if s.name == sheet]
         if not sheets:
-            raise RequestRefused([f"模板中没有名为“{sheet}”的工作表"])
+            raise RequestRefused("template_sheet_missing", sheet=sheet)
     if not sheets:
-        raise RequestRefused(["模板中没有找到表头：请确认第一张工作表是要填写的表格"])
+        raise RequestRefused("template_no_header")
     layout = sheets[0]
     aggregates.recognise(layout)
     match = match_layout(database_matcher(), layout)
@@ -155,16 +156,17 @@ def check_rules(request: FormRequest, result: analysis.Analysis) -> list[str]:
     config = analysis.rules_for(request.scope)
     reasons = []
     if config.require_basis and len(request.basis.strip()) < 4:
-        reasons.append("缺少政策依据：请写明文件名称和文号（无依据的报表不得下发基层）")
+        reasons.append(Reason("basis_missing"))
     limit = config.max_frequency
     if FREQUENCY_RANK[request.frequency] > FREQUENCY_RANK[limit] and not request.emergency.strip():
-        reasons.append(f"填报频次“{Frequency(request.frequency).label}”高于规定的最高频次"
-                       f"“{Frequency(limit).label}”：除紧急情况（须说明）外不予受理")
+        reasons.append(Reason("frequency_over_limit", frequency=Frequency(request.frequency).label,
+                              limit=Frequency(limit).label))
     for element, max_frequency in config.element_max_frequency.items():
         if element in request.elements and \
                 FREQUENCY_RANK[request.frequency] > FREQUENCY_RANK[max_frequency] and \
                 not request.emergency.strip():
-            reasons.append(f"数据元 {element} 最多{Frequency(max_frequency).label}采集一次")
+            reasons.append(Reason("element_frequency_over_limit", element=element,
+                                  limit=Frequency(max_frequency).label))
     # Sensitive columns: decided per column at submission (decisions.settle), refused there.
     return reasons
 
@@ -174,9 +176,9 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
     scope.require(actor, "submit_requests")
     unit = scope.get_visible_org_unit(actor, new.scope_code)
     if template.stat().st_size > MAX_TEMPLATE_BYTES:
-        raise RequestRefused(["模板文件超过 20 MB"])
+        raise RequestRefused("template_too_large", limit_mb=MAX_TEMPLATE_BYTES // (1024 * 1024))
     if new.frequency not in Frequency.values:
-        raise RequestRefused([f"填报频次只能是 {', '.join(Frequency.values)}"])
+        raise RequestRefused("frequency_unknown", choices=", ".join(Frequency.values))
     department = find_department(actor, new.department)
     sheet_name, layout, subject, columns, sheet_title = read_template(template, new.sheet)
     vocab = subjects.vocabulary()
@@ -185,7 +187,8 @@ def submit(actor: object, template: Path, new: NewRequest, *, original_name: str
     try:
         chosen = subjects.choose(new.filter_text, new.subject_filter, suggestion, subject, vocab, layout)
     except subjects.FilterError as problem:
-        raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
+        raise RequestRefused("subject_filter_invalid", problem=problem.message_zh,
+                             problem_en=problem.message_en) from None
     settled = decisions.settle(columns, Rules.load(), new.justifications, new.masked,
                                required=analysis.rules_for(unit).sensitive_needs_justification)
     with transaction.atomic():
@@ -221,7 +224,7 @@ def submit_upload(actor: object, upload: object, new: NewRequest) -> FormRequest
     """The web path: a Django UploadedFile written to a temporary file first."""
     suffix = Path(getattr(upload, "name", "template.xlsx")).suffix.lower() or ".xlsx"
     if getattr(upload, "size", 0) > MAX_TEMPLATE_BYTES:
-        raise RequestRefused(["模板文件超过 20 MB"])
+        raise RequestRefused("template_too_large", limit_mb=MAX_TEMPLATE_BYTES // (1024 * 1024))
     # The file keeps the name it was uploaded with, in a directory of its own: every message
     # about it (a refusal, a warning) then names the user's file, not a temporary name.
     folder = Path(tempfile.mkdtemp(prefix="yibiao-template-"))
@@ -251,13 +254,13 @@ def set_filter(actor: object, request: FormRequest, text: str | None = None, *,
     scope.require_may(actor, scope.CHANGE, request)
     locked = FormRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status not in FILTER_EDITABLE:
-        raise RequestRefused([f"“{Status(locked.status).label}”状态的需求不能修改填报对象条件"])
+        raise RequestRefused("subject_filter_not_editable", status=Status(locked.status).label)
     vocab = subjects.vocabulary()
     suggestion = locked.filter_suggestion or {}
     reviewer = scope.can(actor, "review_requests")
     if accept_suggestion:
         if not suggestion.get("filter"):
-            raise RequestRefused(["该需求没有系统建议的填报对象条件"])
+            raise RequestRefused("subject_filter_no_suggestion")
         tree, status = suggestion["filter"], "confirmed"
     else:
         try:
@@ -265,7 +268,8 @@ def set_filter(actor: object, request: FormRequest, text: str | None = None, *,
             if tree is not None and locked.layout == "aggregate":
                 raise subjects.FilterError("aggregate", None)
         except subjects.FilterError as problem:
-            raise RequestRefused([f"填报对象条件：{problem.message_zh}"]) from None
+            raise RequestRefused("subject_filter_invalid", problem=problem.message_zh,
+                             problem_en=problem.message_en) from None
         if tree is None:
             status = "cleared" if suggestion else ""
         elif suggestion.get("filter") and filterlang.same(tree, suggestion["filter"]):
@@ -295,8 +299,7 @@ def set_decisions(actor: object, request: FormRequest, justifications: dict[str,
         raise scope.OutOfScope(_("只有提出需求的部门可以修改敏感信息的提供方式"))
     locked = FormRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status not in FILTER_EDITABLE:
-        raise RequestRefused([_("“%(status)s”状态的需求不能修改敏感信息的提供方式")
-                              % {"status": Status(locked.status).label}])
+        raise RequestRefused("decisions_not_editable", status=Status(locked.status).label)
     rules = Rules.load()
     settled = decisions.settle(locked.columns, rules, justifications, masked,
                                required=analysis.rules_for(locked.scope).sensitive_needs_justification)
@@ -331,7 +334,7 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
     """`per_period` (column letter → asked again each period?) is the reviewer's word on the
     columns new to the dictionary; where it is silent the system's guess stands."""
     if action not in ACTION_ABILITY:
-        raise RequestRefused([f"未知操作：{action}"])
+        raise RequestRefused("unknown_action", action=action)
     scope.require(actor, ACTION_ABILITY[action])
     scope.require_may(actor, scope.CHANGE, request)
     if action == "resubmit" and request.department_id != getattr(actor, "department_id", None) \
@@ -340,21 +343,21 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
     locked = FormRequest.objects.select_for_update().get(pk=request.pk)
     target = TRANSITIONS.get((locked.status, action))
     if target is None:
-        raise RequestRefused([f"“{Status(locked.status).label}”状态的需求不能{ACTION_NAMES[action]}"])
+        raise RequestRefused("request_status_forbids", status=Status(locked.status).label,
+                             action=ACTION_NAMES[action], action_en=action)
     if action in ("return", "reject", "withdraw") and len(reason.strip()) < 2:
-        raise RequestRefused([f"{ACTION_NAMES[action]}须写明理由"])
+        raise RequestRefused("reason_required", action=ACTION_NAMES[action], action_en=action)
     result = analysis.analyse(locked)
     if action == "admit":
         if result.undecided_sensitive:
-            raise RequestRefused([_("仍有敏感个人信息列未决定完整提供还是遮蔽提供，不能准入：请退回部门补充")])
+            raise RequestRefused("sensitive_undecided")
         if direct_delivery and not result.served_by_ledger:
-            raise RequestRefused(["该报表需要基层补充数据，不能直接交付"])
+            raise RequestRefused("needs_community_data")
         unsure = [f"第 {c['column']} 列“{c['header']}”" for c in locked.columns
                   if c.get("status") == "suggested" and c.get("element")] + aggregates.unsure(locked.columns)
         if unsure and not mappings_checked:
             # A wrong mapping puts a wrong value into a government report: a person looks first.
-            raise RequestRefused([f"{'、'.join(unsure)}与数据元的对应关系是系统推测的，请核对后勾选"
-                                  "“已核对待确认的列”再准入"])
+            raise RequestRefused("mappings_unchecked", columns="、".join(unsure), columns_en=", ".join(unsure))
         for column in locked.columns:
             if column.get("status") == "suggested" and column.get("element"):
                 column["status"] = "confirmed"

@@ -10,14 +10,15 @@ from django.db import transaction
 from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
+from yibiao.refusals import Refusal
 
 from .models import CodeList, Element, Sensitivity, Subject, ValueType
 
 CODE_PATTERN = re.compile(r"^(person|household|place|org|meta)\.[a-z][a-z0-9_]{1,60}$")
 
 
-class ElementError(ValueError):
-    pass
+class ElementError(Refusal, ValueError):
+    """A new data element that cannot be added (a ValueError too, as before)."""
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,19 @@ def guess_value_type(header: str) -> str:
 
 def validate(new: NewElement) -> None:
     if not CODE_PATTERN.match(new.code):
-        raise ElementError(f"数据元代码“{new.code}”格式不对：应为 主体.英文小写名，如 person.shoe_size")
+        raise ElementError("element_code_format", code=new.code)
     if not new.code.startswith(f"{new.subject}."):
-        raise ElementError(f"数据元代码“{new.code}”应以主体“{new.subject}.”开头")
+        raise ElementError("element_code_subject", code=new.code, subject=new.subject)
     if new.subject not in Subject.values or new.value_type not in ValueType.values:
-        raise ElementError("主体或值类型不在可选范围内")
+        raise ElementError("element_kind_unknown")
     if new.sensitivity not in Sensitivity.values:
-        raise ElementError("敏感程度不在可选范围内")
+        raise ElementError("element_sensitivity_unknown")
     if not new.name_zh.strip():
-        raise ElementError("请填写中文名称")
+        raise ElementError("element_name_missing")
     if new.value_type == ValueType.CODE and not new.code_list:
-        raise ElementError("代码类数据元须选择代码表")
+        raise ElementError("element_code_list_missing")
     if Element.objects.filter(code=new.code).exists():
-        raise ElementError(f"数据元代码“{new.code}”已存在")
+        raise ElementError("element_exists", code=new.code)
 
 
 @transaction.atomic

@@ -173,7 +173,7 @@ def cmd_ledger_transfer(args: argparse.Namespace) -> int:
            "withdraw": lambda: transfers.withdraw(user, args.transfer_id)}[args.action]
     try:
         done = act()
-    except (scope.OutOfScope, transfers.TransferError) as error:
+    except scope.OutOfScope as error:
         raise CommandError(str(error)) from None
     print(f"迁入申请 #{done.pk}：{done.get_status_display()}")
     return 0

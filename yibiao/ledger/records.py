@@ -23,6 +23,7 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
+from yibiao.refusals import Refusal
 from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
@@ -54,16 +55,15 @@ FOREIGN = "foreign"  # a row about someone living in a community the writer does
 TRANSFER, REFUSE = "transfer", "refuse"  # what write_people does with such a row
 
 
-class LedgerError(Exception):
+class LedgerError(Refusal):
     """A request the ledger refuses; the message is for people."""
 
 
 class EditConflictError(LedgerError):
+    status = 409
+
     def __init__(self, conflict: EditConflict) -> None:
-        super().__init__(
-            "保存未成功：在您编辑期间，其他人已修改了此人信息（第 "
-            f"{conflict.current_version} 版）。您填写的内容已另存，请核对最新信息后重新填写。"
-        )
+        super().__init__("edit_conflict", version=conflict.current_version)
         self.conflict = conflict
 
 
@@ -284,7 +284,7 @@ def require_ledger_unit(actor: object, org_unit: OrgUnit) -> None:
     scope.require(actor, "edit_ledger")
     scope.require_org_unit(actor, org_unit)
     if not scope.may_write_unit(actor, org_unit):
-        raise LedgerError(f"台账只能记在社区（村）或网格下，“{org_unit.name}”是{org_unit.get_level_display()}。")
+        raise LedgerError("ledger_unit_level", unit=org_unit.name, level=org_unit.get_level_display())
 
 
 def write_people(
@@ -377,7 +377,7 @@ def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime) -> dict[
     foreign = [n for n, h in found.items()
                if not (h.org_code.startswith(org_unit.code) or org_unit.code.startswith(h.org_code))]
     if foreign:
-        raise LedgerError(f"户号 {foreign[0]} 属于其他社区，不能在“{org_unit.name}”下登记。")
+        raise LedgerError("household_elsewhere", household=foreign[0], unit=org_unit.name)
     return found
 
 

@@ -70,7 +70,7 @@ def _locked(user: object, transfer_id: int, verb_qs: QuerySet[Transfer]) -> Tran
     transfer = Transfer.objects.select_for_update(of=("self",)).select_related(
         "person", "to_unit", "from_unit").get(pk=transfer_id)
     if transfer.status != TransferStatus.PENDING:
-        raise TransferError(f"该迁入申请的状态是“{transfer.get_status_display()}”，不能再处理。")
+        raise TransferError("transfer_closed", status=transfer.get_status_display())
     return transfer
 
 
@@ -84,12 +84,12 @@ def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfe
     """
     transfer = _locked(actor, transfer_id, scope.permitted(actor, Transfer, scope.CHANGE))
     if not checked:
-        raise TransferError("请先勾选“已核实此人迁往对方社区”，再确认迁出。")
+        raise TransferError("transfer_unverified")
     person = Person.objects.select_for_update(of=("self",)).select_related("org_unit").get(
         pk=transfer.person_id)
     if person.org_unit is None or person.org_unit.code != transfer.from_code:
         _close(actor, transfer, TransferStatus.DECLINED, "此人居住地已变更，申请失效")
-        raise TransferError("此人已不在原社区居住，申请已失效，请对方重新登记。")
+        raise TransferError("transfer_stale")
     item = PersonInput({**transfer.values, IDENTITY: person.id_number},
                        household_number=transfer.household_number or None)
     result = _write(actor, transfer.to_unit, [item], valid_from=transfer.valid_from,
@@ -97,7 +97,8 @@ def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfe
                     audit_detail={"transfer": transfer.pk}, on_foreign=REFUSE,
                     movable=frozenset({person.pk}))
     if result.rejected:
-        raise TransferError("迁入未完成：" + "；".join(p.message_zh for p in result.rejected))
+        raise TransferError("transfer_incomplete", problems="；".join(p.message_zh for p in result.rejected),
+                            problems_en="; ".join(p.message_en for p in result.rejected))
     _close(actor, transfer, TransferStatus.CONFIRMED, "")
     for other in Transfer.objects.select_for_update().filter(
             person=person, status=TransferStatus.PENDING).exclude(pk=transfer.pk):
@@ -109,7 +110,7 @@ def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfe
 def decline(actor: object, transfer_id: int, reason: str) -> Transfer:
     transfer = _locked(actor, transfer_id, scope.permitted(actor, Transfer, scope.CHANGE))
     if len(reason.strip()) < 2:
-        raise TransferError("拒绝迁入申请须写明理由（例如：此人仍在本社区居住）。")
+        raise TransferError("transfer_reject_reason")
     _close(actor, transfer, TransferStatus.DECLINED, reason.strip())
     return transfer
 

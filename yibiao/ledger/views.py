@@ -16,6 +16,7 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.params import int_param
+from yibiao.refusals import refused_back_to
 from yibiao.values import get_code_list
 
 from . import masking, people, transfers
@@ -211,22 +212,19 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@refused_back_to(lambda request, transfer_id: redirect("ledger:transfers"))
 def transfer_decide(request: HttpRequest, transfer_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
-    try:
-        if action == "confirm":
-            done = transfers.confirm(request.user, transfer_id,
-                                     checked=request.POST.get("checked") == "1")
-            messages.success(request, _("已确认：此人迁往“%(unit)s”，原居住记录已结束。")
-                             % {"unit": done.to_unit.label})
-        elif action == "decline":
-            transfers.decline(request.user, transfer_id, request.POST.get("reason", ""))
-            messages.success(request, _("已拒绝该迁入申请。"))
-        elif action == "withdraw":
-            transfers.withdraw(request.user, transfer_id)
-            messages.success(request, _("已撤回迁入申请。"))
-        else:
-            messages.error(request, _("未知操作。"))
-    except transfers.TransferError as error:
-        messages.error(request, str(error))
+    if action == "confirm":
+        done = transfers.confirm(request.user, transfer_id, checked=request.POST.get("checked") == "1")
+        messages.success(request, _("已确认：此人迁往“%(unit)s”，原居住记录已结束。")
+                         % {"unit": done.to_unit.label})
+    elif action == "decline":
+        transfers.decline(request.user, transfer_id, request.POST.get("reason", ""))
+        messages.success(request, _("已拒绝该迁入申请。"))
+    elif action == "withdraw":
+        transfers.withdraw(request.user, transfer_id)
+        messages.success(request, _("已撤回迁入申请。"))
+    else:
+        messages.error(request, _("未知操作。"))
     return redirect("ledger:transfers")

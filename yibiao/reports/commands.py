@@ -32,7 +32,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     setup_django()
     from yibiao.accounts import scope
     from yibiao.accounts.operators import cli_user
-    from yibiao.reports.export import ExportError, export_report
+    from yibiao.reports.export import export_report
     from yibiao.reports.periods import PeriodError, parse_period
 
     user = cli_user(args.user)
@@ -42,7 +42,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     try:
         unit = scope.get_visible_org_unit(user, args.org)
         result = export_report(user, request, unit, parse_period(args.period), args.output)
-    except (scope.OutOfScope, ExportError, PeriodError) as error:
+    except (scope.OutOfScope, PeriodError) as error:
         raise CommandError(str(error)) from None
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from yibiao.admission.decisions import Decision, decisions_of
-from yibiao.admission.models import FormRequest, Status
+from yibiao.admission.models import FormRequest
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
 
@@ -114,8 +114,3 @@ def _number_or_text(value: str | None) -> object:
             return Decimal(value)
         except ArithmeticError:
             return value
-
-
-def require_admitted(request: FormRequest) -> None:
-    if request.status != Status.ADMITTED:
-        raise PermissionError("只有经准入的报表才能交付")

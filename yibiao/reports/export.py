@@ -21,6 +21,7 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
+from yibiao.refusals import Refusal
 from yibiao.sheets import FillColumn, FillResult, SheetError, SheetLayout, fill, note, read_workbook
 from yibiao.sheets.formats import blank_kind
 from yibiao.sheets.header_notes import annotate
@@ -30,8 +31,8 @@ from . import delivery, prefill
 from .periods import Period
 
 
-class ExportError(Exception):
-    pass
+class ExportError(Refusal):
+    """A report that cannot be exported as asked."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def require_export(user: object, request: FormRequest, unit: OrgUnit) -> None:
     scope.require_may(user, scope.VIEW, request)
     scope.require_org_unit(user, unit)
     if request.status != Status.ADMITTED:
-        raise ExportError("只有经准入的报表才能导出交付")
+        raise ExportError("export_not_admitted")
     if not (request.scope.contains(unit) or unit.contains(request.scope)):
         raise scope.OutOfScope(f"“{unit.name}”不在该报表的准入范围内")
 
@@ -97,7 +98,8 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
         book = read_workbook(Path(request.template.path))
         layout = book.sheet(request.sheet_name)
     except (SheetError, KeyError, FileNotFoundError) as error:
-        raise ExportError(f"读取部门模板失败：{error}") from None
+        raise ExportError("export_template_unreadable", problem=str(error),
+                          problem_en=getattr(error, "message_en", str(error))) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     masked = delivery.masked_columns(request)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".notes-") as folder:

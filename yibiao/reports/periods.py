@@ -7,9 +7,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from yibiao.refusals import Refusal
 
-class PeriodError(ValueError):
-    pass
+
+class PeriodError(Refusal, ValueError):
+    """A reporting period that cannot be read: bad input (400), a ValueError too, as before."""
+
+    status = 400
 
 
 @dataclass(frozen=True, order=True)
@@ -45,11 +49,11 @@ YEARS = range(1900, 3000)
 def parse_period(text: str) -> Period:
     text = text.strip()
     if (year := re.match(r"^(\d{4})", text)) and int(year[1]) not in YEARS:
-        raise PeriodError(f"报告期“{text}”的年份不对：应在 {YEARS.start} 到 {YEARS.stop - 1} 之间")
+        raise PeriodError("period_year", text=text, first=YEARS.start, last=YEARS.stop - 1)
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise PeriodError(f"报告期“{text}”的月份不对")
+            raise PeriodError("period_month", text=text)
         last = calendar.monthrange(year, month)[1]
         return Period(dt.date(year, month, 1), dt.date(year, month, last), f"{year}-{month:02d}")
     if m := _WEEK.match(text):
@@ -57,7 +61,7 @@ def parse_period(text: str) -> Period:
         try:
             start = dt.date.fromisocalendar(year, week, 1)
         except ValueError:
-            raise PeriodError(f"报告期“{text}”的周数不对") from None
+            raise PeriodError("period_week", text=text) from None
         return Period(start, start + dt.timedelta(days=6), f"{year}W{week:02d}")
     if m := _QUARTER.match(text):
         year, quarter = int(m[1]), int(m[2])
@@ -69,7 +73,7 @@ def parse_period(text: str) -> Period:
     if m := _YEAR.match(text):
         year = int(m[1])
         return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
-    raise PeriodError(f"看不懂报告期“{text}”：请写成 2026-11、2026W48、2026Q4 或 2026")
+    raise PeriodError("period_unreadable", text=text)
 
 
 def period_of(frequency: str, day: dt.date) -> Period:

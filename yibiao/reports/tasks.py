@@ -26,6 +26,7 @@ from yibiao.ledger.models import Source
 from yibiao.ledger.records import REFUSE, PersonInput, RowProblem, write_people
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from yibiao.params import BadInput, parse_int
+from yibiao.refusals import Refusal
 from yibiao.values import ValueProblem
 
 from . import prefill
@@ -33,8 +34,8 @@ from .models import Task, TaskStatus, TaskValue
 from .periods import Period, parse_period, period_of, previous
 
 
-class TaskError(Exception):
-    pass
+class TaskError(Refusal):
+    """A task cannot be created, saved, submitted or returned as asked."""
 
 
 def communities_of(request: FormRequest) -> QuerySet[OrgUnit]:
@@ -70,7 +71,7 @@ def account(task: Task, report: prefill.Report) -> None:
 def create_tasks(request: FormRequest, period: Period, *, today: dt.date | None = None) -> list[Task]:
     """One task per community in scope for the period; idempotent. Zero-touch when full."""
     if request.status != Status.ADMITTED:
-        raise TaskError("只有经准入的报表才会生成任务")
+        raise TaskError("task_not_admitted")
     created = []
     existing = set(Task.objects.filter(request=request, period=period.key).values_list("org_code", flat=True))
     communities = [c for c in communities_of(request) if c.code not in existing]
@@ -236,6 +237,8 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
             if columns[column].get("element"):
                 people.setdefault(_row_id(ident), {})[column] = value
         elif kind == "o" and aggregate_table and ident:
+            if columns[column].get("indicator"):
+                continue  # counted from the ledger at the period's end: never typed, never counted as typed
             aggregate[(row_key, column)] = value
         else:
             refused.append((ROW_KINDS.get(kind, "unknown"), row_key))
@@ -248,7 +251,7 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("request", "org_unit").get(pk=task.pk)
         if locked.status not in EDITABLE:
-            raise TaskError(_("任务已报送，不能再修改；如需更正请让审核人退回。"))
+            raise TaskError("task_submitted_locked")
         held = _lock_people(user, locked, people)
         refused += [("not_in_unit", f"p:{pk}") for pk in sorted(people.keys() - held.keys())]
         refused += _outside_units(locked, aggregate)
@@ -468,10 +471,10 @@ def submit(user: object, task: Task) -> Task:
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("request", "org_unit").get(pk=task.pk)
         if locked.status not in EDITABLE:
-            raise TaskError(_("任务已报送。"))
+            raise TaskError("task_already_submitted")
         account(locked, report_for(locked))
         if locked.cells_missing:
-            raise TaskError(_("还有 %(n)s 个单元格未填，不能报送") % {"n": locked.cells_missing})
+            raise TaskError("task_cells_missing", n=locked.cells_missing)
         locked.status = TaskStatus.SUBMITTED
         locked.submitted_by = user
         locked.submitted_at = timezone.now()
@@ -491,7 +494,7 @@ def return_task(user: object, task: Task, reason: str) -> Task:
         raise scope.OutOfScope("无权处理该任务")
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if locked.status != TaskStatus.SUBMITTED or len(reason.strip()) < 2:
-        raise TaskError("只能退回已报送的任务，且须写明理由")
+        raise TaskError("task_return_needs_reason")
     locked.status = TaskStatus.RETURNED
     locked.return_reason = reason.strip()
     locked.save(update_fields=["status", "return_reason"])

@@ -15,6 +15,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
 from yibiao.orgunits.models import OrgUnit
 from yibiao.params import BadInput, parse_int
+from yibiao.refusals import refused_back_to
 
 from . import export, jobs, prefill, tasks
 from .models import ExportJob, Task
@@ -131,25 +132,20 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@refused_back_to(lambda request, task_id: redirect("reports:task", task_id=task_id))
 def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
     task = tasks.get_task(request.user, task_id)
-    try:
-        tasks.submit(request.user, task)
-    except tasks.TaskError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已报送。"))
+    tasks.submit(request.user, task)
+    messages.success(request, _("已报送。"))
     return redirect("reports:task", task_id=task.pk)
 
 
 @login_required
 @require_POST
+@refused_back_to(lambda request, task_id: redirect("reports:task", task_id=task_id))
 def task_return(request: HttpRequest, task_id: int) -> HttpResponse:
     task = tasks.get_task(request.user, task_id)
-    try:
-        tasks.return_task(request.user, task, request.POST.get("reason", ""))
-    except tasks.TaskError as error:
-        messages.error(request, str(error))
+    tasks.return_task(request.user, task, request.POST.get("reason", ""))
     return redirect("reports:task", task_id=task.pk)
 
 

@@ -127,16 +127,13 @@ def _user(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _guarded(action: Callable[[], object]) -> object:
-    """Run a domain call; its refusals become a CommandError with every reason."""
+    """Run a domain call; scope and period problems become a CommandError (its refusals,
+    WorkRefused and ReportRefused, reach `cli.main` as they are, with every reason)."""
     from yibiao.accounts.scope import OutOfScope
     from yibiao.reports.periods import PeriodError
 
-    from . import slipped, workflow
-
     try:
         return action()
-    except (workflow.WorkRefused, slipped.ReportRefused) as refused:
-        raise CommandError("不予受理：\n  - " + "\n  - ".join(refused.reasons)) from None
     except (OutOfScope, PeriodError) as error:
         raise CommandError(str(error)) from None
 

@@ -20,6 +20,7 @@ from yibiao.accounts import scope
 from yibiao.accounts.models import Department
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
+from yibiao.refusals import Refusal
 
 from .models import (
     Channel,
@@ -46,10 +47,8 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 DEPARTMENT_MIN = 2
 
 
-class ReportRefused(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("；".join(reasons))
-        self.reasons = reasons
+class ReportRefused(Refusal):
+    """A slipped-past report cannot be filed or resolved as asked; every reason is listed."""
 
 
 @dataclass
@@ -97,7 +96,7 @@ def report(actor: object, *, department: str, channel: str, kind: str, descripti
         raise scope.OutOfScope("只有社区（网格）工作者可以报告未经准入的事项")
     code = org_code or getattr(getattr(actor, "org_unit", None), "code", "")
     if not code:
-        raise ReportRefused(["请注明是哪个社区收到的（组织代码）"])
+        raise ReportRefused("slipped_unit_missing")
     unit = scope.get_visible_org_unit(actor, code)
     reasons = []
     if len(department.strip()) < DEPARTMENT_MIN:
@@ -152,11 +151,11 @@ def resolve(actor: object, filed: UnadmittedReport, action: str, note: str = "")
     filed = get_report(actor, filed.pk)
     locked = UnadmittedReport.objects.select_for_update().get(pk=filed.pk)
     if locked.status != ReportStatus.NEW:
-        raise ReportRefused([f"该报告已处理（{ReportStatus(locked.status).label}）"])
+        raise ReportRefused("slipped_already_resolved", status=ReportStatus(locked.status).label)
     note = note.strip()
     if action == "dismiss":
         if len(note) < 2:
-            raise ReportRefused(["驳回须写明理由（如：该事项已经准入，编号……）"])
+            raise ReportRefused("slipped_dismiss_reason")
         locked.status = ReportStatus.DISMISSED
     elif action == "convert":
         department = locked.department or match_department(locked.department_name) or \
@@ -169,7 +168,7 @@ def resolve(actor: object, filed: UnadmittedReport, action: str, note: str = "")
             note = note or WORK_ITEM_NOTE
             locked.converted_item = _returned_item(actor, locked, department, note)
     else:
-        raise ReportRefused([f"未知操作：{action}（只能是 convert 或 dismiss）"])
+        raise ReportRefused("slipped_unknown_action", action=action)
     locked.reviewer_note = note[:500]
     locked.decided_by = actor
     locked.decided_at = timezone.now()

@@ -17,9 +17,14 @@ from yibiao.accounts import scope
 from yibiao.accounts.models import Department
 from yibiao.admission.models import Frequency
 from yibiao.params import date_param, int_param, month_param
+from yibiao.refusals import refused_back_to
 
 from . import agenda, analysis, forms, slipped, workflow
 from .models import Channel, EvidenceKind, Kind, ReportKind, ReportStatus, Status, Subject, WorkItem
+
+
+def _back_to_item(request: HttpRequest, item_id: int, **_: object) -> HttpResponse:
+    return redirect("workload:detail", item_id=item_id)
 
 
 def _item(user: object, item_id: int) -> WorkItem:
@@ -119,29 +124,21 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@refused_back_to(_back_to_item)
 def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item(request.user, item_id)
-    try:
-        workflow.decide(request.user, item, request.POST.get("action", ""), request.POST.get("reason", ""))
-    except workflow.WorkRefused as refused:
-        for reason in refused.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(request, _("已处理。"))
+    workflow.decide(request.user, item, request.POST.get("action", ""), request.POST.get("reason", ""))
+    messages.success(request, _("已处理。"))
     return redirect("workload:detail", item_id=item.pk)
 
 
 @login_required
 @require_POST
+@refused_back_to(_back_to_item)
 def item_strike(request: HttpRequest, item_id: int, demand_id: int) -> HttpResponse:
     item = _item(request.user, item_id)
-    try:
-        workflow.strike(request.user, item, demand_id, request.POST.get("reason", ""))
-    except workflow.WorkRefused as refused:
-        for reason in refused.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(request, _("已删除该留痕要求。"))
+    workflow.strike(request.user, item, demand_id, request.POST.get("reason", ""))
+    messages.success(request, _("已删除该留痕要求。"))
     return redirect("workload:detail", item_id=item.pk)
 
 
@@ -296,15 +293,11 @@ def report_file(request: HttpRequest, report_id: int) -> FileResponse:
 
 @login_required
 @require_POST
+@refused_back_to(lambda request, report_id: redirect("workload:report_detail", report_id=report_id))
 def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
     filed = slipped.get_report(request.user, report_id)
-    try:
-        slipped.resolve(request.user, filed, request.POST.get("action", ""), request.POST.get("note", ""))
-    except slipped.ReportRefused as refused:
-        for reason in refused.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(request, _("已处理。"))
+    slipped.resolve(request.user, filed, request.POST.get("action", ""), request.POST.get("note", ""))
+    messages.success(request, _("已处理。"))
     return redirect("workload:report_detail", report_id=filed.pk)
 
 

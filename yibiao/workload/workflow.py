@@ -25,6 +25,7 @@ from yibiao.admission.models import Frequency
 from yibiao.admission.workflow import find_department
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
+from yibiao.refusals import Refusal
 
 from . import analysis
 from .models import EvidenceDemand, EvidenceKind, Kind, Status, Subject, Transition, WorkItem
@@ -47,12 +48,8 @@ MAX_HOURS = 200.0  # per community per occurrence: more is a typo, not a plan
 MIN_BASIS = 4
 
 
-class WorkRefused(Exception):
+class WorkRefused(Refusal):
     """The item cannot be accepted or moved as asked; every reason is listed."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("；".join(reasons))
-        self.reasons = reasons
 
 
 @dataclass
@@ -165,7 +162,7 @@ def submit(actor: object, new: NewWorkItem) -> WorkItem:
     try:
         department = find_department(actor, new.department)
     except RequestRefused as refused:
-        raise WorkRefused(refused.reasons) from None
+        raise WorkRefused(refused.details) from None
     with transaction.atomic():
         item = WorkItem(submitted_by=actor)
         _fill(item, new, department, unit)
@@ -184,12 +181,13 @@ def reanalyse(actor: object, item: WorkItem) -> analysis.Analysis:
 
 def _lock(actor: object, item: WorkItem, action: str) -> WorkItem:
     if action not in ACTION_ABILITY:
-        raise WorkRefused([f"未知操作：{action}"])
+        raise WorkRefused("unknown_action", action=action)
     scope.require(actor, ACTION_ABILITY[action])
     scope.require_may(actor, scope.CHANGE, item)
     locked = WorkItem.objects.select_for_update().select_related("scope", "department").get(pk=item.pk)
     if (locked.status, action) not in TRANSITIONS:
-        raise WorkRefused([f"“{Status(locked.status).label}”状态的事项不能{ACTION_NAMES[action]}"])
+        raise WorkRefused("item_status_forbids", status=Status(locked.status).label,
+                          action=ACTION_NAMES[action], action_en=action)
     return locked
 
 
@@ -197,11 +195,11 @@ def _lock(actor: object, item: WorkItem, action: str) -> WorkItem:
 def decide(actor: object, item: WorkItem, action: str, reason: str = "") -> WorkItem:
     """Admit, return, reject or withdraw; refuse what the state machine or the role does not allow."""
     if action in ("merge", "resubmit"):
-        raise WorkRefused([f"{ACTION_NAMES[action]}请使用专门的操作"])
+        raise WorkRefused("action_needs_own_step", action=ACTION_NAMES[action], action_en=action)
     locked = _lock(actor, item, action)
     reason = reason.strip()
     if action in ("return", "reject", "withdraw") and len(reason) < 2:
-        raise WorkRefused([f"{ACTION_NAMES[action]}须写明理由"])
+        raise WorkRefused("reason_required", action=ACTION_NAMES[action], action_en=action)
     previous, target = locked.status, TRANSITIONS[(locked.status, action)]
     result = analysis.analyse(locked)
     locked.status = target
@@ -239,14 +237,14 @@ def strike(actor: object, item: WorkItem, demand_id: int, reason: str) -> Eviden
     scope.require(actor, "review_requests")
     scope.require_may(actor, scope.CHANGE, item)
     if item.status not in (Status.SUBMITTED, Status.ADMITTED):
-        raise WorkRefused(["只能删除待审核或已准入事项的留痕要求"])
+        raise WorkRefused("evidence_not_removable")
     demand = EvidenceDemand.objects.select_for_update().filter(item=item, pk=demand_id).first()
     if demand is None:
-        raise WorkRefused(["没有这项留痕要求"])
+        raise WorkRefused("evidence_missing")
     if demand.struck:
-        raise WorkRefused(["这项留痕要求已经删除"])
+        raise WorkRefused("evidence_already_removed")
     if len(reason.strip()) < 2:
-        raise WorkRefused(["删除留痕要求须写明理由"])
+        raise WorkRefused("reason_required", action="删除留痕要求", action_en="strike an evidence demand")
     demand.struck = True
     demand.struck_reason = reason.strip()
     demand.struck_by = actor
@@ -269,7 +267,7 @@ def merge(actor: object, item: WorkItem, other: WorkItem, reason: str = "",
     Evidence demands still standing are carried over. Both originals become `merged`.
     """
     if item.pk == other.pk:
-        raise WorkRefused(["不能与自己合并"])
+        raise WorkRefused("merge_with_itself")
     first = _lock(actor, item, "merge")
     second = _lock(actor, other, "merge")
     reasons = []
