@@ -41,6 +41,7 @@ from yibiao.values.codes import CodeItem, CodeList
 from yibiao.values.normalise import lookup_key
 
 from .layout import blank_label, squeeze, text_of
+from .merges import clipped_copy
 from .model import SheetLayout
 
 # --- what the header's wording asks ----------------------------------------------------------
@@ -554,7 +555,9 @@ def read_formats(path: str | Path, sheet: str, layout: SheetLayout) -> SheetForm
     path = Path(path)
     if zipfile.is_zipfile(path):
         with tempfile.TemporaryDirectory(prefix="yibiao-formats-") as tmp:
-            source = _merges_clipped(path, Path(tmp) / "clipped.xlsx", layout)
+            # openpyxl makes an object per merged cell: a column merged to row 1,048,576 took
+            # 31 s, one range over A2:XFD1048576 took 4 GB (sheets/merges.py)
+            source = clipped_copy(path, Path(tmp) / "clipped.xlsx")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl drops x14 validations: read below
                 wb = openpyxl.load_workbook(source, keep_links=False)
@@ -567,36 +570,6 @@ def read_formats(path: str | Path, sheet: str, layout: SheetLayout) -> SheetForm
         return sheet_formats(wb, wb[sheet], layout, extra)
     finally:
         wb.close()
-
-
-_MERGE_REF = re.compile(rb'(<(?:\w+:)?mergeCell\s+ref=")\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)"')
-MERGE_ROWS_READ = 2000  # formats are read from the header, the first rows and notes under them
-_CLIP_PART_BYTES = 64 * 1024 * 1024
-
-
-def _merges_clipped(path: Path, out: Path, layout: SheetLayout) -> Path:
-    """`path`, or a copy whose merged ranges stop a little below the table. openpyxl makes an
-    object for every cell of a merged range: a real template's column merged down to row
-    1,048,576 took 31 s to open, three times an inspection's time limit."""
-    last = max([layout.data_end_row, layout.data_start_row, *(n.row for n in layout.notes)]) + MERGE_ROWS_READ
-
-    def clip(m: re.Match[bytes]) -> bytes:
-        first, top, end, bottom = m.group(2), int(m.group(3)), m.group(4), int(m.group(5))
-        if top > last:
-            return b'<mergeCell ref="' + first + m.group(3) + b'"'  # one cell: no merge left
-        return m.group(1) + first + m.group(3) + b":" + end + str(min(bottom, last)).encode() + b'"'
-
-    with zipfile.ZipFile(path) as zf:
-        tall = [i.filename for i in zf.infolist() if i.filename.startswith("xl/worksheets/")
-                and i.file_size < _CLIP_PART_BYTES
-                and any(int(m.group(5)) > last for m in _MERGE_REF.finditer(zf.read(i)))]
-        if not tall:
-            return path
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-            for info in zf.infolist():
-                data = zf.read(info)
-                zout.writestr(info, _MERGE_REF.sub(clip, data) if info.filename in tall else data)
-    return out
 
 
 def sheet_formats(wb: Any, ws: Worksheet, layout: SheetLayout,

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import merges
 from .budget import Budget
 from .errors import SheetError
 
@@ -96,7 +97,7 @@ def load_xlsx(path: Path, scans: Iterable[object] | None = None, budget: Budget 
                 if max_rows is not None and ws.end:
                     budget.rows(ws.end[0] + 1, max_rows, meta.name)
             grid = Grid(name=meta.name, hidden="Visible" not in str(meta.visible) or "Hidden" in str(meta.visible))
-            grid.merges = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ws.merged_cell_ranges or []]
+            grid.merges = used_merges(ws)
             if scan is not None:
                 grid.hidden_rows, grid.hidden_cols = set(scan.hidden_rows), set(scan.hidden_cols)
             rows = _sparse_rows(ws, budget)
@@ -110,6 +111,15 @@ def load_xlsx(path: Path, scans: Iterable[object] | None = None, budget: Budget 
             del ws, grid
     finally:
         wb.close()
+
+
+def used_merges(ws: object) -> list[tuple[int, int, int, int]]:
+    """A calamine sheet's merged ranges (1-based), clipped to the cells holding values
+    (calamine's used area: values only) plus a margin, as sheets/merges.py explains."""
+    end = ws.end or (-1, -1)  # type: ignore[attr-defined]
+    return merges.clip(((r1 + 1, c1 + 1, r2 + 1, c2 + 1)
+                        for (r1, c1), (r2, c2) in ws.merged_cell_ranges or []),  # type: ignore[attr-defined]
+                       end[0] + 1, end[1] + 1)
 
 
 def _sparse_rows(ws: object, budget: Budget | None) -> Iterator[tuple[int, dict[int, Value]]]:
@@ -167,8 +177,9 @@ def load_xls(path: Path, scans: object = None, budget: Budget | None = None,
                     v = _xls_value(ctype, raw, book.datemode)
                     if v is not None:
                         grid.cells[(r + 1, c + 1)] = v
-            for rlo, rhi, clo, chi in getattr(sh, "merged_cells", []):
-                grid.merges.append((rlo + 1, clo + 1, rhi, chi))
+            grid.merges = merges.clip(((rlo + 1, clo + 1, rhi, chi)
+                                       for rlo, rhi, clo, chi in getattr(sh, "merged_cells", [])),
+                                      sh.nrows, sh.ncols)
             grid.hidden_rows = {r + 1 for r, info in sh.rowinfo_map.items() if info.hidden}
             grid.hidden_cols = {c + 1 for c, info in sh.colinfo_map.items() if info.hidden}
             yield grid

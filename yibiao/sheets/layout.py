@@ -122,6 +122,7 @@ class _Sheet:
             if r1 > SCAN_ROWS + MAX_HEADER_DEPTH:
                 continue
             for r in range(r1, min(r2, SCAN_ROWS + MAX_HEADER_DEPTH) + 1):
+                self.check()  # a row of a merge costs up to `width` entries
                 for c in range(c1, min(c2, max(self.width, c1)) + 1):
                     self.anchor[(r, c)] = (r1, c1)
 
@@ -140,8 +141,14 @@ class _Sheet:
             if r2 <= low or r1 > last:
                 continue
             for r in range(max(r1, low + 1), min(r2, last) + 1):
+                self.check()
                 for c in range(c1, min(c2, max(self.width, c1)) + 1):
                     self.anchor[(r, c)] = (r1, c1)
+
+    def check(self) -> None:
+        """The read's deadline and memory, checked in every loop over rows × columns."""
+        if self.budget is not None:
+            self.budget.check(self.grid.name)
 
     def value(self, r: int, c: int) -> Value | None:
         """Value seen at (r, c): a merged cell shows its anchor's value everywhere."""
@@ -170,8 +177,7 @@ class _Sheet:
 
 def analyse(grid: Grid, budget: Budget | None = None) -> SheetLayout:
     """Read one sheet's layout; `budget` is checked while the rows below the head stream."""
-    sh = _Sheet(grid)
-    sh.budget = budget
+    sh = _Sheet(grid, budget=budget)
     layout = SheetLayout(name=grid.name, layout="list", header_rows=(0, 0), data_start_row=0,
                          hidden=grid.hidden, hidden_rows=sorted(grid.hidden_rows),
                          hidden_columns=sorted(grid.hidden_cols))
@@ -262,6 +268,7 @@ def _header_end(sh: _Sheet, start: int) -> int:
     while changed and end - start < MAX_HEADER_DEPTH:
         changed = False
         for r in range(start, end + 1):
+            sh.check()
             for c in range(1, sh.width + 1):
                 span = sh.merge_at.get((r, c))
                 if not span or sh.grid.cells.get((r, c)) is None:
@@ -272,7 +279,9 @@ def _header_end(sh: _Sheet, start: int) -> int:
                     if any(span[1] <= cc <= span[3] and isinstance(v, str) for cc, v in below.items()) \
                             and not _is_column_number_row(sh, end + 1) and not _is_totals_row(below):
                         bottom = end + 1
-                if bottom > end:
+                # Only a deeper end is a change: a merge reaching past the deepest header
+                # row allowed (A1:XFD1048576) looped here for ever.
+                if min(bottom, start + MAX_HEADER_DEPTH - 1) > end:
                     end = min(bottom, start + MAX_HEADER_DEPTH - 1)
                     changed = True
     return end

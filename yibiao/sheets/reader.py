@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .budget import Budget
 from .errors import SheetError, SheetWarning
-from .grid import CELL_BYTES, Value, load_xls, load_xlsx
+from .grid import CELL_BYTES, Value, load_xls, load_xlsx, used_merges
 from .layout import analyse
 from .model import Workbook
 from .safety import Limits, current_limits, inspect_file
@@ -95,10 +95,8 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
     except BaseException:
         wb.close()
         raise
-    # calamine: ((row, col), (row, col)), 0-based
-    merges = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ws.merged_cell_ranges or []]
     return RowStream(name=ws.name, sheet_names=names, hidden=not visible.get(ws.name, True),
-                     merges=merges, rows=_rows(wb, ws, start_row, budget),
+                     merges=used_merges(ws), rows=_rows(wb, ws, start_row, budget),
                      last_row=ws.end[0] + 1 if ws.end else 0)
 
 

@@ -39,6 +39,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .layout import squeeze
+from .merges import clip_sheet_xml
 from .model import SheetLayout
 from .notes import note
 from .package import (
@@ -131,7 +132,9 @@ def fill_template_streaming(template: Path, out: Path, *, sheet: str, layout: Sh
             wb.save(source)
         with zipfile.ZipFile(source) as package:
             pkg = Package(package, sheet)
-            sheet_doc = _SheetDoc(pkg.read(pkg.sheet_part), start, old_last, pkg.date1904)
+            sheet_xml = pkg.read(pkg.sheet_part)
+            # the merges openpyxl saw (open_template): clipped to the values, not 20,000 forged ones
+            sheet_doc = _SheetDoc(clip_sheet_xml(sheet_xml) or sheet_xml, start, old_last, pkg.date1904)
             styles = Styles(pkg.read(pkg.styles_part)) if pkg.styles_part else None
             for (r, c), cell in changed.items():
                 sheet_doc.set_value(r, c, cell, styles)

@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import os
 import re
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .errors import SheetError
 from .formats import blank_segments, fill_blank, fill_segments, is_placeholder
 from .layout import blank_label, squeeze
+from .merges import clipped_copy
 from .model import SheetLayout
 from .notes import note
 from .safety import inspect_file
@@ -252,9 +254,13 @@ def open_template(template: Path, out: Path, sheet: str) -> tuple[openpyxl.Workb
         notes.append(note("converted_xls", file=template.name))
         wb, out = xls_to_openpyxl(template), out.with_suffix(".xlsx")
     else:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, \
+                tempfile.TemporaryDirectory(prefix="yibiao-open-") as tmp:
             warnings.simplefilter("always")
-            wb = openpyxl.load_workbook(template, rich_text=True, keep_links=True)
+            # merges clipped to the cells holding values: openpyxl makes an object per merged
+            # cell, and one forged range over A2:XFD1048576 took 4 GB (sheets/merges.py)
+            source = clipped_copy(template, Path(tmp) / "clipped.xlsx")
+            wb = openpyxl.load_workbook(source, rich_text=True, keep_links=True)
         if any("Data Validation extension" in str(w.message) for w in caught):
             notes.append(note("validation_ext", file=template.name))
         with zipfile.ZipFile(template) as zf:
