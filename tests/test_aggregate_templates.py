@@ -423,3 +423,19 @@ def test_a_totals_sum_over_the_wrong_rows_is_rebuilt_and_a_ratio_kept(tmp_path):
     ws = openpyxl.load_workbook(result.path).active
     assert [ws[f"{c}4"].value for c in "ABCD"] == ["合计", "=SUM(B2:B3)", "=SUM(C2:C3)", "=C4/B4"]
     assert re.fullmatch(r"=C3/B3|=C2/B2", str(ws["D3"].value)) or ws["D3"].value is None
+
+
+@pytest.mark.django_db
+def test_a_counted_column_cannot_be_typed_into_a_task(county, tmp_path):
+    """总人口 is computed: a crafted save of it stores nothing and counts no typed cell."""
+    from yibiao.reports import tasks
+    from yibiao.reports.models import Task, TaskValue
+
+    request = admit(county, template(tmp_path, COMMUNITIES, COMMUNITIES_MERGES, "人口.xlsx"),
+                    "各社区人口基本情况统计表", county.township_a)
+    tasks.create_tasks(request, NOV)
+    task = Task.objects.get(request=request, org_unit=county.community_a, period=NOV.key)
+    total = next(c["column"] for c in request.columns if c["header"].endswith("总人口"))
+    tasks.complete(county.worker_a, task, {(f"o:{county.community_a.code}", total): "99999"})
+    task.refresh_from_db()
+    assert task.cells_typed == 0 and not TaskValue.objects.filter(task=task).exists()

@@ -99,7 +99,7 @@ def test_a_dry_run_sends_nothing(world, wang):
     result = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")],
                           dry_run=True)
     assert len(result.transfers) == 1
-    assert "正式导入时将发送" in result.transfers[0].message_zh  # nothing was sent
+    assert "正式导入时将向其所在社区发送" in result.transfers[0].message_zh  # nothing was sent
     assert not Transfer.objects.exists()
 
 
@@ -223,3 +223,44 @@ def test_the_cli_lists_and_confirms(world, wang, capsys):
     assert (denied.actor, denied.subject_id) == (world.worker_b, "ledger_transfer")
     assert main(["ledger", "transfer", str(transfer.pk), "confirm", "--user", "worker_a"]) == 0
     assert Person.objects.get(pk=wang.pk).org_unit == world.community_b
+
+
+def test_a_dry_run_names_no_community_but_is_audited_and_counted(world, wang):
+    from yibiao.audit.models import AuditEntry
+
+    result = write_people(world.worker_b, world.community_b, [person(row=2, id_number=WANG, name="王某")],
+                          dry_run=True)
+    assert "桃花岭" not in result.transfers[0].message_zh
+    entry = AuditEntry.objects.filter(actor=world.worker_b, detail__dry_run=True).get()
+    assert entry.detail["transfers"] == 1
+
+
+def test_locating_many_residents_by_guessed_numbers_is_capped_per_day(world, wang):
+    from yibiao.ledger.records import LedgerError
+
+    with override_settings(YIBIAO_FOREIGN_MATCHES_PER_DAY=1):
+        write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")], dry_run=True)
+        with pytest.raises(LedgerError) as refused:
+            write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某")],
+                         dry_run=True)
+    assert refused.value.code == "foreign_quota"
+    assert not Transfer.objects.exists()
+
+
+def test_a_transfer_cannot_carry_another_communitys_household_number(world, wang):
+    from yibiao.ledger.records import LedgerError
+
+    with pytest.raises(LedgerError):
+        write_people(world.worker_b, world.community_b,
+                     [person(id_number=WANG, name="王某", household="A-1")])
+    assert not Transfer.objects.exists()
+    unchanged(wang, world)
+
+
+def test_confirming_keeps_the_residents_name_and_shows_the_other_spelling(world, wang):
+    sent = write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某某")])
+    page = login(world.worker_a).get("/ledger/transfers/").content.decode()
+    assert "王秀英" in page and "对方登记的姓名为“王某某”" in page
+    transfers.confirm(world.worker_a, sent.transfers[0].transfer_id)
+    wang.refresh_from_db()
+    assert wang.name == "王秀英" and wang.org_unit == world.community_b

@@ -259,6 +259,9 @@ YIBIAO_SECONDS_PER_FORM = env_float("YIBIAO_SECONDS_PER_FORM", 300.0)
 # old community confirming (e.g. "township"); by default every such move is a transfer
 # request (迁入申请) the resident's current community or township confirms.
 YIBIAO_DIRECT_MOVES = env_list("YIBIAO_DIRECT_MOVES", [])
+# ID numbers found registered in another community, per account and 24 hours (dry runs
+# included): each tells the writer where someone lives, so a file of guesses is stopped.
+YIBIAO_FOREIGN_MATCHES_PER_DAY = env_int("YIBIAO_FOREIGN_MATCHES_PER_DAY", 300)
 
 LOGGING = {
     "version": 1,

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from yibiao.accounts import scope
 from yibiao.audit.log import record
-from yibiao.audit.models import Action
+from yibiao.audit.models import Action, AuditEntry
 from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
 from yibiao.refusals import Refusal
@@ -103,8 +104,8 @@ class TransferSent:
 
     @property
     def message_zh(self) -> str:
-        if self.dry_run:
-            return f"此人登记在“{self.community}”：正式导入时将发送迁入申请，待对方确认后迁入。"
+        if self.dry_run:  # names no community: a dry run must not locate ID numbers for free
+            return "此人登记在其他社区：正式导入时将向其所在社区发送迁入申请，待对方确认后迁入。"
         if self.again:
             return (f"此人登记在“{self.community}”：已有待对方确认的迁入申请（第 {self.transfer_id} 号），"
                     "已按本次内容更新。")
@@ -113,8 +114,8 @@ class TransferSent:
     @property
     def message_en(self) -> str:
         if self.dry_run:
-            return (f"This person is registered in {self.community}: the import will send a "
-                    "transfer request; they move here once it is confirmed.")
+            return ("This person is registered in another community: the import will send a "
+                    "transfer request to it; they move here once it is confirmed.")
         if self.again:
             return (f"This person is registered in {self.community}: transfer request "
                     f"#{self.transfer_id} is already waiting for them and was updated.")
@@ -333,6 +334,7 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
     with transaction.atomic():
         for chunk in _chunks(rows):
             _write_chunk(actor, org_unit, chunk, on, source, result, per_period, foreign)
+        _within_foreign_quota(actor, len(result.transfers))
         if result.facts_written >= ANALYZE_AFTER and not dry_run:
             _analyze_ledger()
         record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
@@ -342,8 +344,29 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
                **(audit_detail or {}))
         if dry_run:
             transaction.set_rollback(True)
+    if dry_run and result.transfers:
+        # The trial's own audit entry was rolled back with it: the lookups it made of other
+        # communities' residents are recorded (and counted against the day's quota) all the same.
+        record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
+               org_code=org_unit.code, reason="试导入：核对了登记在其他社区的居民",
+               dry_run=True, transfers=len(result.transfers), source=source)
     result.rejected.sort(key=lambda p: (p.row is None, p.row or 0))
     return result
+
+
+def _within_foreign_quota(actor: object, found: int) -> None:
+    """Each ID number found in another community tells the writer it exists there: a file of
+    guessed numbers would locate a county's residents. A day's such findings per account are
+    capped (YIBIAO_FOREIGN_MATCHES_PER_DAY), counted from the audit log."""
+    limit = getattr(settings, "YIBIAO_FOREIGN_MATCHES_PER_DAY", 0)
+    if not found or limit <= 0 or not getattr(actor, "pk", None):
+        return
+    since = timezone.now() - dt.timedelta(days=1)
+    details = AuditEntry.objects.filter(actor=actor, at__gte=since).exclude(
+        subject_kind="transfer").values_list("detail", flat=True)
+    used = sum(int((d or {}).get("transfers") or 0) for d in details)
+    if used + found > limit:
+        raise LedgerError("foreign_quota", found=found, used=used, limit=limit)
 
 
 def _analyze_ledger() -> None:
@@ -447,6 +470,11 @@ def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
             origin = origin.replace("{row}", str(row.row))
         elif row.row and origin:
             origin = f"{origin} 第 {row.row} 行"
+        if row.household_number:
+            home = Household.objects.filter(number=row.household_number).values_list(
+                "org_unit__code", flat=True).first()
+            if home is not None and not (home.startswith(org_unit.code) or org_unit.code.startswith(home)):
+                raise LedgerError("household_elsewhere", household=row.household_number, unit=org_unit.name)
         transfer, created = request_transfer(actor, person.pk, code, org_unit, row.values,
                                              household_number=row.household_number or "",
                                              valid_from=on, source=source, origin=origin)

@@ -90,12 +90,21 @@ def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfe
     if person.org_unit is None or person.org_unit.code != transfer.from_code:
         _close(actor, transfer, TransferStatus.DECLINED, "此人居住地已变更，申请失效")
         raise TransferError("transfer_stale")
-    item = PersonInput({**transfer.values, IDENTITY: person.id_number},
+    # The resident keeps the name their community knows: the asking community's spelling is
+    # shown beside it when they differ, and a rename is an edit of its own, not a side effect.
+    values = {k: v for k, v in transfer.values.items() if k != NAME}
+    item = PersonInput({**values, IDENTITY: person.id_number},
                        household_number=transfer.household_number or None)
-    result = _write(actor, transfer.to_unit, [item], valid_from=transfer.valid_from,
-                    source=Source.TRANSFER, rules=None, dry_run=False, audit_action=Action.CHANGE,
-                    audit_detail={"transfer": transfer.pk}, on_foreign=REFUSE,
-                    movable=frozenset({person.pk}))
+    try:
+        result = _write(actor, transfer.to_unit, [item], valid_from=transfer.valid_from,
+                        source=Source.TRANSFER, rules=None, dry_run=False, audit_action=Action.CHANGE,
+                        audit_detail={"transfer": transfer.pk}, on_foreign=REFUSE,
+                        movable=frozenset({person.pk}))
+    except TransferError:
+        raise
+    except LedgerError as error:  # e.g. its household number now belongs to another community
+        raise TransferError("transfer_incomplete", problems=error.message_zh,
+                            problems_en=error.message_en) from error
     if result.rejected:
         raise TransferError("transfer_incomplete", problems="；".join(p.message_zh for p in result.rejected),
                             problems_en="; ".join(p.message_en for p in result.rejected))
@@ -138,6 +147,7 @@ class TransferLine:
 
     pk: int
     name: str  # as the asking community typed it
+    current_name: str  # the resident's name in the ledger (shown only to their community)
     id_masked: str
     phone_masked: str
     from_name: str
@@ -154,7 +164,7 @@ def lines(transfers: QuerySet[Transfer]) -> list[TransferLine]:
     out = []
     for t in transfers.select_related("person", "from_unit__parent", "to_unit__parent")[:500]:
         out.append(TransferLine(
-            t.pk, str(t.values.get(NAME) or ""), mask_id_number(t.person.id_number),
+            t.pk, str(t.values.get(NAME) or ""), t.person.name, mask_id_number(t.person.id_number),
             mask_phone(t.values["person.phone"]) if t.values.get("person.phone") else "",
             t.from_unit.label, t.to_unit.label, t.origin, t.status, t.get_status_display(),
             t.requested_at, t.reason, t.person_id))
