@@ -105,7 +105,13 @@ def admit_a_request_for_the_workers_community(open_page: OpenPage, tmp_path: Pat
     officer.fill("#title", "流感疫苗接种情况表")
     officer.fill("#basis", "《关于做好2026—2027年度流感疫苗接种工作的通知》（岳卫发〔2026〕9号）")
     officer.select_option("#frequency", "monthly")
-    officer.select_option("#scope", OWN_COMMUNITY)
+    officer.fill("#scope", OWN_COMMUNITY)  # the org-unit picker takes a code
+    with officer.expect_navigation():
+        officer.get_by_role("button", name="提交").click()
+    # The phone column needs the department's decision: the form comes back asking, the
+    # officer chooses masked and sends the template again.
+    officer.locator("input[name='decision:person.phone'][value='masked']").check()
+    officer.set_input_files("#template", template)
     with officer.expect_navigation():
         officer.get_by_role("button", name="提交").click()
     expect(officer.locator("h1 .badge")).to_have_text("待审核")
