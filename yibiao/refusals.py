@@ -54,6 +54,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "“{status}”状态的需求不能修改敏感信息的提供方式",
         "a request that is “{status}” cannot change how its sensitive columns are delivered",
     ),
+    "decision_no_column_to_justify": (
+        "模板中没有“{key}”这一列，无法为它说明理由", "the template has no column “{key}”: there is nothing to justify",
+    ),
+    "decision_no_column_to_mask": (
+        "模板中没有“{key}”这一列，无法遮蔽", "the template has no column “{key}”: there is nothing to mask",
+    ),
+    "decision_both_full_and_masked": (
+        "“{name}”（{code}）既说明了理由又选择遮蔽：请只选一种", "“{name}” ({code}) is both justified and masked: choose one",
+    ),
+    "decision_reason_too_short": (
+        "{columns}选择完整提供，使用理由至少 {n} 个字（为什么需要完整的{name}）",
+        "{columns}: the full value needs a reason of at least {n} characters (why the full {name} is needed)",
+    ),
+    "decisions_missing": (
+        "以下敏感个人信息列须逐列决定：完整提供（说明使用理由）或遮蔽提供：{columns}",
+        "decide for each of these columns of sensitive personal information: "
+        "the full value (with the reason it is needed) or masked: {columns}",
+    ),
     "basis_missing": (
         "缺少政策依据：请写明文件名称和文号（无依据的报表不得下发基层）",
         "no policy basis: name the document and its number (a table without a basis may not be sent to communities)",
@@ -95,11 +113,75 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "evidence_missing": ("没有这项留痕要求", "there is no such evidence demand"),
     "evidence_already_removed": ("这项留痕要求已经删除", "this evidence demand was already struck"),
+    "form_date_unreadable": ("{field}“{text}”看不懂，请写成 2026-06-01", "{field} “{text}” is not understood: write 2026-06-01"),
+    "form_hours_not_number": ("预计工时“{text}”不是数字", "the expected hours “{text}” are not a number"),
     "merge_with_itself": ("不能与自己合并", "an item cannot be merged with itself"),
+    "item_kind_unknown": (
+        "类别只能是工作任务（task）或督查检查考核（inspection）", "the kind must be a task or an inspection",
+    ),
+    "item_title_missing": ("请填写事项名称", "enter the item's title"),
+    "item_basis_missing": (
+        "缺少政策依据：请写明文件名称和文号（除党中央、国务院已有明确要求的外，原则上不得向社区摊派工作任务）",
+        "no policy basis: name the document and its number (unless the central authorities require it, "
+        "work may not be passed down to communities)",
+    ),
+    "item_frequency_unknown": ("频次只能是 {choices}", "the frequency must be one of {choices}"),
+    "item_dates_missing": ("请填写开始和结束日期", "enter the start and end dates"),
+    "item_dates_reversed": ("结束日期早于开始日期", "the end date is before the start date"),
+    "item_hours_missing": (
+        "请填写每个社区每次预计工时（大于 0、不超过 {limit} 小时）",
+        "enter the expected hours per community each time (more than 0, at most {limit})",
+    ),
+    "item_estimate_missing": (
+        "请说明工时是怎样测算的（如：每户 10 分钟 × 约 60 户出租房）",
+        "say how the hours were estimated (e.g. 10 minutes a household × about 60 rented homes)",
+    ),
+    "item_subject_unknown": (
+        "不认识的对象代码：{codes}（可选：{choices}）", "unknown subject codes: {codes} (choose from {choices})",
+    ),
+    "item_subject_missing": (
+        "请选择或填写工作对象（如出租房屋、独居老人）",
+        "choose or describe who or what the work is about (e.g. rented homes, elderly living alone)",
+    ),
+    "evidence_what_missing": (
+        "第 {number} 项留痕材料没有写明要什么", "evidence demand {number} does not say what is wanted",
+    ),
+    "evidence_reason_missing": (
+        "留痕材料“{what}”须说明为什么需要（不说明的不予受理）",
+        "evidence demand “{what}” must say why it is needed (refused otherwise)",
+    ),
+    "evidence_kind_unknown": ("留痕材料类别只能是 {choices}", "the kind of evidence must be one of {choices}"),
+    "merge_only_inspections": (
+        "只有督查检查考核可以合并为联合检查", "only inspections can be merged into a joint inspection",
+    ),
+    "merge_scopes_differ": (
+        "两项检查范围不同（{first} / {second}），请先请部门调整为同一范围再合并",
+        "the two inspections cover different areas ({first} / {second}): ask the departments to align them first",
+    ),
+    "merge_frequencies_differ": (
+        "两项检查频次不同，不能合并为一次联合检查",
+        "the two inspections have different frequencies and cannot become one joint inspection",
+    ),
+    "merge_dates_apart": ("两项检查时间不重叠，无法合并", "the two inspections do not overlap in time"),
+    "merge_hours_range": (
+        "联合检查工时须大于 0、不超过 {limit} 小时", "the joint inspection's hours must be more than 0 and at most {limit}",
+    ),
+    "load_ceiling_range": ("每人每周上限须在 0 到 60 小时之间", "the weekly ceiling per person must be 0 to 60 hours"),
+    "load_inspections_range": (
+        "每季度检查上限须在 0 到 50 次之间", "the inspections per quarter must be 0 to 50",
+    ),
+    "load_workers_range": ("每社区工作人员数须在 1 到 100 之间", "the workers per community must be 1 to 100"),
     # --- slipped-past reports (workload/slipped.py)
     "slipped_unit_missing": (
         "请注明是哪个社区收到的（组织代码）", "say which community received it (its org unit code)",
     ),
+    "slipped_department_missing": ("请填写是哪个部门发来的", "say which department sent it"),
+    "slipped_channel_missing": (
+        "请选择是通过什么途径收到的（微信群、电话、纸质、邮件或其他）",
+        "choose how it arrived (WeChat group, phone, paper, e-mail or other)",
+    ),
+    "slipped_kind_missing": ("请选择是报表、工作任务还是督查检查", "choose whether it is a table, a task or an inspection"),
+    "slipped_content_missing": ("请简单写一句内容，或拍一张照片", "write a sentence about it, or take a photo"),
     "slipped_already_resolved": ("该报告已处理（{status}）", "this report was already dealt with ({status})"),
     "slipped_dismiss_reason": (
         "驳回须写明理由（如：该事项已经准入，编号……）",
@@ -239,7 +321,8 @@ def _render(code: str, zh: str, en: str, context: Mapping[str, Any], language: s
     values: dict[str, Any] = _Blank({k: v for k, v in context.items() if not k.endswith("_en")})
     if language == "en":
         values.update({k[:-3]: v for k, v in context.items() if k.endswith("_en")})
-        return en.format_map(values)
+        text = en.format_map(values)
+        return text[:1].upper() + text[1:]  # a sentence: the catalogue's templates start lower-case
     text = zh.format_map(values)
     if language == "zh-hant":
         if code in HANT:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from yibiao.dictionary.rules import ElementRule, Rules
 from yibiao.matching import normalise
+from yibiao.refusals import Reason
 
 FULL, MASKED = "full", "masked"
 # A reason shorter than this says nothing ("需要", "核对"): refused, the column named.
@@ -63,6 +65,12 @@ class Decision:
         return {"element": self.element, "name": self.name, "columns": list(self.columns),
                 "headers": list(self.headers), "choice": self.choice, "reason": self.reason,
                 "partly": self.partly}
+
+
+# A column's label in the language its refusal is shown in (not the one it was made in).
+_label_of = lazy(lambda decision: decision.label, str)
+_labels_of = lazy(lambda decisions, comma, code: comma.join(d.label + code.format(d.element) for d in decisions),
+                  str)
 
 
 @dataclass
@@ -138,30 +146,29 @@ def settle(columns: list[dict], rules: Rules, justifications: dict[str, str], ma
             continue
         element = resolve(key, columns, rules)
         if element is None:
-            settled.problems.append(_("模板中没有“%(key)s”这一列，无法为它说明理由") % {"key": key})
+            settled.problems.append(Reason("decision_no_column_to_justify", key=key))
         else:
             given[element] = reason.strip()
     masked_given: list[str] = []
     for key in masked:
         element = resolve(key, columns, rules)
         if element is None:
-            settled.problems.append(_("模板中没有“%(key)s”这一列，无法遮蔽") % {"key": key})
+            settled.problems.append(Reason("decision_no_column_to_mask", key=key))
         elif element not in masked_given:
             masked_given.append(element)
     for element in masked_given:
         if element in given:
-            settled.problems.append(_("“%(name)s”（%(code)s）既说明了理由又选择遮蔽：请只选一种")
-                                    % {"name": rules.elements[element].name_zh, "code": element})
+            settled.problems.append(Reason("decision_both_full_and_masked", name=rules.elements[element].name_zh,
+                                           code=element))
     for decision in decisions_of(columns, rules, given, masked_given):
         if decision.choice == FULL and len(decision.reason) < MIN_REASON_CHARS:
-            settled.problems.append(
-                _("%(columns)s选择完整提供，使用理由至少 %(n)s 个字（为什么需要完整的%(name)s）")
-                % {"columns": decision.label, "n": MIN_REASON_CHARS, "name": decision.name})
+            settled.problems.append(Reason("decision_reason_too_short", columns=_label_of(decision),
+                                           n=MIN_REASON_CHARS, name=decision.name))
     undecided = [d for d in decisions_of(columns, rules, given, masked_given) if not d.choice]
     if undecided and required:
-        settled.problems.append(
-            _("以下敏感个人信息列须逐列决定：完整提供（说明使用理由）或遮蔽提供：%(columns)s")
-            % {"columns": "、".join(f"{d.label}（{d.element}）" for d in undecided)})
+        settled.problems.append(Reason(
+            "decisions_missing", columns=_labels_of(undecided, "、", "（{}）"),
+            columns_en=_labels_of(undecided, ", ", " ({})")))
     elif undecided:
         masked_given += [d.element for d in undecided]  # the safe side: masked
     # Kept: justifications of elements the template has not as a column (a filter's

@@ -9,10 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from yibiao.refusals import Reason
+
 from .models import EvidenceKind, WorkItem
 from .workflow import Evidence, NewWorkItem
 
 EVIDENCE_ROWS = 4
+
+
+DATE_FIELDS_EN = {"开始日期": "the start date", "结束日期": "the end date"}
 
 
 def parse_date(text: str, label: str, problems: list[str]) -> dt.date | None:
@@ -22,7 +27,8 @@ def parse_date(text: str, label: str, problems: list[str]) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        problems.append(f"{label}“{text}”看不懂，请写成 2026-06-01")
+        problems.append(Reason("form_date_unreadable", field=label, field_en=DATE_FIELDS_EN.get(label, label),
+                               text=text))
         return None
 
 
@@ -33,7 +39,7 @@ def parse_hours(text: str, problems: list[str]) -> float | None:
     try:
         return float(text)
     except ValueError:
-        problems.append(f"预计工时“{text}”不是数字")
+        problems.append(Reason("form_hours_not_number", text=text))
         return None
 
 

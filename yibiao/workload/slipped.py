@@ -20,7 +20,7 @@ from yibiao.accounts import scope
 from yibiao.accounts.models import Department
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
-from yibiao.refusals import Refusal
+from yibiao.refusals import Reason, Refusal
 
 from .models import (
     Channel,
@@ -100,15 +100,15 @@ def report(actor: object, *, department: str, channel: str, kind: str, descripti
     unit = scope.get_visible_org_unit(actor, code)
     reasons = []
     if len(department.strip()) < DEPARTMENT_MIN:
-        reasons.append("请填写是哪个部门发来的")
+        reasons.append(Reason("slipped_department_missing"))
     if channel not in Channel.values:
-        reasons.append("请选择是通过什么途径收到的（微信群、电话、纸质、邮件或其他）")
+        reasons.append(Reason("slipped_channel_missing"))
     if kind not in ReportKind.values:
-        reasons.append("请选择是报表、工作任务还是督查检查")
+        reasons.append(Reason("slipped_kind_missing"))
     if attachment is not None:
         reasons.extend(check_attachment(attachment))
     if not description.strip() and attachment is None:
-        reasons.append("请简单写一句内容，或拍一张照片")
+        reasons.append(Reason("slipped_content_missing"))
     if reasons:
         raise ReportRefused(reasons)
     found = match_department(department)

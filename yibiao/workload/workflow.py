@@ -25,7 +25,7 @@ from yibiao.admission.models import Frequency
 from yibiao.admission.workflow import find_department
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
-from yibiao.refusals import Refusal
+from yibiao.refusals import Reason, Refusal
 
 from . import analysis
 from .models import EvidenceDemand, EvidenceKind, Kind, Status, Subject, Transition, WorkItem
@@ -81,34 +81,34 @@ def check(new: NewWorkItem) -> list[str]:
     """Every reason the item cannot go to review as it stands (none: it may)."""
     reasons = []
     if new.kind not in Kind.values:
-        reasons.append("类别只能是工作任务（task）或督查检查考核（inspection）")
+        reasons.append(Reason("item_kind_unknown"))
     if not new.title.strip():
-        reasons.append("请填写事项名称")
+        reasons.append(Reason("item_title_missing"))
     if len(new.basis.strip()) < MIN_BASIS:
-        reasons.append("缺少政策依据：请写明文件名称和文号（除党中央、国务院已有明确要求的外，"
-                       "原则上不得向社区摊派工作任务）")
+        reasons.append(Reason("item_basis_missing"))
     if new.frequency not in Frequency.values:
-        reasons.append(f"频次只能是 {', '.join(Frequency.values)}")
+        reasons.append(Reason("item_frequency_unknown", choices=", ".join(Frequency.values)))
     if new.start is None or new.end is None:
-        reasons.append("请填写开始和结束日期")
+        reasons.append(Reason("item_dates_missing"))
     elif new.end < new.start:
-        reasons.append("结束日期早于开始日期")
+        reasons.append(Reason("item_dates_reversed"))
     if new.hours_per_community is None or not 0 < new.hours_per_community <= MAX_HOURS:
-        reasons.append(f"请填写每个社区每次预计工时（大于 0、不超过 {MAX_HOURS:g} 小时）")
+        reasons.append(Reason("item_hours_missing", limit=f"{MAX_HOURS:g}"))
     if len(new.estimate_basis.strip()) < 2:
-        reasons.append("请说明工时是怎样测算的（如：每户 10 分钟 × 约 60 户出租房）")
+        reasons.append(Reason("item_estimate_missing"))
     unknown = [s for s in new.subjects if s not in Subject.values]
     if unknown:
-        reasons.append(f"不认识的对象代码：{'、'.join(unknown)}（可选：{', '.join(Subject.values)}）")
+        reasons.append(Reason("item_subject_unknown", codes="、".join(unknown), codes_en=", ".join(unknown),
+                              choices=", ".join(Subject.values)))
     if not new.subjects and not new.subjects_note.strip():
-        reasons.append("请选择或填写工作对象（如出租房屋、独居老人）")
+        reasons.append(Reason("item_subject_missing"))
     for number, demand in enumerate(new.evidence, 1):
         if not demand.what.strip():
-            reasons.append(f"第 {number} 项留痕材料没有写明要什么")
+            reasons.append(Reason("evidence_what_missing", number=number))
         elif len(demand.justification.strip()) < 2:
-            reasons.append(f"留痕材料“{demand.what.strip()}”须说明为什么需要（不说明的不予受理）")
+            reasons.append(Reason("evidence_reason_missing", what=demand.what.strip()))
         if demand.kind not in EvidenceKind.values:
-            reasons.append(f"留痕材料类别只能是 {', '.join(EvidenceKind.values)}")
+            reasons.append(Reason("evidence_kind_unknown", choices=", ".join(EvidenceKind.values)))
     return reasons
 
 
@@ -272,17 +272,16 @@ def merge(actor: object, item: WorkItem, other: WorkItem, reason: str = "",
     second = _lock(actor, other, "merge")
     reasons = []
     if first.kind != Kind.INSPECTION or second.kind != Kind.INSPECTION:
-        reasons.append("只有督查检查考核可以合并为联合检查")
+        reasons.append(Reason("merge_only_inspections"))
     if first.scope_id != second.scope_id:
-        reasons.append(f"两项检查范围不同（{first.scope.name} / {second.scope.name}），"
-                       "请先请部门调整为同一范围再合并")
+        reasons.append(Reason("merge_scopes_differ", first=first.scope.name, second=second.scope.name))
     if first.frequency != second.frequency:
-        reasons.append("两项检查频次不同，不能合并为一次联合检查")
+        reasons.append(Reason("merge_frequencies_differ"))
     start, end = max(first.start_date, second.start_date), min(first.end_date, second.end_date)
     if end < start:
-        reasons.append("两项检查时间不重叠，无法合并")
+        reasons.append(Reason("merge_dates_apart"))
     if hours is not None and not 0 < hours <= MAX_HOURS:
-        reasons.append(f"联合检查工时须大于 0、不超过 {MAX_HOURS:g} 小时")
+        reasons.append(Reason("merge_hours_range", limit=f"{MAX_HOURS:g}"))
     if reasons:
         raise WorkRefused(reasons)
     separate = first.hours_per_community + second.hours_per_community
@@ -330,11 +329,11 @@ def set_load_rules(actor: object, code: str, *, ceiling: float | None = None,
     unit = scope.get_visible_org_unit(actor, code)
     reasons = []
     if ceiling is not None and not 0 < ceiling <= 60:
-        reasons.append("每人每周上限须在 0 到 60 小时之间")
+        reasons.append(Reason("load_ceiling_range"))
     if max_inspections is not None and not 0 <= max_inspections <= 50:
-        reasons.append("每季度检查上限须在 0 到 50 次之间")
+        reasons.append(Reason("load_inspections_range"))
     if workers is not None and not 1 <= workers <= 100:
-        reasons.append("每社区工作人员数须在 1 到 100 之间")
+        reasons.append(Reason("load_workers_range"))
     if reasons:
         raise WorkRefused(reasons)
     with transaction.atomic():
