@@ -153,6 +153,10 @@ def test_the_english_command_line_shows_a_coded_refusal(world, capsys, english):
     out = json.loads(capsys.readouterr().out)
     assert code == 2 and out == {"error": {"code": "period_month",
                                            "message": "The month of reporting period “2026-13” is wrong"}}
+    code = main(["request", "analyse", "999", "--json", "--user", "admin"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2 and out == {"error": {"code": "no_such_request",
+                                           "message": "There is no request 999, or you may not see it"}}
 
 
 @pytest.mark.django_db

@@ -28,6 +28,22 @@ from typing import Any
 CATALOGUE: dict[str, tuple[str, str]] = {
     # A message written before its site had a code (see tests/test_refusals.py, LEFT).
     "legacy": ("{text}", "{text}"),
+    # --- what a command is pointed at (the commands' modules)
+    "no_such_request": ("没有第 {id} 号报表需求，或您无权查看", "there is no request {id}, or you may not see it"),
+    "no_such_item": ("没有第 {id} 号事项，或您无权查看", "there is no work item {id}, or you may not see it"),
+    "no_such_resident": (
+        "没有找到身份证号为 {id_number} 的居民，或您无权查看。",
+        "no resident with ID number {id_number} was found, or you may not see them.",
+    ),
+    "no_such_account": ("账号“{name}”不存在", "there is no account “{name}”"),
+    "no_such_file": ("找不到文件 {path}", "file {path} not found"),
+    "no_such_template_file": ("找不到模板文件 {path}", "template file {path} not found"),
+    "invalid_value": ("{problem}", "{problem}"),
+    "mapping_unreadable": ("无法读取列映射文件 {path}：{problem}", "the column mapping file {path} cannot be read: {problem}"),
+    "mapping_not_an_object": (
+        '列映射文件应为 {{"列字母或表头": "数据元代码" 或 null}} 形式的 JSON 对象。',
+        'the column mapping file must be a JSON object {{"column letter or header": "element code" or null}}.',
+    ),
     # --- a department's request (admission/workflow.py)
     "request_own_department_only": (
         "您只能以本部门（{department}）名义提交报表需求",

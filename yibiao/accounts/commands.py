@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from yibiao.cli import CommandError, setup_django
+from yibiao.refusals import Refusal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
     owner = User.objects.filter(username=args.owner).first()
     if owner is None:
-        raise CommandError(f"账号“{args.owner}”不存在")
+        raise Refusal("no_such_account", name=args.owner)
     try:
         key = tokens.issue(cli_user(args.user), owner, args.name)
     except scope.OutOfScope as error:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from yibiao.cli import CommandError, setup_django
+from yibiao.refusals import Refusal
 
 
 def _justification(text: str) -> tuple[str, str]:
@@ -119,7 +120,7 @@ def _request(user: object, request_id: int):  # noqa: ANN202
 
     found = scope.visible_requests(user).filter(pk=request_id).first()
     if found is None:
-        raise CommandError(f"没有第 {request_id} 号报表需求，或您无权查看")
+        raise Refusal("no_such_request", id=request_id)
     return found
 
 
@@ -129,7 +130,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     from yibiao.admission import workflow
 
     if not args.template.exists():
-        raise CommandError(f"找不到模板文件 {args.template}")
+        raise Refusal("no_such_template_file", path=str(args.template))
     try:
         request = workflow.submit(_user(args), args.template, workflow.NewRequest(
             title=args.title, department=args.department, basis=args.basis,

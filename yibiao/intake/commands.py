@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from yibiao.cli import CommandError, setup_django
+from yibiao.refusals import Refusal
 
 
 def _group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
@@ -138,9 +139,9 @@ def _read_mapping(path: Path) -> dict[str, str | None]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise CommandError(f"无法读取列映射文件 {path}：{error}") from None
+        raise Refusal("mapping_unreadable", path=str(path), problem=str(error)) from None
     if not isinstance(data, dict) or not all(isinstance(v, str | None) for v in data.values()):
-        raise CommandError('列映射文件应为 {"列字母或表头": "数据元代码" 或 null} 形式的 JSON 对象。')
+        raise Refusal("mapping_not_an_object")
     return data
 
 

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from yibiao.cli import CommandError, setup_django
+from yibiao.refusals import Refusal
 
 
 def _date(text: str) -> dt.date:
@@ -89,11 +90,11 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     try:
         id_number = parse_id_number(args.id_number).value
     except ValueProblem as problem:
-        raise CommandError(problem.message_zh) from None
+        raise Refusal("invalid_value", problem=problem.message_zh, problem_en=problem.message_en) from None
     as_of = args.as_of or timezone.localdate()
     person = scope.visible_people(user).select_related("org_unit").filter(id_number=id_number).first()
     if person is None:
-        raise CommandError(f"没有找到身份证号为 {mask('id_number', id_number)} 的居民，或您无权查看。")
+        raise Refusal("no_such_resident", id_number=mask("id_number", id_number))
     rules = Rules.load()
     values = {**latest_facts("person", [person.pk], as_of).get(person.pk, {}),
               **identity_values(person.id_number, as_of)}

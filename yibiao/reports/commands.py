@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from yibiao.cli import CommandError, setup_django
+from yibiao.refusals import Refusal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     user = cli_user(args.user)
     request = scope.visible_requests(user).filter(pk=args.request_id).first()
     if request is None:
-        raise CommandError(f"没有第 {args.request_id} 号报表需求，或您无权查看")
+        raise Refusal("no_such_request", id=args.request_id)
     try:
         unit = scope.get_visible_org_unit(user, args.org)
         result = export_report(user, request, unit, parse_period(args.period), args.output)

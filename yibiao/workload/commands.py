@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yibiao.cli import CommandError, setup_django
+from yibiao.refusals import Refusal
 
 FREQUENCIES = ["once", "weekly", "monthly", "quarterly", "yearly"]
 
@@ -143,7 +144,7 @@ def _item(user: object, item_id: int):  # noqa: ANN202
 
     found = scope.visible_work_items(user).filter(pk=item_id).first()
     if found is None:
-        raise CommandError(f"没有第 {item_id} 号事项，或您无权查看")
+        raise Refusal("no_such_item", id=item_id)
     return found
 
 
@@ -283,7 +284,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     attachment = None
     if args.file is not None:
         if not args.file.exists():
-            raise CommandError(f"找不到文件 {args.file}")
+            raise Refusal("no_such_file", path=str(args.file))
         if too_big := slipped.size_problems(args.file.name, args.file.stat().st_size):
             raise CommandError(too_big[0])
         attachment = slipped.Attachment(args.file.name, args.file.read_bytes())
