@@ -84,6 +84,11 @@ RENDER = [
     (dt.date(1950, 1, 5), BIRTH, fmt("出生年月"), "1950.01"),  # 出生年月 with no example
     (dt.date(1950, 1, 5), BIRTH, fmt("出生日期"), dt.date(1950, 1, 5)),  # nothing asked: as it was
     (dt.date(1950, 1, 5), BIRTH, fmt("出生日期", number_format="@"), "1950-01-05"),  # a text column
+    # counts and amounts are numbers (a typed count arrives as text), except in a text column
+    ("119", VACCINE, fmt("本月新增流动人口"), 119),
+    ("2.5", ElementKind("household.area", "decimal"), fmt("面积"), 2.5),
+    ("119", VACCINE, fmt("本月新增", number_format="@"), "119"),
+    ("两次", VACCINE, fmt("次数"), "两次"),  # not a number: as typed, never lost
     # ID numbers always text
     ("11010519491231002X", ID, fmt("身份证号"), "11010519491231002X"),
     (110105194912310045, ID, fmt("身份证号"), "110105194912310045"),

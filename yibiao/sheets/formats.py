@@ -26,7 +26,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.etree.ElementTree import Element
@@ -333,7 +333,22 @@ def _plan(fmt: ColumnFormat, element: ElementKind | None) -> Callable[[object], 
         return _date_plan(fmt)
     if fmt.choices:
         return _choice_plan(fmt)
+    if kind.value_type in ("integer", "decimal") and not fmt.text_format:
+        return _as_number
     return _identity
+
+
+def _as_number(value: object) -> Rendered:
+    """A count or amount is a number in the file (a typed 119 arrived as the text '119')."""
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return Rendered(value)
+        if number == number.to_integral_value():
+            return Rendered(int(number))
+        return Rendered(float(number))
+    return Rendered(value)
 
 
 def _as_text(value: object) -> Rendered:
