@@ -178,6 +178,58 @@ def test_the_import_reports_reading_then_validating_or_writing(world, tmp_path):
         result = import_ledger(world.worker_a, path, world.community_a, dry_run=dry_run,
                                progress=lambda stage, pct, heard=heard: heard.append((stage, pct)))
         assert result.ok and result.rows_read == len(people)
-        assert heard[0] == ("reading", 0) and heard[-1] == (last, READ_SHARE)
+        assert heard[0] == ("reading", 0) and heard[-1] == (last, 99)
         reading = [pct for stage, pct in heard if stage == "reading"]
         assert reading == sorted(reading) and 0 < reading[-1] <= READ_SHARE
+        # The write reports each chunk of rows: the bar moves on from READ_SHARE (it sat there).
+        writing = [pct for stage, pct in heard if stage == last]
+        assert writing[0] == READ_SHARE and writing == sorted(writing) and len(set(writing)) >= 3
+
+
+def test_import_pressed_again_while_its_job_waits_or_after_it_is_done_is_refused(world, tmp_path, media):
+    client = logged_in(world.worker_a)
+    run_url = upload(client, write_xlsx(tmp_path / "花名册.xlsx", ROSTER), world.community_a.code) + "run/"
+    job = start_job(client, run_url, "import")
+    page = client.get(run_url.replace("run/", "")).content.decode()
+    assert 'hx-disabled-elt="#import-actions button"' in page  # disabled while a request runs
+    again = client.post(run_url, {**FORM, "action": "import"}, HTTP_HX_REQUEST="true")
+    assert again.status_code == 409 and f"第 {job.pk} 号任务" in again.content.decode()
+    assert ImportJob.objects.filter(dry_run=False).count() == 1
+    run_queued_job()
+    job.refresh_from_db()
+    assert job.status == "done" and job.result["write_id"]
+    after = client.post(run_url, {**FORM, "action": "import"})
+    assert after.status_code == 409 and "已经导入过了" in after.content.decode()
+    assert ImportJob.objects.filter(dry_run=False).count() == 1
+    assert Person.objects.count() == len(GOOD)
+    # The finished job's page offers to undo it (a day long).
+    done = client.get(f"/intake/jobs/{job.pk}/").content.decode()
+    assert f'action="/ledger/writes/{job.result["write_id"]}/undo/"' in done
+
+
+def test_a_job_shows_the_progress_of_its_write_while_the_transaction_runs(world, tmp_path, media, monkeypatch):
+    """The import's transaction hid the job row's updates from the page: it sat at 40 %."""
+    from yibiao.intake import jobs
+
+    bodies = [f"430104{dt.date(1950, 1, 1) + dt.timedelta(days=i // 900):%Y%m%d}{i % 900:03d}"
+              for i in range(4500)]
+    people = [[f"居民{i}", body + check_digit(body)] for i, body in enumerate(bodies)]
+    client = logged_in(world.worker_a)
+    run_url = upload(client, write_xlsx(tmp_path / "大.xlsx", [["姓名", "公民身份号码"], *people]),
+                     world.community_a.code) + "run/"
+    job = start_job(client, run_url, "import")
+    seen: list[int] = []
+    report = jobs._report_outside
+
+    def and_look(job_id: int, stage: str, percent: int) -> None:
+        report(job_id, stage, percent)
+        if stage == "writing":  # what the page shows of the job at that moment
+            shown = jobs.seen_progress(ImportJob.objects.get(pk=job_id))
+            seen.append(shown.progress)
+
+    monkeypatch.setattr(jobs, "_report_outside", and_look)
+    run_queued_job()
+    assert seen == sorted(seen) and seen[-1] == 99 and len([p for p in seen if p > READ_SHARE]) >= 2, seen
+    job.refresh_from_db()
+    assert (job.status, job.progress) == ("done", 100)
+    assert not jobs.progress_file(job.pk).exists()

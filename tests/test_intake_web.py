@@ -111,3 +111,34 @@ def test_a_hostile_upload_is_refused_on_the_mapping_page(world, tmp_path):
     response = client.post("/intake/upload/", {"org": world.community_a.code, "file": bad.open("rb")})
     page = client.get(response["Location"])
     assert page.status_code == 400 and "密码" in page.content.decode()
+
+
+def test_import_pressed_twice_imports_once_and_offers_an_undo(world, tmp_path, media):
+    from yibiao.ledger.models import LedgerWrite
+
+    client = logged_in(world.worker_a)
+    mapping_url = upload(client, tmp_path, world.community_a.code)
+    page = client.get(mapping_url).content.decode()
+    assert 'id="import-actions"' in page and 'hx-disabled-elt="#import-actions button"' in page
+    form = {"sheet": "Sheet1", "action": "import"}
+    done = client.post(mapping_url + "run/", form, HTTP_HX_REQUEST="true")
+    body = done.content.decode()
+    assert done.status_code == 200 and "导入完成" in body
+    write = LedgerWrite.objects.get()
+    assert (write.kind, write.label, write.created) == ("import", "花名册.xlsx", 1)
+    assert 'hx-swap-oob="true"' in body and "已导入" in body  # the buttons stay disabled
+    assert f'action="/ledger/writes/{write.pk}/undo/"' in body
+    again = client.post(mapping_url + "run/", form, HTTP_HX_REQUEST="true")
+    assert again.status_code == 409 and "已经导入过了" in again.content.decode()
+    assert LedgerWrite.objects.count() == 1 and Person.objects.count() == 1
+
+
+def test_the_same_upload_is_never_written_twice_even_past_the_session(world, tmp_path):
+    """The server's own guard (LedgerWrite.key), for two requests that both passed the page."""
+    from yibiao.intake.importer import import_ledger
+
+    path = write_xlsx(tmp_path / "花名册.xlsx", ROSTER, merges=["A1:E1"])
+    first = import_ledger(world.worker_a, path, world.community_a, key="token-1")
+    second = import_ledger(world.worker_a, path, world.community_a, key="token-1")
+    assert first.ok and first.write_id
+    assert second.refused is not None and second.refused.code == "import_already_done"

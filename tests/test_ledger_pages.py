@@ -116,7 +116,7 @@ def test_registration_with_a_bad_id_number_keeps_nothing_and_names_the_member(wo
         "name_1": "错号码", "id_number_1": "430104196505060017", "relation_1": "20",
     })
     page = response.content.decode()
-    assert response.status_code == 200 and "第 2 位成员" in page and "校验码" in page
+    assert response.status_code == 200 and "错号码 的公民身份号码" in page and "校验码" in page
     assert not Person.objects.exists()
     assert 'value="李建国"' in page  # what was typed is still there
 

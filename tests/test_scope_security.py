@@ -161,7 +161,7 @@ def scene(world, tmp_path, settings) -> Scene:
     from yibiao.accounts.models import Department, Role
     from yibiao.audit.log import record
     from yibiao.audit.models import Action
-    from yibiao.ledger.models import Person, Place, Transfer
+    from yibiao.ledger.models import LedgerWrite, Person, Place, Transfer
     from yibiao.ledger.records import PersonInput, set_household_address, write_people
     from yibiao.orgunits.divisions import add_unit
     from yibiao.orgunits.models import Level
@@ -263,6 +263,13 @@ def scene(world, tmp_path, settings) -> Scene:
         "place": {"a": place_a, "b": place_b},
         "transfer": {"a": Transfer.objects.get(person__id_number=A1),
                      "b": Transfer.objects.get(person__id_number=B1)},
+        # An import or registration of each side, undoable (ledger.undo).
+        "write": {side: LedgerWrite.objects.create(
+            kind="household", actor=worker, org_unit=unit, org_code=unit.code, label=household.number,
+            household=household, valid_from=timezone.localdate(), people=[person.pk])
+            for side, worker, unit, household, person in (
+                ("a", w.worker_a, w.community_a, household_a, Person.objects.get(id_number=A1)),
+                ("b", w.worker_b, w.community_b, household_b, Person.objects.get(id_number=B1)))},
         "request": {"a": request_a, "b": request_b, "x": request_x},
         "pending": {"a": pending_a, "b": pending_b, "x": request_x},
         "task": {"a": task_a, "b": task_b},
@@ -411,6 +418,10 @@ ACCESS: list[Row] = [
     row("ledger:places", None, "/ledger/places/", "rw -- -- -- rw rw"),
     row("ledger:household", "household", lambda t: f"/ledger/households/{t.o.pk}/", "rw -- -- -- rw rw"),
     row("ledger:transfers", None, "/ledger/transfers/", "rw -- -- -- rw rw"),
+    row("ledger:export", "community", "/ledger/export/", "rw -- -- -- rw rw",
+        lambda t: {"org": t.o.code}, posted=True),
+    row("ledger:writes", None, "/ledger/writes/", "rw -- -- -- rw rw"),
+    row("ledger:undo", "write", lambda t: f"/ledger/writes/{t.o.pk}/undo/", ".w .- .- .- .w .w"),
     # Own: the resident's community declines; other: the asking community confirms its own.
     row("ledger:transfer_decide", "transfer", lambda t: f"/ledger/transfers/{t.o.pk}/",
         ".w .- .- .- .w .w", lambda t: {"action": "decline", "reason": "此人仍在本社区居住"}
@@ -540,6 +551,7 @@ def test_every_url_pattern_has_a_row():
 # sessions and login records the test client and django-axes keep.
 FINGERPRINTED = ["ledger.Person", "ledger.Household", "ledger.Place", "ledger.Residence",
                  "ledger.Fact", "ledger.PersonState", "ledger.EditConflict", "ledger.Transfer",
+                 "ledger.LedgerWrite",
                  "admission.FormRequest", "admission.Transition", "admission.AdmissionRules",
                  "reports.Task", "reports.TaskValue", "reports.ExportJob", "intake.ImportJob",
                  "workload.WorkItem", "workload.EvidenceDemand", "workload.Transition",
@@ -708,6 +720,8 @@ VISIBLE = """
 | ledger.place          | change | a b                |               |         |           | a        | b        |
 | ledger.transfer       | view   | a b                |               |         |           | a b      | a b      |
 | ledger.transfer       | change | a b                |               |         |           | a        | b        |
+| ledger.ledgerwrite    | view   | a b                |               |         |           | a        | b        |
+| ledger.ledgerwrite    | change | a b                |               |         |           | a        | b        |
 | reports.task          | view   | a b                | a b           | a       | b         | a        | b        |
 | reports.task          | change | a b                |               |         |           | a        | b        |
 | admission.formrequest | view   | a b pa pb x        | a b pa pb     | a pa    | b pb      | a        | b        |
@@ -734,10 +748,11 @@ def labelled(scene: Scene) -> dict[str, dict[str, Any]]:
     """model label -> VISIBLE's label -> the scene's object."""
     o, units = scene.obj, scene.obj["unit"]
     sides = {kind: {"a": o[kind]["a"], "b": o[kind]["b"]}
-             for kind in ("person", "household", "place", "transfer", "task")}
+             for kind in ("person", "household", "place", "transfer", "task", "write")}
     return {
         "ledger.person": sides["person"], "ledger.household": sides["household"],
         "ledger.place": sides["place"], "ledger.transfer": sides["transfer"],
+        "ledger.ledgerwrite": sides["write"],
         "reports.task": sides["task"],
         "admission.formrequest": {"a": o["request"]["a"], "b": o["request"]["b"],
                                   "pa": o["pending"]["a"], "pb": o["pending"]["b"],

@@ -227,6 +227,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "户号 {household} 属于其他社区，不能在“{unit}”下登记。",
         "household {household} belongs to another community and cannot be recorded under “{unit}”.",
     ),
+    "household_no_member": ("请至少登记一名家庭成员。", "register at least one member of the household."),
+    "import_already_done": (
+        "这次上传的文件已经导入过了，不会重复导入。如需再次导入，请重新上传。",
+        "this upload was already imported and is never imported twice; to import it again, upload the file again.",
+    ),
+    "import_running": (
+        "这次上传的文件正在导入（第 {job} 号任务），请勿重复提交。",
+        "this upload is already being imported (job {job}): do not submit it again.",
+    ),
+    "undo_expired": (
+        "只能撤销 24 小时内的导入或登记：“{label}”是 {at} 做的，已超过 24 小时。如需更正，请逐人修改。",
+        "only an import or registration of the last 24 hours can be undone: “{label}” was done at {at}, "
+        "more than 24 hours ago; correct the people one by one instead.",
+    ),
+    "undo_already": ("“{label}”已于 {at} 撤销。", "“{label}” was already undone at {at}."),
+    "export_reason_required": (
+        "导出完整身份证号和电话须说明事由（至少 2 个字），事由记入审计。",
+        "exporting full ID numbers and phone numbers needs a reason (at least 2 characters), which is audited.",
+    ),
+    "export_format": ("只支持导出为 .xlsx 或 .csv", "only .xlsx or .csv can be exported"),
     "transfer_closed": (
         "该迁入申请的状态是“{status}”，不能再处理。", "this transfer is “{status}” and can no longer be handled.",
     ),

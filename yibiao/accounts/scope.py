@@ -369,11 +369,23 @@ def _transfers(user: User, verb: str) -> QuerySet:
     return Transfer.objects.filter(ours).select_related("person", "to_unit", "from_unit")
 
 
+def _ledger_writes(user: User, verb: str) -> QuerySet:
+    """Imports and registrations (undoable for a day): seen and undone by those who keep the
+    unit's ledger — the user who did it while the unit is still theirs, or anyone who may
+    change that unit."""
+    from yibiao.ledger.models import LedgerWrite
+
+    if not can(user, "edit_ledger"):
+        return LedgerWrite.objects.none()
+    return LedgerWrite.objects.filter(scope_q(user, "org_code")).select_related("org_unit", "actor")
+
+
 _PERMITTED: dict[str, Callable[[User, str], QuerySet]] = {
     "ledger.person": _people,
     "ledger.household": _households,
     "ledger.place": _places,
     "ledger.transfer": _transfers,
+    "ledger.ledgerwrite": _ledger_writes,
     "reports.task": _tasks,
     "admission.formrequest": _requests,
     "workload.workitem": _work_items,
@@ -389,6 +401,7 @@ _REFUSALS = {
     "workload.workitem": gettext_lazy("无权修改该事项，或它不存在。"),
     "ledger.transfer": gettext_lazy("无权处理该迁入申请，或它不存在。"),
     "ledger.place": gettext_lazy("无权修改该房屋：不在您的管辖范围内，或不存在。"),
+    "ledger.ledgerwrite": gettext_lazy("无权撤销该导入或登记，或它不存在。"),
 }
 
 

@@ -16,13 +16,14 @@ from django.db import transaction
 
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
-from yibiao.ledger.models import Source
+from yibiao.ledger.models import Source, WriteKind
 from yibiao.ledger.records import (
     IDENTITY,
     NAME,
     LedgerError,
     PersonInput,
     RowProblem,
+    Undoable,
     require_ledger_unit,
     write_people,
 )
@@ -36,9 +37,8 @@ from .reading import open_sheet
 HOUSEHOLD_NUMBER = "household.number"
 
 # progress(stage, percent): "reading" 0 → READ_SHARE as the rows stream in, then
-# "validating" (a dry run) or "writing" (an import) at READ_SHARE while write_people
-# checks every row and writes them; the caller says when it is done. write_people reports
-# nothing from inside, so the bar holds there.
+# "validating" (a dry run) or "writing" (an import) from READ_SHARE towards 99 as
+# write_people checks and writes each chunk of rows; the caller says when it is done.
 Progress = Callable[[str, int], None]
 READ_SHARE = 40
 REPORT_EVERY = 4096  # rows between reports while reading
@@ -137,6 +137,7 @@ class ImportResult:
     skipped: dict[str, int] = field(default_factory=dict)
     learned: int = 0
     refused: Refusal | None = None
+    write_id: int | None = None  # the LedgerWrite to undo it by (an import, not a dry run)
 
     @property
     def rejected(self) -> int:
@@ -165,6 +166,7 @@ class ImportResult:
                           for r in self.transfers],
             "columns": [asdict(c) for c in self.columns],
             "learned": self.learned,
+            "write_id": self.write_id,
             "refused": asdict(self.refused) if self.refused else None,
         }
 
@@ -224,12 +226,15 @@ def _apply_mapping(plan: Plan, mapping: dict[str, str | None], rules: Rules) -> 
 
 def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: str | None = None,
                   mapping: Mapping[str, str | None] | None = None, dry_run: bool = False,
-                  valid_from: dt.date | None = None, progress: Progress | None = None) -> ImportResult:
+                  valid_from: dt.date | None = None, progress: Progress | None = None,
+                  key: str | None = None) -> ImportResult:
     """Import one sheet of a roster into `org_unit`'s ledger; atomic per file.
 
     Raises OutOfScope when the actor may not keep this unit's ledger (checked before the
     file is read). A refused file or mapping comes back as `result.refused`, nothing written.
-    `progress(stage, percent)`, if given, hears how far it is (see READ_SHARE).
+    `progress(stage, percent)`, if given, hears how far it is (see READ_SHARE). An import
+    (not a dry run) is a LedgerWrite, undoable for a day (`result.write_id`); `key` names
+    the upload it came from, which is never imported twice (LedgerError import_already_done).
     """
     require_ledger_unit(actor, org_unit)
     report = progress or _quiet
@@ -254,19 +259,27 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     finally:
         stream.close()
     result.skipped = dict(stream.skipped)
-    report("validating" if dry_run else "writing", READ_SHARE)
+    stage = "validating" if dry_run else "writing"
+    report(stage, READ_SHARE)
+
+    def written_so_far(done: int, rows: int) -> None:
+        report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
+
     try:
         with transaction.atomic():
             written = write_people(actor, org_unit, items, valid_from=valid_from,
                                    source=Source.IMPORT, rules=rules, dry_run=dry_run,
                                    audit_action=Action.IMPORT, origin=f"导入「{result.file}」",
-                                   audit_detail={"file": result.file, "sheet": plan.sheet})
+                                   audit_detail={"file": result.file, "sheet": plan.sheet},
+                                   undoable=Undoable(WriteKind.IMPORT, result.file, key),
+                                   progress=written_so_far)
             if not dry_run:
                 result.learned = save_confirmations(actor, plan.columns, plan.subject)
     except LedgerError as error:
-        result.refused = Refusal("ledger", str(error), str(error))
+        result.refused = Refusal(error.code, error.message_zh, error.message_en)
         return result
     result.rows_read = written.rows
+    result.write_id = written.write_id
     result.created, result.updated, result.unchanged = written.created, written.updated, written.unchanged
     result.facts_written = written.facts_written
     result.merged = written.merged

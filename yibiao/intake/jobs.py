@@ -9,12 +9,14 @@ read would pass YIBIAO_PARSE_MEMORY_MB is refused with its code, nothing written
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -22,6 +24,7 @@ from django_tasks import task
 from yibiao.accounts import scope
 from yibiao.ledger.records import require_ledger_unit
 from yibiao.orgunits.models import OrgUnit
+from yibiao.refusals import Refusal
 from yibiao.sheets import SheetError, inspect_file
 
 from .importer import import_ledger
@@ -58,10 +61,69 @@ def start(user: object, path: str | Path, file_name: str, unit: OrgUnit, *, shee
     """Record the job and queue it; refused at once (OutOfScope) if the user may not keep
     this unit's ledger, as import_ledger would refuse it in the worker."""
     require_ledger_unit(user, unit)
-    job = ImportJob.objects.create(requested_by=user, org_unit=unit, file_name=file_name[:255],
-                                   path=str(path), sheet=sheet or "", mapping=dict(mapping),
-                                   dry_run=dry_run, rows_estimated=rows)
+    if not dry_run:
+        refuse_repeat(str(path))
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(requested_by=user, org_unit=unit, file_name=file_name[:255],
+                                           path=str(path), sheet=sheet or "", mapping=dict(mapping),
+                                           dry_run=dry_run, rows_estimated=rows)
+    except IntegrityError:  # the same upload's import job made at this very moment
+        refuse_repeat(str(path))
+        raise
     run_import.enqueue(job.pk)
+    return job
+
+
+def refuse_repeat(path: str) -> None:
+    """The same upload is imported once: a second press of 导入 while its job waits or runs,
+    or after it is done, is refused (a failed job wrote nothing and may be tried again)."""
+    earlier = (ImportJob.objects.filter(path=path, dry_run=False).exclude(status=JobStatus.FAILED)
+               .order_by("-pk").first())
+    if earlier is None:
+        return
+    if earlier.active:
+        raise Refusal("import_running", job=earlier.pk)
+    raise Refusal("import_already_done")
+
+
+def upload_key(path: str) -> str:
+    """What names one upload for good: the random token of the folder it was kept in."""
+    return PurePosixPath(str(path).replace("\\", "/")).parent.name[:64]
+
+
+def progress_file(job_id: int) -> Path:
+    """Where a job's progress is also kept while its write runs: the import's transaction
+    hides the job row's updates from the page until it commits (the bar sat at 40 %)."""
+    return Path(settings.MEDIA_ROOT) / "intake-progress" / str(job_id)
+
+
+def _report_outside(job_id: int, stage: str, percent: int) -> None:
+    """Progress from inside the import's transaction, where the page can see it: a file on
+    this machine (SQLite: one machine, and a second writer would wait for the import), and
+    on PostgreSQL a connection of its own, committed at once (workers on other machines)."""
+    path = progress_file(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(f"{stage} {percent}", encoding="ascii")
+    partial.replace(path)
+    if connection.vendor == "postgresql":
+        other = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("UPDATE intake_importjob SET stage = %s, progress = %s WHERE id = %s",
+                               [stage, percent, job_id])
+        finally:
+            other.close()
+
+
+def seen_progress(job: ImportJob) -> ImportJob:
+    """The job as the page shows it: while it runs, the progress its write reported."""
+    if job.active:
+        with contextlib.suppress(OSError, ValueError):
+            stage, percent = progress_file(job.pk).read_text(encoding="ascii").split()
+            if int(percent) > job.progress:
+                job.stage, job.progress = stage, int(percent)
     return job
 
 
@@ -89,11 +151,15 @@ def run_import(job_id: int) -> None:
     def progress(stage: str, percent: int) -> None:
         if [percent, stage] != shown:  # one UPDATE per change, not per call
             shown[:] = [percent, stage]
-            _update(job.pk, stage=stage, progress=percent)
+            if connection.in_atomic_block:
+                _report_outside(job.pk, stage, percent)
+            else:
+                _update(job.pk, stage=stage, progress=percent)
 
     try:
         result = import_ledger(job.requested_by, job.path, job.org_unit, sheet=job.sheet or None,
-                               mapping=job.mapping, dry_run=job.dry_run, progress=progress)
+                               mapping=job.mapping, dry_run=job.dry_run, progress=progress,
+                               key=upload_key(job.path))
     except scope.OutOfScope as error:  # the user lost this unit while the job waited
         _finish(job, JobStatus.FAILED, error_code="out_of_scope", error=str(error))
         return
@@ -118,6 +184,7 @@ def _finish(job: ImportJob, status: str, **fields: object) -> None:
     else:
         fields.update(stage=JobStage.FAILED)  # the bar stays where it stopped
     _update(job.pk, status=status, finished_at=timezone.now(), **fields)
+    progress_file(job.pk).unlink(missing_ok=True)
 
 
 def trimmed(data: dict[str, object]) -> dict[str, object]:

@@ -53,6 +53,11 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # One import per upload: a second press of 导入 (or a second tab) is refused, unless
+        # the first one failed and wrote nothing.
+        constraints = [models.UniqueConstraint(
+            fields=["path"], condition=models.Q(dry_run=False) & ~models.Q(status="failed"),
+            name="import_job_once_per_upload")]
 
     def __str__(self) -> str:
         return f"import {self.pk} {self.status} {self.progress}%"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
+from yibiao.refusals import Refusal
 from yibiao.sheets import SheetError
 from yibiao.sheets.safety import safe_file_name
 
@@ -22,6 +23,7 @@ from .importer import import_choices, import_ledger, mapping_from_form, preview
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SUFFIXES = {".xlsx", ".xls"}
 SESSION_KEY = "intake_uploads"
+DONE_KEY = "intake_imported"  # token -> the LedgerWrite of its import: pressed again, refused
 
 
 def _upload(request: HttpRequest, token: str) -> dict:
@@ -103,31 +105,61 @@ def mapping(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def run(request: HttpRequest, token: str) -> HttpResponse:
     scope.require(request.user, "edit_ledger")
+    dry_run = request.POST.get("action") != "import"
+    # 导入 pressed again (a second tab, a double tap, the back button): refused, not re-run.
+    if token in request.session.get(DONE_KEY, {}):
+        return _refused(request, Refusal("import_already_done"), status=409)
+    known = request.session.get(SESSION_KEY, {}).get(token)
+    if known is not None and not dry_run:
+        try:
+            jobs.refuse_repeat(known["path"])
+        except Refusal as refused:
+            return _refused(request, refused, status=409)
     entry = _upload(request, token)
     unit = scope.get_visible_org_unit(request.user, entry["org"])
-    dry_run = request.POST.get("action") != "import"
     sheet, mapping = request.POST.get("sheet") or None, mapping_from_form(request.POST)
     rows = entry.get("rows") or jobs.estimate_rows(entry["path"])
     if jobs.runs_in_background(rows):
-        job = jobs.start(request.user, entry["path"], entry["name"], unit, sheet=sheet,
-                         mapping=mapping, dry_run=dry_run, rows=rows)
+        try:
+            job = jobs.start(request.user, entry["path"], entry["name"], unit, sheet=sheet,
+                             mapping=mapping, dry_run=dry_run, rows=rows)
+        except Refusal as refused:  # this upload's import is waiting, running or done
+            return _refused(request, refused, status=409)
         if request.htmx:  # shown under the mapping, polling until it is done
-            return render(request, "intake/_job.html", {"job": job})
+            return render(request, "intake/_job.html", {"job": job, "started": not dry_run})
         return redirect("intake:job", job_id=job.pk)
     result = import_ledger(request.user, entry["path"], unit, sheet=sheet, mapping=mapping,
-                           dry_run=dry_run)
+                           dry_run=dry_run, key=token)
     if not dry_run and result.ok:
         _discard(entry)
         uploads = request.session.get(SESSION_KEY, {})
         uploads.pop(token, None)
         request.session[SESSION_KEY] = uploads
+        request.session[DONE_KEY] = {**request.session.get(DONE_KEY, {}), token: result.write_id}
     template = "intake/_result.html" if request.htmx else "intake/result.html"
-    return render(request, template, {"result": result, "entry": entry, "unit": unit, "token": token})
+    return render(request, template, {"result": result, "entry": entry, "unit": unit, "token": token,
+                                      "undo": _undoable(request, result.write_id)})
+
+
+def _refused(request: HttpRequest, refused: Refusal, status: int) -> HttpResponse:
+    """A repeated import, answered in the result panel (htmx) or as a page of its own."""
+    result = {"refused": {"code": refused.code, "message": refused.message}, "repeat": True}
+    template = "intake/_result.html" if request.htmx else "intake/result.html"
+    return render(request, template, {"result": result, "entry": {"name": ""}}, status=status)
+
+
+def _undoable(request: HttpRequest, write_id: int | None) -> object:
+    from yibiao.ledger.models import LedgerWrite
+    from yibiao.ledger.undo import can_undo
+
+    write = LedgerWrite.objects.filter(pk=write_id).first() if write_id else None
+    return write if can_undo(request.user, write) else None
 
 
 @login_required
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     """A background import's progress, then the same result panel as an import in the request."""
-    found = jobs.job_for(request.user, job_id)
+    found = jobs.seen_progress(jobs.job_for(request.user, job_id))
+    write_id = (found.result or {}).get("write_id") if not found.active else None
     template = "intake/_job.html" if request.htmx else "intake/job.html"
-    return render(request, template, {"job": found})
+    return render(request, template, {"job": found, "undo": _undoable(request, write_id)})

@@ -1,4 +1,4 @@
-"""`yibiao person show`, `yibiao ledger export|rebuild-state|transfers|transfer`,
+"""`yibiao person show`, `yibiao ledger export|rebuild-state|transfers|transfer|writes|undo`,
 `yibiao retention apply`."""
 
 from __future__ import annotations
@@ -42,6 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--reason", default="")
     export.add_argument("--user", default=None)
     export.set_defaults(handler=cmd_ledger_export)
+    writes = ledger_sub.add_parser("writes", help="列出 24 小时内的导入和入户登记（可撤销的）")
+    writes.add_argument("--json", action="store_true")
+    writes.add_argument("--user", default=None)
+    writes.set_defaults(handler=cmd_ledger_writes)
+    undo = ledger_sub.add_parser("undo", help="撤销 24 小时内的一次导入或入户登记（记下反向变更，不删除）")
+    undo.add_argument("write_id", type=int, metavar="WRITE_ID")
+    undo.add_argument("--json", action="store_true")
+    undo.add_argument("--user", default=None)
+    undo.set_defaults(handler=cmd_ledger_undo)
     rebuild = ledger_sub.add_parser("rebuild-state",
                                     help="由事实重算每位居民的当前状态（批量导入数据库或恢复备份之后）")
     rebuild.add_argument("--org", default="", help="只重算该组织代码下的居民（默认全部）")
@@ -128,7 +137,7 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
         unit = scope.get_visible_org_unit(user, args.org)
         result = export_ledger(user, unit, args.as_of or timezone.localdate(), args.output,
                                unmask=args.unmask, reason=args.reason)
-    except (scope.OutOfScope, ValueError) as error:
+    except scope.OutOfScope as error:
         raise CommandError(str(error)) from None
     print(f"已导出 {result.rows} 人到 {result.path}（{'已遮蔽身份证号和电话' if result.masked else '完整信息，已记入审计'}）")
     return 0
@@ -177,6 +186,63 @@ def cmd_ledger_transfer(args: argparse.Namespace) -> int:
     except scope.OutOfScope as error:
         raise CommandError(str(error)) from None
     print(f"迁入申请 #{done.pk}：{done.get_status_display()}")
+    return 0
+
+
+def cmd_ledger_writes(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.utils import timezone
+
+    from yibiao.accounts import scope
+    from yibiao.ledger.models import LedgerWrite
+    from yibiao.ledger.undo import UNDO_WINDOW, undoable
+
+    user = _user(args)
+    try:
+        scope.require(user, "edit_ledger")
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    since = timezone.now() - UNDO_WINDOW
+    writes = list(scope.permitted(user, LedgerWrite, scope.VIEW).filter(at__gte=since)[:100])
+    may = set(undoable(user).values_list("pk", flat=True))
+    if args.json:
+        print(json.dumps([{"id": w.pk, "kind": w.kind, "label": w.label, "org_unit": w.org_code,
+                           "at": w.at.isoformat(), "by": w.actor.username if w.actor else None,
+                           "created": w.created, "updated": w.updated,
+                           "undone_at": w.undone_at.isoformat() if w.undone_at else None,
+                           "undoable": w.pk in may} for w in writes], ensure_ascii=False, indent=2))
+        return 0
+    if not writes:
+        print("24 小时内没有导入或入户登记。")
+    for w in writes:
+        state = (f"已于 {timezone.localtime(w.undone_at):%Y-%m-%d %H:%M} 撤销" if w.undone_at
+                 else "可撤销" if w.pk in may else "不可撤销")
+        print(f"  #{w.pk} {timezone.localtime(w.at):%Y-%m-%d %H:%M} {w.get_kind_display()}「{w.label}」"
+              f" {w.org_code} 新增 {w.created} 更新 {w.updated}：{state}")
+    return 0
+
+
+def cmd_ledger_undo(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+    from yibiao.ledger.undo import undo_write
+
+    user = _user(args)
+    try:
+        done = undo_write(user, args.write_id)
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    if args.json:
+        print(json.dumps({"write": done.write.pk, "facts_reversed": done.facts_reversed,
+                          "residences_ended": done.residences_ended,
+                          "residences_reopened": done.residences_reopened,
+                          "transfers_withdrawn": done.transfers_withdrawn, "kept": done.kept},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"已撤销 #{done.write.pk}「{done.write.label}」：恢复 {done.facts_reversed} 项信息，"
+          f"结束 {done.residences_ended} 条居住记录，恢复 {done.residences_reopened} 条，"
+          f"撤回 {done.transfers_withdrawn} 项迁入申请"
+          + (f"；{done.kept} 项已被他人修改，保留其修改" if done.kept else "") + "。")
     return 0
 
 

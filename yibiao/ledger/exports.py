@@ -24,8 +24,9 @@ from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
 from yibiao.sheets.cells import safe_row
 
-from .masking import RevealRefused, mask
+from .masking import mask
 from .models import Household
+from .records import LedgerError
 from .snapshot import people_as_of
 
 LEADING = ["person.name", "person.id_number", "person.sex", "person.birth_date", "person.age",
@@ -47,9 +48,9 @@ def export_ledger(actor: object, org_unit: OrgUnit, as_of: dt.date, path: Path, 
     if unmask:
         scope.require(actor, "reveal_personal")
         if len(reason.strip()) < 2:
-            raise RevealRefused("导出完整身份证号和电话须用 --reason 说明事由。")
+            raise LedgerError("export_reason_required")
     if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise ValueError("只支持导出为 .xlsx 或 .csv")
+        raise LedgerError("export_format")
     rules = Rules.load()
     rows = people_as_of(org_unit.code, as_of)
     present = {e for row in rows for e, v in row.values.items() if v not in (None, "")}

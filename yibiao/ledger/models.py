@@ -30,6 +30,7 @@ class Source(models.TextChoices):
     DEMO = "demo", _("演示数据")
     RETENTION = "retention", _("到期删除")
     TRANSFER = "transfer", _("迁入申请")
+    UNDO = "undo", _("撤销")
 
 
 class Person(models.Model):
@@ -111,6 +112,7 @@ class Residence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     source = models.CharField(max_length=12, choices=Source.choices)
+    write_id = models.BigIntegerField(null=True, blank=True)  # as Fact.write_id
 
     class Meta:
         indexes = [
@@ -142,6 +144,9 @@ class Fact(models.Model):
     org_code = models.CharField(max_length=15, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    # The undoable write (LedgerWrite) this fact belongs to: written by it, or reversing it
+    # (source "undo"). No index: a write's facts are found by their subjects.
+    write_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("事实")
@@ -252,3 +257,48 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.from_code} → {self.to_unit_id} ({self.status})"
+
+
+class WriteKind(models.TextChoices):
+    IMPORT = "import", _("导入台账")
+    HOUSEHOLD = "household", _("入户登记")
+
+
+class LedgerWrite(models.Model):
+    """An import or a new household's registration, undoable for a day (records.undo_write).
+
+    The facts and residences it wrote carry its id (`write_id`); undoing it appends
+    reversing facts and residences (source "undo") so the ledger as of now is as before,
+    and history keeps both. `key` is the upload a web import came from: the same upload
+    is never imported twice.
+    """
+
+    kind = models.CharField(_("类别"), max_length=10, choices=WriteKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              related_name="+")
+    org_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    org_code = models.CharField(max_length=15, db_index=True)
+    label = models.CharField(_("名称"), max_length=255, blank=True)  # the file, or the household number
+    household = models.ForeignKey(Household, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="writes")
+    valid_from = models.DateField()
+    key = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001 NULL = none
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    # What undoing needs: the people it changed, the residences it closed, the transfer
+    # requests it sent.
+    people = models.JSONField(default=list, blank=True)
+    closed = models.JSONField(default=list, blank=True)
+    transfers = models.JSONField(default=list, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("导入或登记")
+        verbose_name_plural = _("导入或登记")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label} @{self.org_code}"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from yibiao.accounts import scope
@@ -33,6 +33,7 @@ from .models import (
     EditConflict,
     Fact,
     Household,
+    LedgerWrite,
     Person,
     PersonState,
     Residence,
@@ -135,6 +136,11 @@ class WriteResult:
     merged: int = 0  # rows repeating another row of the same person, written as one
     person_ids: list[int] = field(default_factory=list)
     facts_written: int = 0
+    # What an undo needs (see LedgerWrite): people given facts or a new residence, the
+    # residences closed, and the write itself (None: a dry run, or a write not undoable).
+    touched: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    write_id: int | None = None
 
     @property
     def rejected_rows(self) -> int:
@@ -152,6 +158,39 @@ class WriteResult:
                            "message_zh": t.message_zh, "message_en": t.message_en}
                           for t in self.transfers],
         }
+
+
+@dataclass(frozen=True)
+class Undoable:
+    """What makes a write undoable for a day: its kind (WriteKind), what to call it (the
+    file, the household number), and the upload it came from (`key`: never written twice)."""
+
+    kind: str
+    label: str = ""
+    key: str | None = None
+
+
+def _start_write(actor: object, org_unit: OrgUnit, undoable: Undoable, on: dt.date) -> LedgerWrite:
+    """The LedgerWrite row, first in the write's transaction: its id goes on every fact and
+    residence written. The same upload twice is refused (its key is unique)."""
+    if undoable.key and LedgerWrite.objects.filter(key=undoable.key).exists():
+        raise LedgerError("import_already_done")
+    try:
+        with transaction.atomic():
+            return LedgerWrite.objects.create(
+                kind=undoable.kind, actor=actor if getattr(actor, "pk", None) else None,
+                org_unit=org_unit, org_code=org_unit.code, label=undoable.label[:255],
+                valid_from=on, key=undoable.key)
+    except IntegrityError:  # the same upload imported at this very moment by another request
+        raise LedgerError("import_already_done") from None
+
+
+def _finish_write(write: LedgerWrite, result: WriteResult) -> None:
+    write.created, write.updated = result.created, result.updated
+    write.people = sorted(set(result.touched))
+    write.closed = sorted(set(result.closed))
+    write.transfers = sorted({t.transfer_id for t in result.transfers})
+    write.save(update_fields=["created", "updated", "people", "closed", "transfers"])
 
 
 @dataclass
@@ -193,17 +232,19 @@ def clean_inputs(
     rejected: list[RowProblem] = []
     warnings: list[RowProblem] = []
     for item in items:
+        # Every problem of a row at once, the ID number's among them: a form shows them all
+        # beside their fields, not the first one per save.
+        row_problems: list[RowProblem] = []
+        id_number = ""
         raw_id = item.values.get(IDENTITY)
         if raw_id is None or str(raw_id).strip() == "":
-            rejected.append(_problem(item, IDENTITY, raw_id, MISSING_ID))
-            continue
-        try:
-            id_number = parse_id_number(raw_id).value
-        except ValueProblem as problem:
-            rejected.append(_problem(item, IDENTITY, raw_id, problem))
-            continue
+            row_problems.append(_problem(item, IDENTITY, raw_id, MISSING_ID))
+        else:
+            try:
+                id_number = parse_id_number(raw_id).value
+            except ValueProblem as problem:
+                row_problems.append(_problem(item, IDENTITY, raw_id, problem))
         clean: dict[str, str | None] = {}
-        row_problems: list[RowProblem] = []
         if NAME in item.values and str(item.values[NAME] or "").strip() == "":
             row_problems.append(_problem(item, NAME, item.values[NAME], MISSING_NAME))
         if item.household_number and HOUSEHOLD_NUMBER in rules:  # its column's length
@@ -301,6 +342,8 @@ def write_people(
     audit_detail: dict[str, object] | None = None,
     on_foreign: str = TRANSFER,
     origin: str = "",
+    undoable: Undoable | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> WriteResult:
     """Validate and append; atomic: on any error nothing is written.
 
@@ -309,17 +352,22 @@ def write_people(
     never matched silently: it becomes a transfer request to that community
     (`on_foreign=TRANSFER`, registration and import) or is refused naming the row
     (`on_foreign=REFUSE`, task cells and edits). Bad rows are reported; good rows kept.
+
+    `undoable`: an import or a registration, recorded as a LedgerWrite that can be undone
+    for a day (ledger.undo). `progress(rows_done, rows)` hears after each chunk written.
     """
     require_ledger_unit(actor, org_unit)
     return _write(actor, org_unit, items, valid_from=valid_from, source=source, rules=rules,
                   dry_run=dry_run, audit_action=audit_action, audit_detail=audit_detail,
-                  on_foreign=on_foreign, origin=origin)
+                  on_foreign=on_foreign, origin=origin, undoable=undoable, progress=progress)
 
 
 def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
            valid_from: dt.date | None, source: str, rules: Rules | None, dry_run: bool,
            audit_action: Action, audit_detail: dict[str, object] | None, on_foreign: str,
-           origin: str = "", movable: frozenset[int] = frozenset()) -> WriteResult:
+           origin: str = "", movable: frozenset[int] = frozenset(),
+           undoable: Undoable | None = None,
+           progress: Callable[[int, int], None] | None = None) -> WriteResult:
     """write_people after its scope check; `movable` are people a confirmed transfer moves."""
     rules = rules or Rules.load()
     on = valid_from or timezone.localdate()
@@ -332,9 +380,19 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
     per_period = {code for code, rule in rules.elements.items() if rule.per_period}
     foreign = _Foreign(on_foreign, origin, movable, dry_run)
     with transaction.atomic():
+        write = None
+        if undoable is not None and not dry_run:
+            write = _start_write(actor, org_unit, undoable, on)
+            result.write_id = write.pk
+        done = 0
         for chunk in _chunks(rows):
             _write_chunk(actor, org_unit, chunk, on, source, result, per_period, foreign)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(rows))
         _within_foreign_quota(actor, len(result.transfers))
+        if write is not None:
+            _finish_write(write, result)
         if result.facts_written >= ANALYZE_AFTER and not dry_run:
             _analyze_ledger()
         record(actor, audit_action, subject_kind="org_unit", subject_id=org_unit.code,
@@ -610,10 +668,14 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
     update_rows(Residence, ["valid_to"], closing)
     insert_rows(Residence, ["person", "household", "org_unit", "org_code", "relation_to_head"], opening,
                 same={"valid_from": on, "valid_to": None, "recorded_at": now, "recorded_by": user_id,
-                      "source": source})
+                      "source": source, "write_id": result.write_id})
     insert_rows(Fact, ["subject_id", "element", "value"], facts,
                 same={"subject_kind": SubjectKind.PERSON, "valid_from": on, "recorded_at": now,
-                      "recorded_by": user_id, "source": source, "org_code": org_unit.code, "note": ""})
+                      "recorded_by": user_id, "source": source, "org_code": org_unit.code, "note": "",
+                      "write_id": result.write_id})
+    if result.write_id is not None:
+        result.touched.extend(sorted({f[0] for f in facts} | {o[0] for o in opening}))
+        result.closed.extend(pk for _on, pk in closing)
     update_rows(Person, ["name", "name_initials", "org_unit", "household", "updated_at"], changed,
                 extra_set=f"{connection.ops.quote_name('version')} = "
                           f"{connection.ops.quote_name('version')} + 1")
@@ -666,7 +728,7 @@ def next_household_number(unit: OrgUnit) -> str:
 
 
 def set_household_address(actor: object, number: str, address: str,
-                          valid_from: dt.date | None = None) -> Household:
+                          valid_from: dt.date | None = None, write_id: int | None = None) -> Household:
     """Record a household's address as a fact (and its current-value cache)."""
     household = Household.objects.select_related("org_unit").get(number=number)
     scope.require_may(actor, scope.CHANGE, household)
@@ -677,7 +739,46 @@ def set_household_address(actor: object, number: str, address: str,
                             element="household.address", value=address,
                             valid_from=valid_from or timezone.localdate(),
                             recorded_by=actor if getattr(actor, "pk", None) else None,
-                            source=Source.ENTRY, org_code=household.org_unit.code)
+                            source=Source.ENTRY, org_code=household.org_unit.code,
+                            write_id=write_id)
         household.address = address
         household.save(update_fields=["address"])
     return household
+
+
+@dataclass
+class Registration:
+    """A door-to-door registration: the write's result, and the household when written."""
+
+    result: WriteResult
+    household: Household | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.result.rejected
+
+
+def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInput], *,
+                       number: str, address: str) -> Registration:
+    """One household, its address and its members (入户登记), all or nothing.
+
+    Every bad value of every member comes back at once (and nothing is written); when all
+    are good the members are written, the address recorded, and the whole registration is
+    one LedgerWrite, undoable for a day. Members living in other communities become
+    transfer requests, as in an import.
+    """
+    from .models import WriteKind
+
+    require_ledger_unit(actor, unit)
+    rules = Rules.load()
+    trial = write_people(actor, unit, members, dry_run=True, rules=rules)
+    if trial.rejected:
+        return Registration(trial)
+    with transaction.atomic():
+        result = write_people(actor, unit, members, rules=rules, origin="入户登记 第 {row} 位成员",
+                              undoable=Undoable(WriteKind.HOUSEHOLD, number))
+        if not (result.created or result.updated or result.unchanged):
+            return Registration(result)  # every member lives elsewhere: transfer requests only
+        household = set_household_address(actor, number, address, write_id=result.write_id)
+        LedgerWrite.objects.filter(pk=result.write_id).update(household=household)
+    return Registration(result, household)

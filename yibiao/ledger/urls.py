@@ -12,6 +12,9 @@ urlpatterns = [
     path("households/new/", views.household_new, name="household_new"),
     path("places/", views.place_list, name="places"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
+    path("export/", views.ledger_export, name="export"),
+    path("writes/", views.write_list, name="writes"),
+    path("writes/<int:write_id>/undo/", views.write_undo, name="undo"),
     path("transfers/", views.transfer_list, name="transfers"),
     path("transfers/<int:transfer_id>/", views.transfer_decide, name="transfer_decide"),
 ]

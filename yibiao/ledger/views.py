@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,22 +20,27 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
+from yibiao.orgunits.models import Level
 from yibiao.params import int_param
-from yibiao.refusals import refused_back_to
+from yibiao.refusals import Refusal, refused_back_to
 from yibiao.values import get_code_list
 
-from . import masking, people, transfers
-from .models import Fact, SubjectKind
+from . import masking, people, transfers, undo
+from .exports import export_ledger
+from .models import Fact, LedgerWrite, SubjectKind, WriteKind
 from .records import (
     EditConflictError,
     LedgerError,
     PersonInput,
+    Registration,
+    RowProblem,
     edit_person,
     next_household_number,
-    set_household_address,
-    write_people,
+    register_household,
 )
 from .snapshot import identity_values
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -85,6 +95,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     today = timezone.localdate()
     typed: dict[str, str] | None = None
     errors: dict[str, str] = {}
+    summary: list[str] = []
     if request.method == "POST":
         typed = people.form_values(people.person_card(person, rules, today), request.POST)
         try:
@@ -101,14 +112,17 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.success(request, f"已保存。{len(result.warnings) and '请注意：' or ''}"
                                  + "；".join(w.message_zh for w in result.warnings))
                 return redirect("ledger:person", person_id=person.pk)
-            errors = {p.element: p.message_zh for p in result.rejected}
-            messages.error(request, _("有填写错误，未保存：请按提示修改。"))
+            errors = {}
+            for problem in result.rejected:  # every one at once, beside its field
+                errors.setdefault(problem.element, _named(person.name, rules, problem))
+            summary = list(errors.values())
     else:  # the form shows what the card shows (masked the same way): a read, audited as one
         record(request.user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
                org_code=person.org_unit.code, reason="打开修改表单")
     return render(request, "ledger/person_edit.html", {
         "person": person,
         "groups": people.person_card(person, rules, today, typed, errors),
+        "summary": summary,
     })
 
 
@@ -122,22 +136,41 @@ def person_history(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 MEMBER_ROWS = 6
+MEMBER_FIELDS = {"person.name": "name", "person.id_number": "id_number",
+                 "person.relation_to_head": "relation", "person.phone": "phone"}
+FORM_FIELDS = {"person.residence_address": "address", "household.number": "number"}
+
+
+def _named(who: str, rules: Rules, problem: RowProblem) -> str:
+    """A bad value's message naming whose it is: 刘兵彬 的联系电话：手机号码“12345”有 5 位…"""
+    label = rules[problem.element].name_zh if problem.element in rules else problem.element
+    message = problem.message_zh
+    if message.startswith(f"{label}："):  # the dictionary's rules name the element already
+        message = message[len(label) + 1:]
+    if not who:
+        return _("%(label)s：%(message)s") % {"label": label, "message": message}
+    return _("%(who)s 的%(label)s：%(message)s") % {"who": who, "label": label, "message": message}
 
 
 @login_required
 def household_new(request: HttpRequest) -> HttpResponse:
-    """Door-to-door registration: one household, its address and its members, in one form."""
+    """Door-to-door registration: one household, its address and its members, in one form.
+
+    A refused save shows the form again with everything typed, every problem at once
+    beside its field and naming the member; nothing is written until all are right."""
     scope.require(request.user, "edit_ledger")
     units = scope.worker_units(request.user).order_by("code")
-    members = [{"name": "", "id_number": "", "relation": "", "phone": ""}
+    members = [{"name": "", "id_number": "", "relation": "", "phone": "", "errors": {}}
                for _ in range(MEMBER_ROWS)]
-    problems: list[str] = []
+    form_errors: dict[str, str] = {}
+    summary: list[str] = []
     if request.method == "POST":
         unit = scope.get_visible_org_unit(request.user, request.POST.get("org_unit", ""))
-        members = [{key: request.POST.get(f"{key}_{i}", "").strip()
-                    for key in ("name", "id_number", "relation", "phone")}
+        members = [{**{key: request.POST.get(f"{key}_{i}", "").strip()
+                       for key in ("name", "id_number", "relation", "phone")}, "errors": {}}
                    for i in range(MEMBER_ROWS)]
-        filled = [(i, m) for i, m in enumerate(members, start=1) if any(m.values())]
+        filled = [(i, m) for i, m in enumerate(members, start=1)
+                  if any(m[key] for key in ("name", "id_number", "relation", "phone"))]
         number = request.POST.get("number", "").strip() or next_household_number(unit)
         address = request.POST.get("address", "").strip()
         inputs = [PersonInput({"person.name": m["name"], "person.id_number": m["id_number"],
@@ -146,28 +179,57 @@ def household_new(request: HttpRequest) -> HttpResponse:
                                "person.residence_address": address},
                               row=i, household_number=number) for i, m in filled]
         if not inputs:
-            problems.append("请至少登记一名家庭成员。")
+            form_errors["members"] = str(Refusal("household_no_member"))
+            summary.append(form_errors["members"])
         else:
             try:
-                result = write_people(request.user, unit, inputs, dry_run=True)
-                if result.rejected:
-                    problems = [f"第 {p.row} 位成员：{p.message_zh}" for p in result.rejected]
-                else:
-                    result = write_people(request.user, unit, inputs, origin="入户登记 第 {row} 位成员")
-                    for sent in result.transfers:
-                        messages.info(request, f"第 {sent.row} 位成员：{sent.message_zh}")
-                    if not (result.created or result.updated or result.unchanged):
-                        return redirect("ledger:transfers")
-                    household = set_household_address(request.user, number, address)
-                    messages.success(request, _("已登记 %(n)s 人。") % {
-                        "n": result.created + result.updated + result.unchanged})
-                    return redirect("ledger:household", household_id=household.pk)
-            except LedgerError as error:
-                problems.append(str(error))
+                registered = register_household(request.user, unit, inputs, number=number,
+                                                address=address)
+            except LedgerError as error:  # a household number of another community
+                form_errors["number"] = str(error)
+                summary.append(str(error))
+            else:
+                if registered.ok:
+                    return _registered(request, registered)
+                summary = _place_problems(registered.result.rejected, members, form_errors)
     return render(request, "ledger/household_new.html", {
-        "units": units, "members": members, "problems": problems, "post": request.POST,
+        "units": units, "members": members, "errors": form_errors, "summary": summary,
+        "post": request.POST,
         "relations": [(i.code, i.name) for i in get_code_list("family_relation").items],
     })
+
+
+def _place_problems(problems: list[RowProblem], members: list[dict],
+                    form_errors: dict[str, str]) -> list[str]:
+    """Each problem beside its field (a member's, or the address and number all share,
+    said once), naming the member; the list of all of them for the top of the form."""
+    rules = Rules.load()
+    summary = []
+    for problem in problems:
+        member = members[problem.row - 1] if problem.row else None
+        if problem.element in FORM_FIELDS:
+            key = FORM_FIELDS[problem.element]
+            if key not in form_errors:
+                form_errors[key] = _named("", rules, problem)
+                summary.append(form_errors[key])
+            continue
+        who = (member or {}).get("name") or (_("第 %(n)s 位成员") % {"n": problem.row})
+        message = _named(who, rules, problem)
+        if member is not None:
+            member["errors"].setdefault(MEMBER_FIELDS.get(problem.element, "id_number"), message)
+        summary.append(message)
+    return summary
+
+
+def _registered(request: HttpRequest, registered: Registration) -> HttpResponse:
+    result = registered.result
+    for sent in result.transfers:
+        messages.info(request, f"第 {sent.row} 位成员：{sent.message_zh}")
+    if registered.household is None:
+        return redirect("ledger:transfers")
+    messages.success(request, _("已登记 %(n)s 人。") % {
+        "n": result.created + result.updated + result.unchanged})
+    return redirect("ledger:household", household_id=registered.household.pk)
 
 
 @login_required
@@ -176,8 +238,76 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     today = timezone.localdate()
     members = list(household.current_members.all().order_by("id"))
     rows = people.list_rows(members, today)
-    return render(request, "ledger/household_detail.html",
-                  {"household": household, "rows": rows})
+    registration = household.writes.filter(kind=WriteKind.HOUSEHOLD).order_by("-at").first()
+    return render(request, "ledger/household_detail.html", {
+        "household": household, "rows": rows, "registration": registration,
+        "undo": registration if undo.can_undo(request.user, registration) else None})
+
+
+@login_required
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    """导出台账: the ledger of one's unit as xlsx, masked unless a reason is given by a role
+    that may see full numbers; every export audited (exports.export_ledger)."""
+    scope.require(request.user, "view_ledger")
+    units = scope.visible_org_units(request.user).filter(
+        level__in=[Level.COMMUNITY, Level.GRID, Level.TOWNSHIP]).order_by("code")
+    may_unmask = scope.can(request.user, "reveal_personal")
+    error = ""
+    if request.method == "POST":
+        unit = scope.get_visible_org_unit(request.user, request.POST.get("org", ""))
+        as_of = _posted_date(request.POST.get("as_of", "")) or timezone.localdate()
+        unmask = request.POST.get("full") == "1"
+        try:
+            with tempfile.TemporaryDirectory(prefix="yibiao-export-") as folder:
+                name = f"台账-{unit.name}-{as_of:%Y%m%d}{'-完整' if unmask else ''}.xlsx"
+                result = export_ledger(request.user, unit, as_of, Path(folder) / name,
+                                       unmask=unmask, reason=request.POST.get("reason", ""))
+                body = result.path.read_bytes()
+        except LedgerError as refused:
+            error = str(refused)
+        else:
+            response = HttpResponse(body, content_type=XLSX)
+            response["Content-Disposition"] = content_disposition_header(True, name)
+            return response
+    return render(request, "ledger/export.html", {
+        "units": units, "may_unmask": may_unmask, "error": error, "post": request.POST,
+        "today": timezone.localdate()}, status=400 if error else 200)
+
+
+def _posted_date(text: str):  # noqa: ANN202 - a date or None
+    from yibiao.values import ValueProblem, parse_date
+
+    if not text.strip():
+        return None
+    try:
+        return parse_date(text).date
+    except ValueProblem:
+        return None
+
+
+@login_required
+def write_list(request: HttpRequest) -> HttpResponse:
+    """最近导入与登记: what the user may still undo, and what was undone."""
+    scope.require(request.user, "edit_ledger")
+    since = timezone.now() - undo.UNDO_WINDOW
+    writes = list(scope.permitted(request.user, LedgerWrite, scope.VIEW)
+                  .filter(Q(at__gte=since) | Q(undone_at__gte=since))[:100])
+    may = set(undo.undoable(request.user).filter(pk__in=[w.pk for w in writes])
+              .values_list("pk", flat=True))
+    return render(request, "ledger/writes.html", {"writes": writes, "may": may})
+
+
+@login_required
+@require_POST
+@refused_back_to(lambda request, write_id: redirect("ledger:writes"))
+def write_undo(request: HttpRequest, write_id: int) -> HttpResponse:
+    done = undo.undo_write(request.user, write_id)
+    messages.success(request, _("已撤销“%(label)s”：恢复了 %(facts)s 项信息，结束了 %(ended)s 条居住记录。")
+                     % {"label": done.write.label, "facts": done.facts_reversed,
+                        "ended": done.residences_ended}
+                     + (_("其中 %(kept)s 项已被他人修改，保留其修改。") % {"kept": done.kept}
+                        if done.kept else ""))
+    return redirect("ledger:writes")
 
 
 @login_required

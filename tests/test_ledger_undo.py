@@ -1,0 +1,191 @@
+"""Undo an import or a new household within a day (issue 16, item 8): a reversing entry in
+history, never a delete. The ledger as of now is as before, the history shows both; only
+the user who did it or someone who may change that unit, within 24 hours; audited; the web
+and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tests.sheetfactory import table, write_xlsx
+from yibiao.audit.models import Action, AuditEntry
+from yibiao.cli import main
+from yibiao.intake.importer import import_ledger
+from yibiao.ledger.models import Fact, Household, LedgerWrite, Person, Residence, Source, Transfer
+from yibiao.ledger.records import LedgerError, PersonInput, write_people
+from yibiao.ledger.snapshot import people_as_of
+from yibiao.ledger.undo import undo_write
+from yibiao.values.ids import check_digit
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def id_number(body: str) -> str:
+    return body + check_digit(body)
+
+
+WANG = "11010519491231002X"  # lives in community A before the import
+LI = id_number("43010419530506001")  # new with the import
+ZHANG = id_number("43010419470815002")  # lives in community B: a transfer request
+DAY = dt.date(2026, 3, 1)
+
+
+def roster() -> list[list[object]]:
+    return table(f"""
+| 姓名   | 公民身份号码 | 联系电话    | 工作单位   |
+| 王秀英 | {WANG}       | 13900000000 | 新单位     |
+| 李建国 | {LI}         | 13912345678 | 岳麓区环卫所 |
+| 张桂兰 | {ZHANG}      | 13712345678 |            |
+""")
+
+
+def as_of_now(code: str) -> dict[int, dict[str, str]]:
+    """The ledger of a unit today, empty values left out (a reversed value is empty)."""
+    return {row.person_id: {e: v for e, v in row.values.items() if v not in (None, "")}
+            for row in people_as_of(code, timezone.localdate())}
+
+
+@pytest.fixture
+def before(world):
+    write_people(world.worker_a, world.grid_a, [PersonInput({
+        "person.id_number": WANG, "person.name": "王秀英", "person.phone": "13812345678",
+        "person.work_unit": "老单位"})], valid_from=DAY)
+    write_people(world.worker_b, world.community_b, [PersonInput({
+        "person.id_number": ZHANG, "person.name": "张桂兰"})], valid_from=DAY)
+    return as_of_now(world.community_a.code)
+
+
+@pytest.fixture
+def imported(world, before, tmp_path: Path):
+    path = write_xlsx(tmp_path / "花名册.xlsx", roster())
+    result = import_ledger(world.worker_a, path, world.community_a)
+    assert result.ok and (result.created, result.updated, len(result.transfers)) == (1, 1, 1)
+    assert result.write_id is not None
+    return LedgerWrite.objects.get(pk=result.write_id)
+
+
+def test_undoing_an_import_restores_the_ledger_as_of_now_and_keeps_history(world, before, imported):
+    code = world.community_a.code
+    assert as_of_now(code) != before
+    written = Fact.objects.filter(write_id=imported.pk).count()
+    done = undo_write(world.worker_a, imported.pk)
+    assert as_of_now(code) == before
+    assert done.residences_ended == 1 and done.transfers_withdrawn == 1 and done.kept == 0
+    # History keeps both: the import's facts are all still there, each with a reversal.
+    assert Fact.objects.filter(write_id=imported.pk).exclude(source=Source.UNDO).count() == written
+    assert Fact.objects.filter(write_id=imported.pk, source=Source.UNDO).count() == written
+    li = Person.objects.get(id_number=LI)
+    assert li.org_unit is None and li.household is None  # lives nowhere: no list shows him
+    assert Residence.objects.filter(person=li).count() == 1  # kept, ended where it began
+    assert Transfer.objects.get().status == "withdrawn"
+    wang = Person.objects.get(id_number=WANG)
+    assert wang.state.values["person.work_unit"] == "老单位"
+    entry = AuditEntry.objects.get(action=Action.CHANGE, subject_kind="ledger_write")
+    assert (entry.actor, entry.detail["undo"], entry.org_code) == (world.worker_a, imported.pk, code)
+    imported.refresh_from_db()
+    assert imported.undone_at is not None and imported.undone_by == world.worker_a
+
+
+def test_the_history_page_shows_the_import_and_its_reversal(client, world, imported):
+    undo_write(world.worker_a, imported.pk)
+    assert client.login(username="worker_a", password=PASSWORD)
+    wang = Person.objects.get(id_number=WANG)
+    history = client.get(f"/ledger/people/{wang.pk}/history/").content.decode()
+    assert "新单位" in history and "老单位" in history and "撤销" in history and "导入" in history
+    assert "李建国" not in client.get("/ledger/people/").content.decode()
+
+
+def test_a_value_changed_after_the_import_is_kept(world, imported):
+    wang = Person.objects.get(id_number=WANG)
+    write_people(world.worker_a, world.grid_a, [PersonInput({
+        "person.id_number": WANG, "person.work_unit": "后来改的单位"})])
+    done = undo_write(world.worker_a, imported.pk)
+    assert done.kept == 1
+    wang.state.refresh_from_db()
+    assert wang.state.values["person.work_unit"] == "后来改的单位"
+    assert wang.state.values["person.phone"] == "13812345678"  # the import's phone is undone
+
+
+def test_refused_after_a_day_twice_and_for_another_community(world, imported):
+    later = imported.at + dt.timedelta(hours=24, minutes=1)
+    with pytest.raises(LedgerError) as refused:
+        undo_write(world.worker_a, imported.pk, now=later)
+    assert refused.value.code == "undo_expired" and "24 小时" in str(refused.value)
+    from yibiao.accounts.scope import OutOfScope
+
+    with pytest.raises(OutOfScope):
+        undo_write(world.worker_b, imported.pk)  # another community's import
+    with pytest.raises(OutOfScope):
+        undo_write(world.worker_b, 999_999)  # the same refusal whether it exists or not
+    undo_write(world.worker_a, imported.pk, now=imported.at + dt.timedelta(hours=23))
+    with pytest.raises(LedgerError) as again:
+        undo_write(world.worker_a, imported.pk)
+    assert again.value.code == "undo_already"
+    assert AuditEntry.objects.filter(subject_kind="ledger_write").count() == 1
+
+
+def test_someone_else_who_keeps_the_unit_may_undo_it(world, imported):
+    from yibiao.accounts.models import Role, User
+
+    colleague = User.objects.create(username="colleague", role=Role.WORKER, org_unit=world.community_a)
+    assert undo_write(colleague, imported.pk).write.undone_by == colleague
+
+
+def test_undoing_a_new_household_on_the_web(client, world):
+    assert client.login(username="worker_a", password=PASSWORD)
+    response = client.post("/ledger/households/new/", {
+        "org_unit": world.grid_a.code, "address": "枫林路12号", "number": "H-0001",
+        "name_0": "李建国", "id_number_0": LI, "relation_0": "02"})
+    household = Household.objects.get(number="H-0001")
+    page = client.get(response["Location"]).content.decode()
+    write = LedgerWrite.objects.get(household=household)
+    assert f'action="/ledger/writes/{write.pk}/undo/"' in page
+
+    # Another community's worker: refused, nothing changes.
+    other = type(client)()
+    assert other.login(username="worker_b", password=PASSWORD)
+    assert other.post(f"/ledger/writes/{write.pk}/undo/").status_code == 403
+    assert f"/ledger/writes/{write.pk}/undo/" not in other.get("/ledger/writes/").content.decode()
+    assert household.current_members.count() == 1
+
+    done = client.post(f"/ledger/writes/{write.pk}/undo/", follow=True)
+    assert "已撤销" in done.content.decode()
+    assert household.current_members.count() == 0
+    assert not as_of_now(world.community_a.code)
+    household.refresh_from_db()
+    assert household.address == ""
+    page = client.get(f"/ledger/households/{household.pk}/").content.decode()
+    assert "已于" in page and "撤销" in page and "/undo/" not in page
+    # Pressed again: a coded refusal back on the list, not a second reversal.
+    reversed_facts = Fact.objects.filter(source=Source.UNDO, write_id=write.pk).count()
+    assert reversed_facts == Fact.objects.filter(write_id=write.pk).exclude(source=Source.UNDO).count()
+    again = client.post(f"/ledger/writes/{write.pk}/undo/", follow=True).content.decode()
+    assert "已于" in again
+    assert Fact.objects.filter(source=Source.UNDO, write_id=write.pk).count() == reversed_facts
+
+
+def test_a_web_undo_after_a_day_is_refused_with_its_message(client, world, imported):
+    LedgerWrite.objects.filter(pk=imported.pk).update(at=timezone.now() - dt.timedelta(hours=25))
+    assert client.login(username="worker_a", password=PASSWORD)
+    page = client.post(f"/ledger/writes/{imported.pk}/undo/", follow=True).content.decode()
+    assert "只能撤销 24 小时内的导入或登记" in page
+    assert not Fact.objects.filter(source=Source.UNDO).exists()
+
+
+def test_the_command_line_lists_and_undoes(world, imported, capsys):
+    assert main(["ledger", "writes", "--json", "--user", "worker_a"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(w["id"], w["undoable"]) for w in listed] == [(imported.pk, True)]
+    assert main(["ledger", "undo", str(imported.pk), "--user", "worker_b"]) == 2
+    assert "无权撤销" in capsys.readouterr().err
+    assert main(["ledger", "undo", str(imported.pk), "--json", "--user", "worker_a"]) == 0
+    assert json.loads(capsys.readouterr().out)["transfers_withdrawn"] == 1
+    assert main(["ledger", "undo", str(imported.pk), "--user", "worker_a"]) == 2
+    assert "已于" in capsys.readouterr().err
