@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Each request a unit of work for the replica router: after a write, reads stay on the primary.
+    "yibiao.replica.PinAfterWrite",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,6 +158,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the busy timeout exactly as in production instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}
 
+# A PostgreSQL streaming replica (hot standby) for the reads that may lag: dashboards,
+# roll-ups, exports, the data API, search (yibiao/replica.py). Unset: no replica, every query
+# on `default`. Writes and reads after a write always go to `default`; a browser that wrote
+# stays on it for YIBIAO_REPLICA_PIN_SECONDS (the page a form redirects to shows the edit).
+if replica_url := os.environ.get("YIBIAO_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        replica_url, conn_max_age=int(os.environ.get("YIBIAO_DB_CONN_MAX_AGE", "0")))
+    # Django's own test databases: the replica alias reads the test primary (no copy to make).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["yibiao.replica.ReplicaRouter"]
+YIBIAO_REPLICA_PIN_SECONDS = env_int("YIBIAO_REPLICA_PIN_SECONDS", 15)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -205,9 +219,30 @@ STATIC_URL = "static/"
 # Set for `collectstatic` in production; the app serves straight from the package otherwise.
 STATIC_ROOT = os.environ.get("YIBIAO_STATIC_ROOT") or None
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded templates, uploads waiting for an import job and finished exports (yibiao/stored.py):
+# a local directory by default; with several app servers and job workers, a directory they all
+# mount (YIBIAO_STORAGE_DIR) or S3-compatible object storage (YIBIAO_STORAGE=s3, the `s3` extra).
+MEDIA_ROOT = Path(os.environ.get("YIBIAO_STORAGE_DIR") or VAR_DIR / "media").resolve()
+YIBIAO_STORAGE = os.environ.get("YIBIAO_STORAGE", "local")
+if YIBIAO_STORAGE == "local":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif YIBIAO_STORAGE == "s3":
+    if not os.environ.get("YIBIAO_STORAGE_S3_BUCKET"):
+        raise ValueError("YIBIAO_STORAGE=s3 needs YIBIAO_STORAGE_S3_BUCKET")
+    # Unset keys fall back to boto3's own (AWS_ACCESS_KEY_ID, an instance role …).
+    DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ.get("YIBIAO_STORAGE_S3_BUCKET"),
+        "endpoint_url": os.environ.get("YIBIAO_STORAGE_S3_ENDPOINT") or None,
+        "region_name": os.environ.get("YIBIAO_STORAGE_S3_REGION") or None,
+        "access_key": os.environ.get("YIBIAO_STORAGE_S3_ACCESS_KEY") or None,
+        "secret_key": os.environ.get("YIBIAO_STORAGE_S3_SECRET_KEY") or None,
+        "location": os.environ.get("YIBIAO_STORAGE_S3_PREFIX", ""),
+        "file_overwrite": False,  # a second file of the same name gets a name of its own, as on disk
+    }}
+else:
+    raise ValueError(f"YIBIAO_STORAGE must be 'local' or 's3', not {YIBIAO_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Tests and the demo serve static files straight from the package, without collectstatic.

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from yibiao.orgunits.search import LEVELS, picker_text, search_units
+from yibiao.replica import reads_may_lag
 
 from . import scope
 
@@ -37,6 +38,7 @@ def org_unit_page(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_may_lag()
 def org_search(request: HttpRequest) -> HttpResponse:
     """The org-unit picker's search: ``q`` (or the picker's own field, named by ``field``)
     by name, pinyin initials or code, among the units the user may see, optionally only

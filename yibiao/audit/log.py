@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from yibiao.replica import not_read_back
+
 from .models import Action, AuditEntry
 
 
@@ -24,13 +26,14 @@ def record(
     typed into a failed login, or "anonymous".
     """
     user = actor if getattr(actor, "pk", None) else None
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_name=(getattr(user, "username", "") or actor_name or "system")[:150],
-        action=action,
-        subject_kind=subject_kind,
-        subject_id=str(subject_id),
-        org_code=org_code,
-        reason=reason[:300],
-        detail=detail,
-    )
+    with not_read_back():  # an appended entry: later reads of the request may still lag
+        return AuditEntry.objects.create(
+            actor=user,
+            actor_name=(getattr(user, "username", "") or actor_name or "system")[:150],
+            action=action,
+            subject_kind=subject_kind,
+            subject_id=str(subject_id),
+            org_code=org_code,
+            reason=reason[:300],
+            detail=detail,
+        )

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from yibiao.accounts import scope
 from yibiao.params import BadInput
+from yibiao.replica import reads_may_lag
 from yibiao.reports.periods import PeriodError, parse_period
 from yibiao.sheets.cells import safe_row
 
@@ -44,6 +45,7 @@ def table_rows(figures: ledger.Figures) -> dict[str, list[list[object]]]:
 
 
 @login_required
+@reads_may_lag()
 def dashboard(request: HttpRequest) -> HttpResponse:
     figures, error = _figures(request)
     chart = {}
@@ -68,6 +70,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_may_lag()
 def download(request: HttpRequest, fmt: str) -> HttpResponse:
     figures, error = _figures(request)
     if figures is None:

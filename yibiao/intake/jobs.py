@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from yibiao import stored
 from yibiao.accounts import scope
 from yibiao.ledger.records import require_ledger_unit
 from yibiao.orgunits.models import OrgUnit
@@ -37,16 +37,16 @@ logger = logging.getLogger(__name__)
 LISTED = 1000
 
 
-def upload_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "intake"
+UPLOADS = "intake"  # uploads wait for their import under intake/<token>/<file> in the storage
 
 
-def estimate_rows(path: str | Path) -> int:
+def estimate_rows(name: str) -> int:
     """Rows of the biggest sheet's used area, from the safety scan (~1 s for 1,000,000 rows,
     no parser, no grid). The header block counts too: close enough to choose where a file
     is read. A file the scan refuses counts 0: the import refuses it with its reason."""
     try:
-        inspection = inspect_file(Path(path))
+        with stored.local_copy(name) as path:
+            inspection = inspect_file(path)
     except SheetError:
         return 0
     return max((scan.max_row for scan in inspection.sheets), default=0)
@@ -56,7 +56,7 @@ def runs_in_background(rows: int) -> bool:
     return rows > settings.YIBIAO_BACKGROUND_IMPORT_ROWS
 
 
-def start(user: object, path: str | Path, file_name: str, unit: OrgUnit, *, sheet: str | None,
+def start(user: object, path: str, file_name: str, unit: OrgUnit, *, sheet: str | None,
           mapping: Mapping[str, str | None], dry_run: bool, rows: int) -> ImportJob:
     """Record the job and queue it; refused at once (OutOfScope) if the user may not keep
     this unit's ledger, as import_ledger would refuse it in the worker."""
@@ -157,9 +157,12 @@ def run_import(job_id: int) -> None:
                 _update(job.pk, stage=stage, progress=percent)
 
     try:
-        result = import_ledger(job.requested_by, job.path, job.org_unit, sheet=job.sheet or None,
-                               mapping=job.mapping, dry_run=job.dry_run, progress=progress,
-                               key=upload_key(job.path))
+        # The upload from the storage every web server writes to: this worker may run on
+        # another machine. job.path is its storage name (an absolute path in older rows).
+        with stored.local_copy(job.path) as path:
+            result = import_ledger(job.requested_by, path, job.org_unit, sheet=job.sheet or None,
+                                   mapping=job.mapping, dry_run=job.dry_run, progress=progress,
+                                   key=upload_key(job.path))
     except scope.OutOfScope as error:  # the user lost this unit while the job waited
         _finish(job, JobStatus.FAILED, error_code="out_of_scope", error=str(error))
         return
@@ -198,9 +201,6 @@ def trimmed(data: dict[str, object]) -> dict[str, object]:
     return data
 
 
-def discard_upload(path: str | Path) -> None:
+def discard_upload(name: str) -> None:
     """The uploaded file and the directory of its own it was kept in."""
-    path = Path(path)
-    path.unlink(missing_ok=True)
-    if path.parent != upload_dir() and path.parent.parent == upload_dir():
-        shutil.rmtree(path.parent, ignore_errors=True)
+    stored.delete(name)

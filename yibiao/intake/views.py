@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import secrets
-import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yibiao import stored
 from yibiao.accounts import scope
 from yibiao.refusals import Refusal
 from yibiao.sheets import SheetError
@@ -29,7 +29,7 @@ DONE_KEY = "intake_imported"  # token -> the LedgerWrite of its import: pressed 
 def _upload(request: HttpRequest, token: str) -> dict:
     """An upload belongs to the session that made it; anyone else gets a 404."""
     entry = request.session.get(SESSION_KEY, {}).get(token)
-    if entry is None or not Path(entry["path"]).exists():
+    if entry is None or not stored.exists(entry["path"]):
         raise Http404(_("没有找到这次上传，请重新上传文件。"))
     return entry
 
@@ -53,31 +53,29 @@ def upload(request: HttpRequest) -> HttpResponse:
             unit = scope.get_visible_org_unit(request.user, code)
             token = secrets.token_urlsafe(16)
             # Kept under its own name in a directory of its own: messages name the user's file.
-            path = jobs.upload_dir() / token / safe_file_name(file.name, f"upload{suffix}")
-            path.parent.mkdir(parents=True)
-            with path.open("wb") as out:
-                for chunk in file.chunks():
-                    out.write(chunk)
+            # In the storage (yibiao.stored): the import job may run on another machine.
+            path = stored.save_upload(
+                f"{jobs.UPLOADS}/{token}/{safe_file_name(file.name, f'upload{suffix}')}", file)
             rows = jobs.estimate_rows(path)
             if refusal := _too_big_for_the_web(path, rows):
-                shutil.rmtree(path.parent, ignore_errors=True)
+                stored.delete(path)
                 return render(request, "intake/upload.html", {
                     "units": units, "error": refusal, "max_mb": MAX_UPLOAD_BYTES // 1048576}, status=400)
             uploads = request.session.get(SESSION_KEY, {})
-            uploads[token] = {"path": str(path), "name": file.name, "org": unit.code, "rows": rows}
+            uploads[token] = {"path": path, "name": file.name, "org": unit.code, "rows": rows}
             request.session[SESSION_KEY] = uploads
             return redirect("intake:mapping", token=token)
     return render(request, "intake/upload.html", {"units": units, "error": error,
                                                   "max_mb": MAX_UPLOAD_BYTES // 1048576})
 
 
-def _too_big_for_the_web(path: Path, rows: int) -> str:
+def _too_big_for_the_web(path: str, rows: int) -> str:
     """Refuse at once a file with more rows than the web import takes even as a job
     (YIBIAO_WEB_IMPORT_ROWS): the safety scan counted them at C speed, ~1 s for 1,000,000
     rows, before any parser allocated anything. A hostile file counts 0 and is refused on
     the mapping page, as before."""
     if rows > settings.YIBIAO_WEB_IMPORT_ROWS:
-        return SheetError("web_row_limit", {"file": path.name, "detail": str(rows),
+        return SheetError("web_row_limit", {"file": PurePosixPath(path).name, "detail": str(rows),
                                             "limit": str(settings.YIBIAO_WEB_IMPORT_ROWS)}).message
     return ""
 
@@ -93,7 +91,8 @@ def mapping(request: HttpRequest, token: str) -> HttpResponse:
     entry = _upload(request, token)
     unit = scope.get_visible_org_unit(request.user, entry["org"])
     try:
-        plan = preview(entry["path"], request.GET.get("sheet") or None)
+        with stored.local_copy(entry["path"]) as path:
+            plan = preview(path, request.GET.get("sheet") or None)
     except SheetError as error:
         return render(request, "intake/mapping.html", {"entry": entry, "unit": unit, "token": token,
                                                        "error": error.message}, status=400)
@@ -128,8 +127,9 @@ def run(request: HttpRequest, token: str) -> HttpResponse:
         if request.htmx:  # shown under the mapping, polling until it is done
             return render(request, "intake/_job.html", {"job": job, "started": not dry_run})
         return redirect("intake:job", job_id=job.pk)
-    result = import_ledger(request.user, entry["path"], unit, sheet=sheet, mapping=mapping,
-                           dry_run=dry_run, key=token)
+    with stored.local_copy(entry["path"]) as path:
+        result = import_ledger(request.user, path, unit, sheet=sheet, mapping=mapping,
+                               dry_run=dry_run, key=token)
     if not dry_run and result.ok:
         _discard(entry)
         uploads = request.session.get(SESSION_KEY, {})

@@ -8,11 +8,13 @@ import datetime as dt
 import re
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
+from yibiao import stored
 from yibiao.accounts import scope
 from yibiao.admission.analysis import element_kind
 from yibiao.admission.decisions import Decision
@@ -87,6 +89,16 @@ def report_blanks(report: prefill.Report) -> dict[str, object]:
     return known
 
 
+def _template_file(request: FormRequest) -> AbstractContextManager[Path]:
+    """The department's template on this machine's disk, from the storage (yibiao.stored);
+    a template missing from it is unreadable, as a missing file was."""
+    name = request.template.name
+    if not name or not stored.exists(name):
+        problem = f"No such file: {name!r}"
+        raise ExportError("export_template_unreadable", problem=problem, problem_en=problem)
+    return stored.local_copy(name)
+
+
 def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Period,
                   out: Path, progress: Callable[[str, int], None] | None = None) -> ExportResult:
     """Fill the template for the unit (merged over its communities) as of the period's end."""
@@ -94,20 +106,21 @@ def export_report(user: object, request: FormRequest, unit: OrgUnit, period: Per
     report_progress = progress or (lambda stage, percent: None)
     report = prefill.build_report(request, unit, period, filled_by=str(user))
     report_progress("填入部门模板", 50)
-    try:
-        book = read_workbook(Path(request.template.path))
-        layout = book.sheet(request.sheet_name)
-    except (SheetError, KeyError, FileNotFoundError) as error:
-        raise ExportError("export_template_unreadable", problem=str(error),
-                          problem_en=getattr(error, "message_en", str(error))) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    masked = delivery.masked_columns(request)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".notes-") as folder:
-        template, notes = marked_template(Path(request.template.path), Path(folder), request.sheet_name,
-                                          layout, masked)
-        if template.suffix != Path(request.template.path).suffix:
-            out = out.with_suffix(template.suffix)  # a legacy .xls comes back as .xlsx, as the writers do
-        result = _fill(template, out, layout, report)
+    with _template_file(request) as template_path:
+        try:
+            book = read_workbook(template_path)
+            layout = book.sheet(request.sheet_name)
+        except (SheetError, KeyError, FileNotFoundError) as error:
+            raise ExportError("export_template_unreadable", problem=str(error),
+                              problem_en=getattr(error, "message_en", str(error))) from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        masked = delivery.masked_columns(request)
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".notes-") as folder:
+            template, notes = marked_template(template_path, Path(folder), request.sheet_name,
+                                              layout, masked)
+            if template.suffix != template_path.suffix:
+                out = out.with_suffix(template.suffix)  # a legacy .xls comes back as .xlsx, as the writers do
+            result = _fill(template, out, layout, report)
     result.notes[:0] = notes
     auto = report.count(prefill.LEDGER) + report.count(prefill.DERIVED) + report.count(prefill.SYSTEM)
     record(user, Action.EXPORT, subject_kind="form_request", subject_id=request.pk,

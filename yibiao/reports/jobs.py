@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
+from yibiao import replica, stored
 from yibiao.ledger.snapshot import residences_as_of
 from yibiao.orgunits.models import OrgUnit
 
@@ -38,15 +40,21 @@ def _progress(job: ExportJob, stage: str, percent: int) -> None:
 def run_export(job_id: int) -> None:
     job = ExportJob.objects.select_related("request", "org_unit", "requested_by").get(pk=job_id)
     ExportJob.objects.filter(pk=job.pk).update(status="running", stage="读取台账", progress=5)
-    out = Path(settings.MEDIA_ROOT) / "exports" / f"export-{job.pk}.xlsx"
-    try:
-        result = export.export_report(job.requested_by, job.request, job.org_unit,
-                                      parse_period(job.period), out,
-                                      progress=lambda stage, pct: _progress(job, stage, pct))
-    except Exception as error:  # the job must record every failure for the page
-        ExportJob.objects.filter(pk=job.pk).update(status="failed", error=str(error)[:500],
-                                                   finished_at=timezone.now())
-        raise
+    # Filled on this machine's disk, then kept in the storage every app server reads
+    # (yibiao.stored): the page that serves it may run on another machine.
+    with tempfile.TemporaryDirectory(prefix="yibiao-export-") as folder:
+        try:
+            # An export may read a replica a moment behind (yibiao/replica.py); the job's
+            # own row was read above from the primary.
+            with replica.unit_of_work(), replica.reads_may_lag():
+                result = export.export_report(job.requested_by, job.request, job.org_unit,
+                                              parse_period(job.period), Path(folder) / "export.xlsx",
+                                              progress=lambda stage, pct: _progress(job, stage, pct))
+            name = stored.save(f"exports/export-{job.pk}{result.path.suffix}", result.path)
+        except Exception as error:  # the job must record every failure for the page
+            ExportJob.objects.filter(pk=job.pk).update(status="failed", error=str(error)[:500],
+                                                       finished_at=timezone.now())
+            raise
     ExportJob.objects.filter(pk=job.pk).update(status="done", stage="完成", progress=100,
-                                               file=str(result.path), rows=result.rows,
+                                               file=name, rows=result.rows,
                                                finished_at=timezone.now())

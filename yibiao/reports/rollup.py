@@ -44,6 +44,7 @@ from yibiao.orgunits.models import (
     prefix_upper_bound,
     subtree_q,
 )
+from yibiao.replica import read_connection
 
 from .filters import OPS, _number, matches, resolve
 from .periods import Period
@@ -379,7 +380,9 @@ p AS (
 
 def _run(builder: _Builder, code: str, lengths: list[int],
          aggregates: dict[int, Sql]) -> dict[str, dict[int, int]]:
-    """{unit code: {indicator position: figure}} from one query."""
+    """{unit code: {indicator position: figure}} from one query (on the replica where the
+    caller's reads may lag: yibiao/replica.py)."""
+    connection = read_connection()
     relation = _relation(builder, code, lengths, builder.period.end)
     positions = list(aggregates)
     select = ", ".join(aggregates[i].text for i in positions)

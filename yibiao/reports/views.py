@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yibiao import stored
 from yibiao.accounts import scope
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.masking import mask
 from yibiao.orgunits.models import OrgUnit
 from yibiao.params import BadInput, parse_int
 from yibiao.refusals import refused_back_to
+from yibiao.replica import reads_may_lag
 
 from . import export, jobs, prefill, tasks
 from .models import ExportJob, Task
@@ -150,6 +153,7 @@ def task_return(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
+@reads_may_lag()
 def report_download(request: HttpRequest, request_id: int) -> FileResponse:
     """The filled template for an org unit and period, as the department receives it."""
     form_request = scope.visible_requests(request.user).filter(pk=request_id).first()
@@ -161,12 +165,16 @@ def report_download(request: HttpRequest, request_id: int) -> FileResponse:
         if jobs.is_big(unit, period):
             job = jobs.start(request.user, form_request, unit, period)
             return redirect("reports:job", job_id=job.pk)
-        out = Path(tempfile.mkdtemp()) / f"{form_request.title}-{unit.name}-{period.key}.xlsx"
-        result = export.export_report(request.user, form_request, unit, period, out)
+        folder = Path(tempfile.mkdtemp(prefix="yibiao-download-"))
+        try:
+            out = folder / f"{form_request.title}-{unit.name}-{period.key}.xlsx"
+            result = export.export_report(request.user, form_request, unit, period, out)
+            handle = open(result.path, "rb")  # noqa: SIM115 - the FileResponse closes it
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # the open file stays readable until closed
     except (PeriodError, export.ExportError) as error:
         raise BadInput(str(error)) from None
-    return FileResponse(open(result.path, "rb"), as_attachment=True,  # noqa: SIM115
-                        filename=result.path.name)
+    return FileResponse(handle, as_attachment=True, filename=result.path.name)
 
 
 def _job(user: object, job_id: int) -> ExportJob:
@@ -190,4 +198,4 @@ def job_file(request: HttpRequest, job_id: int) -> FileResponse:
     if job.status != "done":
         raise scope.OutOfScope("导出尚未完成")
     name = f"{job.request.title}-{job.org_unit.name}-{job.period}.xlsx"
-    return FileResponse(open(job.file, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+    return FileResponse(stored.open_file(job.file), as_attachment=True, filename=name)
