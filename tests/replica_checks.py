@@ -98,7 +98,10 @@ def _name(pk: int) -> str:
 def test_the_replica_is_a_streaming_hot_standby():
     assert _one("replica", "SELECT pg_is_in_recovery()") is True
     assert _one("default", "SELECT pg_is_in_recovery()") is False
-    assert _one("default", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == 1
+    deadline = time.monotonic() + 60  # a standby just started may still be catching up
+    while _one("default", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != 1:
+        assert time.monotonic() < deadline, "no standby streaming from the primary"
+        time.sleep(0.05)
 
 
 def test_a_lag_tolerant_read_comes_from_the_replica_everything_else_from_the_primary():
