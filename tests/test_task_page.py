@@ -42,8 +42,8 @@ def test_an_aggregate_row_is_named_by_its_unit_and_community(client, ledger, tmp
     task = grid_task(ledger, tmp_path)
     client.login(username="worker_a", password=PASSWORD)
     page = client.get(f"/reports/tasks/{task.pk}/").content.decode()
-    assert f"<legend>{ledger.community_a.name}{ledger.grid_a.name}</legend>" in page
-    assert f"<legend>{ledger.grid_a.code}</legend>" not in page
+    assert f'<th scope="row" class="label">{ledger.community_a.name}{ledger.grid_a.name}<' in page
+    assert f'<th scope="row" class="label">{ledger.grid_a.code}<' not in page
 
 
 def test_a_count_typed_in_words_is_refused_beside_its_cell(client, ledger, tmp_path):
@@ -54,7 +54,7 @@ def test_a_count_typed_in_words_is_refused_beside_its_cell(client, ledger, tmp_p
     assert response.status_code == 400
     page = response.content.decode()
     assert 'value="两次"' in page and 'aria-invalid="true"' in page  # the typing is kept
-    label = f"{ledger.community_a.name}{ledger.grid_a.name}（本月走访次数）："
+    label = f"{ledger.community_a.name}{ledger.grid_a.name} 的本月走访次数：“两次”不是数字"
     assert label in page and "本次填写的内容均未保存" in page
     assert not TaskValue.objects.exists()
     assert client.post(f"/reports/tasks/{task.pk}/complete/", {cell: "3"}).status_code == 302

@@ -152,8 +152,11 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
+SERVER_ENV = pytest.StashKey[dict[str, str]]()
+
+
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
+def server_url(pytestconfig: pytest.Config) -> Iterator[str]:
     """Base URL of `yibiao serve` on a fresh database seeded by `yibiao demo`."""
     with tempfile.TemporaryDirectory(prefix="yibiao-browser-") as tmp:
         var_dir = Path(tmp)
@@ -172,6 +175,7 @@ def server_url() -> Iterator[str]:
             if seed.returncode != 0:
                 pytest.fail(f"yibiao demo failed ({seed.returncode}):\n{seed.stdout}\n{seed.stderr}")
 
+            pytestconfig.stash[SERVER_ENV] = {**env, "YIBIAO_CWD": str(var_dir)}
             port = free_port()
             log = var_dir / "serve.log"
             with log.open("wb") as log_file:
@@ -187,6 +191,26 @@ def server_url() -> Iterator[str]:
                     yield url
                 finally:
                     stop(server)
+
+
+YibiaoCommand = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def yibiao_cli(server_url: str, pytestconfig: pytest.Config) -> YibiaoCommand:  # noqa: ARG001 - the server's database
+    """Run `yibiao …` against the served database, as an operator would beside the server
+    (a department's request created and admitted from the command line, say)."""
+    env = dict(pytestconfig.stash[SERVER_ENV])
+    cwd = env.pop("YIBIAO_CWD")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(yibiao_command(*args), cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        if done.returncode != 0:
+            pytest.fail(f"yibiao {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
+    return run
 
 
 # --- the browser -----------------------------------------------------------------------

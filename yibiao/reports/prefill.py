@@ -9,6 +9,7 @@ the data API and the burden accounting, so they can never disagree.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -31,6 +32,24 @@ from .periods import Period
 from .rollup import rollup
 
 LEDGER, DERIVED, SYSTEM, MISSING, TYPED = "ledger", "derived", "system", "missing", "typed"
+# An empty cell of an optional column (备注): offered to the worker, never asked of them — it
+# blocks no submission and is not counted as a cell asked, missing or typed while empty.
+OPTIONAL = "optional"
+
+# Columns a worker may leave empty: remarks by their element or header, a header the template
+# marks (选填, 非必填, 如有), or a column the request marks {"optional": true}.
+OPTIONAL_ELEMENTS = frozenset({"person.remarks"})
+OPTIONAL_HEADER = re.compile(r"^(?:备注|说明|附注|备注说明|其他说明|其它说明)$|选填|非必填|可不填|可选填|[（(]如有[)）]")
+
+
+def is_optional(column: dict) -> bool:
+    """Whether a request's column may be left empty (see OPTIONAL)."""
+    if column.get("optional"):
+        return True
+    if column.get("element") in OPTIONAL_ELEMENTS:
+        return True
+    header = re.sub(r"\s+", "", str(column.get("header") or ""))
+    return bool(OPTIONAL_HEADER.search(header))
 
 
 @dataclass
@@ -61,6 +80,11 @@ class Report:
 
     def count(self, source: str) -> int:
         return sum(1 for row in self.rows for cell in row.cells if cell.source == source)
+
+    @property
+    def cells_asked(self) -> int:
+        """The cells a worker is accountable for: every cell but an optional one left empty."""
+        return self.cells - self.count(OPTIONAL)
 
     @property
     def cells(self) -> int:
@@ -149,22 +173,23 @@ def selected_subjects(request: FormRequest, unit: OrgUnit, period: Period) -> li
 def _subject_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, today: dt.date) -> None:
     request, unit, period = report.request, report.org_unit, report.period
     elements = [c.get("element") for c in request.columns]
+    empty = [OPTIONAL if is_optional(c) else MISSING for c in request.columns]
     seq = 0
     for key, org_code, values in selected_subjects(request, unit, period):
         seq += 1
         cells = []
-        for element in elements:
+        for position, element in enumerate(elements):
             system = system_value(element, unit, units, org_code, seq, filled_by, today) \
                 if element and element.split(".")[0] in ("meta", "org") else None
             if element and element.split(".")[0] in ("meta", "org"):
                 cells.append(Cell(system, SYSTEM, element))
             elif element is None:
-                cells.append(Cell(None, MISSING, None))
+                cells.append(Cell(None, empty[position], None))
             elif values.get(element) not in (None, ""):
                 derived = element in DERIVED_PERSON or element in DERIVED_HOUSEHOLD
                 cells.append(Cell(values[element], DERIVED if derived else LEDGER, element))
             else:
-                cells.append(Cell(None, MISSING, element))
+                cells.append(Cell(None, empty[position], element))
         report.rows.append(Row(key, org_code, cells))
 
 
@@ -239,7 +264,7 @@ def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, t
             elif (value := rolled_up(typed, row_unit.code, column["column"])) is not None:
                 cells.append(Cell(value, TYPED))
             else:
-                cells.append(Cell(None, MISSING))
+                cells.append(Cell(None, OPTIONAL if is_optional(column) else MISSING))
         report.rows.append(Row(f"o:{row_unit.code}", row_unit.code, cells))
 
 
@@ -276,7 +301,7 @@ def _category_rows(report: Report, dimension: dict, units: dict[str, OrgUnit], f
             elif (r, position) in counts:
                 cells.append(Cell(str(counts[(r, position)]), DERIVED))
             else:
-                cells.append(Cell(None, MISSING))
+                cells.append(Cell(None, OPTIONAL if is_optional(column) else MISSING))
         # One key per category row; typing into a category row is not supported (tasks
         # take unit rows "o:"), so its uncounted cells stay to be filled in the file.
         report.rows.append(Row(f"c:{unit.code}:{r + 1}", unit.code, cells))

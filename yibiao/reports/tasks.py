@@ -59,7 +59,7 @@ def account(task: Task, report: prefill.Report) -> None:
     `cells_typed` is only read here: complete() raises it, in the database.
     """
     task.rows = len(report.rows)
-    task.cells_asked = report.cells
+    task.cells_asked = report.cells_asked  # an optional cell left empty is no cell asked
     task.cells_derived = report.count(prefill.DERIVED)
     task.cells_system = report.count(prefill.SYSTEM)
     task.cells_missing = report.count(prefill.MISSING)
@@ -147,10 +147,12 @@ ROW_REFUSALS = {
     "unit_outside": gettext_lazy("行“%(row)s”：不是“%(unit)s”或其下属网格，不能在本任务中填写。"),
     "household": gettext_lazy("行“%(row)s”：家庭户信息请在入户登记页面补录。"),
     "place": gettext_lazy("行“%(row)s”：房屋（场所）信息请在台账中补录。"),
-    "too_long": gettext_lazy("行“%(row)s”：填写的内容超过 %(limit)s 个字。"),
     "unknown": gettext_lazy("行“%(row)s”无法识别，请刷新页面后重新填写。"),
 }
 NOTHING_SAVED = gettext_lazy("本次填写的内容均未保存。")
+# A refused cell, named as a worker names the row: "刘兵彬 的联系电话：手机号码“12345”有 5 位：应为 11 位".
+CELL_PROBLEM = gettext_lazy("%(subject)s 的%(problem)s")
+TOO_LONG = gettext_lazy("%(header)s：填写的内容超过 %(limit)s 个字")
 VALUE_LIMIT = TaskValue._meta.get_field("value").max_length
 
 
@@ -168,15 +170,24 @@ class CellConflict:
 @dataclass
 class Completion:
     typed: int = 0  # cells whose stored value this save set or changed
+    # Refusals of the whole save (a row that is no row of the task): nothing was stored.
     problems: list[str] = field(default_factory=list)
+    # Cells saved by someone else meanwhile: nothing of the save was stored, the typing is kept.
     conflicts: list[CellConflict] = field(default_factory=list)
-    # (row key, column) -> why the typed value was refused, shown beside the cell
+    # (row key, column) -> why the typed value was refused, naming the row's subject; shown
+    # beside the cell with the typing kept. The other cells of the save are stored.
     cell_errors: dict[tuple[str, str], str] = field(default_factory=dict)
     lasting: bool = False  # some value saved is a lasting state: later reports will not ask it
+    stored: set[tuple[str, str]] = field(default_factory=set)  # cells stored (or unchanged) by it
 
     @property
     def saved(self) -> bool:
-        return not self.problems and not self.conflicts
+        """Every typed cell was stored."""
+        return not self.problems and not self.conflicts and not self.cell_errors
+
+    @property
+    def nothing_stored(self) -> bool:
+        return bool(self.problems or self.conflicts) or not self.stored
 
 
 def version_key(row_key: str, column: str) -> str:
@@ -209,14 +220,17 @@ def _row_id(ident: str) -> int | None:
 def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object],
              seen: Mapping[str, int] | None = None) -> Completion:
     """Store what the worker typed: person values as ledger facts valid at the period's end,
-    aggregate counts as task values. All or nothing.
+    aggregate counts as task values.
 
     Every row must belong to the task: a person living in its community whom the user may
-    change, or one of its own units for an aggregate row; any other row refuses the save,
-    naming the row. `seen` holds the version of each row or cell the page showed (keyed by
-    version_key); one missing from it was seen empty. A cell whose stored value changed
-    since is a conflict: both values are reported and nothing is saved. The task row is
-    locked for the whole save (and for a submission), so the two take turns.
+    change, or one of its own units for an aggregate row; any other row refuses the whole
+    save, naming the row by its key only. Every cell is then checked by its element's rules:
+    a bad value is refused beside its cell, naming the row's subject ("刘兵彬 的联系电话：…"),
+    and the save's other cells are stored all the same. `seen` holds the version of each
+    row or cell the page showed (keyed by version_key); one missing from it was seen empty.
+    A cell whose stored value changed since is a conflict: both values are reported and
+    nothing is saved (the page is stale; the typing is kept). The task row is locked for the
+    whole save (and for a submission), so the two take turns.
     """
     scope.require_may(user, scope.CHANGE, task)
     seen = seen or {}
@@ -231,9 +245,7 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         if not value or column not in columns:
             continue
         kind, _colon, ident = row_key.partition(":")
-        if len(value) > VALUE_LIMIT:
-            refused.append(("too_long", row_key))
-        elif kind == "p" and not aggregate_table and _row_id(ident) is not None:
+        if kind == "p" and not aggregate_table and _row_id(ident) is not None:
             if columns[column].get("element"):
                 people.setdefault(_row_id(ident), {})[column] = value
         elif kind == "o" and aggregate_table and ident:
@@ -243,10 +255,7 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         else:
             refused.append((ROW_KINDS.get(kind, "unknown"), row_key))
     result = Completion()
-    result.cell_errors = _check_types(columns, aggregate)
-    if result.cell_errors and not refused:  # shown beside each cell, naming its row
-        result.problems = [str(NOTHING_SAVED)]
-        return result
+    bad = _check_cells(columns, people, aggregate)  # before any lock: pure
     wrote_facts = False
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("request", "org_unit").get(pk=task.pk)
@@ -256,13 +265,24 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         refused += [("not_in_unit", f"p:{pk}") for pk in sorted(people.keys() - held.keys())]
         refused += _outside_units(locked, aggregate)
         if refused:
-            result.problems = [str(ROW_REFUSALS[reason]) % {
-                "row": row_key, "unit": locked.org_unit.name, "limit": VALUE_LIMIT}
-                for reason, row_key in dict.fromkeys(refused)] + [str(NOTHING_SAVED)]
+            result.problems = [str(ROW_REFUSALS[reason]) % {"row": row_key, "unit": locked.org_unit.name}
+                               for reason, row_key in dict.fromkeys(refused)] + [str(NOTHING_SAVED)]
         else:
-            wrote_facts = _save(user, locked, columns, people, aggregate, held, seen, result)
-            if not result.saved:
+            # Only now, every row known to be the task's own, are subjects named.
+            subjects = _subjects(held, aggregate)
+            result.cell_errors = {key: str(CELL_PROBLEM) % {"subject": subjects.get(key[0], key[0]),
+                                                           "problem": problem}
+                                  for key, problem in bad.items()}
+            for row_key, column in bad:
+                if row_key.startswith("p:"):
+                    people[int(row_key[2:])].pop(column, None)
+                else:
+                    aggregate.pop((row_key, column), None)
+            people = {pk: cells for pk, cells in people.items() if cells}
+            wrote_facts = _save(user, locked, columns, people, aggregate, held, seen, result, subjects)
+            if result.conflicts:
                 transaction.set_rollback(True)
+                wrote_facts = False
     denied = [key for reason, key in refused if reason in ("not_in_unit", "unit_outside")]
     if denied:
         record(user, Action.DENIED, subject_kind="task", subject_id=task.pk, org_code=task.org_code,
@@ -275,35 +295,54 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
     return result
 
 
-def _check_types(columns: dict[str, dict], aggregate: dict[tuple[str, str], str]
-                 ) -> dict[tuple[str, str], str]:
-    """Aggregate cells whose value is not of their element's type (a count typed as 两次);
-    the others are rewritten in the element's canonical form. Person cells are checked by
-    the ledger's own write."""
+def _check_cells(columns: dict[str, dict], people: dict[int, dict[str, str]],
+                 aggregate: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """(row key, column) -> what is wrong with the value typed there (its element's rules,
+    the stored length); aggregate cells that pass are rewritten in their canonical form.
+    Person cells that pass are parsed again by the ledger's own write."""
     rules = Rules.load()
     errors = {}
-    for key, value in aggregate.items():
+    typed = [((f"p:{pk}", column), value) for pk, cells in people.items() for column, value in cells.items()]
+    for key, value in [*typed, *aggregate.items()]:
+        if len(value) > VALUE_LIMIT:
+            errors[key] = str(TOO_LONG) % {"header": columns[key[1]]["header"], "limit": VALUE_LIMIT}
+            continue
         element = columns[key[1]].get("element")
         if element not in rules:
             continue
         try:
-            aggregate[key] = rules.parse(element, value)[0] or value
+            parsed = rules.parse(element, value)[0]
         except ValueProblem as problem:
             errors[key] = problem.message_zh
+            continue
+        if key in aggregate:
+            aggregate[key] = parsed or value
     return errors
 
 
-def _lock_people(user: object, task: Task, people: dict[int, dict[str, str]]) -> dict[int, tuple[int, str]]:
-    """Person id -> (version, ID number) of the typed people living in the task's unit whom
-    the user may change (the scope module decides), locked until the save ends."""
+def _subjects(held: dict[int, tuple[int, str, str]], aggregate: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Row key -> how a worker names its subject: the person's name, a unit's label (a grid
+    with its community). Only rows already known to be the task's own."""
+    names = {f"p:{pk}": name for pk, (_version, _number, name) in held.items()}
+    codes = {row_key[2:] for row_key, _column in aggregate}
+    if codes:
+        names.update({f"o:{u.code}": u.label for u in OrgUnit.objects.filter(code__in=codes)
+                      .select_related("parent")})
+    return names
+
+
+def _lock_people(user: object, task: Task, people: dict[int, dict[str, str]]
+                 ) -> dict[int, tuple[int, str, str]]:
+    """Person id -> (version, ID number, name) of the typed people living in the task's unit
+    whom the user may change (the scope module decides), locked until the save ends."""
     from yibiao.ledger.models import Person
 
     if not people:
         return {}
     rows = (scope.permitted(user, Person, scope.CHANGE)
             .filter(subtree_q(task.org_code, "org_unit__code"), pk__in=sorted(people))
-            .select_for_update(of=("self",)).order_by("pk").values_list("pk", "version", "id_number"))
-    return {pk: (version, number) for pk, version, number in rows}
+            .select_for_update(of=("self",)).order_by("pk").values_list("pk", "version", "id_number", "name"))
+    return {pk: (version, number, name) for pk, version, number, name in rows}
 
 
 def _outside_units(task: Task, aggregate: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
@@ -315,9 +354,11 @@ def _outside_units(task: Task, aggregate: dict[tuple[str, str], str]) -> list[tu
 
 
 def _save(user: object, task: Task, columns: dict[str, dict], people: dict[int, dict[str, str]],
-          aggregate: dict[tuple[str, str], str], held: dict[int, tuple[int, str]],
-          seen: Mapping[str, int], result: Completion) -> bool:
-    """The save proper, under the task's lock; whether ledger facts were written."""
+          aggregate: dict[tuple[str, str], str], held: dict[int, tuple[int, str, str]],
+          seen: Mapping[str, int], result: Completion, subjects: dict[str, str]) -> bool:
+    """The save proper, under the task's lock; whether ledger facts were written. A row the
+    ledger refuses is left out (its cells kept as typed, the reason beside the cell); the
+    others are stored."""
     # A TaskValue's row_key is the unit's code, without the page's "o:".
     cells = {(f"o:{v.row_key}", v.column): v for v in TaskValue.objects.filter(
         task=task, row_key__in={row_key[2:] for row_key, _column in aggregate})}
@@ -338,14 +379,16 @@ def _save(user: object, task: Task, columns: dict[str, dict], people: dict[int, 
         written = write_people(user, task.org_unit, inputs, valid_from=task.period_end,
                                source=Source.COMPLETION, audit_action=Action.CHANGE,
                                audit_detail={"task": task.pk}, on_foreign=REFUSE)
-        if written.rejected:
-            result.problems = [_value_problem(problem, keys, people, columns, result.cell_errors)
-                               for problem in written.rejected] + [str(NOTHING_SAVED)]
-            return False
+        refused_rows = {keys[p.row - 1] for p in written.rejected if p.row}
+        for problem in written.rejected:
+            _value_problem(problem, keys, people, columns, result.cell_errors, subjects)
         result.typed += written.facts_written
         rules = Rules.load()
+        kept = [pk for pk in keys if pk not in refused_rows]
+        result.stored |= {(f"p:{pk}", c) for pk in kept for c in people[pk]}
         result.lasting = any(not rules[columns[c]["element"]].per_period
-                             for pk in keys for c in people[pk] if columns[c]["element"] in rules)
+                             for pk in kept for c in people[pk] if columns[c]["element"] in rules)
+    result.stored |= set(aggregate)
     for (row_key, column), value in aggregate.items():
         cell = cells.get((row_key, column))
         if cell is None:
@@ -369,17 +412,17 @@ def _save(user: object, task: Task, columns: dict[str, dict], people: dict[int, 
 
 
 def _value_problem(problem: RowProblem, keys: list[int], people: dict[int, dict[str, str]],
-                   columns: dict[str, dict], cell_errors: dict[tuple[str, str], str]) -> str:
-    """A bad value's message naming its row and column (also kept for the cell itself)."""
-    if not problem.row:
-        return problem.message_zh
-    pk = keys[problem.row - 1]
-    column = next((c for c in people[pk] if columns[c].get("element") == problem.element), "")
-    if column:
-        cell_errors[(f"p:{pk}", column)] = problem.message_zh
-    header = columns[column]["header"] if column else ""
-    return _("行“%(row)s”%(header)s：%(message)s") % {
-        "row": f"p:{pk}", "header": f"（{header}）" if header else "", "message": problem.message_zh}
+                   columns: dict[str, dict], cell_errors: dict[tuple[str, str], str],
+                   subjects: dict[str, str]) -> None:
+    """A value the ledger's write refused, kept beside its cell naming the row's subject (the
+    row's first cell when the problem names no column of it)."""
+    pk = keys[problem.row - 1] if problem.row else None
+    if pk is None or not people.get(pk):
+        return
+    column = next((c for c in people[pk] if columns[c].get("element") == problem.element),
+                  next(iter(people[pk])))
+    cell_errors[(f"p:{pk}", column)] = str(CELL_PROBLEM) % {
+        "subject": subjects.get(f"p:{pk}", f"p:{pk}"), "problem": problem.message_zh}
 
 
 def _conflicts(task: Task, columns: dict[str, dict], people: dict[int, dict[str, str]],

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,28 +15,13 @@ from django.views.decorators.http import require_POST
 from yibiao import stored
 from yibiao.accounts import scope
 from yibiao.dictionary.rules import Rules
-from yibiao.ledger.masking import mask
-from yibiao.orgunits.models import OrgUnit
 from yibiao.params import BadInput, parse_int
 from yibiao.refusals import refused_back_to
 from yibiao.replica import reads_may_lag
 
-from . import export, jobs, prefill, tasks
-from .models import ExportJob, Task
+from . import export, grid, jobs, prefill, preview, tasks
+from .models import ExportJob, Task, TaskStatus
 from .periods import PeriodError, parse_period
-
-
-def _row_label(row: prefill.Row, units: dict[str, OrgUnit]) -> str:
-    """How a worker recognises the row: the name (and masked ID) for a person, the unit's
-    name for a unit's row (a grid with its community: every community has a 第一网格)."""
-    named = {c.element: c.value for c in row.cells if c.element}
-    if "person.name" in named or "person.id_number" in named:
-        return " ".join(filter(None, [named.get("person.name"),
-                                      mask("id_number", named.get("person.id_number"))]))
-    unit = units.get(row.key[2:]) if row.key.startswith("o:") else None
-    if unit is not None:
-        return unit.label
-    return next((str(c.value) for c in row.cells if c.value), row.org_code)
 
 
 @login_required
@@ -43,46 +29,36 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     return _task_page(request, tasks.get_task(request.user, task_id))
 
 
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return parse_int(request.GET.get("page") or request.POST.get("page") or "1", "page", minimum=1)
+    except BadInput:
+        return 1
+
+
+def _counts(task: Task, report: prefill.Report) -> dict[str, object]:
+    """The count line and the submit button, from the report as it stands now: `account`
+    on the task in memory (saved only by a save or a submission)."""
+    tasks.account(task, report)
+    auto = task.cells_from_ledger + task.cells_derived + task.cells_system
+    optional = [c["header"] for c in task.request.columns if prefill.is_optional(c)]
+    return {"auto": auto, "typed_cells": max(0, task.cells_asked - auto - task.cells_missing),
+            "optional_headers": "、".join(optional)}
+
+
 def _task_page(request: HttpRequest, task: Task, *, typed: dict | None = None,
                conflicts: list[tasks.CellConflict] = (), errors: dict | None = None,
                status: int = 200) -> HttpResponse:
-    """The task with a form of its missing cells, each row or cell carrying the version the
+    """The task as a grid of the department's sheet, each row or cell carrying the version the
     worker sees; after a refused save, what they typed is filled back in, every conflict
     shows the value stored now beside theirs and every refused value says why."""
-    typed, errors = typed or {}, errors or {}
     versions = tasks.versions_for(task)  # before the report: see versions_for
     report = tasks.report_for(task, filled_by=str(request.user))
-    rules = Rules.load()
-    columns = task.request.columns
-    clashes = {(c.row_key, c.column): c for c in conflicts}
-    units = {u.code: u for u in OrgUnit.objects.filter(
-        code__in=[r.key[2:] for r in report.rows if r.key.startswith("o:")]).select_related("parent")}
-    missing_rows = []
-    for row in report.rows:
-        gaps = [(columns[i], cell) for i, cell in enumerate(row.cells)
-                if cell.source == prefill.MISSING or (row.key, columns[i]["column"]) in clashes
-                or (row.key, columns[i]["column"]) in errors]
-        if not gaps:
-            continue
-        gaps_out = []
-        for col, cell in gaps:
-            key = (row.key, col["column"])
-            version = tasks.version_key(*key)
-            gaps_out.append({
-                "column": col["column"], "header": col["header"], "element": cell.element,
-                "type": rules[cell.element].value_type if cell.element in rules else "text",
-                "typed": typed.get(key, ""), "conflict": clashes.get(key), "error": errors.get(key),
-                "version": (f"ver|{version}", versions.get(version, 0)) if version != row.key else None})
-        missing_rows.append({
-            "key": row.key, "label": _row_label(row, units), "gaps": gaps_out,
-            "version": (f"ver|{row.key}", versions[row.key]) if row.key in versions else None})
-    # Conflicting and refused rows first: the worker decides those before anything else.
-    missing_rows.sort(key=lambda r: not any(g["conflict"] or g["error"] for g in r["gaps"]))
-    auto = task.cells_from_ledger + task.cells_derived + task.cells_system
+    table = grid.build(task, report, Rules.load(), versions, typed=typed, errors=errors,
+                       conflicts=conflicts, page=_page_number(request))
     return render(request, "reports/task.html", {
-        "task": task, "report": report, "missing_rows": missing_rows[:200],
-        "auto": auto, "typed_cells": max(0, task.cells_asked - auto - task.cells_missing),
-        "more": max(0, len(missing_rows) - 200),
+        "task": task, "report": report, "grid": table, "editable": task.status in tasks.EDITABLE,
+        **_counts(task, report),
         "changes": tasks.changes_since_previous(task, report) if tasks.has_previous(task) else None,
     }, status=status)
 
@@ -103,9 +79,17 @@ def _posted_cells(data: dict) -> tuple[dict[tuple[str, str], str], dict[str, int
     return entries, seen
 
 
+def _saved_message(result: tasks.Completion) -> str:
+    if result.lasting:
+        return _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。") % {"n": result.typed}
+    return _("已保存 %(n)s 项。这些是按报告期填写的内容，下一期仍需填写。") % {"n": result.typed}
+
+
 @login_required
 @require_POST
 def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The whole grid saved at once (the page without JavaScript, or 保存): the good cells are
+    stored, the refused ones shown again as typed, each with its reason beside it."""
     task = tasks.get_task(request.user, task_id)
     entries, seen = _posted_cells(request.POST)
     try:
@@ -114,14 +98,15 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("reports:task", task_id=task.pk)
     if result.saved:
-        messages.success(request, _("已保存 %(n)s 项，已记入台账，以后的报表不再重复询问。")
-                         % {"n": result.typed} if result.lasting else
-                         _("已保存 %(n)s 项。这些是按报告期填写的内容，下一期仍需填写。")
-                         % {"n": result.typed})
+        messages.success(request, _saved_message(result))
         return redirect("reports:task", task_id=task.pk)
     if result.cell_errors:
-        messages.error(request, _("%(n)s 个单元格填写的内容不符合要求（见下方标出的格）。")
+        messages.error(request, _("%(n)s 个单元格填写的内容不符合要求，未保存（见下方标出的格）。")
                        % {"n": len(result.cell_errors)})
+        if not result.nothing_stored:
+            messages.success(request, _("其余填写已保存（%(n)s 项）。") % {"n": result.typed})
+        elif not result.problems and not result.conflicts:
+            messages.error(request, str(tasks.NOTHING_SAVED))
     for problem in result.problems:
         messages.error(request, problem)
     if result.conflicts:
@@ -131,6 +116,51 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
             % {"n": len(result.conflicts)})
     return _task_page(request, task, typed=entries, conflicts=result.conflicts,
                       errors=result.cell_errors, status=409 if result.conflicts else 400)
+
+
+@login_required
+@require_POST
+def task_rows(request: HttpRequest, task_id: int) -> HttpResponse:
+    """One row (or the rows a paste touched) saved as the worker leaves it: the rows again,
+    saved or with the reason beside each refused cell, and the count line and submit button
+    out of band. A refusal of the whole save (a row that is no row of the task, a task
+    submitted meanwhile) is the refusal's text with its status, nothing stored."""
+    task = tasks.get_task(request.user, task_id)
+    entries, seen = _posted_cells(request.POST)
+    try:
+        result = tasks.complete(request.user, task, entries, seen)
+    except tasks.TaskError as error:
+        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+    if result.problems:
+        return HttpResponse("\n".join(result.problems), status=400, content_type="text/plain; charset=utf-8")
+    report = tasks.report_for(task, filled_by=str(request.user))
+    rows = grid.build(task, report, Rules.load(), tasks.versions_for(task), typed=entries,
+                      errors=result.cell_errors, conflicts=result.conflicts, keep_open=entries,
+                      only={row_key for row_key, _column in entries},
+                      status="" if result.conflicts else "saved").rows
+    return render(request, "reports/_grid_rows.html", {
+        "rows": rows, "task": task, "oob": True, **_counts(task, report)})
+
+
+@login_required
+def task_preview(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The whole table as the department will receive it (its masking decisions applied),
+    personal numbers still masked on the screen; the file itself is one click away."""
+    task = tasks.get_task(request.user, task_id)
+    report = tasks.report_for(task, filled_by=str(request.user))
+    return render(request, "reports/preview.html", {
+        "task": task, "report": report, **preview.table(report), **_counts(task, report)})
+
+
+@login_required
+def submitted(request: HttpRequest) -> HttpResponse:
+    """The tasks submitted (or delivered directly) that the user may see, newest first, each
+    with its file as the department receives it."""
+    done = (tasks.visible_tasks(request.user)
+            .filter(status__in=[TaskStatus.SUBMITTED, TaskStatus.DELIVERED])
+            .select_related("request", "request__department", "org_unit", "submitted_by")
+            .order_by(F("submitted_at").desc(nulls_last=True), "-period_end", "pk"))
+    return render(request, "reports/submitted.html", {"tasks": done[:300], "more": done.count() > 300})
 
 
 @login_required
