@@ -2,8 +2,9 @@
 
 Several app servers and job workers share one storage: a directory they all mount, or
 S3-compatible object storage. Here the storage is set through the setting to a second
-location: a directory of its own, and an in-memory storage that, like S3, has no path on
-this machine's disk. An uploaded template, an export job's result and a roster waiting for
+location: a directory of its own, an in-memory storage with no path on this machine's
+disk, and S3 through django-storages against an S3-compatible server on a loopback port
+(moto's), configured by the YIBIAO_STORAGE_S3_* variables. An uploaded template, an export job's result and a roster waiting for
 its import job land there, are read from there, and nothing lands in MEDIA_ROOT.
 """
 
@@ -11,12 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import runpy
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
+import yibiao
 from yibiao import stored
 from yibiao.intake.models import ImportJob
 from yibiao.ledger.models import Person
@@ -30,15 +35,56 @@ from .test_report_export import department_template
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["directory", "object"])
-def shared(request, settings, tmp_path: Path):
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible service on a loopback port (moto's server), with a bucket `yibiao`."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                     aws_secret_access_key="test").create_bucket(Bucket="yibiao")
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def _settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict:
+    """yibiao/settings.py evaluated afresh under these environment variables."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(Path(yibiao.__file__).parent / "settings.py"))
+
+
+def _s3_backend(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """S3 through django-storages, configured as an operator would, by the environment."""
+    backend = _settings_from({
+        "YIBIAO_STORAGE": "s3", "YIBIAO_STORAGE_S3_BUCKET": "yibiao",
+        "YIBIAO_STORAGE_S3_ENDPOINT": endpoint, "YIBIAO_STORAGE_S3_REGION": "us-east-1",
+        "YIBIAO_STORAGE_S3_ACCESS_KEY": "test", "YIBIAO_STORAGE_S3_SECRET_KEY": "test",
+        "YIBIAO_STORAGE_S3_PREFIX": tmp_path.name, "YIBIAO_SECRET_KEY": "storage-test"},
+        monkeypatch)["STORAGES"]["default"]
+    assert backend["BACKEND"] == "storages.backends.s3.S3Storage"
+    return backend
+
+
+@pytest.fixture(params=["directory", "object", "s3"])
+def shared(request, settings, tmp_path: Path, monkeypatch):
     """The second storage, set through STORAGES; MEDIA_ROOT points elsewhere and must stay empty."""
     settings.MEDIA_ROOT = tmp_path / "local-media"
     if request.param == "directory":
         backend = {"BACKEND": "django.core.files.storage.FileSystemStorage",
                    "OPTIONS": {"location": str(tmp_path / "shared")}}
-    else:  # no path on this disk: every read goes through a local copy, as from S3
+    elif request.param == "object":  # no path on this disk: every read goes through a local copy
         backend = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
+    else:
+        backend = _s3_backend(request.getfixturevalue("s3_endpoint"), tmp_path, monkeypatch)
     settings.STORAGES = {**settings.STORAGES, "default": backend}
     settings.YIBIAO_BACKGROUND_IMPORT_ROWS = 4
     yield request.param
@@ -54,27 +100,49 @@ def _path_on_disk(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def test_an_uploaded_template_and_an_export_jobs_result_are_kept_in_the_storage(
-        shared, world, tmp_path, settings):
+GATE_READS_PATHS = ("yibiao/gate/tables/analysis.py reads request.template.path (template_notices, "
+                    "and the formats of requests stored before formats were), which object storage "
+                    "has not: it should read through yibiao.stored.local_copy(request.template.name)")
+
+
+def _submit(world, template: Path):  # noqa: ANN001, ANN202
     from yibiao.gate.tables import workflow
 
-    write_people(world.worker_a, world.community_a, [
-        PersonInput({"person.id_number": "11010519491231002X", "person.name": "王秀英"})],
-        valid_from=dt.date(2026, 1, 1))
-    template = department_template(tmp_path / "花名册.xlsx")
     request = workflow.submit(world.officer, template, workflow.NewRequest(
         title="辖区居民花名册", department=world.department.name, basis="《通知》（岳卫〔2026〕7号）",
         frequency="monthly", scope_code=world.township_a.code,
         justifications={"person.id_number": "核对身份"}, masked=["联系电话"]))
     workflow.decide(world.reviewer, request, "admit")
     request.refresh_from_db()
+    return request
+
+
+@pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=GATE_READS_PATHS)
+def test_the_gate_admits_a_template_kept_in_object_storage(world, tmp_path, settings, monkeypatch,
+                                                          s3_endpoint):
+    settings.STORAGES = {**settings.STORAGES, "default": _s3_backend(s3_endpoint, tmp_path, monkeypatch)}
+    _submit(world, department_template(tmp_path / "花名册.xlsx"))
+
+
+def test_an_uploaded_template_and_an_export_jobs_result_are_kept_in_the_storage(
+        shared, world, tmp_path, settings, monkeypatch):
+    if shared == "s3":  # past the gate's own reads of the template (the test above): the rest is ours
+        from yibiao.gate.tables import analysis
+
+        monkeypatch.setattr(analysis, "template_notices", lambda request: [])
+
+    write_people(world.worker_a, world.community_a, [
+        PersonInput({"person.id_number": "11010519491231002X", "person.name": "王秀英"})],
+        valid_from=dt.date(2026, 1, 1))
+    template = department_template(tmp_path / "花名册.xlsx")
+    request = _submit(world, template)
 
     # The template: in the storage, byte for byte.
     assert default_storage.exists(request.template.name)
     with default_storage.open(request.template.name, "rb") as kept:
         assert kept.read() == template.read_bytes()
     on_disk = _path_on_disk(request.template.name)
-    assert (on_disk is None) == (shared == "object")
+    assert (on_disk is None) == (shared != "directory")
     if on_disk is not None:
         assert on_disk.is_relative_to(tmp_path / "shared")
     template.unlink()  # only the storage's copy is left to export from
@@ -117,9 +185,10 @@ def test_an_uploaded_roster_waits_for_its_import_job_in_the_storage(shared, worl
 
 def _listed(folder: str) -> list[str]:
     """Every file under `folder` in the storage, as storage names."""
-    if not default_storage.exists(folder):
+    try:  # object storage has no folders to ask about: a prefix lists nothing or its files
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
         return []
-    folders, files = default_storage.listdir(folder)
     return [f"{folder}/{f}" for f in files] + [name for sub in folders for name in _listed(f"{folder}/{sub}")]
 
 
