@@ -100,6 +100,8 @@ def test_the_history_page_shows_the_import_and_its_reversal(client, world, impor
     history = client.get(f"/ledger/people/{wang.pk}/history/").content.decode()
     assert "新单位" in history and "老单位" in history and "撤销" in history and "导入" in history
     assert "李建国" not in client.get("/ledger/people/").content.decode()
+    imported_only = Person.objects.get(id_number=LI)  # no longer listed, but its history stays
+    assert imported_only.org_unit is None and Fact.objects.filter(subject_id=imported_only.pk).count() == 6
 
 
 def test_a_value_changed_after_the_import_is_kept(world, imported):

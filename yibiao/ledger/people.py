@@ -13,7 +13,7 @@ from yibiao.values import get_code_list, mask_id_number, mask_phone
 from yibiao.values.normalise import halfwidth
 
 from .masking import is_masked, mask
-from .models import Fact, Person, Residence, SubjectKind
+from .models import Fact, Person, Residence, Source, SubjectKind
 from .snapshot import DERIVED_PERSON, identity_values, latest_facts
 
 # How the person form groups elements, in order; anything else lands in 其他.
@@ -151,6 +151,8 @@ def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
         label = rule.name_zh if rule else fact.element
         if fact.value is None:
             value = "（已按保存期限删除）"
+        elif fact.value == "" and fact.source == Source.UNDO:
+            value = "（撤销：恢复为未填写）"  # the write it reverses had added the value
         else:
             value = mask(rule.value_type if rule else "text", rules.display(fact.element, fact.value))
         lines.append(HistoryLine(fact.recorded_at, fact.valid_from, label, value,

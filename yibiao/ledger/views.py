@@ -20,7 +20,6 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
-from yibiao.orgunits.models import Level
 from yibiao.params import int_param
 from yibiao.refusals import Refusal, refused_back_to
 from yibiao.values import get_code_list
@@ -252,12 +251,11 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     """导出台账: the ledger of one's unit as xlsx, masked unless a reason is given by a role
     that may see full numbers; every export audited (exports.export_ledger)."""
     scope.require(request.user, "view_ledger")
-    units = scope.visible_org_units(request.user).filter(
-        level__in=[Level.COMMUNITY, Level.GRID, Level.TOWNSHIP]).order_by("code")
+    unit = request.user.org_unit  # the picker opens at the user's own unit
     may_unmask = scope.can(request.user, "reveal_personal")
     error = ""
     if request.method == "POST":
-        unit = scope.get_visible_org_unit(request.user, request.POST.get("org", ""))
+        unit = scope.get_picked_org_unit(request.user, request.POST.get("org", ""))
         as_of = _posted_date(request.POST.get("as_of", "")) or timezone.localdate()
         unmask = request.POST.get("full") == "1"
         try:
@@ -273,7 +271,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
             response["Content-Disposition"] = content_disposition_header(True, name)
             return response
     return render(request, "ledger/export.html", {
-        "units": units, "may_unmask": may_unmask, "error": error, "post": request.POST,
+        "unit": unit, "may_unmask": may_unmask, "error": error, "post": request.POST,
         "today": timezone.localdate()}, status=400 if error else 200)
 
 
