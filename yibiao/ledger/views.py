@@ -22,6 +22,7 @@ from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.params import int_param
 from yibiao.refusals import Refusal, refused_back_to
+from yibiao.replica import reads_may_lag
 from yibiao.values import get_code_list
 
 from . import masking, people, transfers, undo
@@ -43,6 +44,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
+@reads_may_lag()  # the people search; a browser that just saved a form reads the primary
 def people_list(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "view_ledger")
     query = request.GET.get("q", "")
