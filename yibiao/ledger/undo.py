@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.values.pinyin import name_initials
 
-from .bulk import insert_rows
+from .bulk import insert_rows, update_rows
 from .models import (
     Fact,
     Household,
@@ -147,14 +147,11 @@ def _reverse_residences(actor: object, write: LedgerWrite, people: list[int], no
                         counts: dict[str, int]) -> None:
     """The residences the write opened end where they began; the ones it closed reopen."""
     opened = list(Residence.objects.filter(person_id__in=people, write_id=write.pk)
-                  .exclude(source=Source.UNDO))
-    for residence in opened:
-        if residence.valid_to is not None:  # moved on since: that move stands
-            counts["kept"] += 1
-            continue
-        residence.valid_to = residence.valid_from
-        residence.save(update_fields=["valid_to"])
-        counts["ended"] += 1
+                  .exclude(source=Source.UNDO).values_list("pk", "valid_from", "valid_to"))
+    ending = [(valid_from, pk) for pk, valid_from, valid_to in opened if valid_to is None]
+    counts["kept"] += len(opened) - len(ending)  # moved on since: that move stands
+    update_rows(Residence, ["valid_to"], ending)
+    counts["ended"] += len(ending)
     closed = set(write.closed)
     for residence in Residence.objects.filter(pk__in=closed, person_id__in=people):
         if Residence.objects.filter(person_id=residence.person_id, valid_to__isnull=True).exists():
@@ -176,9 +173,11 @@ def _recache_people(people: list[int], now: dt.datetime) -> None:
     living = {pk: (unit, household) for pk, unit, household in Residence.objects.filter(
         person_id__in=people, valid_to__isnull=True).order_by("valid_from", "id")
         .values_list("person_id", "org_unit_id", "household_id")}
-    for person in Person.objects.filter(pk__in=people):
-        unit, household = living.get(person.pk, (None, None))
-        name = names.get(person.pk, {}).get(NAME) or person.name
-        Person.objects.filter(pk=person.pk).update(
-            name=name, name_initials=name_initials(name), org_unit_id=unit, household_id=household,
-            version=person.version + 1, updated_at=now)
+    rows = []
+    for pk, cached in Person.objects.filter(pk__in=people).values_list("pk", "name"):
+        unit, household = living.get(pk, (None, None))
+        name = names.get(pk, {}).get(NAME) or cached
+        rows.append((name, name_initials(name), unit, household, now, pk))
+    quoted = connection.ops.quote_name("version")
+    update_rows(Person, ["name", "name_initials", "org_unit", "household", "updated_at"], rows,
+                extra_set=f"{quoted} = {quoted} + 1")
