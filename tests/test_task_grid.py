@@ -6,6 +6,7 @@ files, and none of it reaches another community's task."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -264,3 +265,15 @@ def test_a_row_of_another_community_in_a_row_save_refuses_it_all(client, ledger,
     assert response.status_code == 400
     assert "刘兵彬" not in response.content.decode() and liu in response.content.decode()
     assert not Fact.objects.filter(source="completion").exists()
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "刘兵彬's 联系电话: mobile number “12345” has 5 digits"), ("zh-hant", "刘兵彬 的聯繫電話：手機號碼“12345”")])
+def test_a_refused_cell_speaks_the_pages_language(client, ledger, tmp_path, language, expected):
+    task = sheet_task(ledger, tmp_path)
+    liu = key_of(LIU)
+    client.login(username="worker_a", password=PASSWORD)
+    client.cookies["django_language"] = language
+    body = client.post(f"/reports/tasks/{task.pk}/rows/", {f"cell|{liu}|D": "12345", f"ver|{liu}": "1"},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert expected in html.unescape(body)

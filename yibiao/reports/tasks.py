@@ -26,7 +26,11 @@ from yibiao.ledger.models import Source
 from yibiao.ledger.records import REFUSE, PersonInput, RowProblem, write_people
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from yibiao.params import BadInput, parse_int
-from yibiao.refusals import Refusal
+from yibiao.refusals import (
+    Refusal,
+    _to_traditional,  # the one OpenCC converter the refusals use
+    language_of,
+)
 from yibiao.values import ValueProblem
 
 from . import prefill
@@ -313,11 +317,27 @@ def _check_cells(columns: dict[str, dict], people: dict[int, dict[str, str]],
         try:
             parsed = rules.parse(element, value)[0]
         except ValueProblem as problem:
-            errors[key] = problem.message_zh
+            errors[key] = spoken(problem.message_zh, _named_en(problem.message_en, element,
+                                                               columns[key[1]]["header"]))
             continue
         if key in aggregate:
             aggregate[key] = parsed or value
     return errors
+
+
+def spoken(zh: str, en: str) -> str:
+    """A value's problem in the language of the page: English, Traditional (OpenCC, as the
+    refusals convert), or Simplified as written."""
+    language = language_of()
+    if language == "en":
+        return en
+    return _to_traditional().convert(zh) if language == "zh-hant" else zh
+
+
+def _named_en(message: str, element: str | None, header: str) -> str:
+    """The English of a value's problem names the column by its header, never the element's
+    code (the dictionary's names are Chinese only)."""
+    return f"{header}: {message.removeprefix(f'{element}: ')}"
 
 
 def _subjects(held: dict[int, tuple[int, str, str]], aggregate: dict[tuple[str, str], str]) -> dict[str, str]:
@@ -422,7 +442,9 @@ def _value_problem(problem: RowProblem, keys: list[int], people: dict[int, dict[
     column = next((c for c in people[pk] if columns[c].get("element") == problem.element),
                   next(iter(people[pk])))
     cell_errors[(f"p:{pk}", column)] = str(CELL_PROBLEM) % {
-        "subject": subjects.get(f"p:{pk}", f"p:{pk}"), "problem": problem.message_zh}
+        "subject": subjects.get(f"p:{pk}", f"p:{pk}"),
+        "problem": spoken(problem.message_zh, _named_en(problem.message_en, problem.element,
+                                                        columns[column]["header"]))}
 
 
 def _conflicts(task: Task, columns: dict[str, dict], people: dict[int, dict[str, str]],
