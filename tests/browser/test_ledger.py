@@ -240,7 +240,7 @@ def test_editing_the_phone_saves_a_version_and_a_bad_number_saves_nothing(phone_
         page.get_by_role("button", name="保存").tap()
 
     expect(page).to_have_url(re.compile(rf"/ledger/people/{person_id}/edit/$"))
-    expect(page.locator("ul.messages li.error")).to_contain_text("未保存")
+    expect(page.locator("#form-problems")).to_contain_text("尚未保存")
     field_error = page.locator("#f-personphone ~ p.error").first
     expect(field_error).to_contain_text("应为 11 位")
     expect(page.locator("#f-personphone")).to_have_value(bad_phone)
@@ -306,10 +306,11 @@ def test_door_to_door_registration_of_a_household(phone_page: Page) -> None:
         page.get_by_role("button", name="登记").tap()
 
     expect(page).to_have_url(re.compile(r"/ledger/households/new/$"))
-    problem = page.locator("ul.messages li.error")
+    problem = page.locator("#form-problems li")
     expect(problem).to_have_count(1)
-    expect(problem).to_contain_text("第 2 位成员：")
+    expect(problem).to_contain_text("欧阳婷 的公民身份号码")  # the member, by the name typed
     expect(problem).to_contain_text("校验码")
+    expect(page.locator("#id_number_1-error")).to_have_text(problem.inner_text())  # and beside the box
     expect(page.get_by_label("家庭住址")).to_have_value(address2)
     for index, (name, number, relation, phone) in enumerate((first, second)):
         member = page.locator("fieldset.member").nth(index)
