@@ -771,7 +771,15 @@ def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInp
 
     require_ledger_unit(actor, unit)
     rules = Rules.load()
-    trial = write_people(actor, unit, members, dry_run=True, rules=rules)
+    # A number kept by another community is one more problem, said with the members' own.
+    home = Household.objects.filter(number=number).values_list("org_unit__code", flat=True).first()
+    elsewhere = home is not None and not (home.startswith(unit.code) or unit.code.startswith(home))
+    trial = write_people(actor, unit, [PersonInput(m.values, m.row, m.columns) for m in members]
+                         if elsewhere else members, dry_run=True, rules=rules)
+    if elsewhere:
+        refused = LedgerError("household_elsewhere", household=number, unit=unit.name)
+        trial.rejected.append(RowProblem(None, "", HOUSEHOLD_NUMBER, number, refused.code,
+                                         refused.message_zh, refused.message_en))
     if trial.rejected:
         return Registration(trial)
     with transaction.atomic():

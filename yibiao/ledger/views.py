@@ -146,11 +146,8 @@ def _named(who: str, rules: Rules, problem: RowProblem) -> str:
     """A bad value's message naming whose it is: 刘兵彬 的联系电话：手机号码“12345”有 5 位…"""
     label = rules[problem.element].name_zh if problem.element in rules else problem.element
     message = problem.message_zh
-    if message.startswith(label):  # the message names the element already: said once
-        message = message[len(label):].removeprefix("：")
-        if message.startswith("“"):  # 公民身份号码“…”校验码不符: the value follows the name
-            return (_("%(who)s 的%(label)s%(message)s") if who else _("%(label)s%(message)s")) % {
-                "who": who, "label": label, "message": message}
+    if message.startswith(label):  # 联系电话：…, 公民身份号码“…”校验码不符: the name said once
+        return _("%(who)s 的%(message)s") % {"who": who, "message": message} if who else message
     if not who:
         return _("%(label)s：%(message)s") % {"label": label, "message": message}
     return _("%(who)s 的%(label)s：%(message)s") % {"who": who, "label": label, "message": message}
