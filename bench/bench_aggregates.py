@@ -293,7 +293,7 @@ def score(t: Template, path: Path, want: list[list[object]]) -> tuple[int, int, 
 
 def run() -> dict:
     from yibiao.accounts.models import Department
-    from yibiao.admission import workflow
+    from yibiao.gate.tables import workflow
     from yibiao.reports.export import export_report
     from yibiao.reports.periods import parse_period
 

@@ -216,8 +216,8 @@ def submit_requests(county: object, year: Year) -> tuple[list, dict[int, frozens
     from scenario_templates import DEMO_ACTIVITY, TEMPLATES
 
     from yibiao.accounts.models import User
-    from yibiao.admission import workflow
     from yibiao.demo.requests import TEMPLATES as DEMO
+    from yibiao.gate.tables import workflow
 
     admin = User.objects.get(username="admin")
     reviewer = User.objects.get(username="reviewer")
@@ -234,7 +234,7 @@ def submit_requests(county: object, year: Year) -> tuple[list, dict[int, frozens
                                       subject_filter=filter_)
             try:
                 request = workflow.submit(admin, path, new)
-            except workflow.RequestRefused as refused:
+            except workflow.GateRefused as refused:
                 if not refused.needs_justification:
                     raise
                 # The officer answers the form's question: why each sensitive element.
@@ -401,8 +401,8 @@ def measure(county: object, year: Year) -> dict:
     from django.db.models import Count, Sum
 
     from yibiao.accounts.models import User
-    from yibiao.admission.models import FormRequest, Status
     from yibiao.burden.ledger import figures
+    from yibiao.gate.models import FormRequest, Status
     from yibiao.ledger.models import Fact, Source
     from yibiao.reports.models import Task, TaskStatus, TaskValue
     from yibiao.reports.periods import parse_period

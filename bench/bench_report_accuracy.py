@@ -211,7 +211,7 @@ def score_cards(t: dt_.Template, path: Path, want: list[dt_.Person], score: Scor
 
 def run(with_aggregates: bool) -> dict:
     from yibiao.accounts.models import Department
-    from yibiao.admission import workflow
+    from yibiao.gate.tables import workflow
     from yibiao.reports.export import export_report
     from yibiao.reports.periods import parse_period
 

@@ -150,7 +150,7 @@ def reports_rollup(county: str) -> tuple[float, dict[str, list[int]]]:
     """The product's aggregate report at every level that has children."""
     from yibiao.accounts.models import Department
     from yibiao.accounts.operators import cli_user
-    from yibiao.admission.models import FormRequest, Status
+    from yibiao.gate.models import FormRequest, Status
     from yibiao.orgunits.models import Level, OrgUnit
     from yibiao.reports.periods import parse_period
     from yibiao.reports.prefill import build_report

@@ -253,7 +253,7 @@ def prepare(db_url: str, plan_path: Path) -> None:
     setup_django()
     from yibiao.accounts import tokens
     from yibiao.accounts.models import Role, User
-    from yibiao.admission.models import FormRequest, Status
+    from yibiao.gate.models import FormRequest, Status
     from yibiao.ledger.models import Person
     from yibiao.orgunits.models import Level, OrgUnit
     from yibiao.reports.models import Task

@@ -8,11 +8,11 @@ import pytest
 from openpyxl import load_workbook
 
 from yibiao.accounts.scope import OutOfScope
-from yibiao.admission import workflow
-from yibiao.admission.catalogue import export_catalogue
-from yibiao.admission.models import FormRequest, Status, Transition
 from yibiao.audit.models import Action, AuditEntry
 from yibiao.dictionary.models import Element
+from yibiao.gate.catalogue import export_catalogue
+from yibiao.gate.models import FormRequest, History, Status
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 
 from .sheetfactory import table, write_xlsx
@@ -96,7 +96,7 @@ def test_a_partial_overlap_shows_the_shared_share(ledger, tmp_path):
 
 
 def test_a_sensitive_element_without_justification_is_refused(ledger, tmp_path):
-    with pytest.raises(workflow.RequestRefused) as refused:
+    with pytest.raises(workflow.GateRefused) as refused:
         workflow.submit(ledger.officer, template(tmp_path, SENSITIVE), workflow.NewRequest(
             title="残疾人", department="区卫生健康局", basis="《残疾人工作通知》（岳残〔2026〕1号）",
             frequency="quarterly", scope_code=ledger.community_a.code,
@@ -107,7 +107,7 @@ def test_a_sensitive_element_without_justification_is_refused(ledger, tmp_path):
 
 
 def test_no_basis_or_too_frequent_is_refused_at_submission(ledger, tmp_path):
-    with pytest.raises(workflow.RequestRefused) as refused:
+    with pytest.raises(workflow.GateRefused) as refused:
         workflow.submit(ledger.officer, template(tmp_path, KNOWN_ONLY), workflow.NewRequest(
             title="周报", department="", basis="", frequency="weekly",
             scope_code=ledger.community_a.code, justifications={"person.id_number": "核对身份"},
@@ -140,7 +140,7 @@ def test_only_those_who_may_change_a_request_reanalyse_it(ledger, tmp_path, clie
     with pytest.raises(OutOfScope):  # the worker sees the admitted request, may not rewrite it
         workflow.reanalyse(ledger.worker_a, request)
     client.force_login(ledger.worker_a)
-    assert client.post(f"/requests/{request.pk}/reanalyse/").status_code == 403
+    assert client.post(f"/gate/{request.pk}/reanalyse/").status_code == 403
     assert FormRequest.objects.get().analysis == {"kept": True}
     workflow.reanalyse(ledger.officer, request)
     assert "kept" not in FormRequest.objects.get().analysis
@@ -148,14 +148,14 @@ def test_only_those_who_may_change_a_request_reanalyse_it(ledger, tmp_path, clie
 
 def test_the_state_machine_and_its_audit_trail(ledger, tmp_path):
     request = submit(ledger, template(tmp_path, WITH_NEW))
-    with pytest.raises(workflow.RequestRefused, match="理由"):
+    with pytest.raises(workflow.GateRefused, match="理由"):
         workflow.decide(ledger.reviewer, request, "return")
     workflow.decide(ledger.reviewer, request, "return", "请删去接种医院一列")
-    with pytest.raises(workflow.RequestRefused, match="不能准入"):
+    with pytest.raises(workflow.GateRefused, match="不能准入"):
         workflow.decide(ledger.reviewer, request, "admit")
     workflow.decide(ledger.officer, request, "resubmit")
     workflow.decide(ledger.reviewer, request, "admit")
-    steps = list(Transition.objects.values_list("to_status", flat=True))
+    steps = list(History.objects.values_list("to_status", flat=True))
     assert steps == ["submitted", "returned", "submitted", "admitted"]
     assert AuditEntry.objects.filter(action=Action.REQUEST_TRANSITION).count() == 4
 
@@ -174,7 +174,7 @@ def test_admitting_adds_new_elements_owned_by_the_department(ledger, tmp_path):
 
 def test_direct_delivery_only_when_nothing_is_typed(ledger, tmp_path):
     needs_work = submit(ledger, template(tmp_path, WITH_NEW))
-    with pytest.raises(workflow.RequestRefused, match="不能直接交付"):
+    with pytest.raises(workflow.GateRefused, match="不能直接交付"):
         workflow.decide(ledger.reviewer, needs_work, "admit", direct_delivery=True)
     served = submit(ledger, template(tmp_path, KNOWN_ONLY, "k.xlsx"))
     assert workflow.decide(ledger.reviewer, served, "admit", direct_delivery=True).direct_delivery
@@ -186,8 +186,8 @@ def test_the_catalogue_lists_admitted_requests_only_and_exports(ledger, tmp_path
     out = tmp_path / "catalogue.xlsx"
     assert export_catalogue(ledger.worker_a, out) == 1
     sheet = load_workbook(out).active
-    assert sheet["B3"].value == admitted.title and sheet["C3"].value == "区卫生健康局"
-    assert "公民身份号码" in sheet["H3"].value
+    assert sheet["B3"].value == "报表" and sheet["C3"].value == admitted.title
+    assert sheet["D3"].value == "区卫生健康局" and "公民身份号码" in sheet["I3"].value
     assert export_catalogue(ledger.worker_b, tmp_path / "b.xlsx") == 0  # not their community
 
 
@@ -195,25 +195,25 @@ def test_a_reviewer_tightens_the_rules_and_the_next_submission_follows_them(clie
     from .conftest import PASSWORD
 
     client.login(username="reviewer", password=PASSWORD)
-    response = client.post("/requests/rules/", {
+    response = client.post("/gate/rules/", {
         "max_frequency": "quarterly", "require_basis": "1", "sensitive_needs_justification": "1",
         "element_max_frequency": "person.phone=yearly"})
     assert response.status_code == 302
-    with pytest.raises(workflow.RequestRefused) as refused:
+    with pytest.raises(workflow.GateRefused) as refused:
         submit(ledger, template(tmp_path, KNOWN_ONLY))  # monthly now exceeds quarterly
     assert "最高频次" in refused.value.reasons[0]
     assert any("person.phone" in r for r in refused.value.reasons)
-    bad = client.post("/requests/rules/", {"max_frequency": "daily"})
+    bad = client.post("/gate/rules/", {"max_frequency": "daily"})
     assert "不在可选范围" in bad.content.decode()
     client.login(username="worker_a", password=PASSWORD)
-    assert client.get("/requests/rules/").status_code == 403
+    assert client.get("/gate/rules/").status_code == 403
 
 
 def test_guessed_column_mappings_must_be_checked_before_admission(ledger, tmp_path):
     request = submit(ledger, template(tmp_path, KNOWN_ONLY))
     request.columns[1]["status"] = "suggested"  # as the matcher marks a guess
     request.save()
-    with pytest.raises(workflow.RequestRefused, match="第 B 列“姓名”"):
+    with pytest.raises(workflow.GateRefused, match="第 B 列“姓名”"):
         workflow.decide(ledger.reviewer, request, "admit")
     admitted = workflow.decide(ledger.reviewer, request, "admit", mappings_checked=True)
     assert admitted.columns[1]["status"] == "confirmed"

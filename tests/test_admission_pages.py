@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yibiao.admission.models import FormRequest, Status
+from yibiao.gate.models import FormRequest, Status
 
 from .conftest import PASSWORD
 from .sheetfactory import table, write_xlsx
@@ -23,7 +23,7 @@ def template(tmp_path):
 
 def upload(client, world, template, **extra):
     with open(template, "rb") as handle:
-        return client.post("/requests/new/", {
+        return client.post("/gate/new/table/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
             "scope": world.township_a.code, "deadline_days": "7", **extra})
@@ -35,7 +35,7 @@ def test_an_officer_uploads_and_sees_the_analysis(client, world, template):
     assert response.status_code == 200 and "公民身份号码" in response.content.decode()
     assert not FormRequest.objects.exists()  # refused: the ID number needs a reason
     with open(template, "rb") as handle:
-        response = client.post("/requests/new/", {
+        response = client.post("/gate/new/table/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
             "scope": world.township_a.code, "justify:person.id_number": "核实老人身份，避免重复统计",
@@ -50,25 +50,25 @@ def test_an_officer_uploads_and_sees_the_analysis(client, world, template):
 def test_a_reviewer_admits_and_a_worker_finds_it_in_the_catalogue(client, world, template):
     client.login(username="officer", password=PASSWORD)
     with open(template, "rb") as handle:
-        client.post("/requests/new/", {
+        client.post("/gate/new/table/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
             "scope": world.township_a.code, "justify:person.id_number": "核实老人身份",
             "decision:person.phone": "masked"})
     request = FormRequest.objects.get()
     client.login(username="worker_a", password=PASSWORD)
-    assert client.post(f"/requests/{request.pk}/decide/", {"action": "admit"}).status_code == 403
-    assert "老年人信息表" not in client.get("/requests/catalogue/").content.decode()
+    assert client.post(f"/gate/{request.pk}/decide/", {"action": "admit"}).status_code == 403
+    assert "老年人信息表" not in client.get("/gate/catalogue/").content.decode()
     client.login(username="reviewer", password=PASSWORD)
-    client.post(f"/requests/{request.pk}/decide/", {"action": "admit", "reason": "依据充分"})
+    client.post(f"/gate/{request.pk}/decide/", {"action": "admit", "reason": "依据充分"})
     assert FormRequest.objects.get().status == Status.ADMITTED
     client.login(username="worker_a", password=PASSWORD)
-    assert "老年人信息表" in client.get("/requests/catalogue/").content.decode()
-    export = client.get("/requests/catalogue.xlsx")
+    assert "老年人信息表" in client.get("/gate/catalogue/").content.decode()
+    export = client.get("/gate/catalogue.xlsx")
     assert export.status_code == 200 and export["Content-Disposition"].startswith("attachment")
     client.login(username="worker_b", password=PASSWORD)  # another township: not theirs
-    assert "老年人信息表" not in client.get("/requests/catalogue/").content.decode()
-    assert client.get(f"/requests/{request.pk}/").status_code == 403
+    assert "老年人信息表" not in client.get("/gate/catalogue/").content.decode()
+    assert client.get(f"/gate/{request.pk}/").status_code == 403
 
 
 def test_a_hostile_upload_is_refused_with_a_clear_message(client, world, tmp_path):
@@ -76,7 +76,7 @@ def test_a_hostile_upload_is_refused_with_a_clear_message(client, world, tmp_pat
     bogus.write_bytes(b"this is not a spreadsheet at all")
     client.login(username="officer", password=PASSWORD)
     with open(bogus, "rb") as handle:
-        response = client.post("/requests/new/", {
+        response = client.post("/gate/new/table/", {
             "template": handle, "title": "x", "basis": "《通知》（x〔2026〕1号）",
             "frequency": "monthly", "scope": world.township_a.code})
     assert response.status_code == 200 and not FormRequest.objects.exists()

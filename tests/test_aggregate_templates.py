@@ -21,8 +21,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from yibiao.admission import workflow
 from yibiao.dictionary.models import LearnedIndicator
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.orgunits.divisions import add_unit
 from yibiao.orgunits.models import Level
@@ -380,7 +380,7 @@ def test_a_suggested_indicator_is_confirmed_at_admission_and_then_learned(county
         frequency="monthly", scope_code=county.township_a.code))
     column = next(c for c in first.columns if c["header"] == "60岁以上失能老人")
     assert column["indicator"]["status"] == "suggested" and column["status"] == "suggested"
-    with pytest.raises(workflow.RequestRefused, match="60岁以上失能老人"):
+    with pytest.raises(workflow.GateRefused, match="60岁以上失能老人"):
         workflow.decide(county.reviewer, first, "admit")  # a person looks first
     workflow.decide(county.reviewer, first, "admit", mappings_checked=True)
     assert LearnedIndicator.objects.filter(text__contains="失能").exists()

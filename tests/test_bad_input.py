@@ -89,15 +89,15 @@ def test_a_malformed_merge_partner(client, world):
     first, last = next_month()
     item = inspection(police, world, "出租房屋检查", start=first, end=last)
     client.force_login(world.reviewer)
-    assert_400_page(client.post(f"/workload/{item.pk}/merge/", {"other": "abc"}), "other")
-    assert_400_page(client.post(f"/workload/{item.pk}/merge/", {"other": "9" * 30}))
+    assert_400_page(client.post(f"/gate/{item.pk}/merge/", {"other": "abc"}), "other")
+    assert_400_page(client.post(f"/gate/{item.pk}/merge/", {"other": "9" * 30}))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["month=9999-12", "month=abc", "month=2026-13", "month=0000-01"])
 def test_a_malformed_calendar_month(client, world, query):
     client.force_login(world.worker_a)
-    url = f"/workload/calendar/{world.community_a.code}/"
+    url = f"/calendar/{world.community_a.code}/"
     assert client.get(url).status_code == 200
     assert client.get(url + "?month=2026-12").status_code == 200
     assert_400_page(client.get(f"{url}?{query}"), "month")
@@ -106,7 +106,7 @@ def test_a_malformed_calendar_month(client, world, query):
 @pytest.mark.django_db
 def test_a_malformed_calendar_week(client, world):
     client.force_login(world.worker_a)
-    url = f"/workload/calendar/{world.community_a.code}/week/"
+    url = f"/calendar/{world.community_a.code}/week/"
     assert client.get(url + "?date=2026-12-07").status_code == 200
     assert_400_page(client.get(url + "?date=9999-12-31"), "date")
 
@@ -134,7 +134,7 @@ def test_a_malformed_burden_period(client, world, query):
 def test_malformed_deadline_days_on_a_new_request(client, world, tmp_path):
     template = write_xlsx(tmp_path / "表.xlsx", [["表"], *LIST])
     client.force_login(world.officer)
-    response = client.post("/requests/new/", {"title": "表", "deadline_days": "abc",
+    response = client.post("/gate/new/table/", {"title": "表", "deadline_days": "abc",
                                               "template": template.open("rb")})
     assert_400_page(response, "deadline_days")
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from yibiao.admission import workflow
 from yibiao.burden.ledger import figures
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.reports import tasks
 from yibiao.reports.models import Task

@@ -108,7 +108,7 @@ def test_request_create_analyse_review(demo, tmp_path):
     assert {r["status"] for r in listed} == {"admitted"}  # workers see only admitted forms
     out = tmp_path / "catalogue.xlsx"
     assert run("catalogue", "export", "-o", str(out), user="worker1").returncode == 0
-    titles = [row[1] for row in load_workbook(out).active.iter_rows(min_row=3, values_only=True)]
+    titles = [row[2] for row in load_workbook(out).active.iter_rows(min_row=3, values_only=True)]
     assert "老年人信息表" in titles
 
 

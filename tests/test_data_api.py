@@ -8,8 +8,8 @@ import pytest
 
 from yibiao.accounts import tokens
 from yibiao.accounts.scope import OutOfScope
-from yibiao.admission import workflow
 from yibiao.audit.models import Action, AuditEntry
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 
 from .sheetfactory import table, write_xlsx

@@ -3,7 +3,7 @@
 On a small demo county (plus a few residents worker1 registers: elderly living alone, a
 disabled resident), real-style templates (tests/department_templates.py) are submitted —
 the 独居老人 list with `yibiao request create`, the 65岁以上 health list through the web form
-/requests/new/ as the officer, the disabled persons' card and an aggregate by community with
+/gate/new/table/ as the officer, the disabled persons' card and an aggregate by community with
 a 合计 row through the domain function — admitted by the reviewer on the web, exported for a
 community and its township, and opened in LibreOffice (converted to CSV). What is checked,
 against `yibiao ledger export` of the same units read independently (never the filling code):
@@ -27,10 +27,10 @@ import openpyxl
 import pytest
 
 from yibiao.accounts.models import User
-from yibiao.admission import workflow
-from yibiao.admission.models import FormRequest
 from yibiao.cli import main
 from yibiao.demo.load import load_demo
+from yibiao.gate.models import FormRequest
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.orgunits.models import OrgUnit
 from yibiao.reports.export import export_report
@@ -155,14 +155,14 @@ def submit_web(client, t: dept.Template, path: Path) -> FormRequest:
         form[f"decision:{columns[header]}"] = "masked"
     client.force_login(officer)
     with open(path, "rb") as handle:
-        response = client.post("/requests/new/", {**form, "template": handle})
+        response = client.post("/gate/new/table/", {**form, "template": handle})
     assert response.status_code == 302, response.content.decode()[:3000]
     return FormRequest.objects.filter(title=t.title).latest("pk")
 
 
 def admit_web(client, request: FormRequest) -> FormRequest:
     client.force_login(User.objects.get(username="reviewer"))
-    response = client.post(f"/requests/{request.pk}/decide/", {"action": "admit", "reason": "依据充分，未重复",
+    response = client.post(f"/gate/{request.pk}/decide/", {"action": "admit", "reason": "依据充分，未重复",
                                                                "mappings_checked": "1"})
     assert response.status_code == 302
     request.refresh_from_db()

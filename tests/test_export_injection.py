@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from yibiao.accounts import tokens
-from yibiao.admission import workflow
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.reports.models import Task
 from yibiao.sheets.cells import FORMULA_STARTS, safe_cell, safe_row
@@ -246,7 +246,7 @@ def test_the_burden_downloads_quote_a_department_named_as_a_formula(client, host
 @pytest.mark.django_db
 def test_the_catalogue_quotes_titles_and_bases(client, hostile):
     client.login(username="reviewer", password=PASSWORD)
-    response = client.get("/requests/catalogue.xlsx")
+    response = client.get("/gate/catalogue.xlsx")
     assert response.status_code == 200
     values = assert_safe_xlsx(b"".join(response.streaming_content))
     assert "'@SUM(1)居民表" in values and "'" + HYPERLINK in values

@@ -47,8 +47,8 @@ SKIP_PREFIXES = ("admin/",)  # Django's own admin: not ours to fuzz
 ROUTE_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 READS = re.compile(r"""request\.(GET|POST)(?:\.get(?:list)?\(|\[)\s*["']([^"']+)["']""")
 # Path parameter name -> model whose ids it carries (others: by the model's own name).
-ID_MODELS = {"request_id": "admission.FormRequest", "item_id": "workload.WorkItem",
-             "demand_id": "workload.EvidenceDemand", "report_id": "workload.UnadmittedReport",
+ID_MODELS = {"request_id": "gate.Demand", "item_id": "gate.Demand", "demand_id": "gate.Demand",
+             "evidence_id": "gate.EvidenceDemand", "report_id": "slipped.UnadmittedReport",
              "job_id": "reports.ExportJob", "task_id": "reports.Task",
              "person_id": "ledger.Person", "household_id": "ledger.Household"}
 ROSTER = table("""
@@ -252,8 +252,8 @@ def junk_post(fields: dict[str, str], files: set[str], junk: str) -> dict:
 def demo_clients(tmp_path, settings):
     from yibiao.accounts.models import User
     from yibiao.accounts.tokens import issue
-    from yibiao.admission.models import FormRequest
     from yibiao.demo.load import load_demo
+    from yibiao.gate.models import FormRequest
     from yibiao.reports.models import ExportJob
 
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -6,7 +6,7 @@ header search for ever; `merge_one_huge.xlsx` (one merge A2:XFD1048576) made ope
 build a cell object per merged cell (4 GB) when the formats were read. Both shapes are
 built here from a three-column header with a few bytes of XML. Each path — template
 inspection, the formats reader, the writers, the import, the web mapping page and
-/requests/new/ — answers or refuses with a coded message within a tight limit; how fast
+/gate/new/table/ — answers or refuses with a coded message within a tight limit; how fast
 is bench/'s business, not the assertions'.
 """
 from __future__ import annotations
@@ -177,7 +177,7 @@ def test_a_request_with_the_forged_template_is_analysed(shape, request, world):
     path = request.getfixturevalue(shape)
     client = logged_in(world.officer)
     with override_settings(**LIMITS), path.open("rb") as handle:
-        response = client.post("/requests/new/", {
+        response = client.post("/gate/new/table/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
             "scope": world.township_a.code})

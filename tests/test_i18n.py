@@ -73,7 +73,7 @@ NOT_YET_TRANSLATABLE = {"系统自动填", "节省工时", "要求填写单元�
 @pytest.fixture
 def english(client, world, tmp_path):
     """A community with two residents and one admitted request, so every page has data."""
-    from yibiao.admission import workflow
+    from yibiao.gate.tables import workflow
     from yibiao.ledger.records import PersonInput, write_people
     from yibiao.reports.models import Task
 
@@ -111,8 +111,8 @@ def template_labels(templates: list) -> set[str]:
         ("worker_a", "/", ["To do", "cells to fill in", "Due"]),
         ("worker_a", "/ledger/people/", ["Resident ledger", "2 people", "Register a household", "Phone", "Age"]),
         ("worker_a", "/reports/tasks/{task}/", ["Fill in only what the system cannot", "Save", "Submit report"]),
-        ("reviewer", "/requests/", ["Form requests", "Status", "Frequency"]),
-        ("reviewer", "/requests/{request}/", ["Estimated burden on communities", "Column by column", "Policy basis"]),
+        ("reviewer", "/gate/?kind=table", ["Admission of departments' demands", "Status", "Frequency"]),
+        ("reviewer", "/gate/{request}/", ["Estimated burden on communities", "Column by column", "Policy basis"]),
         ("reviewer", "/burden/?org=430104&from=2026-01&to=2026-12",
          ["Burden-reduction ledger", "Cells asked for", "Worker-hours saved", "Download Excel"]),
     ],

@@ -23,9 +23,9 @@ from stdnum.cn import ric
 
 from yibiao.accounts import tokens
 from yibiao.accounts.models import User
-from yibiao.admission.models import FormRequest
 from yibiao.audit.models import Action, AuditEntry
 from yibiao.demo.load import load_demo
+from yibiao.gate.models import FormRequest
 from yibiao.ledger.models import Person
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.ledger.snapshot import latest_facts
@@ -89,8 +89,8 @@ def pages_for(user: User) -> list[str]:
     from yibiao.accounts import scope
 
     urls = ["/", "/ledger/people/", "/ledger/places/", "/ledger/places/?rental=1",
-            "/ledger/households/new/", "/ledger/transfers/", "/audit/", "/requests/",
-            "/requests/catalogue/", "/workload/"]
+            "/ledger/households/new/", "/ledger/transfers/", "/audit/", "/gate/?kind=table",
+            "/gate/catalogue/", "/gate/?kind=work"]
     if not scope.can(user, "view_ledger"):
         return urls
     visible = scope.visible_people(user).order_by("pk")

@@ -82,7 +82,7 @@ def test_the_burden_page_opens_at_the_users_unit_and_switches_by_picker(client, 
 
 def test_the_calendar_switches_by_picker(client, world):
     client.force_login(world.reviewer)
-    response = client.get("/workload/calendar/", {"org": f"东塘村（{world.community_b.code}）"})
+    response = client.get("/calendar/", {"org": f"东塘村（{world.community_b.code}）"})
     assert response.status_code == 302
     assert world.community_b.code in response["Location"]
 

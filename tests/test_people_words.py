@@ -64,7 +64,7 @@ def test_the_registered_division_430104_reads_as_yuelu(client, world, resident):
 def test_main_pages_show_no_codes_or_confidence_floats(client, world, resident, persona):  # noqa: ANN001
     client.force_login(getattr(world, persona))
     # Not /dictionary/: the data dictionary is the one page whose subject is the codes.
-    pages = ["/", "/ledger/people/", f"/ledger/people/{resident.pk}/", "/requests/", "/workload/",
+    pages = ["/", "/ledger/people/", f"/ledger/people/{resident.pk}/", "/gate/?kind=table", "/gate/?kind=work",
              "/burden/", "/audit/"]
     for url in pages:
         response = client.get(url)

@@ -16,18 +16,17 @@ import pytest
 from django.test import RequestFactory
 from django.utils import translation
 
-from yibiao.admission.rules import RulesError
-from yibiao.admission.workflow import RequestRefused
 from yibiao.cli import main
 from yibiao.dictionary.elements import ElementError
+from yibiao.gate.rules import RulesError
+from yibiao.gate.machine import GateRefused
 from yibiao.ledger.records import EditConflictError, LedgerError
 from yibiao.ledger.transfers import TransferError
 from yibiao.refusals import CATALOGUE, Reason, Refusal, RefusalMiddleware, render
 from yibiao.reports.export import ExportError
 from yibiao.reports.periods import PeriodError
 from yibiao.reports.tasks import TaskError
-from yibiao.workload.slipped import ReportRefused
-from yibiao.workload.workflow import WorkRefused
+from yibiao.slipped.reports import ReportRefused
 
 from . import test_data_api
 
@@ -71,13 +70,13 @@ def test_every_code_speaks_three_languages(code):
 
 
 def test_a_field_in_english_takes_its_english_value():
-    refusal = WorkRefused("reason_required", action="撤销", action_en="withdraw")
+    refusal = GateRefused("reason_required", action="撤销", action_en="withdraw")
     assert refusal.message_zh == "撤销须写明理由"
     assert refusal.message_en == "“withdraw” needs a reason"
 
 
 def test_a_refusal_holds_every_reason_with_its_code():
-    refused = RequestRefused([Reason("basis_missing"), Reason("frequency_unknown", choices="once"), "旧的说法"])
+    refused = GateRefused([Reason("basis_missing"), Reason("frequency_unknown", choices="once"), "旧的说法"])
     assert [d.code for d in refused.details] == ["basis_missing", "frequency_unknown", "legacy"]
     assert refused.code == "basis_missing"
     with translation.override("en"):
@@ -93,7 +92,7 @@ def test_an_unknown_code_is_the_callers_bug():
         Refusal("no_such_code")
 
 
-@pytest.mark.parametrize("kind", [RequestRefused, WorkRefused, ReportRefused, LedgerError, EditConflictError,
+@pytest.mark.parametrize("kind", [GateRefused, ReportRefused, LedgerError, EditConflictError,
                                   TransferError, TaskError, ExportError, RulesError, ElementError, PeriodError])
 def test_every_domain_refusal_is_a_refusal(kind):
     assert issubclass(kind, Refusal)
@@ -113,7 +112,7 @@ def test_traditional_uses_a_written_translation_first(monkeypatch):
 
 # --- the raise sites still carrying a bare Chinese message ------------------------------------
 
-NAMES = ("RequestRefused|WorkRefused|ReportRefused|LedgerError|EditConflictError|TransferError|TaskError|"
+NAMES = ("GateRefused|ReportRefused|LedgerError|EditConflictError|TransferError|TaskError|"
          "ExportError|RulesError|ElementError|PeriodError|Refusal")
 SITE = re.compile(r"(?:raise\s+(?:[\w.]+\.)?(?:" + NAMES + r")\(\s*\[?\s*(?:_\()?"
                   r"|(?:reasons|problems)\.append\(\s*(?:_\()?)f?[\"'][^\"'\n]*[\u3400-\u9fff]")
@@ -121,7 +120,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "yibiao"
 # file -> sites left to give a code (a refusal's reason built as Chinese text, shown as
 # the "legacy" code in every language). Shrink this as sites are converted; never grow it.
 LEFT = {
-    "admission/analysis.py": 1,  # the template's column problems, fed to RequestRefused
+    "gate/tables/analysis.py": 1,  # the template's column problems, fed to GateRefused
 }
 
 

@@ -15,8 +15,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from yibiao.admission import workflow
 from yibiao.audit.models import Action, AuditEntry
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.orgunits.divisions import add_unit
 from yibiao.orgunits.models import Level

@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 
 from yibiao.accounts.models import Department
-from yibiao.admission.models import FormRequest, Status
+from yibiao.gate.models import FormRequest, Status
 from yibiao.ledger.models import Fact, Household, Person, Residence, Source, SubjectKind
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.ledger.retention import apply_retention

@@ -22,10 +22,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 
 from yibiao.accounts import tokens
-from yibiao.admission import workflow
-from yibiao.admission.catalogue import export_catalogue
-from yibiao.admission.models import FormRequest
 from yibiao.audit.models import Action, AuditEntry
+from yibiao.gate.catalogue import export_catalogue
+from yibiao.gate.models import FormRequest
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.reports.export import export_report
 from yibiao.reports.periods import parse_period
@@ -75,7 +75,7 @@ def admitted(ledger, tmp_path):
 
 @pytest.mark.django_db
 def test_a_submission_without_decisions_is_refused_naming_every_sensitive_column(ledger, tmp_path):
-    with pytest.raises(workflow.RequestRefused) as refused:
+    with pytest.raises(workflow.GateRefused) as refused:
         workflow.submit(ledger.officer, template(tmp_path), new(ledger))
     message = str(refused.value)
     for named in ("第 C 列“公民身份号码”", "第 D 列“联系电话”", "第 E 列“民族”"):
@@ -93,7 +93,7 @@ def test_a_submission_without_decisions_is_refused_naming_every_sensitive_column
     ({"C": "核实老人身份"}, ["D"], "第 E 列“民族”"),
 ])
 def test_each_bad_decision_is_refused_with_the_column_named(ledger, tmp_path, justify, mask, problem):
-    with pytest.raises(workflow.RequestRefused) as refused:
+    with pytest.raises(workflow.GateRefused) as refused:
         workflow.submit(ledger.officer, template(tmp_path), new(ledger, justifications=justify, masked=mask))
     assert problem in str(refused.value)
 
@@ -136,13 +136,13 @@ def test_the_web_form_asks_per_column_with_the_two_choices(client, ledger, tmp_p
     form = {"title": "居民健康管理表", "department": ledger.department.name, "basis": BASIS,
             "frequency": "monthly", "scope": ledger.township_a.code}
     with open(template(tmp_path), "rb") as handle:
-        page = client.post("/requests/new/", {**form, "template": handle}).content.decode()
+        page = client.post("/gate/new/table/", {**form, "template": handle}).content.decode()
     assert "第 D 列“联系电话”" in page and "第 E 列“民族”" in page and "第 C 列“公民身份号码”" in page
     for code in ("person.id_number", "person.phone", "person.ethnicity"):
         assert f'name="decision:{code}" value="full"' in page and f'name="decision:{code}" value="masked"' in page
     assert not FormRequest.objects.exists()
     with open(template(tmp_path), "rb") as handle:
-        response = client.post("/requests/new/", {
+        response = client.post("/gate/new/table/", {
             **form, "template": handle, "decision:person.id_number": "full",
             "justify:person.id_number": "核实老人身份", "decision:person.phone": "masked",
             "justify:person.phone": "", "decision:person.ethnicity": "masked"})
@@ -159,16 +159,16 @@ def test_the_reviewer_sees_the_decisions_returns_and_the_department_changes_them
     request = workflow.submit(ledger.officer, template(tmp_path), new(
         ledger, justifications={"C": "核实老人身份"}, masked=["D", "E"]))
     client.login(username=ledger.reviewer.username, password=PASSWORD)
-    page = client.get(f"/requests/{request.pk}/").content.decode()
+    page = client.get(f"/gate/{request.pk}/").content.decode()
     assert 'id="personal-decisions"' in page and "核实老人身份" in page
     assert "遮蔽提供（只显示前后几位）" in page and "遮蔽提供（不提供，留空）" in page
     assert 'id="decisions-form"' not in page  # the department decides, not the reviewer
-    client.post(f"/requests/{request.pk}/decide/", {"action": "return", "reason": "民族一项请说明是否确需"})
+    client.post(f"/gate/{request.pk}/decide/", {"action": "return", "reason": "民族一项请说明是否确需"})
     request.refresh_from_db()
     assert request.status == "returned"
     client.login(username=ledger.officer.username, password=PASSWORD)
-    assert 'id="decisions-form"' in client.get(f"/requests/{request.pk}/").content.decode()
-    client.post(f"/requests/{request.pk}/decisions/", {
+    assert 'id="decisions-form"' in client.get(f"/gate/{request.pk}/").content.decode()
+    client.post(f"/gate/{request.pk}/decisions/", {
         "decision:person.id_number": "full", "justify:person.id_number": "核实老人身份",
         "decision:person.phone": "full", "justify:person.phone": "电话预约上门随访",
         "decision:person.ethnicity": "masked", "reason": "按审核意见"})
@@ -180,7 +180,7 @@ def test_the_reviewer_sees_the_decisions_returns_and_the_department_changes_them
     workflow.decide(ledger.officer, request, "resubmit")
     assert workflow.decide(ledger.reviewer, request, "admit").status == "admitted"
     # Admitted: decisions are what was admitted.
-    with pytest.raises(workflow.RequestRefused):
+    with pytest.raises(workflow.GateRefused):
         workflow.set_decisions(ledger.officer, request, {"C": "核实老人身份"}, ["D", "E"])
 
 
@@ -254,7 +254,7 @@ def test_a_request_from_before_decisions_leaves_its_undecided_columns_masked_and
 def test_the_catalogue_page_and_xlsx_show_the_decisions(client, ledger, admitted, tmp_path):
     expected = "公民身份号码：完整提供（理由：核实老人身份，避免重复统计）；联系电话：遮蔽提供；民族：遮蔽提供（不提供）"
     client.login(username=ledger.worker_a.username, password=PASSWORD)
-    page = client.get("/requests/catalogue/").content.decode()
+    page = client.get("/gate/catalogue/").content.decode()
     assert "敏感个人信息的提供方式" in page and expected in page
     out = tmp_path / "catalogue.xlsx"
     assert export_catalogue(ledger.worker_a, out) == 1

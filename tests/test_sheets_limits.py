@@ -143,7 +143,7 @@ def test_a_refused_template_is_named_as_uploaded_not_by_its_temporary_name(world
     path.write_bytes(b"this is not a spreadsheet at all")
     client = logged_in(world.officer)
     with path.open("rb") as handle:
-        response = client.post("/requests/new/", {
+        response = client.post("/gate/new/table/", {
             "template": handle, "title": "老年人信息表", "department": world.department.name,
             "basis": "《老年人关爱服务通知》（岳民发〔2026〕8号）", "frequency": "quarterly",
             "scope": world.township_a.code})

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from yibiao.accounts import tokens
-from yibiao.admission import subjects, workflow
-from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.models import Action, AuditEntry
+from yibiao.gate.models import FormRequest, Status
+from yibiao.gate.tables import subjects, workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.orgunits.divisions import add_unit
 from yibiao.orgunits.models import Level
@@ -343,7 +343,7 @@ def test_a_65_plus_template_via_the_web_form_and_a_reviewers_correction(client, 
     path = template(tmp_path, "65岁以上老年人健康管理")
     client.login(username="officer", password=PASSWORD)
     with open(path, "rb") as handle:
-        response = client.post("/requests/new/", {
+        response = client.post("/gate/new/table/", {
             "template": handle, "title": "65岁以上老年人健康管理", "department": county.department.name,
             "basis": "《国家基本公共卫生服务规范》（国卫基层发〔2017〕13号）", "frequency": "monthly",
             "scope": county.township_a.code, "subject_filter": "",
@@ -355,23 +355,23 @@ def test_a_65_plus_template_via_the_web_form_and_a_reviewers_correction(client, 
     assert "年龄 &gt;= 65" in page and "系统建议，已自动采用" in page and "岳麓社区" in page
     # The reviewer narrows it to 80 and over, then puts it back; each change is audited.
     client.login(username="reviewer", password=PASSWORD)
-    client.post(f"/requests/{request.pk}/filter/", {"subject_filter": "年龄 >= 80", "reason": "只要高龄"})
+    client.post(f"/gate/{request.pk}/filter/", {"subject_filter": "年龄 >= 80", "reason": "只要高龄"})
     request.refresh_from_db()
     assert request.subject_filter == leaf(AGE, ">=", "80") and request.filter_status == "reviewer"
     assert request.analysis["burden"]["subjects"] == 2  # 1940 and 1944
-    bad = client.post(f"/requests/{request.pk}/filter/", {"subject_filter": "年龄 >=="}, follow=True)
+    bad = client.post(f"/gate/{request.pk}/filter/", {"subject_filter": "年龄 >=="}, follow=True)
     assert "第 6 个字符" in bad.content.decode()
-    client.post(f"/requests/{request.pk}/filter/", {"subject_filter": "年龄 >= 65"})
+    client.post(f"/gate/{request.pk}/filter/", {"subject_filter": "年龄 >= 65"})
     changes = AuditEntry.objects.filter(action=Action.CHANGE, subject_kind="form_request")
     assert [(e.detail["old"], e.detail["new"]) for e in changes.order_by("id")] == [
         ("年龄 >= 65", "年龄 >= 80"), ("年龄 >= 80", "年龄 >= 65")]
-    client.post(f"/requests/{request.pk}/decide/", {"action": "admit", "mappings_checked": "1"})
+    client.post(f"/gate/{request.pk}/decide/", {"action": "admit", "mappings_checked": "1"})
     request.refresh_from_db()
     assert request.status == Status.ADMITTED
     end, rows = task_rows(request)
     assert rows == expected_ids(county, end, [county.community_a.code, county.second.code])
     # Once admitted, the filter stays: a different set of rows is a new request.
-    client.post(f"/requests/{request.pk}/filter/", {"subject_filter": ""})
+    client.post(f"/gate/{request.pk}/filter/", {"subject_filter": ""})
     request.refresh_from_db()
     assert request.subject_filter == leaf(AGE, ">=", "65")
 
@@ -426,15 +426,15 @@ def test_a_suggested_filter_waits_for_a_click(county, tmp_path):
 @pytest.mark.django_db
 def test_the_live_check_counts_the_residents_in_scope(client, county):
     client.login(username="officer", password=PASSWORD)
-    body = client.get("/requests/filter-check/", {"filter": "年龄 >= 65", "scope": county.township_a.code,
+    body = client.get("/gate/filter-check/", {"filter": "年龄 >= 65", "scope": county.township_a.code,
                                                   "title": "独居老人名单"}).json()
     end = dt.date.fromisoformat(body["as_of"])
     assert body["ok"] and body["count"] == len(expected_ids(county, end, [county.community_a.code,
                                                                           county.second.code]))
     assert body["suggestion"]["text"] == "年龄 >= 60 且 是否独居 = 是"
-    wrong = client.get("/requests/filter-check/", {"filter": "年龄 >= 60 且"}).json()
+    wrong = client.get("/gate/filter-check/", {"filter": "年龄 >= 60 且"}).json()
     assert not wrong["ok"] and wrong["error"]["position"] == 10
-    outside = client.get("/requests/filter-check/", {"filter": "", "scope": county.township_b.code}).json()
+    outside = client.get("/gate/filter-check/", {"filter": "", "scope": county.township_b.code}).json()
     assert not outside["ok"]
 
 
@@ -460,7 +460,7 @@ def test_an_aggregate_table_takes_no_filter(county, tmp_path):
     new = workflow.NewRequest(title="各社区老年人情况统计表", department=county.department.name,
                               basis="《统计报表制度》（岳统字〔2026〕1号）", frequency="monthly",
                               scope_code=county.township_a.code, filter_text="年龄 >= 60")
-    with pytest.raises(workflow.RequestRefused, match="汇总表"):
+    with pytest.raises(workflow.GateRefused, match="汇总表"):
         workflow.submit(county.officer, path, new)
     new.filter_text = None
     request = workflow.submit(county.officer, path, new)

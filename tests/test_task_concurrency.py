@@ -60,8 +60,8 @@ def race(django_db_setup, django_db_blocker):  # noqa: ARG001 - the test databas
     """A community with a grid, two workers, one resident with a phone, and two admitted
     monthly requests with their November tasks: committed, removed afterwards."""
     from yibiao.accounts.models import Department, Role, User
-    from yibiao.admission.models import FormRequest, Status
     from yibiao.audit.models import AuditEntry
+    from yibiao.gate.models import FormRequest, Status
     from yibiao.orgunits.divisions import add_unit
     from yibiao.orgunits.models import Level, OrgUnit
 

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from yibiao.admission import workflow
 from yibiao.audit.models import Action, AuditEntry
+from yibiao.gate.tables import workflow
 from yibiao.ledger.models import EditConflict, Fact, Person, Residence, Source
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.reports import tasks

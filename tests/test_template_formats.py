@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from yibiao.admission import workflow
+from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.matching import match_headers
 from yibiao.reports.export import blank_values, export_report

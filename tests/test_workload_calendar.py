@@ -8,9 +8,10 @@ import datetime as dt
 
 import pytest
 
+from yibiao.agenda import ical
+from yibiao.agenda.schedule import occurrences
 from yibiao.cli import main
-from yibiao.workload import ical, workflow
-from yibiao.workload.schedule import occurrences
+from yibiao.gate.work import workflow
 
 from .conftest import PASSWORD
 from .test_workload_gate import inspection, next_month, officer_of
@@ -43,7 +44,7 @@ def admitted(world):
 def test_the_icalendar_file_is_well_formed(client, world, admitted):
     item, weekly, first, last = admitted
     client.login(username="worker_a", password=PASSWORD)
-    response = client.get(f"/workload/calendar/{world.community_a.code}.ics")
+    response = client.get(f"/calendar/{world.community_a.code}.ics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     body = response.content
@@ -90,27 +91,27 @@ def test_folding_never_splits_a_character_and_never_exceeds_75_octets():
 def test_month_and_week_views_render(client, world, admitted):
     item, weekly, first, last = admitted
     client.login(username="worker_a", password=PASSWORD)
-    month = client.get(f"/workload/calendar/{world.community_a.code}/?month={first:%Y-%m}")
+    month = client.get(f"/calendar/{world.community_a.code}/?month={first:%Y-%m}")
     page = month.content.decode()
     assert month.status_code == 200 and item.title in page and "反诈宣传" in page
     assert "@media print" in page
-    week = client.get(f"/workload/calendar/{world.community_a.code}/week/?date={first.isoformat()}")
+    week = client.get(f"/calendar/{world.community_a.code}/week/?date={first.isoformat()}")
     assert week.status_code == 200 and "反诈宣传" in week.content.decode()
-    assert client.get("/workload/calendar/").status_code == 302
+    assert client.get("/calendar/").status_code == 302
     client.login(username="reviewer", password=PASSWORD)  # a township's calendar
-    assert item.title in client.get(f"/workload/calendar/{world.township_a.code}/?month={first:%Y-%m}").content.decode()
+    assert item.title in client.get(f"/calendar/{world.township_a.code}/?month={first:%Y-%m}").content.decode()
 
 
 def test_a_worker_cannot_see_another_communitys_calendar(client, world, admitted):
     client.login(username="worker_b", password=PASSWORD)
-    for url in (f"/workload/calendar/{world.community_a.code}/",
-                f"/workload/calendar/{world.community_a.code}/week/",
-                f"/workload/calendar/{world.community_a.code}.ics",
-                f"/workload/calendar/{world.township_a.code}/"):
+    for url in (f"/calendar/{world.community_a.code}/",
+                f"/calendar/{world.community_a.code}/week/",
+                f"/calendar/{world.community_a.code}.ics",
+                f"/calendar/{world.township_a.code}/"):
         assert client.get(url).status_code == 403, url
     item = admitted[0]
-    assert client.get(f"/workload/{item.pk}/").status_code == 403
-    own = client.get(f"/workload/calendar/{world.community_b.code}/?month={admitted[2]:%Y-%m}").content.decode()
+    assert client.get(f"/gate/{item.pk}/").status_code == 403
+    own = client.get(f"/calendar/{world.community_b.code}/?month={admitted[2]:%Y-%m}").content.decode()
     assert item.title not in own and "反诈宣传" in own  # the county-wide task reaches them too
 
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from yibiao.cli import main
-from yibiao.workload.models import ReportStatus, Status, UnadmittedReport, WorkItem
+from yibiao.gate.models import Status, WorkItem
+from yibiao.slipped.models import ReportStatus, UnadmittedReport
 
 from .test_workload_gate import next_month, officer_of
 

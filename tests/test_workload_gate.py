@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from yibiao.accounts.models import Department, Role, User
 from yibiao.accounts.scope import OutOfScope
+from yibiao.agenda import agenda
+from yibiao.agenda.inbox import inbox_items
 from yibiao.audit.models import Action, AuditEntry
-from yibiao.workload import agenda, workflow
-from yibiao.workload.accounting import workload_figures
-from yibiao.workload.inbox import inbox_items
-from yibiao.workload.models import Status, WorkItem
+from yibiao.burden.accounting import workload_figures
+from yibiao.gate.models import Status, WorkItem
+from yibiao.gate import rules
+from yibiao.gate.work import workflow
 
 from .conftest import PASSWORD
 
@@ -60,7 +62,7 @@ def housing(world):
 
 
 def test_a_task_without_basis_dates_effort_or_evidence_reasons_is_refused_with_every_reason(world, police):
-    with pytest.raises(workflow.WorkRefused) as refused:
+    with pytest.raises(workflow.GateRefused) as refused:
         workflow.submit(police, workflow.NewWorkItem(
             kind="task", title="出租房全面排查", department="区公安分局", basis="",
             scope_code=world.township_a.code, start=None, end=None, hours_per_community=None,
@@ -131,14 +133,14 @@ def test_a_worker_may_not_reanalyse_an_item_that_reaches_them(world, police, cli
     workflow.decide(world.reviewer, item, "admit", "依据充分")
     WorkItem.objects.filter(pk=item.pk).update(analysis={"kept": True})
     client.force_login(world.worker_a)
-    assert client.post(f"/workload/{item.pk}/reanalyse/").status_code == 403
+    assert client.post(f"/gate/{item.pk}/reanalyse/").status_code == 403
     assert WorkItem.objects.get(pk=item.pk).analysis == {"kept": True}
     workflow.reanalyse(world.reviewer, item)
     assert "kept" not in WorkItem.objects.get(pk=item.pk).analysis
 
 
 def test_the_weekly_load_ceiling_exceeded_is_reported(world, police):
-    workflow.set_load_rules(world.reviewer, world.county.code, ceiling=6, workers=1)
+    rules.configure(world.reviewer, world.county, weekly_hours_ceiling=6, workers_per_community=1)
     first, _ = next_month()
     monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
     light = inspection(police, world, "消防检查", start=monday, end=monday + dt.timedelta(days=6),
@@ -155,7 +157,7 @@ def test_the_weekly_load_ceiling_exceeded_is_reported(world, police):
 
 
 def test_more_inspections_per_quarter_than_the_rule_allows_are_reported(world, police, housing):
-    workflow.set_load_rules(world.reviewer, world.township_a.code, max_inspections=1)
+    rules.configure(world.reviewer, world.township_a, max_inspections_per_quarter=1)
     first, last = next_month()
     admitted = inspection(police, world, "治安检查", start=first, end=first, subjects=("shops",))
     workflow.decide(world.reviewer, admitted, "admit", "")
@@ -172,7 +174,7 @@ def test_a_struck_evidence_demand_is_audited_and_counted(world, police):
     photos = item.evidence.get(what="入户照片每户 3 张")
     with pytest.raises(OutOfScope):
         workflow.strike(police, item, photos.pk, "过度留痕")
-    with pytest.raises(workflow.WorkRefused):
+    with pytest.raises(workflow.GateRefused):
         workflow.strike(world.reviewer, item, photos.pk, "")  # a reason is required
     workflow.strike(world.reviewer, item, photos.pk, "检查记录已能证明到场，照片属过度留痕")
     photos.refresh_from_db()
@@ -193,17 +195,17 @@ def test_the_state_machine_refuses_what_it_does_not_allow(world, police):
     item = inspection(police, world, "出租房屋治安检查", start=first, end=last)
     with pytest.raises(OutOfScope):
         workflow.decide(world.worker_a, item, "admit")
-    with pytest.raises(workflow.WorkRefused, match="须写明理由"):
+    with pytest.raises(workflow.GateRefused, match="须写明理由"):
         workflow.decide(world.reviewer, item, "reject", "")
     workflow.decide(world.reviewer, item, "return", "请补充检查清单")
-    with pytest.raises(workflow.WorkRefused, match="不能准入"):
+    with pytest.raises(workflow.GateRefused, match="不能准入"):
         workflow.decide(world.reviewer, item, "admit")
     with pytest.raises(OutOfScope):  # only the department that asked may resubmit
         workflow.resubmit(world.officer, item, workflow.NewWorkItem(
             kind="inspection", title="x", department="", basis="《x》（x〔2026〕1号）",
             scope_code=world.township_a.code, start=first, end=last, hours_per_community=1,
             estimate_basis="估算", subjects=["rental_houses"]))
-    steps = list(item.transitions.values_list("from_status", "to_status"))
+    steps = list(item.history.values_list("from_status", "to_status"))
     assert steps == [("", "submitted"), ("submitted", "returned")]
     assert AuditEntry.objects.filter(action=Action.REQUEST_TRANSITION, subject_id=str(item.pk),
                                      detail__step="return").exists()
@@ -212,7 +214,7 @@ def test_the_state_machine_refuses_what_it_does_not_allow(world, police):
 def test_pages_submit_review_and_merge(client, world, police, housing):
     first, last = next_month()
     client.login(username="police", password=PASSWORD)
-    response = client.post("/workload/new/", {
+    response = client.post("/gate/new/work/", {
         "kind": "inspection", "title": "出租房屋治安检查", "department": "区公安分局",
         "basis": "《出租房屋治安管理规定》（公安部令第24号）", "scope": world.township_a.code,
         "start": first.isoformat(), "end": last.isoformat(), "frequency": "once", "hours": "3",
@@ -220,7 +222,7 @@ def test_pages_submit_review_and_merge(client, world, police, housing):
         "evidence_what_1": "入户照片", "evidence_why_1": ""})
     assert response.status_code == 200 and "须说明为什么需要" in response.content.decode()
     assert not WorkItem.objects.exists()
-    response = client.post("/workload/new/", {
+    response = client.post("/gate/new/work/", {
         "kind": "inspection", "title": "出租房屋治安检查", "department": "区公安分局",
         "basis": "《出租房屋治安管理规定》（公安部令第24号）", "scope": world.township_a.code,
         "start": first.isoformat(), "end": last.isoformat(), "frequency": "once", "hours": "3",
@@ -229,13 +231,13 @@ def test_pages_submit_review_and_merge(client, world, police, housing):
     by_police = WorkItem.objects.get()
     by_housing = inspection(housing, world, "出租房屋安全检查", start=first, end=last, hours=2)
     client.login(username="reviewer", password=PASSWORD)
-    page = client.get(f"/workload/{by_housing.pk}/").content.decode()
+    page = client.get(f"/gate/{by_housing.pk}/").content.decode()
     assert "多检合一" in page and "合并为一次联合检查" in page
-    response = client.post(f"/workload/{by_housing.pk}/merge/", {"other": by_police.pk, "reason": "多检合一"})
+    response = client.post(f"/gate/{by_housing.pk}/merge/", {"other": by_police.pk, "reason": "多检合一"})
     joint = WorkItem.objects.get(status=Status.ADMITTED)
-    assert response["Location"] == f"/workload/{joint.pk}/"
+    assert response["Location"] == f"/gate/{joint.pk}/"
     client.login(username="worker_a", password=PASSWORD)
-    assert "联合检查" in client.get(f"/workload/{joint.pk}/").content.decode()
-    assert client.get(f"/workload/{by_police.pk}/").status_code == 403  # merged: not theirs to see
-    month = client.get(f"/workload/calendar/{world.community_a.code}/?month={first:%Y-%m}").content.decode()
-    assert month.count(f'href="/workload/{joint.pk}/"') >= 2  # in the grid and in the month's list
+    assert "联合检查" in client.get(f"/gate/{joint.pk}/").content.decode()
+    assert client.get(f"/gate/{by_police.pk}/").status_code == 403  # merged: not theirs to see
+    month = client.get(f"/calendar/{world.community_a.code}/?month={first:%Y-%m}").content.decode()
+    assert month.count(f'href="/gate/{joint.pk}/"') >= 2  # in the grid and in the month's list

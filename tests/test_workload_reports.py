@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from yibiao.audit.models import Action, AuditEntry
-from yibiao.workload import slipped
-from yibiao.workload.accounting import workload_figures
-from yibiao.workload.models import ReportStatus, Status, UnadmittedReport, WorkItem
+from yibiao.burden.accounting import workload_figures
+from yibiao.gate.models import Status, WorkItem
+from yibiao.slipped import reports as slipped
+from yibiao.slipped.models import ReportStatus, UnadmittedReport
 
 from .conftest import PASSWORD
 
@@ -33,7 +34,7 @@ def test_a_worker_reports_a_table_with_a_photo_and_the_reviewer_converts_it(clie
     client.login(username="worker_a", password=PASSWORD)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post("/workload/report/", {
+    response = client.post("/slipped/new/", {
         "kind": "table", "department": "区卫生健康局", "channel": "wechat",
         "description": "微信群里要填的老年人体检统计表",
         "attachment": SimpleUploadedFile("微信截图.png", png(), content_type="image/png")})
@@ -44,24 +45,24 @@ def test_a_worker_reports_a_table_with_a_photo_and_the_reviewer_converts_it(clie
     assert AuditEntry.objects.filter(action=Action.CREATE, subject_kind="unadmitted_report").exists()
 
     client.login(username="worker_b", password=PASSWORD)  # not theirs
-    assert client.get(f"/workload/reports/{filed.pk}/").status_code == 403
+    assert client.get(f"/slipped/{filed.pk}/").status_code == 403
     client.login(username="officer", password=PASSWORD)  # the department sees nothing until converted
-    assert client.get(f"/workload/reports/{filed.pk}/").status_code == 403
+    assert client.get(f"/slipped/{filed.pk}/").status_code == 403
 
     client.login(username="reviewer", password=PASSWORD)
-    listing = client.get("/workload/reports/").content.decode()
+    listing = client.get("/slipped/").content.decode()
     assert "区卫生健康局" in listing and "微信群" in listing
-    assert client.get(f"/workload/reports/{filed.pk}/file").status_code == 200
-    client.post(f"/workload/reports/{filed.pk}/resolve/", {"action": "convert"})
+    assert client.get(f"/slipped/{filed.pk}/file").status_code == 200
+    client.post(f"/slipped/{filed.pk}/resolve/", {"action": "convert"})
     filed.refresh_from_db()
     assert filed.status == ReportStatus.CONVERTED and "报表需求" in filed.reviewer_note
     assert filed.converted_item is None  # a table comes back as a form request with its template
 
     client.login(username="officer", password=PASSWORD)
-    page = client.get(f"/workload/reports/{filed.pk}/").content.decode()
+    page = client.get(f"/slipped/{filed.pk}/").content.decode()
     assert "报表需求" in page and "worker_a" not in page  # who reported stays with the reviewer
-    assert client.get(f"/workload/reports/{filed.pk}/file").status_code == 404
-    assert "须按规定报审的事项" in client.get("/workload/").content.decode()
+    assert client.get(f"/slipped/{filed.pk}/file").status_code == 404
+    assert "须按规定报审的事项" in client.get("/gate/?kind=work").content.decode()
 
     figures = workload_figures(world.reviewer, world.county, timezone.localdate(), timezone.localdate())
     line = next(d for d in figures.by_department if d.department == "区卫生健康局")
@@ -129,7 +130,7 @@ def test_only_grassroots_workers_report(world):
 
 
 def test_the_dashboard_snippet_counts_reports_under_the_sending_department(world, rf):
-    """What the burden dashboard shows with `{% load workload %}{% workload_burden f %}`."""
+    """What the burden dashboard shows with `{% load work_burden %}{% workload_burden f %}`."""
     from django.template import Context, Template
 
     from yibiao.burden.ledger import figures
@@ -140,7 +141,7 @@ def test_the_dashboard_snippet_counts_reports_under_the_sending_department(world
     month = period_of("monthly", timezone.localdate())
     request = rf.get("/burden/")
     request.user = world.reviewer
-    html = Template("{% load workload %}{% workload_burden f %}").render(Context({
+    html = Template("{% load work_burden %}{% workload_burden f %}").render(Context({
         "request": request, "f": figures(world.reviewer, world.county, month, month)}))
     assert 'id="w-reports">1<' in html
     row = next(r for r in html.split("<tr>") if "区卫生健康局" in r)
@@ -150,8 +151,8 @@ def test_the_dashboard_snippet_counts_reports_under_the_sending_department(world
 def test_the_inbox_snippet_lists_admitted_work_with_due_dates_and_effort(world):
     from django.template.loader import render_to_string
 
-    from yibiao.workload import workflow
-    from yibiao.workload.inbox import inbox_items
+    from yibiao.agenda.inbox import inbox_items
+    from yibiao.gate.work import workflow
 
     from .test_workload_gate import inspection, next_month
 
@@ -159,8 +160,8 @@ def test_the_inbox_snippet_lists_admitted_work_with_due_dates_and_effort(world):
     item = inspection(world.officer, world, "健康入户随访", start=first, end=last, hours=1.5,
                       subjects=("elderly_alone",), kind="task")
     workflow.decide(world.reviewer, item, "admit", "")
-    html = render_to_string("workload/_inbox.html", {"inbox": inbox_items(world.worker_a),
+    html = render_to_string("agenda/_inbox.html", {"inbox": inbox_items(world.worker_a),
                                                     "user": world.worker_a})
     assert "健康入户随访" in html and f"{last:%Y-%m-%d}" in html and "约 1.5 小时" in html
-    assert "健康入户随访" not in render_to_string("workload/_inbox.html", {
+    assert "健康入户随访" not in render_to_string("agenda/_inbox.html", {
         "inbox": inbox_items(world.worker_b), "user": world.worker_b})

@@ -18,12 +18,13 @@ from collections.abc import Callable, Sequence
 COMMAND_MODULES = [
     "yibiao.core_commands",
     "yibiao.ledger.commands",
-    "yibiao.admission.commands",
+    "yibiao.gate.commands",
     "yibiao.accounts.commands",
     "yibiao.burden.commands",
     "yibiao.reports.commands",
     "yibiao.intake.commands",
-    "yibiao.workload.commands",
+    "yibiao.agenda.commands",
+    "yibiao.slipped.commands",
 ]
 
 

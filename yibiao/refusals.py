@@ -187,6 +187,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "每季度检查上限须在 0 到 50 次之间", "the inspections per quarter must be 0 to 50",
     ),
     "load_workers_range": ("每社区工作人员数须在 1 到 100 之间", "the workers per community must be 1 to 100"),
+    "rules_flag": ("是/否规则须为是或否", "a yes/no rule must be yes or no"),
+    "rules_inspections_year_range": (
+        "每个部门每年督查检查上限须在 0 到 50 次之间", "the inspections per department and year must be 0 to 50",
+    ),
+    "rules_cells_range": ("每年新增填报格数上限须为非负整数", "the new typed cells per year must be a whole number, 0 or more"),
+    # --- limits across a department's demands (gate/rules.py), named as the rule says
+    "inspections_per_department_year": (
+        "{department} {year} 年已有 {count} 项督查检查，每个部门每年至多 {limit} 项（为基层减负若干规定：原则上每年一次综合性督查检查）",
+        "{department} already has {count} inspections in {year}; a department may hold at most {limit} a year "
+        "(the 2024 rules on reducing the grassroots' burden: in principle one comprehensive inspection a year)",
+    ),
+    "new_typed_cells_over": (
+        "只减不增：本表每年需基层填写约 {asked} 个单元格，{department} 今年新增的填报量将达 {net} 格，超过每年 {limit} 格的上限",
+        "forms may only shrink, never grow: this table asks the grassroots to type about {asked} cells a year, "
+        "bringing {department}'s new typed cells this year to {net}, over the limit of {limit}",
+    ),
     # --- slipped-past reports (workload/slipped.py)
     "slipped_unit_missing": (
         "请注明是哪个社区收到的（组织代码）", "say which community received it (its org unit code)",

@@ -100,7 +100,7 @@ def admit_a_request_for_the_workers_community(open_page: OpenPage, tmp_path: Pat
     write_xlsx(template, [["流感疫苗接种情况表"], *NEW_REQUEST])
     officer = open_page()
     login(officer, *OFFICER)
-    officer.goto("/requests/new/")
+    officer.goto("/gate/new/table/")
     officer.set_input_files("#template", template)
     officer.fill("#title", "流感疫苗接种情况表")
     officer.fill("#basis", "《关于做好2026—2027年度流感疫苗接种工作的通知》（岳卫发〔2026〕9号）")

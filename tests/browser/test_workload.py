@@ -37,7 +37,7 @@ def test_a_worker_reports_an_unadmitted_table_from_a_phone(open_page: OpenPage) 
     def step(name: str) -> None:
         steps.append(name)
 
-    page.goto("/workload/report/")
+    page.goto("/slipped/new/")
     step("open")
     expect(page.get_by_label("报表")).to_be_checked()  # the common case is preselected
     expect(page.get_by_label("微信群")).to_be_checked()
@@ -60,7 +60,7 @@ def test_a_worker_reports_an_unadmitted_table_from_a_phone(open_page: OpenPage) 
 
     reviewer = open_page()
     login(reviewer, *REVIEWER)
-    reviewer.goto("/workload/reports/")
+    reviewer.goto("/slipped/")
     row = reviewer.locator("#reports tbody tr").filter(has_text="区民政局")
     expect(row).to_contain_text("微信群")
     with reviewer.expect_navigation():
@@ -71,11 +71,11 @@ def test_a_worker_reports_an_unadmitted_table_from_a_phone(open_page: OpenPage) 
 def test_the_joint_calendar_month_view_renders_on_a_phone(open_page: OpenPage) -> None:
     page = open_page(**PHONE)
     login(page, *WORKER1)
-    page.goto("/workload/calendar/")
-    expect(page).to_have_url(re.compile(rf"/workload/calendar/{OWN_COMMUNITY}/$"))
+    page.goto("/calendar/")
+    expect(page).to_have_url(re.compile(rf"/calendar/{OWN_COMMUNITY}/$"))
     expect(page.locator("#month tbody tr").first).to_be_visible()
     assert page.locator("#month tbody td").count() % 7 == 0
     expect(page.locator("main h1")).to_contain_text("联合日历")
     expect(page.get_by_role("link", name="导出到手机日历（iCalendar）")).to_be_visible()
-    page.goto(f"/workload/calendar/{OWN_COMMUNITY}/week/")
+    page.goto(f"/calendar/{OWN_COMMUNITY}/week/")
     assert page.locator(".week .day").count() == 7

@@ -177,46 +177,43 @@ def get_visible_household(user: User, household_id: int) -> Any:
     return household
 
 
-def visible_requests(user: User) -> QuerySet:
-    """Department form requests a user may see.
+def visible_demands(user: User, kinds: tuple[str, ...] | None = None) -> QuerySet:
+    """What departments sent down (tables, tasks, inspections) that a user may see.
 
-    Officers: their department's, within their scope. Reviewers and administrators: those
-    scoped at or below their org unit. Workers: admitted requests that reach their
-    community (the catalogue of what they may legitimately be asked).
+    Officers: their department's (or joint with it), within their scope. Reviewers and
+    administrators: those scoped at or below their org unit. Workers: admitted demands that
+    land on their unit (scoped above, at or below it) — the catalogue of what they may
+    legitimately be asked; never pending or refused ones.
     """
-    from yibiao.admission.models import FormRequest, Status
+    from yibiao.gate.models import Demand, Status
 
     code = scope_code(user)
-    requests = FormRequest.objects.select_related("department", "scope")
+    demands = Demand.objects.select_related("department", "scope")
+    if kinds is not None:
+        demands = demands.filter(kind__in=kinds)
     if user.role == Role.OFFICER:
-        return requests.filter(scope_q(user, "scope__code"), department_id=user.department_id)
+        return demands.filter(scope_q(user, "scope__code")).filter(
+            Q(department_id=user.department_id) | Q(joint_with=user.department_id)).distinct()
     if user.role in (Role.REVIEWER, Role.ADMIN):
-        return requests.filter(scope_q(user, "scope__code"))
+        return demands.filter(scope_q(user, "scope__code"))
     if code is None or code == NOTHING:
-        return requests.none()
-    return requests.filter(status=Status.ADMITTED, scope__code__in=codes_at_or_above(code))
+        return demands.none()
+    return demands.filter(Q(scope__code__in=codes_at_or_above(code)) | scope_q(user, "scope__code"),
+                          status=Status.ADMITTED)
+
+
+def visible_requests(user: User) -> QuerySet:
+    """The tables among visible_demands."""
+    from yibiao.gate.models import FormRequest
+
+    return visible_demands(user, FormRequest.KINDS)
 
 
 def visible_work_items(user: User) -> QuerySet:
-    """Work tasks and inspections a user may see.
+    """The tasks and inspections among visible_demands."""
+    from yibiao.gate.models import WorkItem
 
-    Officers: those of their department (or joint with it), within their scope. Reviewers
-    and administrators: those scoped at or below their org unit. Workers: admitted items
-    that land on their unit (scoped above, at or below it) — never pending or refused ones.
-    """
-    from yibiao.workload.models import Status, WorkItem
-
-    code = scope_code(user)
-    items = WorkItem.objects.select_related("department", "scope")
-    if user.role == Role.OFFICER:
-        return items.filter(scope_q(user, "scope__code")).filter(
-            Q(department_id=user.department_id) | Q(joint_with=user.department_id)).distinct()
-    if user.role in (Role.REVIEWER, Role.ADMIN):
-        return items.filter(scope_q(user, "scope__code"))
-    if code is None or code == NOTHING:
-        return items.none()
-    return items.filter(Q(scope__code__in=codes_at_or_above(code)) | scope_q(user, "scope__code"),
-                        status=Status.ADMITTED)
+    return visible_demands(user, WorkItem.KINDS)
 
 
 def visible_unadmitted_reports(user: User) -> QuerySet:
@@ -226,7 +223,7 @@ def visible_unadmitted_reports(user: User) -> QuerySet:
     Officers: their department's once a reviewer has converted them — without who reported
     (a worker must not fear reporting the department that sends them work).
     """
-    from yibiao.workload.models import ReportStatus, UnadmittedReport
+    from yibiao.slipped.models import ReportStatus, UnadmittedReport
 
     reports = UnadmittedReport.objects.select_related("org_unit", "department")
     if not is_active_user(user):
@@ -328,17 +325,16 @@ def _tasks(user: User, verb: str) -> QuerySet:
     return tasks.filter(request__in=visible_requests(user))
 
 
-def _requests(user: User, verb: str) -> QuerySet:
-    """Changing a request (deciding, re-analysing) is for its department and reviewers."""
-    if verb == CHANGE and not (can(user, "submit_requests") or can(user, "review_requests")):
-        return visible_requests(user).none()
-    return visible_requests(user)
+def _demands(kinds: tuple[str, ...] | None) -> Callable[[User, str], QuerySet]:
+    """Changing a demand (deciding, re-analysing) is for its department and reviewers."""
 
+    def chooser(user: User, verb: str) -> QuerySet:
+        demands = visible_demands(user, kinds)
+        if verb == CHANGE and not (can(user, "submit_requests") or can(user, "review_requests")):
+            return demands.none()
+        return demands
 
-def _work_items(user: User, verb: str) -> QuerySet:
-    if verb == CHANGE and not (can(user, "submit_requests") or can(user, "review_requests")):
-        return visible_work_items(user).none()
-    return visible_work_items(user)
+    return chooser
 
 
 def _org_units(user: User, verb: str) -> QuerySet:
@@ -387,8 +383,9 @@ _PERMITTED: dict[str, Callable[[User, str], QuerySet]] = {
     "ledger.transfer": _transfers,
     "ledger.ledgerwrite": _ledger_writes,
     "reports.task": _tasks,
-    "admission.formrequest": _requests,
-    "workload.workitem": _work_items,
+    "gate.demand": _demands(None),
+    "gate.formrequest": _demands(("table",)),
+    "gate.workitem": _demands(("task", "inspection")),
     "orgunits.orgunit": _org_units,
     "audit.auditentry": _audit_entries,
 }
@@ -397,8 +394,9 @@ _REFUSALS = {
     "ledger.person": gettext_lazy("无权修改该人员：此人不在您管辖的社区（网格）居住，或不存在。"),
     "ledger.household": gettext_lazy("无权修改该家庭户：不在您的管辖范围内，或不存在。"),
     "reports.task": gettext_lazy("无权处理该任务，或它不存在。"),
-    "admission.formrequest": gettext_lazy("无权修改该报表需求，或它不存在。"),
-    "workload.workitem": gettext_lazy("无权修改该事项，或它不存在。"),
+    "gate.demand": gettext_lazy("无权修改该事项，或它不存在。"),
+    "gate.formrequest": gettext_lazy("无权修改该报表需求，或它不存在。"),
+    "gate.workitem": gettext_lazy("无权修改该事项，或它不存在。"),
     "ledger.transfer": gettext_lazy("无权处理该迁入申请，或它不存在。"),
     "ledger.place": gettext_lazy("无权修改该房屋：不在您的管辖范围内，或不存在。"),
     "ledger.ledgerwrite": gettext_lazy("无权撤销该导入或登记，或它不存在。"),

@@ -17,8 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     units = scope.visible_org_units(user)
     unit = user.org_unit
     children = unit.children.all()[:200] if unit else units.filter(level="province")
+    from yibiao.agenda.inbox import inbox_items
     from yibiao.ledger.transfers import incoming
-    from yibiao.workload.inbox import inbox_items
 
     return render(request, "home.html", {
         "unit": unit, "children": children, "inbox": inbox_items(user)[:50],

@@ -16,7 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from yibiao.accounts import scope
-from yibiao.admission.models import FormRequest, Status
+from yibiao.gate.models import FormRequest, Status
 from yibiao.orgunits.models import OrgUnit, reaching_q, subtree_q
 from yibiao.reports.models import Task, TaskStatus
 from yibiao.reports.periods import Period

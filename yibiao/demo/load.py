@@ -82,8 +82,8 @@ def demo_exists(county: OrgUnit) -> bool:
 def reset_demo(county: OrgUnit) -> None:
     in_county = subtree_q(county.code, "org_code")
     people = Person.objects.filter(subtree_q(county.code, "org_unit__code"))
-    from yibiao.admission.models import FormRequest
-    from yibiao.workload.models import UnadmittedReport, WorkItem
+    from yibiao.gate.models import FormRequest, WorkItem
+    from yibiao.slipped.models import UnadmittedReport
 
     FormRequest.objects.filter(subtree_q(county.code, "scope__code")).delete()
     UnadmittedReport.objects.filter(subtree_q(county.code, "org_unit__code")).delete()

@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from yibiao.accounts.models import User
-from yibiao.admission import workflow
-from yibiao.admission.models import FormRequest
+from yibiao.gate.models import FormRequest
+from yibiao.gate.tables import workflow
 from yibiao.orgunits.models import OrgUnit
 from yibiao.reports import tasks
 from yibiao.reports.periods import period_of, previous
@@ -174,9 +174,9 @@ def submit_work(county: OrgUnit, today: dt.date) -> int:
     """Two departments want to inspect the same rental houses this month: the reviewer
     merges them into one joint visit (多检合一); a campaign task with an evidence demand is
     admitted with the photo wall struck; and worker1 reports a table that came by WeChat."""
-    from yibiao.workload import slipped
-    from yibiao.workload import workflow as work
-    from yibiao.workload.models import EvidenceKind, Kind, Subject
+    from yibiao.gate.models import EvidenceKind, Kind, Subject
+    from yibiao.gate.work import workflow as work
+    from yibiao.slipped import reports as slipped
 
     admin = User.objects.get(username="admin")
     reviewer = User.objects.get(username="reviewer")

@@ -69,7 +69,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "sex": identity["person.sex"],
         "birth_date": identity["person.birth_date"],
         "id_masked": masking.mask("id_number", person.id_number),
-        "groups": people.person_card(person, rules, today),
+        # Only groups holding a value: an empty heading wastes a line of the printed card.
+        "groups": [(title, fields) for title, fields in people.person_card(person, rules, today)
+                   if any(field.shown for field in fields)],
         "can_edit": scope.can(request.user, "edit_ledger"),
     })
 

@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from yibiao.admission.decisions import Decision, decisions_of
-from yibiao.admission.models import FormRequest
 from yibiao.dictionary.rules import Rules
+from yibiao.gate.models import FormRequest
+from yibiao.gate.tables.decisions import Decision, decisions_of
 from yibiao.ledger.masking import mask
 
 from .prefill import Report, Row

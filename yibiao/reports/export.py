@@ -16,12 +16,12 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from yibiao import stored
 from yibiao.accounts import scope
-from yibiao.admission.analysis import element_kind
-from yibiao.admission.decisions import Decision
-from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
+from yibiao.gate.models import FormRequest, Status
+from yibiao.gate.tables.analysis import element_kind
+from yibiao.gate.tables.decisions import Decision
 from yibiao.orgunits.models import OrgUnit
 from yibiao.refusals import Refusal
 from yibiao.sheets import FillColumn, FillResult, SheetError, SheetLayout, fill, note, read_workbook

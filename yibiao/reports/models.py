@@ -16,7 +16,7 @@ class TaskStatus(models.TextChoices):
 
 
 class Task(models.Model):
-    request = models.ForeignKey("admission.FormRequest", on_delete=models.CASCADE, related_name="tasks")
+    request = models.ForeignKey("gate.Demand", on_delete=models.CASCADE, related_name="tasks")
     org_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="tasks")
     org_code = models.CharField(max_length=15, db_index=True)
     period = models.CharField(_("报告期"), max_length=10)
@@ -74,7 +74,7 @@ class TaskValue(models.Model):
 class ExportJob(models.Model):
     """A big export filled in the background, with its progress for the page to show."""
 
-    request = models.ForeignKey("admission.FormRequest", on_delete=models.CASCADE,
+    request = models.ForeignKey("gate.Demand", on_delete=models.CASCADE,
                                 related_name="export_jobs")
     org_unit = models.ForeignKey("orgunits.OrgUnit", on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=10)

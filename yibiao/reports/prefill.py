@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from yibiao.admission.models import FormRequest
 from yibiao.dictionary.models import Element
+from yibiao.gate.models import FormRequest
 from yibiao.ledger.models import Household, Place, SubjectKind
 from yibiao.ledger.snapshot import (
     DERIVED_HOUSEHOLD,

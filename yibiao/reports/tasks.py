@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yibiao.accounts import scope
-from yibiao.admission.models import FormRequest, Status
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
+from yibiao.gate.models import FormRequest, Status
 from yibiao.ledger.masking import mask
 from yibiao.ledger.models import Source
 from yibiao.ledger.records import REFUSE, PersonInput, RowProblem, write_people

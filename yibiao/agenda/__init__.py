@@ -1,0 +1,1 @@
+"""The joint calendar: every admitted demand that lands on a community, by day (with iCal)."""

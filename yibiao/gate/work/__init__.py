@@ -1,0 +1,1 @@
+"""The work kinds of demand: tasks and inspections, their effort, dates and proof demanded."""
