@@ -18,8 +18,8 @@ from django.utils import translation
 
 from yibiao.cli import main
 from yibiao.dictionary.elements import ElementError
-from yibiao.gate.rules import RulesError
 from yibiao.gate.machine import GateRefused
+from yibiao.gate.rules import RulesError
 from yibiao.ledger.records import EditConflictError, LedgerError
 from yibiao.ledger.transfers import TransferError
 from yibiao.refusals import CATALOGUE, Reason, Refusal, RefusalMiddleware, render

@@ -16,8 +16,8 @@ from yibiao.agenda import agenda
 from yibiao.agenda.inbox import inbox_items
 from yibiao.audit.models import Action, AuditEntry
 from yibiao.burden.accounting import workload_figures
-from yibiao.gate.models import Status, WorkItem
 from yibiao.gate import rules
+from yibiao.gate.models import Status, WorkItem
 from yibiao.gate.work import workflow
 
 from .conftest import PASSWORD
