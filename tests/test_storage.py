@@ -100,11 +100,6 @@ def _path_on_disk(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-GATE_READS_PATHS = ("yibiao/gate/tables/analysis.py reads request.template.path (template_notices, "
-                    "and the formats of requests stored before formats were), which object storage "
-                    "has not: it should read through yibiao.stored.local_copy(request.template.name)")
-
-
 def _submit(world, template: Path):  # noqa: ANN001, ANN202
     from yibiao.gate.tables import workflow
 
@@ -117,20 +112,16 @@ def _submit(world, template: Path):  # noqa: ANN001, ANN202
     return request
 
 
-@pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=GATE_READS_PATHS)
 def test_the_gate_admits_a_template_kept_in_object_storage(world, tmp_path, settings, monkeypatch,
                                                           s3_endpoint):
+    """The analysis reads the template through yibiao.stored, never by a local path."""
     settings.STORAGES = {**settings.STORAGES, "default": _s3_backend(s3_endpoint, tmp_path, monkeypatch)}
-    _submit(world, department_template(tmp_path / "花名册.xlsx"))
+    request = _submit(world, department_template(tmp_path / "花名册.xlsx"))
+    assert request.status == "admitted" and request.analysis["verdict"]
 
 
 def test_an_uploaded_template_and_an_export_jobs_result_are_kept_in_the_storage(
         shared, world, tmp_path, settings, monkeypatch):
-    if shared == "s3":  # past the gate's own reads of the template (the test above): the rest is ours
-        from yibiao.gate.tables import analysis
-
-        monkeypatch.setattr(analysis, "template_notices", lambda request: [])
-
     write_people(world.worker_a, world.community_a, [
         PersonInput({"person.id_number": "11010519491231002X", "person.name": "王秀英"})],
         valid_from=dt.date(2026, 1, 1))

@@ -3,6 +3,7 @@ one rules page. Thin: authorise, load, one domain call, render."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -81,9 +82,11 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def catalogue_export(request: HttpRequest) -> FileResponse:
-    path = Path(tempfile.mkdtemp()) / "工作事项清单.xlsx"
-    catalogue.export_catalogue(request.user, path)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)  # noqa: SIM115
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "工作事项清单.xlsx"
+        catalogue.export_catalogue(request.user, path)
+        body = io.BytesIO(path.read_bytes())  # the folder goes; the bytes stay for the response
+    return FileResponse(body, as_attachment=True, filename=path.name)
 
 
 def _number(text: str, kind: type = float) -> object:

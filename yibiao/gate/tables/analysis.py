@@ -11,12 +11,12 @@ the same table by hand — the sensitive columns and the department's decision f
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from yibiao import stored as stored_files
 from yibiao.dictionary.rules import Rules
 from yibiao.gate.models import PERIODS_PER_YEAR, FormRequest, Status
 from yibiao.gate.rules import rules_for
@@ -389,11 +389,11 @@ def format_problems(request: FormRequest, rules: Rules) -> list[str]:
     stored before formats were)."""
     stored = {c.get("cell") or c["index"]: formats.from_summary(c["index"], c["header"], c["format"])
               for c in request.columns if c.get("format") and "index" in c}
-    if not stored and request.template and Path(request.template.path).exists():
+    if not stored and request.template and stored_files.exists(request.template.name):
         try:
-            path = Path(request.template.path)
-            layout = read_workbook(path).sheet(request.sheet_name)
-            stored = formats.read_formats(path, request.sheet_name, layout).columns
+            with stored_files.local_copy(request.template.name) as path:
+                layout = read_workbook(path).sheet(request.sheet_name)
+                stored = formats.read_formats(path, request.sheet_name, layout).columns
         except (SheetError, KeyError, ValueError, OSError):
             stored = {}
     problems = []
@@ -420,7 +420,8 @@ def template_notices(request: FormRequest) -> list[str]:
     if not request.template:
         return []
     try:
-        inspection = inspect_file(Path(request.template.path), scan_cells=False)
+        with stored_files.local_copy(request.template.name) as path:
+            inspection = inspect_file(path, scan_cells=False)
     except (SheetError, OSError, ValueError):
         return []
     return [w.message for w in inspection.warnings]
