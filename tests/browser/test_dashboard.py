@@ -155,15 +155,18 @@ def test_worker_completes_and_submits_a_task_on_a_phone(
 
     typed = 0
     missing = int(page.locator("#cells-missing").inner_text())
-    while page.locator("form.completion").count():  # long reports come a page of rows at a time
-        fields = page.locator("form.completion input[name^='cell|']")
+    while missing:  # long reports come a page of rows at a time; 备注 (optional) is left empty
+        fields = page.locator("#grid td.in:not(.optional) [name^='cell|']")
         assert fields.count() > 0
         for field in fields.all():
-            label = page.locator(f"label[for='{field.get_attribute('id')}']").inner_text().strip()
+            label = field.locator("xpath=ancestor::td[1]").get_attribute("data-label") or ""
             typed += 1
-            field.fill(plausible(field, label, typed))
+            if field.evaluate("element => element.tagName") == "SELECT":
+                field.select_option(label="是")
+            else:
+                field.fill(plausible(field, label, typed))
         with page.expect_navigation():
-            page.get_by_role("button", name="保存").click()
+            page.get_by_role("button", name="保存", exact=True).click()
         expect(page.locator(".error")).to_have_count(0)
         now_missing = int(page.locator("#cells-missing").inner_text())
         assert now_missing < missing, "saving typed values must reduce what is missing"
