@@ -360,8 +360,8 @@ def fill(task: object, worker: object, activity: frozenset[str], rules: object, 
     if entries:
         result = tasks.complete(worker, task, entries)
         year.entries += len(entries)
-        if result.problems:
-            year.problems += [f"{request.title}: {p}" for p in result.problems]
+        if result.problems or result.cell_errors:  # a refused cell no longer refuses the save
+            year.problems += [f"{request.title}: {p}" for p in [*result.problems, *result.cell_errors.values()]]
     try:  # submit recounts the task: what another task typed this period may have filled it
         tasks.submit(worker, task)
     except tasks.TaskError as error:
