@@ -53,6 +53,8 @@ class User(AbstractUser):
         related_name="officers",
     )
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    # The user's last look at the home page: what arrived since is marked new (accounts.homes).
+    home_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")

@@ -3,36 +3,49 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from yibiao.orgunits.search import LEVELS, picker_text, search_units
 from yibiao.replica import reads_may_lag
 
-from . import scope
+from . import homes, scope
+from .models import Role
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's own work (accounts.homes): a worker's to-dos, a reviewer's queue, an
+    officer's demands, an administrator's queue and the system's health."""
     user = request.user
-    units = scope.visible_org_units(user)
+    today = timezone.localdate()
+    role = homes.role_of(user)
     unit = user.org_unit
-    children = unit.children.all()[:200] if unit else units.filter(level="province")
-    from yibiao.agenda.inbox import inbox_items
-    from yibiao.ledger.transfers import incoming
+    children = (unit.children.all() if unit else scope.visible_org_units(user).filter(level="province"))
+    context: dict = {"unit": unit, "children": children[:200], "role": role, "today": today}
+    if role == Role.WORKER:
+        context["worker"] = homes.worker_home(user, homes.visit(request), today)
+        from yibiao.ledger.transfers import incoming
 
-    return render(request, "home.html", {
-        "unit": unit, "children": children, "inbox": inbox_items(user)[:50],
-        "transfers_waiting": incoming(user).count() if scope.can(user, "edit_ledger") else 0,
-    })
+        context["transfers_waiting"] = incoming(user).count()
+    elif role == Role.OFFICER:
+        context["officer"] = homes.officer_home(user, today)
+    else:
+        context["reviewer"] = homes.reviewer_home(user, today)
+        if role == Role.ADMIN:
+            context["health"] = homes.health()
+    return render(request, "home.html", context)
 
 
 @login_required
 def org_unit_page(request: HttpRequest, code: str) -> HttpResponse:
     unit = scope.get_visible_org_unit(request.user, code)
+    # Ancestors above the viewer's scope are named, not linked: their pages would refuse.
+    ancestors = [(a, scope.can_see_org_unit(request.user, a)) for a in unit.ancestors()]
     return render(
         request,
         "org_unit.html",
-        {"unit": unit, "children": unit.children.all()[:500], "ancestors": unit.ancestors()},
+        {"unit": unit, "children": unit.children.all()[:500], "ancestors": ancestors},
     )
 
 

@@ -36,6 +36,7 @@ class InboxItem:
     cells_missing: int | None = None  # tables only: what the ledger could not fill
     joint: bool = False
     evidence: list[str] = field(default_factory=list)
+    since: dt.datetime | None = None  # when it reached the unit: the home page marks what is new
 
     @property
     def kind_label(self) -> str:
@@ -53,7 +54,7 @@ def inbox_items(user: object, today: dt.date | None = None) -> list[InboxItem]:
     items = [
         InboxItem("table", task.request.title, task.request.department.name, task.org_unit.name,
                   task.due_date, _table_hours(task.cells_missing), reverse("reports:task", args=[task.pk]),
-                  task.period_start, task.cells_missing)
+                  task.period_start, task.cells_missing, since=task.created_at)
         for task in open_tasks(user)]
     if scope.can(user, "edit_ledger"):
         horizon = Window(today, today + dt.timedelta(days=HORIZON_DAYS))
@@ -70,5 +71,5 @@ def inbox_items(user: object, today: dt.date | None = None) -> list[InboxItem]:
                 item.kind, item.title, "、".join(item.departments()), item.scope.name, window.end,
                 item.hours_per_community, reverse("gate:detail", args=[item.pk]), window.start,
                 None, joint,
-                [d.what for d in item.evidence.all() if not d.struck]))
+                [d.what for d in item.evidence.all() if not d.struck], item.decided_at))
     return sorted(items, key=lambda i: (i.due, i.kind, i.title))
