@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from yibiao.accounts.scope import OutOfScope
 from yibiao.audit.models import Action, AuditEntry
 from yibiao.dictionary.models import Element
+from yibiao.gate import analysis as gate_analysis
 from yibiao.gate.catalogue import export_catalogue
 from yibiao.gate.models import FormRequest, History, Status
 from yibiao.gate.tables import workflow
@@ -82,7 +83,7 @@ def test_the_same_template_twice_is_flagged_as_a_duplicate(ledger, tmp_path):
     assert second.analysis["duplicate_of"] == first.pk
     assert "重复（多头重复）" in second.analysis["verdict"]
     workflow.decide(ledger.reviewer, first, "admit")
-    assert workflow.reanalyse(ledger.reviewer, second).verdict.startswith("与已准入的")
+    assert gate_analysis.reanalyse(ledger.reviewer, second).verdict.startswith("与已准入的")
 
 
 def test_a_partial_overlap_shows_the_shared_share(ledger, tmp_path):
@@ -138,11 +139,11 @@ def test_only_those_who_may_change_a_request_reanalyse_it(ledger, tmp_path, clie
     workflow.decide(ledger.reviewer, request, "admit", mappings_checked=True)
     FormRequest.objects.filter(pk=request.pk).update(analysis={"kept": True})
     with pytest.raises(OutOfScope):  # the worker sees the admitted request, may not rewrite it
-        workflow.reanalyse(ledger.worker_a, request)
+        gate_analysis.reanalyse(ledger.worker_a, request)
     client.force_login(ledger.worker_a)
     assert client.post(f"/gate/{request.pk}/reanalyse/").status_code == 403
     assert FormRequest.objects.get().analysis == {"kept": True}
-    workflow.reanalyse(ledger.officer, request)
+    gate_analysis.reanalyse(ledger.officer, request)
     assert "kept" not in FormRequest.objects.get().analysis
 
 

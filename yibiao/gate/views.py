@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from yibiao.accounts import scope
 from yibiao.slipped.models import ReportStatus
 
-from . import catalogue, rules
+from . import analysis, catalogue, rules
 from .models import TABLE_KINDS, WORK_KINDS, Demand, Frequency, Kind, Status
 from .tables import views as table_views
 from .work import views as work_views
@@ -70,7 +70,13 @@ def _by_kind(table_view: object, work_view: object, *, post_only: bool = False) 
 
 detail = _by_kind(table_views.request_detail, work_views.item_detail)
 decide = _by_kind(table_views.request_decide, work_views.item_decide, post_only=True)
-reanalyse = _by_kind(table_views.request_reanalyse, work_views.item_reanalyse, post_only=True)
+
+
+@login_required
+@require_POST
+def reanalyse(request: HttpRequest, demand_id: int) -> HttpResponse:
+    analysis.reanalyse(request.user, visible_demand(request.user, demand_id))
+    return redirect("gate:detail", demand_id=demand_id)
 
 
 @login_required

@@ -230,11 +230,11 @@ def cmd_filter(args: argparse.Namespace) -> int:
 
 def cmd_analyse(args: argparse.Namespace) -> int:
     setup_django()
-    from yibiao.gate.tables import workflow
+    from yibiao.gate.analysis import reanalyse
 
     user = _user(args)
     request = _request(user, args.request_id)
-    workflow.reanalyse(user, request)
+    reanalyse(user, request)
     _print_analysis(request, args.json)
     return 0
 

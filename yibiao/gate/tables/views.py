@@ -159,10 +159,3 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
                                 if key.startswith("period:")})
     messages.success(request, _("已处理。"))
     return redirect("gate:detail", demand_id=form_request.pk)
-
-
-@login_required
-@require_POST
-def request_reanalyse(request: HttpRequest, request_id: int) -> HttpResponse:
-    workflow.reanalyse(request.user, _request(request.user, request_id))
-    return redirect("gate:detail", demand_id=request_id)

@@ -286,15 +286,6 @@ def set_decisions(actor: object, request: FormRequest, justifications: dict[str,
     return locked
 
 
-def reanalyse(actor: object, request: FormRequest) -> analysis.Analysis:
-    """Rewrites the stored analysis: allowed to those who may change the request."""
-    scope.require_may(actor, scope.CHANGE, request)
-    result = analysis.analyse(request)
-    FormRequest.objects.filter(pk=request.pk).update(analysis=result.as_dict())
-    request.analysis = result.as_dict()
-    return result
-
-
 @transaction.atomic
 def decide(actor: object, request: FormRequest, action: str, reason: str = "", *,
            direct_delivery: bool = False, mappings_checked: bool = False,

@@ -166,11 +166,11 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_analyse(args: argparse.Namespace) -> int:
     setup_django()
-    from . import workflow
+    from yibiao.gate.analysis import reanalyse
 
     user = _user(args)
     item = _item(user, args.item_id)
-    _guarded(lambda: workflow.reanalyse(user, item))
+    _guarded(lambda: reanalyse(user, item))
     _print_item(item, args.json)
     return 0
 

@@ -138,10 +138,3 @@ def item_merge(request: HttpRequest, item_id: int) -> HttpResponse:
         return redirect("gate:detail", demand_id=item.pk)
     messages.success(request, _("已合并为一次联合检查。"))
     return redirect("gate:detail", demand_id=joint.pk)
-
-
-@login_required
-@require_POST
-def item_reanalyse(request: HttpRequest, item_id: int) -> HttpResponse:
-    workflow.reanalyse(request.user, _item(request.user, item_id))
-    return redirect("gate:detail", demand_id=item_id)

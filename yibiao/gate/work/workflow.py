@@ -150,12 +150,6 @@ def submit(actor: object, new: NewWorkItem) -> WorkItem:
     return item
 
 
-def reanalyse(actor: object, item: WorkItem) -> analysis.Analysis:
-    """Rewrites the stored analysis: allowed to those who may change the item."""
-    scope.require_may(actor, scope.CHANGE, item)
-    return _store_analysis(item)
-
-
 @transaction.atomic
 def decide(actor: object, item: WorkItem, action: str, reason: str = "") -> WorkItem:
     """Admit, return, reject or withdraw; refuse what the state machine or the role does not allow."""
