@@ -1,4 +1,7 @@
-"""The pages for refused and malformed requests (handler400, handler403 in yibiao.urls).
+"""The pages for refused, malformed and stale requests (handler400, 403, 404 in yibiao.urls).
+
+Each says what happened and where to go: the home page, and the list of the part of the
+product the link belonged to when the viewer may open it (WAYS_BACK), never a bare text.
 
 The 403 handler is the code that refuses, so it writes the audit entry: every
 PermissionDenied a view raises (the scope module's OutOfScope above all) passes through
@@ -7,10 +10,15 @@ it, and the JSON API's refusal handler calls the same `audit_refusal`.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
+from dataclasses import dataclass
 
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import Resolver404, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yibiao.accounts import scope
 from yibiao.accounts.logins import client_ip
 from yibiao.audit.log import record
 from yibiao.audit.models import Action, AuditEntry
@@ -29,12 +37,60 @@ def audit_refusal(request: HttpRequest, exception: BaseException | None) -> Audi
                   path=request.path[:500], method=request.method or "", ip=client_ip(request) or "")
 
 
+KEEPERS = ("worker", "admin")  # who keeps a ledger (accounts.scope.ABILITIES: edit_ledger)
+UPSTREAM = ("admin", "reviewer", "officer")
+
+
+@dataclass(frozen=True)
+class WayBack:
+    prefix: str  # the part of the site a refused or stale link pointed into
+    url_name: str
+    label: str
+    roles: tuple[str, ...]  # who may open that page (as nav.html offers it)
+
+
+# Where to go from a page that cannot be shown: the list of the part it belonged to.
+WAYS_BACK = (
+    WayBack("/intake/", "intake:upload", gettext_lazy("重新上传花名册"), KEEPERS),
+    WayBack("/ledger/", "ledger:people", gettext_lazy("居民台账"), KEEPERS),
+    WayBack("/reports/", "reports:submitted", gettext_lazy("已报送的任务"), KEEPERS),
+    WayBack("/gate/", "gate:list", gettext_lazy("准入事项列表"), UPSTREAM),
+    WayBack("/gate/", "gate:catalogue", gettext_lazy("工作事项清单"), ("worker",)),
+    WayBack("/slipped/", "slipped:list", gettext_lazy("未准入事项报告"), (*UPSTREAM, "worker")),
+    WayBack("/calendar/", "agenda:home", gettext_lazy("联合日历"), (*UPSTREAM, "worker")),
+    WayBack("/burden/", "burden:dashboard", gettext_lazy("减负账本"), UPSTREAM),
+)
+
+
+def ways_back(request: HttpRequest) -> list[tuple[str, str]]:
+    """(url, label) of the part of the product the path belongs to, if the viewer may open it."""
+    user = getattr(request, "user", None)
+    if not scope.is_active_user(user):
+        return []
+    return [(reverse(way.url_name), str(way.label)) for way in WAYS_BACK
+            if request.path.startswith(way.prefix) and user.role in way.roles
+            and request.path != reverse(way.url_name)][:1]
+
+
 def permission_denied(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     audit_refusal(request, exception)
-    return render(request, "403.html", {"exception": str(exception or "")}, status=403)
+    return render(request, "403.html", {"exception": str(exception or ""), "ways": ways_back(request)},
+                  status=403)
 
 
 def bad_request(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     """Our own BadInput says which field was wrong; Django's other 400s stay generic."""
     message = str(exception) if isinstance(exception, BadInput) else _("请求的内容无法识别。")
-    return render(request, "400.html", {"message": message}, status=400)
+    return render(request, "400.html", {"message": message, "ways": ways_back(request)}, status=400)
+
+
+def page_not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    """A stale or mistyped link: our own Http404 says what is gone (an upload already
+    imported, a task withdrawn); a path that matches no page says only that."""
+    message = ""
+    if isinstance(exception, Http404) and not isinstance(exception, Resolver404) and exception.args:
+        text = str(exception.args[0])
+        if not text.startswith("No ") and "matches the given query" not in text:  # Django's own, in English
+            message = text
+    return render(request, "404.html", {"message": message, "ways": ways_back(request),
+                                        "path": request.path}, status=404)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# The product's own pages for malformed and refused requests; the 403 one audits the refusal.
+# The product's own pages for malformed, refused and stale requests; the 403 one audits the refusal.
 handler400 = "yibiao.errors.bad_request"
 handler403 = "yibiao.errors.permission_denied"
+handler404 = "yibiao.errors.page_not_found"
