@@ -202,6 +202,15 @@ def visible_demands(user: User, kinds: tuple[str, ...] | None = None) -> QuerySe
                           status=Status.ADMITTED)
 
 
+def get_visible_demand(user: User, demand_id: int, kinds: tuple[str, ...] | None = None,
+                       refusal: str | None = None) -> Any:
+    """The demand if the user may see it; the same refusal whether it exists or not."""
+    found = visible_demands(user, kinds).filter(pk=demand_id).first()
+    if found is None:
+        raise OutOfScope(refusal or _("无权查看该事项，或它不存在。"))
+    return found
+
+
 def visible_requests(user: User) -> QuerySet:
     """The tables among visible_demands."""
     from yibiao.gate.models import FormRequest

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 from yibiao.cli import CommandError, setup_django
 from yibiao.refusals import Refusal
@@ -102,6 +103,24 @@ def cmd_history(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['at'][:19]} {row['action']:<9} {row['from'] or '—':>9} → {row['to']:<9} "
                   f"{row['by']} {row['reason']}")
+    return 0
+
+
+def analyse_and_show(args: argparse.Namespace, demand_id: int, find: Callable, show: Callable) -> int:
+    """`… analyse ID` for every kind: found as the kind finds it (its own refusal when the
+    user may not see it), re-analysed as now (gate.analysis.reanalyse), shown the kind's way."""
+    setup_django()
+    from yibiao.accounts import scope
+
+    from .analysis import reanalyse
+
+    user = _user(args)
+    demand = find(user, demand_id)
+    try:
+        reanalyse(user, demand)
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    show(demand, args.json)
     return 0
 
 

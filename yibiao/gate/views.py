@@ -19,19 +19,12 @@ from yibiao.accounts import scope
 from yibiao.slipped.models import ReportStatus
 
 from . import analysis, catalogue, rules
-from .models import TABLE_KINDS, WORK_KINDS, Demand, Frequency, Kind, Status
+from .models import TABLE_KINDS, WORK_KINDS, Frequency, Kind, Status
 from .tables import views as table_views
 from .work import views as work_views
 
 KIND_FILTERS = {"table": TABLE_KINDS, "work": WORK_KINDS, "task": (Kind.TASK,),
                 "inspection": (Kind.INSPECTION,)}
-
-
-def visible_demand(user: object, demand_id: int) -> Demand:
-    found = scope.visible_demands(user).filter(pk=demand_id).first()
-    if found is None:
-        raise scope.OutOfScope(_("无权查看该事项，或它不存在。"))
-    return found
 
 
 @login_required
@@ -59,7 +52,7 @@ def _by_kind(table_view: object, work_view: object, *, post_only: bool = False) 
     """A page every demand has, drawn by its kind's view."""
 
     def view(request: HttpRequest, demand_id: int) -> HttpResponse:
-        demand = visible_demand(request.user, demand_id)
+        demand = scope.get_visible_demand(request.user, demand_id)
         if demand.kind in TABLE_KINDS:
             return table_view(request, request_id=demand.pk)
         return work_view(request, item_id=demand.pk)
@@ -75,7 +68,7 @@ decide = _by_kind(table_views.request_decide, work_views.item_decide, post_only=
 @login_required
 @require_POST
 def reanalyse(request: HttpRequest, demand_id: int) -> HttpResponse:
-    analysis.reanalyse(request.user, visible_demand(request.user, demand_id))
+    analysis.reanalyse(request.user, scope.get_visible_demand(request.user, demand_id))
     return redirect("gate:detail", demand_id=demand_id)
 
 

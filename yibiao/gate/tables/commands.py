@@ -229,14 +229,9 @@ def cmd_filter(args: argparse.Namespace) -> int:
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:
-    setup_django()
-    from yibiao.gate.analysis import reanalyse
+    from yibiao.gate.commands import analyse_and_show
 
-    user = _user(args)
-    request = _request(user, args.request_id)
-    reanalyse(user, request)
-    _print_analysis(request, args.json)
-    return 0
+    return analyse_and_show(args, args.request_id, _request, _print_analysis)
 
 
 def cmd_review(args: argparse.Namespace) -> int:

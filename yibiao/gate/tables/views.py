@@ -22,10 +22,7 @@ def _back_to_request(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 def _request(user: object, request_id: int) -> FormRequest:
-    found = scope.visible_requests(user).filter(pk=request_id).first()
-    if found is None:
-        raise scope.OutOfScope("无权查看该报表需求，或它不存在。")
-    return found
+    return scope.get_visible_demand(user, request_id, FormRequest.KINDS, _("无权查看该报表需求，或它不存在。"))
 
 
 @login_required

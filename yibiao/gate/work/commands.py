@@ -165,14 +165,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:
-    setup_django()
-    from yibiao.gate.analysis import reanalyse
+    from yibiao.gate.commands import analyse_and_show
 
-    user = _user(args)
-    item = _item(user, args.item_id)
-    _guarded(lambda: reanalyse(user, item))
-    _print_item(item, args.json)
-    return 0
+    return analyse_and_show(args, args.item_id, _item, _print_item)
 
 
 def cmd_review(args: argparse.Namespace) -> int:

@@ -23,10 +23,7 @@ def _back_to_item(request: HttpRequest, item_id: int, **_: object) -> HttpRespon
 
 
 def _item(user: object, item_id: int) -> WorkItem:
-    found = scope.visible_work_items(user).filter(pk=item_id).first()
-    if found is None:
-        raise scope.OutOfScope("无权查看该事项，或它不存在。")
-    return found
+    return scope.get_visible_demand(user, item_id, WorkItem.KINDS)
 
 
 def _form_context(request: HttpRequest, values: object, reasons: list[str], **extra: object) -> dict:
