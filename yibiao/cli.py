@@ -98,11 +98,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_error(args, error.code, str(error))
         return 2
     except Refusal as refusal:  # the domain's refusals are caught here, once for every command
+        if refusal.code in UNSEEN:
+            _audit_refusal(args, refusal)
         _print_refusal(args, refusal)
         return 2
     except KeyboardInterrupt:
         return 130
 
+
+# Refusals of something the user named and may not see (or that does not exist: the same
+# answer); audited as the web's 403 is, since a wrong number is how one probes for others'.
+# (Not no_such_resident: its message carries the ID number typed, which no audit entry keeps.)
+UNSEEN = {"no_such_request", "no_such_item"}
 
 ERROR_PREFIX = {"zh-hans": ("错误：", "不予受理："), "zh-hant": ("錯誤：", "不予受理："),
                 "en": ("Error: ", "refused:")}
@@ -132,13 +139,16 @@ def _print_error(args: argparse.Namespace, code: str, message: str) -> None:
     print(f"{ERROR_PREFIX[language_of()][0]}{message}", file=sys.stderr)
 
 
-def _audit_refusal(args: argparse.Namespace, error: CommandError) -> None:
-    """A command refused by the scope module is audited as the web's 403 is: who, which
-    command (its name, never its arguments, which may carry ID numbers) and why."""
+def _audit_refusal(args: argparse.Namespace, error: Exception) -> None:
+    """A command refused by the scope module, or pointed at what the user may not see, is
+    audited as the web's 403 is: who, which command (its name, never its arguments, which
+    may carry ID numbers) and why."""
     from django.core.exceptions import PermissionDenied
 
-    refusal = error.__cause__ or error.__context__
-    if not isinstance(refusal, PermissionDenied):
+    from yibiao.refusals import Refusal
+
+    refusal = error if isinstance(error, Refusal) else (error.__cause__ or error.__context__)
+    if not isinstance(refusal, PermissionDenied) and refusal is not error:
         return
     from yibiao.accounts.operators import UnknownUser, cli_user
     from yibiao.audit.log import record

@@ -1,0 +1,102 @@
+"""The gate tried from outside by someone reaching for what is not theirs: old links with a
+number of another department's demand (or one that does not exist, or a digit that is not
+ASCII), the command line pointed at another unit's demand, and two decisions raced on one
+demand. Each refusal is clean (no 500), the same whether the demand exists or not,
+audited, and leaves the database as it was."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from yibiao.accounts.models import User
+from yibiao.audit.models import Action, AuditEntry
+from yibiao.cli import main
+from yibiao.gate.models import Demand, History, Status
+
+from .test_workload_gate import inspection, next_month, officer_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def theirs(world):
+    """An inspection of the police, at the county; the health officer (world.officer) and
+    the second community's worker may not see it."""
+    police = officer_of(world, "police", "区公安分局")
+    first, last = next_month()
+    return inspection(police, world, "出租房屋治安检查", start=first, end=last, scope=world.county.code,
+                      evidence=(("入户照片", "证明到场"),))
+
+
+def state() -> tuple:
+    return (list(Demand.objects.order_by("pk").values_list("pk", "status", "merged_into")),
+            History.objects.count())
+
+
+def denied(name: str) -> int:
+    return AuditEntry.objects.filter(action=Action.DENIED, actor_name=name).count()
+
+
+@pytest.mark.parametrize("old", ["/requests/{n}/", "/workload/{n}/", "/requests/{n}/decide/",
+                                 "/workload/{n}/merge/"])
+def test_an_old_link_to_a_demand_not_ones_own_is_refused_as_the_gate_refuses_and_audited(world, theirs, old):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.officer)
+    before = state()
+    answers = []
+    for number in (theirs.pk, 999_999, 10**30):  # another department's, none, beyond any id
+        audits = denied("officer")
+        response = client.get(old.format(n=number))
+        answers.append(response.status_code)
+        assert denied("officer") == audits + 1, (old, number)
+        assert "Location" not in response
+    assert answers == [403, 403, 403]  # the same answer: nothing tells that a number exists
+    assert state() == before
+    police = Client()
+    police.force_login(User.objects.get(username="police"))
+    kind_ok = old.startswith("/workload/")  # a table's old address does not lead to an inspection
+    response = police.get(old.format(n=theirs.pk))
+    assert response.status_code == (308 if kind_ok else 403)
+    if kind_ok:
+        assert response["Location"].startswith(f"/gate/{theirs.pk}/")
+
+
+@pytest.mark.parametrize("path", ["/requests/²/", "/workload/²/", "/workload/١٢/", "/requests/𝟙/"])
+def test_digits_that_are_not_ascii_are_not_a_number_and_no_500(world, theirs, path):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.reviewer)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Location" not in response
+
+
+@pytest.mark.parametrize("command", [
+    ["gate", "history", "{n}"], ["gate", "work", "analyse", "{n}"],
+    ["gate", "work", "review", "{n}", "reject", "--reason", "越权不予准入"],
+    ["gate", "work", "strike", "{n}", "{e}", "--reason", "过度留痕"],
+    ["workload", "merge", "{n}", "{n}"], ["request", "review", "{n}", "withdraw", "--reason", "撤销"],
+])
+def test_a_command_pointed_at_a_demand_not_ones_own_is_refused_and_audited(world, theirs, capsys, command):
+    evidence = theirs.evidence.get().pk
+    before = state()
+    for user in ("officer", "worker_b"):
+        for number in (theirs.pk, 999_999):
+            audits = denied(user)
+            args = [part.format(n=number, e=evidence) for part in command]
+            assert main([*args, "--user", user]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("错误：") and "出租房屋治安检查" not in err
+            assert denied(user) == audits + 1, (args, user)
+    entry = AuditEntry.objects.filter(action=Action.DENIED, actor_name="officer").first()
+    assert entry.subject_kind == "command" and str(theirs.pk) not in entry.subject_id
+    assert state() == before
+    theirs.evidence.get(struck=False)
+
+
+def test_a_refusal_of_a_demand_one_may_see_is_not_a_denial(world, theirs, capsys):
+    """A reviewer's wrong step is a refusal, not an attempt on another's demand: not audited as one."""
+    assert main(["gate", "work", "review", str(theirs.pk), "reject", "--user", "reviewer"]) == 2
+    assert "理由" in capsys.readouterr().err
+    assert denied("reviewer") == 0
+    assert theirs.history.count() == 1 and Demand.objects.get(pk=theirs.pk).status == Status.SUBMITTED
