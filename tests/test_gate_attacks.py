@@ -100,3 +100,59 @@ def test_a_refusal_of_a_demand_one_may_see_is_not_a_denial(world, theirs, capsys
     assert "理由" in capsys.readouterr().err
     assert denied("reviewer") == 0
     assert theirs.history.count() == 1 and Demand.objects.get(pk=theirs.pk).status == Status.SUBMITTED
+
+
+def test_the_older_pages_rules_forms_posted_through_their_redirect_change_only_what_they_carry(world):
+    """/workload/rules/ posted its three limits under their own names; through the 308 they
+    reach the one rules page, which once reset every limit they did not carry: the basis and
+    sensitive-column checks switched off, element limits, 只减不增 and the yearly inspection
+    limit cleared."""
+    from yibiao.gate import rules
+
+    rules.configure(world.reviewer, world.county, max_frequency="quarterly", require_basis=True,
+                    sensitive_needs_justification=True, element_max_frequency={"person.phone": "yearly"},
+                    max_new_typed_cells_per_year=0, max_inspections_per_department_year=1,
+                    seconds_per_cell=9.0)
+    client = Client()
+    client.force_login(world.reviewer)
+    older = {"org": world.county.code, "ceiling": "12", "max_inspections": "3", "workers": "4"}
+    moved = client.post("/workload/rules/", older)
+    assert moved.status_code == 308 and moved["Location"] == "/gate/rules/"
+    assert client.post("/gate/rules/", older, follow=True).status_code == 200
+    saved = rules.rules_for(world.county)
+    assert (saved.weekly_hours_ceiling, saved.max_inspections_per_quarter, saved.workers_per_community) \
+        == (12, 3, 4)
+    assert (saved.max_frequency, saved.require_basis, saved.sensitive_needs_justification) \
+        == ("quarterly", True, True)
+    assert saved.element_max_frequency == {"person.phone": "yearly"}
+    assert (saved.max_new_typed_cells_per_year, saved.max_inspections_per_department_year,
+            saved.seconds_per_cell) == (0, 1, 9.0)
+    # The older tables' form (no org: the reviewer's own unit) leaves the work limits alone.
+    client.post("/requests/rules/", {"max_frequency": "monthly", "require_basis": "1",
+                                     "element_max_frequency": "", "seconds_per_cell": ""}, follow=True)
+    saved = rules.rules_for(world.county)
+    assert (saved.max_frequency, saved.require_basis, saved.sensitive_needs_justification) \
+        == ("monthly", True, False)  # that form drew both boxes: an unticked one is off
+    assert saved.element_max_frequency == {} and saved.seconds_per_cell is None
+    assert (saved.weekly_hours_ceiling, saved.max_new_typed_cells_per_year,
+            saved.max_inspections_per_department_year) == (12, 0, 1)
+
+
+def test_the_rules_page_as_drawn_still_clears_what_is_emptied_and_unticked(world):
+    from yibiao.gate import rules
+
+    rules.configure(world.reviewer, world.county, require_basis=True, max_new_typed_cells_per_year=0)
+    client = Client()
+    client.force_login(world.reviewer)
+    page = client.get(f"/gate/rules/?org={world.county.code}").content.decode()
+    assert 'name="flags"' in page
+    response = client.post("/gate/rules/", {
+        "org": world.county.code, "flags": "require_basis,sensitive_needs_justification",
+        "max_frequency": "monthly", "sensitive_needs_justification": "1", "element_max_frequency": "",
+        "max_new_typed_cells_per_year": "", "seconds_per_cell": "", "seconds_per_form": "",
+        "weekly_hours_ceiling": "8", "max_inspections_per_quarter": "2",
+        "max_inspections_per_department_year": "", "workers_per_community": "1"})
+    assert response.status_code == 302
+    saved = rules.rules_for(world.county)
+    assert (saved.require_basis, saved.sensitive_needs_justification) == (False, True)
+    assert saved.max_new_typed_cells_per_year is None

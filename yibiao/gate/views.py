@@ -98,29 +98,48 @@ def _number(text: str, kind: type = float) -> object:
         return "invalid"
 
 
+# Each field of the rules form: (limit, how it is read). The two older pages' forms are
+# still posted here through their 308 (/requests/rules/, /workload/rules/ under its own
+# field names): what a form does not carry is left as it is, never reset.
+FLAGS = ("require_basis", "sensitive_needs_justification")
+FIELDS = {"seconds_per_cell": float, "seconds_per_form": float, "weekly_hours_ceiling": float,
+          "max_inspections_per_quarter": int, "max_inspections_per_department_year": int,
+          "workers_per_community": int, "max_new_typed_cells_per_year": int}
+OLDER_NAMES = {"ceiling": "weekly_hours_ceiling", "max_inspections": "max_inspections_per_quarter",
+               "workers": "workers_per_community"}
+# Limits that may be left empty: empty means none (no limit, or the system's default).
+EMPTY_IS_NONE = ("seconds_per_cell", "seconds_per_form", "max_inspections_per_department_year",
+                 "max_new_typed_cells_per_year")
+
+
 def _posted_limits(post: object) -> dict[str, object]:
-    limits = {}
-    for line in post.get("element_max_frequency", "").splitlines():
-        element, _sep, frequency = line.partition("=")
-        if element.strip():
-            limits[element.strip()] = frequency.strip()
-    changes = {
-        "max_frequency": post.get("max_frequency", "monthly"), "element_max_frequency": limits,
-        "require_basis": post.get("require_basis") == "1",
-        "sensitive_needs_justification": post.get("sensitive_needs_justification") == "1",
-        "seconds_per_cell": _number(post.get("seconds_per_cell")),
-        "seconds_per_form": _number(post.get("seconds_per_form")),
-        "weekly_hours_ceiling": _number(post.get("weekly_hours_ceiling")),
-        "max_inspections_per_quarter": _number(post.get("max_inspections_per_quarter"), int),
-        "max_inspections_per_department_year": _number(post.get("max_inspections_per_department_year"), int),
-        "workers_per_community": _number(post.get("workers_per_community"), int),
-        "max_new_typed_cells_per_year": _number(post.get("max_new_typed_cells_per_year"), int),
-    }
-    # A limit that must have a value keeps its current one when left empty.
-    return {k: v for k, v in changes.items()
-            if v is not None or k in ("seconds_per_cell", "seconds_per_form",
-                                      "max_inspections_per_department_year",
-                                      "max_new_typed_cells_per_year")}
+    """The limits the posted form carries; a checkbox is read only where the form drew it
+    (the hidden `flags` field), since an unticked box is not posted at all."""
+    changes: dict[str, object] = {}
+    if "max_frequency" in post:
+        changes["max_frequency"] = post.get("max_frequency", "")
+    if "element_max_frequency" in post:
+        limits = {}
+        for line in post.get("element_max_frequency", "").splitlines():
+            element, _sep, frequency = line.partition("=")
+            if element.strip():
+                limits[element.strip()] = frequency.strip()
+        changes["element_max_frequency"] = limits
+    if "flags" in post:
+        drawn = post.get("flags", "").split(",")
+    else:  # the older tables' rules form drew both boxes beside its frequency; the work one none
+        drawn = list(FLAGS) if "max_frequency" in post else []
+    for flag in FLAGS:
+        if flag in drawn:
+            changes[flag] = post.get(flag) == "1"
+    for name, older in [(n, None) for n in FIELDS] + [(n, o) for o, n in OLDER_NAMES.items()]:
+        key = older or name
+        if key not in post or name in changes and older:
+            continue
+        value = _number(post.get(key), FIELDS[name])
+        if value is not None or name in EMPTY_IS_NONE:
+            changes[name] = value  # a limit that must have a value keeps it when left empty
+    return changes
 
 
 @login_required
