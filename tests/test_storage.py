@@ -148,7 +148,7 @@ def test_an_uploaded_template_and_an_export_jobs_result_are_kept_in_the_storage(
     run_queued_job()
     job.refresh_from_db()
     assert (job.status, job.rows) == ("done", 1), job.error
-    assert job.file == f"exports/export-{job.pk}.xlsx" and default_storage.exists(job.file)
+    assert job.file == f"exports/{job.pk}/export-{job.pk}.xlsx" and default_storage.exists(job.file)
     served = client.get(f"/reports/jobs/{job.pk}/file/")
     assert served.status_code == 200
     body = b"".join(served.streaming_content)

@@ -253,6 +253,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Sessions in the database (Django's default, said here so it stays so): a browser's next
+# request may reach another app server. Every server needs the same YIBIAO_SECRET_KEY.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("YIBIAO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -262,10 +265,21 @@ X_FRAME_OPTIONS = "DENY"
 # `yibiao worker` (started by `yibiao serve`); production may use Redis through RQ.
 TASKS_BACKEND = os.environ.get("YIBIAO_TASKS_BACKEND", "database")
 REDIS_URL = os.environ.get("YIBIAO_REDIS_URL", "redis://127.0.0.1:6379/0")
+# With Redis, any number of `yibiao worker` on any machines share the queue; a job whose worker
+# dies is handed to another after YIBIAO_JOB_LOST_SECONDS without a heartbeat, up to
+# YIBIAO_JOB_RETRIES times (yibiao/workers.py); a job may run YIBIAO_JOB_TIMEOUT_SECONDS.
+YIBIAO_JOB_RETRIES = env_int("YIBIAO_JOB_RETRIES", 3)
+YIBIAO_JOB_LOST_SECONDS = env_int("YIBIAO_JOB_LOST_SECONDS", 30)
+YIBIAO_JOB_TIMEOUT_SECONDS = env_int("YIBIAO_JOB_TIMEOUT_SECONDS", 3600)
 if TASKS_BACKEND == "redis":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": YIBIAO_JOB_TIMEOUT_SECONDS}}
+    RQ = {"QUEUE_CLASS": "yibiao.workers.Queue", "WORKER_CLASS": "yibiao.workers.Worker"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # Shared by every app server; nothing in yibiao caches today, but what Django or a package
+    # caches must not differ between two servers behind one proxy.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "yibiao"}}
 elif TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 else:

@@ -68,6 +68,19 @@ def delete(name: str) -> None:
             pass
 
 
+def keep_only(folder: str, name: str) -> list[str]:
+    """Delete every file directly in `folder` but `name`: what runs of a job that died or
+    lost the race to finish left beside the one kept. The names deleted."""
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:  # nothing was ever stored there
+        return []
+    gone = [f"{folder}/{file}" for file in files if f"{folder}/{file}" != name]
+    for other in gone:
+        default_storage.delete(other)
+    return gone
+
+
 def _local_path(name: str) -> Path | None:
     """The file's own path where the storage is a directory on this machine, else None."""
     try:

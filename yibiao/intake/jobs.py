@@ -93,20 +93,17 @@ def upload_key(path: str) -> str:
 
 
 def progress_file(job_id: int) -> Path:
-    """Where a job's progress is also kept while its write runs: the import's transaction
-    hides the job row's updates from the page until it commits (the bar sat at 40 %)."""
+    """Where a job's progress is also kept while its write runs on SQLite: the import's
+    transaction hides the job row's updates from the page until it commits (the bar sat at
+    40 %). SQLite is one machine, so this machine's disk is seen by every process."""
     return Path(settings.MEDIA_ROOT) / "intake-progress" / str(job_id)
 
 
 def _report_outside(job_id: int, stage: str, percent: int) -> None:
-    """Progress from inside the import's transaction, where the page can see it: a file on
-    this machine (SQLite: one machine, and a second writer would wait for the import), and
-    on PostgreSQL a connection of its own, committed at once (workers on other machines)."""
-    path = progress_file(job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    partial.write_text(f"{stage} {percent}", encoding="ascii")
-    partial.replace(path)
+    """Progress from inside the import's transaction, where the page can see it: on
+    PostgreSQL through a connection of its own, committed at once (the page may be served
+    by another machine than the worker's); on SQLite, where a second writer would wait for
+    the import, a file on this one machine."""
     if connection.vendor == "postgresql":
         other = connections.create_connection(DEFAULT_DB_ALIAS)
         try:
@@ -115,6 +112,12 @@ def _report_outside(job_id: int, stage: str, percent: int) -> None:
                                [stage, percent, job_id])
         finally:
             other.close()
+        return
+    path = progress_file(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(f"{stage} {percent}", encoding="ascii")
+    partial.replace(path)
 
 
 def seen_progress(job: ImportJob) -> ImportJob:
@@ -144,6 +147,11 @@ def _update(job_id: int, **fields: object) -> None:
 @task()
 def run_import(job_id: int) -> None:
     job = ImportJob.objects.select_related("requested_by", "org_unit").get(pk=job_id)
+    if not job.active:
+        # Run again after it ended (RQ hands a job on when its worker dies, yibiao/workers.py):
+        # its result stands. A job whose worker died mid-import is still running here, and
+        # its transaction was rolled back with the connection: it runs again from the start.
+        return
     _update(job.pk, status=JobStatus.RUNNING, stage=JobStage.READING, progress=0,
             started_at=timezone.now())
     shown = [0, JobStage.READING]
@@ -176,9 +184,9 @@ def run_import(job_id: int) -> None:
         _finish(job, JobStatus.FAILED, result=data, error_code=result.refused.code,
                 error=result.refused.message)
         return
-    if not job.dry_run:
-        discard_upload(job.path)
     _finish(job, JobStatus.DONE, result=data)
+    if not job.dry_run:  # after the row says done: a run after a death here does not look for it
+        discard_upload(job.path)
 
 
 def _finish(job: ImportJob, status: str, **fields: object) -> None:
