@@ -33,11 +33,13 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    from django.utils import translation
+
     language = cli_language()
     if language:
-        from django.utils import translation
-
         translation.activate(language)
+    else:  # the settings' language, not one an earlier command in this process spoke
+        translation.deactivate()
 
 
 def cli_language() -> str | None:

@@ -195,13 +195,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- limits across a department's demands (gate/rules.py), named as the rule says
     "inspections_per_department_year": (
         "{department} {year} 年已有 {count} 项督查检查，每个部门每年至多 {limit} 项（为基层减负若干规定：原则上每年一次综合性督查检查）",
-        "{department} already has {count} inspections in {year}; a department may hold at most {limit} a year "
+        "the department already has {count} inspection(s) in {year}; a department may hold at most {limit} a year "
         "(the 2024 rules on reducing the grassroots' burden: in principle one comprehensive inspection a year)",
     ),
     "new_typed_cells_over": (
         "只减不增：本表每年需基层填写约 {asked} 个单元格，{department} 今年新增的填报量将达 {net} 格，超过每年 {limit} 格的上限",
         "forms may only shrink, never grow: this table asks the grassroots to type about {asked} cells a year, "
-        "bringing {department}'s new typed cells this year to {net}, over the limit of {limit}",
+        "bringing the department's new typed cells this year to {net}, over the limit of {limit}",
     ),
     # --- slipped-past reports (workload/slipped.py)
     "slipped_unit_missing": (

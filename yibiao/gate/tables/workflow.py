@@ -304,6 +304,11 @@ def decide(actor: object, request: FormRequest, action: str, reason: str = "", *
         if unsure and not mappings_checked:
             # A wrong mapping puts a wrong value into a government report: a person looks first.
             raise GateRefused("mappings_unchecked", columns="、".join(unsure), columns_en=", ".join(unsure))
+        # 只减不增 again at admission: tables waiting together each passed it alone at submission.
+        Department.objects.select_for_update().filter(pk=locked.department_id).first()  # one at a time
+        over = rules.table_limits(locked, result, rules.rules_for(locked.scope))
+        if over:
+            raise GateRefused(over)
         for column in locked.columns:
             if column.get("status") == "suggested" and column.get("element"):
                 column["status"] = "confirmed"
