@@ -156,3 +156,18 @@ def test_the_rules_page_as_drawn_still_clears_what_is_emptied_and_unticked(world
     saved = rules.rules_for(world.county)
     assert (saved.require_basis, saved.sensitive_needs_justification) == (False, True)
     assert saved.max_new_typed_cells_per_year is None
+
+
+def test_the_history_command_gives_the_time_as_the_pages_do(world, theirs, capsys):
+    """In the installation's time zone with its offset (it printed UTC without saying so)."""
+    import json
+
+    from django.utils import timezone
+
+    assert main(["gate", "history", str(theirs.pk), "--json", "--user", "reviewer"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    at = timezone.localtime(theirs.history.get().at)
+    assert entry["at"] == at.isoformat(timespec="seconds") and entry["at"].endswith("+08:00")
+    assert (entry["action"], entry["to"], entry["by"]) == ("submit", "submitted", "police")
+    assert main(["gate", "history", str(theirs.pk), "--user", "reviewer"]) == 0
+    assert capsys.readouterr().out.startswith(at.strftime("%Y-%m-%dT%H:%M:%S"))

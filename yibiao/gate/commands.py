@@ -95,7 +95,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     demand = scope.visible_demands(_user(args)).filter(pk=args.demand_id).first()
     if demand is None:
         raise Refusal("no_such_item", id=args.demand_id)
-    rows = [{"at": h.at.isoformat(), "action": h.action, "from": h.from_status, "to": h.to_status,
+    from django.utils import timezone
+
+    # The time as the pages show it (YIBIAO_TIME_ZONE), with its offset.
+    rows = [{"at": timezone.localtime(h.at).isoformat(timespec="seconds"), "action": h.action, "from": h.from_status, "to": h.to_status,
              "by": h.by.get_username(), "reason": h.reason} for h in demand.history.select_related("by")]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
