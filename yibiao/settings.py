@@ -137,6 +137,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `|word`: the dictionary's element names and code values in the page's language.
+            "builtins": ["yibiao.dictionary.templatetags.words"],
         },
     },
 ]

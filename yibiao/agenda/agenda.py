@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yibiao.accounts import scope
 from yibiao.gate.models import Kind, Status
@@ -24,7 +26,7 @@ from . import ical
 from .schedule import Window, occurrences
 
 LONG_SPAN = 7  # events longer than this show on their first and last day only in the month grid
-KIND_LABELS = {"table": "报表", Kind.TASK: "任务", Kind.INSPECTION: "检查"}
+KIND_LABELS = {"table": gettext_lazy("报表"), Kind.TASK: gettext_lazy("任务"), Kind.INSPECTION: gettext_lazy("检查")}
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Event:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     @property
     def window(self) -> Window:
@@ -71,11 +73,12 @@ def events(user: object, unit: OrgUnit, first: dt.date, last: dt.date) -> list[E
         grouped[(task.request_id, task.due_date, task.period)].append(task)
     for (request_id, due, period), group in grouped.items():
         request = group[0].request
-        detail = f"{period}，{len(group)} 个社区" if len(group) > 1 else f"{period}，{group[0].org_unit.name}"
+        detail = (_("%(period)s，%(n)s 个社区") % {"period": period, "n": len(group)} if len(group) > 1
+                  else _("%(period)s，%(unit)s") % {"period": period, "unit": group[0].org_unit.name})
         url = reverse("reports:task", args=[group[0].pk]) if len(group) == 1 else \
             reverse("gate:detail", args=[request_id])
         found.append(Event(f"table-{request_id}-{period}-{unit.code}@yibiao", "table",
-                           f"报表截止：{request.title}", due, due, [request.department.name],
+                           _("报表截止：%(title)s") % {"title": request.title}, due, due, [request.department.name],
                            None, detail, url))
     return sorted(found, key=lambda e: (e.start, e.end, e.kind, e.title))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from yibiao.accounts import scope
 from yibiao.gate.models import Kind, Status
@@ -20,7 +21,7 @@ from yibiao.reports.tasks import open_tasks
 from .schedule import Window, occurrences
 
 HORIZON_DAYS = 92  # a quarter ahead: next quarter's inspections are worth knowing about
-KIND_LABELS = {"table": "报表", Kind.TASK: "工作任务", Kind.INSPECTION: "督查检查"}
+KIND_LABELS = {"table": gettext_lazy("报表"), Kind.TASK: gettext_lazy("工作任务"), Kind.INSPECTION: gettext_lazy("督查检查")}
 
 
 @dataclass
@@ -40,7 +41,7 @@ class InboxItem:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 def _table_hours(cells_missing: int) -> float:

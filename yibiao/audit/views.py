@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,8 +34,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         subject=params["subject"], action=params["action"],
         since=_date(params["since"]), until=_date(params["until"]))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    # The pager's links carry the filters once (not the query string, which holds `page` too).
+    filters = urlencode({key: value for key, value in params.items() if value})
     return render(request, "audit/log.html",
-                  {"page": page, "params": params, "actions": Action.choices,
+                  {"page": page, "params": params, "filters": filters, "actions": Action.choices,
                    "can_unlock": scope.can(request.user, "manage_users")})
 
 

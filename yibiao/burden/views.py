@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
 from yibiao.accounts import scope
@@ -17,10 +18,13 @@ from yibiao.sheets.cells import safe_row
 
 from . import ledger
 
-COLUMNS = [("label", "名称"), ("tasks", "任务数"), ("cells_asked", "要求填写单元格"),
-           ("cells_auto", "系统自动填"), ("share_auto", "自动填比例"), ("cells_typed", "人工填写"),
-           ("cells_empty", "未填"), ("zero_touch", "零填报任务"), ("hours_spent", "实际工时"),
-           ("hours_by_hand", "若手工填写工时"), ("hours_saved", "节省工时")]
+# Headings translated on the page ({% translate label %}); the downloads keep them in Chinese.
+COLUMNS = [("label", gettext_noop("名称")), ("tasks", gettext_noop("任务数")),
+           ("cells_asked", gettext_noop("要求填写单元格")), ("cells_auto", gettext_noop("系统自动填")),
+           ("share_auto", gettext_noop("自动填比例")), ("cells_typed", gettext_noop("人工填写")),
+           ("cells_empty", gettext_noop("未填")), ("zero_touch", gettext_noop("零填报任务")),
+           ("hours_spent", gettext_noop("实际工时")), ("hours_by_hand", gettext_noop("若手工填写工时")),
+           ("hours_saved", gettext_noop("节省工时"))]
 
 
 def _figures(request: HttpRequest) -> tuple[ledger.Figures | None, str]:
@@ -37,11 +41,18 @@ def _figures(request: HttpRequest) -> tuple[ledger.Figures | None, str]:
     return ledger.figures(user, unit, first, last), ""
 
 
-def table_rows(figures: ledger.Figures) -> dict[str, list[list[object]]]:
+def table_rows(figures: ledger.Figures, *, page: bool = False) -> dict[str, list[list[object]]]:
+    """The figures' tables; on the page (`page`) a share reads as a percentage (85%), in the
+    downloads it stays a number."""
+    def cell(line: ledger.Line, key: str) -> object:
+        value = getattr(line, key)
+        return f"{value:.0%}" if page and key == "share_auto" and isinstance(value, float) else value
+
     def rows(lines: list[ledger.Line]) -> list[list[object]]:
-        return [[getattr(line, key) for key, _ in COLUMNS] for line in lines]
-    return {"合计": rows([figures.total]), "按部门": rows(figures.by_department),
-            "按社区": rows(figures.by_community), "按月（报告期结束所在月）": rows(figures.by_period)}
+        return [[cell(line, key) for key, _ in COLUMNS] for line in lines]
+    return {gettext_noop("合计"): rows([figures.total]), gettext_noop("按部门"): rows(figures.by_department),
+            gettext_noop("按社区"): rows(figures.by_community),
+            gettext_noop("按月（报告期结束所在月）"): rows(figures.by_period)}
 
 
 @login_required
@@ -62,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     template = "burden/print.html" if request.GET.get("print") else "burden/dashboard.html"
     return render(request, template, {
         "f": figures, "error": error, "chart": chart,
-        "columns": COLUMNS, "tables": table_rows(figures) if figures else {},
+        "columns": COLUMNS, "tables": table_rows(figures, page=True) if figures else {},
         "query": request.GET.urlencode(),
         "unit": scope.visible_org_units(request.user).filter(code=figures.org_code).first()
         if figures else request.user.org_unit,

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from yibiao.dictionary.rules import Rules
 from yibiao.values import get_code_list, mask_id_number, mask_phone
@@ -16,24 +18,25 @@ from .masking import is_masked, mask
 from .models import Fact, Person, Residence, Source, SubjectKind
 from .snapshot import DERIVED_PERSON, identity_values, latest_facts
 
-# How the person form groups elements, in order; anything else lands in 其他.
+# How the person form groups elements, in order; anything else lands in 其他. The titles are
+# translated where they are shown ({% translate title %}).
 FORM_GROUPS: list[tuple[str, list[str]]] = [
-    ("基本信息", ["person.name", "person.id_type", "person.ethnicity", "person.marital_status",
+    (gettext_noop("基本信息"), ["person.name", "person.id_type", "person.ethnicity", "person.marital_status",
               "person.education", "person.political_status", "person.hukou_type",
               "person.residence_status", "person.registered_address",
               "person.registered_division", "person.residence_address",
               "person.work_unit", "person.occupation"]),
-    ("联系方式", ["person.phone", "person.emergency_contact", "person.emergency_phone"]),
-    ("特殊人群", ["person.lives_alone", "person.empty_nester", "person.disability_category",
+    (gettext_noop("联系方式"), ["person.phone", "person.emergency_contact", "person.emergency_phone"]),
+    (gettext_noop("特殊人群"), ["person.lives_alone", "person.empty_nester", "person.disability_category",
               "person.disability_grade", "person.disability_cert_no", "person.low_income",
               "person.extreme_poverty", "person.veteran", "person.pregnant"]),
-    ("健康与防疫", ["person.chronic_disease", "person.health_status", "person.vaccine_doses",
+    (gettext_noop("健康与防疫"), ["person.chronic_disease", "person.health_status", "person.vaccine_doses",
                "person.last_vaccination_date", "person.unvaccinated_reason",
                "person.body_temperature", "person.came_from", "person.arrival_date",
                "person.quarantine_type", "person.quarantine_start", "person.quarantine_end",
                "person.close_contact", "person.nucleic_test_date",
                "person.nucleic_test_result"]),
-    ("其他", ["person.remarks"]),
+    (gettext_noop("其他"), ["person.remarks"]),
 ]
 _DIGITS = re.compile(r"^[0-9xX]{2,18}$")
 
@@ -124,7 +127,7 @@ def form_values(card: list[tuple[str, list[Field]]], posted: dict[str, str]) -> 
     dropped too, so the stored number is never overwritten with its own asterisks.
     """
     values = {}
-    for _, fields in card:
+    for _title, fields in card:
         for field in fields:
             typed = posted.get(field.element, "")
             if field.masked and typed.strip() == field.shown:
@@ -150,20 +153,21 @@ def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
         rule = rules.elements.get(fact.element)
         label = rule.name_zh if rule else fact.element
         if fact.value is None:
-            value = "（已按保存期限删除）"
+            value = _("（已按保存期限删除）")
         elif fact.value == "" and fact.source == Source.UNDO:
-            value = "（撤销：恢复为未填写）"  # the write it reverses had added the value
+            value = _("（撤销：恢复为未填写）")  # the write it reverses had added the value
         else:
             value = mask(rule.value_type if rule else "text", rules.display(fact.element, fact.value))
         lines.append(HistoryLine(fact.recorded_at, fact.valid_from, label, value,
-                                 fact.get_source_display(), str(fact.recorded_by or "系统")))
+                                 fact.get_source_display(), str(fact.recorded_by or _("系统"))))
     for residence in Residence.objects.filter(person=person).select_related(
             "org_unit__parent", "household", "recorded_by").order_by("-recorded_at"):
-        where = residence.org_unit.label + (f"，户号 {residence.household.number}"
+        where = residence.org_unit.label + (_("，户号 %(number)s") % {"number": residence.household.number}
                                             if residence.household else "")
-        lines.append(HistoryLine(residence.recorded_at, residence.valid_from, "居住",
-                                 where + (f"（至 {residence.valid_to}）" if residence.valid_to else ""),
-                                 residence.get_source_display(), str(residence.recorded_by or "系统")))
+        lines.append(HistoryLine(residence.recorded_at, residence.valid_from, _("居住"),
+                                 where + (_("（至 %(date)s）") % {"date": residence.valid_to}
+                                          if residence.valid_to else ""),
+                                 residence.get_source_display(), str(residence.recorded_by or _("系统"))))
     return sorted(lines, key=lambda line: line.at, reverse=True)
 
 

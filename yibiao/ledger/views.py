@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
@@ -121,7 +122,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
             summary = list(errors.values())
     else:  # the form shows what the card shows (masked the same way): a read, audited as one
         record(request.user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
-               org_code=person.org_unit.code, reason="打开修改表单")
+               org_code=person.org_unit.code, reason=gettext_noop("打开修改表单"))
     return render(request, "ledger/person_edit.html", {
         "person": person,
         "groups": people.person_card(person, rules, today, typed, errors),
@@ -133,7 +134,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 def person_history(request: HttpRequest, person_id: int) -> HttpResponse:
     person = scope.get_visible_person(request.user, person_id)
     record(request.user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
-           org_code=person.org_unit.code, reason="查看变更记录")
+           org_code=person.org_unit.code, reason=gettext_noop("查看变更记录"))
     return render(request, "ledger/person_history.html", {
         "person": person, "lines": people.person_history(person, Rules.load())})
 

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from yibiao.refusals import Refusal
 
 
@@ -21,6 +23,21 @@ class Period:
     start: dt.date
     end: dt.date
     key: str
+
+    @property
+    def shown(self) -> str:
+        """The period in the page's language (2026年第4季度, 2026年第4季度, 2026 Q4); `label`
+        stays Simplified Chinese, as it is written into the department's file."""
+        if "W" in self.key:
+            year, week = self.key.split("W")
+            return _("%(year)s年第%(week)s周") % {"year": year, "week": int(week)}
+        if "Q" in self.key:
+            year, quarter = self.key.split("Q")
+            return _("%(year)s年第%(quarter)s季度") % {"year": year, "quarter": quarter}
+        if "-" in self.key:
+            year, month = self.key.split("-")
+            return _("%(year)s年%(month)s月") % {"year": year, "month": int(month)}
+        return _("%(year)s年") % {"year": self.key}
 
     @property
     def label(self) -> str:

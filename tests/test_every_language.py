@@ -1,0 +1,222 @@
+"""Every language whole: each page a demo role can reach, read in English and in Traditional.
+
+A small demo county is loaded (as tests/test_masking_scan.py does); each demo persona starts
+at its home page and follows every link on every page it reaches (a few pages of each URL
+shape: one person's card stands for all of them), once in English and once in Traditional
+Chinese. What a page shows outside <script>, <style> and the elements marked as data
+(`lang="zh"` on a name, an address, a title a user typed) is its interface:
+- in English it must hold no Chinese character, unless the run is a data value stored in the
+  database (a community's name, a resident's name, a department's column header);
+- in Traditional it must hold none of the characters only Simplified Chinese writes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import defaultdict, deque
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from yibiao.accounts.models import User
+from yibiao.demo.load import load_demo
+
+pytestmark = pytest.mark.django_db
+
+# Runs of ideographs, split at punctuation: "区公安分局、区统计局" is two stored names.
+CHINESE = re.compile(r"[\u3400-\u9fff]+")
+# Characters written only in Simplified Chinese (each has a different Traditional form).
+SIMPLIFIED_ONLY = set("这个们来时会对说书为发经过还进现实点样体总报线项组员数据条务请让证门间题区县乡镇户办处")
+ROLES = ["admin", "reviewer", "officer", "worker1", "worker2"]
+PER_SHAPE = 2  # pages fetched per URL shape (digits and query values stripped)
+SKIP = ("/logout/", "/static/", "/media/", "/admin/", "/i18n/", "/api/")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Page(HTMLParser):
+    """The links and the interface text of one page (data-marked elements left out)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self._stack: list[tuple[str, bool]] = []  # (tag, is data or script)
+
+    def _inside_data(self) -> bool:
+        return any(skip for _, skip in self._stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "a" and found.get("href"):
+            self.links.append(found["href"] or "")
+        if not self._inside_data():
+            # Attribute text people read: a tooltip, a placeholder, a label for a screen reader.
+            for name in ("title", "placeholder", "aria-label", "alt"):
+                if found.get(name):
+                    self.text.append(found[name] or "")
+            if tag == "input" and found.get("type") in ("submit", "button") and found.get("value"):
+                self.text.append(found["value"] or "")
+        if tag in VOID:
+            return
+        data = ((found.get("lang") or "").lower().startswith("zh") or tag in ("script", "style")
+                or "data-value" in found)
+        self._stack.append((tag, data))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID and self._stack and self._stack[-1][0] == tag:
+            self._stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self._stack) - 1, -1, -1):
+            if self._stack[depth][0] == tag:
+                del self._stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not self._inside_data():
+            self.text.append(data)
+
+
+def data_strings() -> tuple[set[str], str]:
+    """Every text value stored by users or loaded as data (names, addresses, titles, column
+    headers), and each run of ideographs in them (湖南省长沙市岳麓区, 栋, 单元 of an address
+    written around numbers), except the dictionary's own words, which the interface must
+    translate."""
+    interface = {"dictionary.element", "dictionary.codeitem", "dictionary.codelist"}
+    values: set[str] = set()
+    for model in apps.get_models():
+        if model._meta.label_lower in interface:
+            continue
+        fields = [f.name for f in model._meta.fields
+                  if isinstance(f, (models.CharField, models.TextField, models.JSONField))]
+        if not fields:
+            continue
+        rows = model.objects.all()
+        if model._meta.label_lower == "orgunits.orgunit":
+            rows = rows.filter(code__startswith="430104")
+        for row in rows.values_list(*fields):
+            for value in row:
+                collect(value, values)
+    # Place names as pages compose them: a grid with its community (金星坡社区第一网格), a county
+    # code's name from the division table (湖南省长沙市岳麓区), the provinces an admin picks from.
+    from yibiao.orgunits.models import OrgUnit
+    from yibiao.values.divisions import division_name
+
+    for unit in OrgUnit.objects.filter(code__startswith="430104").select_related("parent"):
+        values.add(unit.label)
+    for code, name in OrgUnit.objects.filter(code__regex=r"^[0-9]{1,6}$").values_list("code", "name"):
+        values.add(name)
+        if len(code) == 6 and (known := division_name(code)):
+            values.add(known)
+    runs = {run for value in values for run in CHINESE.findall(value)}
+    return values | runs, "\n".join(values)
+
+
+def collect(value: object, into: set[str]) -> None:
+    if isinstance(value, str):
+        if CHINESE.search(value):
+            into.add(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            collect(key, into)
+            collect(item, into)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            collect(item, into)
+
+
+def shape(url: str) -> str:
+    parts = urlsplit(url)
+    keys = sorted({k.split("=")[0] for k in parts.query.split("&") if k})
+    return re.sub(r"\d+", "#", parts.path) + "?" + "&".join(keys)
+
+
+def crawl(client, language: str) -> dict[str, str]:
+    """Every page reachable from the home page: {url: interface text}."""
+    client.cookies["django_language"] = language
+    client.raise_request_exception = False  # a broken page is the dead-link crawl's to report
+    seen: set[str] = set()
+    shapes: dict[str, int] = defaultdict(int)
+    queue = deque(["/"])
+    pages: dict[str, str] = {}
+    while queue:
+        url = queue.popleft()
+        started = time.perf_counter()
+        response = client.get(url)
+        if os.environ.get("YIBIAO_CRAWL_LOG"):
+            print(f"{response.status_code} {time.perf_counter() - started:.2f}s {url}", flush=True)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        page = Page()
+        page.feed(response.content.decode())
+        pages[url] = " ".join(page.text)
+        for href in page.links:
+            target = urljoin(url, href.split("#")[0])
+            parts = urlsplit(target)
+            if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+                continue
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if target in seen or any(target.startswith(s) for s in SKIP):
+                continue
+            seen.add(target)
+            if shapes[shape(target)] < PER_SHAPE:
+                shapes[shape(target)] += 1
+                queue.append(target)
+    return pages
+
+
+def english_leaks(text: str, exact: set[str], everything: str) -> set[str]:
+    """Chinese runs that are not data: not a stored value, nor (three characters or more) a
+    piece of one."""
+    return {run for run in CHINESE.findall(text)
+            if run not in exact and not (len(run) >= 3 and run in everything)}
+
+
+def report(leaks: dict[str, set[str]]) -> str:
+    return "\n".join(f"{url}: {' | '.join(sorted(found)[:12])}" for url, found in sorted(leaks.items()))
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_reads_in_english(client, username):
+    load_demo(seed=7, households=60)
+    client.force_login(User.objects.get(username=username))
+    pages = crawl(client, "en")
+    exact, everything = data_strings()  # after the crawl: the file names its downloads audited
+    assert len(pages) > 5
+    leaks = {url: found for url, text in pages.items() if (found := english_leaks(text, exact, everything))}
+    print(f"{username}: {len(pages)} pages in English, {len(leaks)} with Chinese outside data")
+    assert leaks == {}, report(leaks)
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_reads_in_traditional(client, username):
+    load_demo(seed=7, households=60)
+    client.force_login(User.objects.get(username=username))
+    pages = crawl(client, "zh-hant")
+    exact, everything = data_strings()  # after the crawl: the file names its downloads audited
+    leaks = {}
+    for url, text in pages.items():
+        found = {run for run in CHINESE.findall(text)
+                 if SIMPLIFIED_ONLY & set(run) and run not in exact and not (len(run) >= 3 and run in everything)}
+        if found:
+            leaks[url] = found
+    print(f"{username}: {len(pages)} pages in Traditional, {len(leaks)} with Simplified-only characters")
+    assert leaks == {}, report(leaks)
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ('<p>Name <span lang="zh">王秀英</span></p>', ["Name ", " "]),
+    ('<p title="提示">x<br>y<input value="a"></p>', ["提示", "x", "y"]),
+    ("<script>var a='中文'</script><b>ok</b>", ["ok"]),
+    ('<td data-value>东塘村</td><td>Due</td>', ["Due"]),
+])
+def test_the_reader_leaves_out_data_and_scripts(html, text):
+    page = Page()
+    page.feed(html)
+    assert [t for t in page.text if t.strip()] == [t for t in text if t.strip()]
