@@ -61,6 +61,7 @@ MAX_NUMBER_LENGTH = 1000
 # Ages and sex codes are small integers; a bound beyond this changes no comparison.
 INT_BOUND = 10**9
 SQLITE_COMPARE = "yibiao_compare"
+DIGITS = "0123456789"
 
 
 class Unsupported(Exception):  # noqa: N818 - a reason, not an error: the column is counted in Python
@@ -218,11 +219,22 @@ class _Builder:
             return Sql(f"{value}{self.collate} {op} %s", [ref])
         if number is None:  # text on both sides, whatever the value
             return Sql(f"{value} <> %s AND {value}{self.collate} {op} %s", ["", ref])
+        # Most stored values are one digit (codes, yes/no): those are decided by a list of
+        # the digits that hold, worked out here by the filters' own comparison, before the
+        # number test (a regular expression on PostgreSQL, a Python call on SQLite) that
+        # cost the roll-up a third of its time. Bytewise, a one-character string between
+        # '0' and '9' is an ASCII digit.
+        holds = [d for d in DIGITS if OPS[op](d, ref)]
+        digit = Sql(f"length({value}) = 1 AND {value}{self.collate} BETWEEN %s AND %s "
+                    f"THEN {value} IN ({', '.join(['%s'] * len(holds))})" if holds else
+                    f"length({value}) = 1 AND {value}{self.collate} BETWEEN %s AND %s THEN 1 = 0",
+                    ["0", "9", *holds])
         if not self.postgres:
-            return Sql(f"{SQLITE_COMPARE}(%s, {value}, %s) = 1", [op, ref])
-        return Sql(f"{value} <> %s AND CASE WHEN {value} ~ %s AND length({value}) <= %s "
+            return Sql(f"CASE WHEN {digit.text} ELSE {SQLITE_COMPARE}(%s, {value}, %s) = 1 END",
+                       [*digit.params, op, ref])
+        return Sql(f"{value} <> %s AND CASE WHEN {digit.text} WHEN {value} ~ %s AND length({value}) <= %s "
                    f"THEN CAST({value} AS numeric) {op} %s ELSE {value}{self.collate} {op} %s END",
-                   ["", PG_NUMBER, MAX_NUMBER_LENGTH, number, ref])
+                   ["", *digit.params, PG_NUMBER, MAX_NUMBER_LENGTH, number, ref])
 
     @property
     def collate(self) -> str:
