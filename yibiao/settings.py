@@ -276,7 +276,9 @@ YIBIAO_JOB_TIMEOUT_SECONDS = env_int("YIBIAO_JOB_TIMEOUT_SECONDS", 3600)
 if TASKS_BACKEND == "redis":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": YIBIAO_JOB_TIMEOUT_SECONDS}}
-    RQ = {"QUEUE_CLASS": "yibiao.workers.Queue", "WORKER_CLASS": "yibiao.workers.Worker"}
+    # The job class is django-tasks-rq's: RQ's own cannot run a django-tasks task.
+    RQ = {"QUEUE_CLASS": "yibiao.workers.Queue", "WORKER_CLASS": "yibiao.workers.Worker",
+          "JOB_CLASS": "django_tasks_rq.backend.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     # Shared by every app server; nothing in yibiao caches today, but what Django or a package
     # caches must not differ between two servers behind one proxy.
