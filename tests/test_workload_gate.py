@@ -140,7 +140,7 @@ def test_a_worker_may_not_reanalyse_an_item_that_reaches_them(world, police, cli
     assert "kept" not in WorkItem.objects.get(pk=item.pk).analysis
 
 
-def test_the_weekly_load_ceiling_exceeded_is_reported(world, police):
+def test_the_weekly_load_ceiling_is_enforced_at_submission(world, police):
     rules.configure(world.reviewer, world.county, weekly_hours_ceiling=6, workers_per_community=1)
     first, _ = next_month()
     monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
@@ -148,24 +148,36 @@ def test_the_weekly_load_ceiling_exceeded_is_reported(world, police):
                        hours=4, subjects=("fire_safety",))
     assert light.analysis["load"]["over_count"] == 0
     workflow.decide(world.reviewer, light, "admit", "")
-    heavy = inspection(police, world, "出租房全面排查", start=monday, end=monday + dt.timedelta(days=6),
-                       hours=5, kind="task")
-    load = heavy.analysis["load"]
-    assert load["over_count"] == 1 and load["ceiling"] == 6
-    assert load["over"][0]["code"] == world.community_a.code
-    assert load["over"][0]["hours_per_worker"] == pytest.approx(9.0)
-    assert "超过上限 6 小时" in heavy.analysis["verdict"]
+    before = WorkItem.objects.count()
+    with pytest.raises(workflow.GateRefused) as refused:
+        inspection(police, world, "出租房全面排查", start=monday, end=monday + dt.timedelta(days=6),
+                   hours=5, kind="task")
+    assert [r.code for r in refused.value.details] == ["load_over_ceiling"]
+    assert "超过每人每周派出工作上限 6 小时" in str(refused.value)
+    assert world.community_a.name in str(refused.value) and "每人 9 小时" in str(refused.value)
+    assert WorkItem.objects.count() == before  # nothing stored
+    # The same week with less effort fits.
+    fits = inspection(police, world, "出租房抽查", start=monday, end=monday + dt.timedelta(days=6),
+                      hours=2, kind="task")
+    assert fits.analysis["load"]["over_count"] == 0
 
 
-def test_more_inspections_per_quarter_than_the_rule_allows_are_reported(world, police, housing):
+def test_a_township_may_tighten_the_countys_limits_but_not_loosen_them(world, police):
+    rules.configure(world.reviewer, world.county, weekly_hours_ceiling=6, max_inspections_per_quarter=3)
+    rules.configure(world.reviewer, world.township_a, weekly_hours_ceiling=20, max_inspections_per_quarter=1)
+    in_force = rules.rules_for(world.community_a)
+    assert (in_force.weekly_hours_ceiling, in_force.max_inspections_per_quarter) == (6, 1)
+
+
+def test_more_inspections_per_quarter_than_the_rule_allows_are_refused(world, police, housing):
     rules.configure(world.reviewer, world.township_a, max_inspections_per_quarter=1)
     first, last = next_month()
     admitted = inspection(police, world, "治安检查", start=first, end=first, subjects=("shops",))
     workflow.decide(world.reviewer, admitted, "admit", "")
-    second = inspection(housing, world, "燃气安全检查", start=last, end=last, subjects=("fire_safety",))
-    assert second.analysis["violations"]
-    assert "每社区每季度 1 次" in second.analysis["violations"][0]
-    assert world.community_a.name in second.analysis["violations"][0]
+    with pytest.raises(workflow.GateRefused) as refused:
+        inspection(housing, world, "燃气安全检查", start=last, end=last, subjects=("fire_safety",))
+    assert [r.code for r in refused.value.details] == ["inspections_per_quarter_over"]
+    assert "每社区每季度 1 次" in str(refused.value) and world.community_a.name in str(refused.value)
 
 
 def test_a_struck_evidence_demand_is_audited_and_counted(world, police):

@@ -193,6 +193,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "rules_cells_range": ("每年新增填报格数上限须为非负整数", "the new typed cells per year must be a whole number, 0 or more"),
     # --- limits across a department's demands (gate/rules.py), named as the rule says
+    "load_over_ceiling": (
+        "超过每人每周派出工作上限 {ceiling} 小时：加上本项后 {count} 个社区超限（最重：{community} {week} 那一周每人 {hours} 小时）",
+        "over the weekly ceiling of {ceiling} hours per worker: with this item {count} communities go over "
+        "(the heaviest: {community}, the week of {week}, {hours} hours per worker)",
+    ),
+    "inspections_per_quarter_over": (
+        "{quarter} 督查检查次数超过每社区每季度 {limit} 次的上限：{communities}",
+        "{quarter}: more inspections than the limit of {limit} per community per quarter ({communities})",
+    ),
     "inspections_per_department_year": (
         "{department} {year} 年已有 {count} 项督查检查，每个部门每年至多 {limit} 项（为基层减负若干规定：原则上每年一次综合性督查检查）",
         "the department already has {count} inspection(s) in {year}; a department may hold at most {limit} a year "

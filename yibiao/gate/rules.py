@@ -1,5 +1,10 @@
-"""Every limit of the gate, set per reviewing org unit (the nearest one applies), and the
-limits that span several demands, checked when one is submitted.
+"""Every limit of the gate, set per reviewing org unit, and the limits that span several
+demands, checked when one is submitted.
+
+A unit's limits apply to it and everything below; where several units on the way up set
+one, the strictest applies: a township may tighten its county's limits, never loosen them.
+The time per cell and per form and the workers per community are estimates, not limits:
+the nearest unit's stand.
 
 A demand's own limits (basis, frequency, sensitive columns; dates, hours, evidence) are
 checked by its kind's workflow; the ones here count a department's demands together, as
@@ -19,10 +24,10 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.models import Element
-from yibiao.orgunits.models import OrgUnit, codes_at_or_above, nearest
+from yibiao.orgunits.models import OrgUnit, codes_at_or_above
 from yibiao.refusals import Reason, Refusal
 
-from .models import Demand, Frequency, GateRules, Kind, Status
+from .models import FREQUENCY_RANK, Demand, Frequency, GateRules, Kind, Status
 
 
 class RulesError(Refusal, ValueError):
@@ -46,15 +51,56 @@ LIMITS: dict[str, tuple[object, str]] = {
 }
 
 
+# Limits where the lower number is the stricter (None: no limit).
+AT_MOST = ("weekly_hours_ceiling", "max_inspections_per_quarter",
+           "max_inspections_per_department_year", "max_new_typed_cells_per_year")
+
+
+def _stricter(a: object, b: object) -> object:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def in_force(code: str, configured: dict[str, GateRules], unit: OrgUnit | None = None) -> GateRules:
+    """The limits for the unit with this code: the strictest of every configured unit at or
+    above it; estimates from the nearest; defaults when none is set. Not saved."""
+    chain = [configured[c] for c in reversed(codes_at_or_above(code)) if c in configured]
+    if not chain:
+        return GateRules(org_unit=unit) if unit is not None else GateRules()
+    nearest_rules = chain[0]
+    result = GateRules(org_unit_id=nearest_rules.org_unit_id, **{
+        f.attname: getattr(nearest_rules, f.attname) for f in GateRules._meta.concrete_fields
+        if f.attname not in ("id", "org_unit_id")})
+    result.element_max_frequency = dict(nearest_rules.element_max_frequency or {})
+    for above in chain[1:]:
+        for name in AT_MOST:
+            setattr(result, name, _stricter(getattr(result, name), getattr(above, name)))
+        if FREQUENCY_RANK[above.max_frequency] < FREQUENCY_RANK[result.max_frequency]:
+            result.max_frequency = above.max_frequency
+        result.require_basis = result.require_basis or above.require_basis
+        result.sensitive_needs_justification = (result.sensitive_needs_justification
+                                                or above.sensitive_needs_justification)
+        for element, frequency in (above.element_max_frequency or {}).items():
+            mine = result.element_max_frequency.get(element)
+            if mine is None or FREQUENCY_RANK[frequency] < FREQUENCY_RANK[mine]:
+                result.element_max_frequency[element] = frequency
+    return result
+
+
 def all_rules() -> dict[str, GateRules]:
     return {r.org_unit.code: r for r in GateRules.objects.select_related("org_unit")}
 
 
 def rules_for(unit: OrgUnit) -> GateRules:
-    """The nearest configured rules at or above the unit; defaults when none are set."""
+    """The limits in force for a unit (see in_force)."""
     configured = {r.org_unit.code: r for r in GateRules.objects.filter(
         org_unit__code__in=codes_at_or_above(unit.code)).select_related("org_unit")}
-    return nearest(configured, unit.code) or GateRules(org_unit=unit)
+    return in_force(unit.code, configured, unit)
+
+
+def own_rules(unit: OrgUnit) -> GateRules:
+    """What the unit itself set, for its rules page; what is in force above it when it set
+    nothing yet (the starting point of its own)."""
+    return GateRules.objects.filter(org_unit=unit).first() or rules_for(unit)
 
 
 def _problems(changes: dict[str, object]) -> list[Reason]:

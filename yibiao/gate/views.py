@@ -164,5 +164,5 @@ def rules_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("规则已保存，今后提交的事项按新规则检查。"))
                 return redirect(f"{request.path}?org={unit.code}")
     return render(request, "gate/rules.html", {
-        "unit": unit, "rules": rules.rules_for(unit), "frequencies": Frequency.choices,
+        "unit": unit, "rules": rules.own_rules(unit), "frequencies": Frequency.choices,
         "reasons": reasons, "post": request.POST})

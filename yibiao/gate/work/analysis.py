@@ -20,15 +20,14 @@ from yibiao.agenda.schedule import Window, occurrences, quarter_key, quarters, w
 from yibiao.gate.models import (
     PERIODS_PER_YEAR,
     FormRequest,
-    GateRules,
     Kind,
     Status,
     Subject,
     WorkItem,
 )
 from yibiao.gate.models import Status as RequestStatus
-from yibiao.gate.rules import all_rules, rules_for
-from yibiao.orgunits.models import Level, OrgUnit, nearest, reaching_q, subtree_q
+from yibiao.gate.rules import all_rules, in_force, rules_for
+from yibiao.orgunits.models import Level, OrgUnit, reaching_q, subtree_q
 
 SUGGESTIONS = {
     (Kind.INSPECTION, Kind.INSPECTION): "建议合并为一次联合检查（多检合一）",
@@ -68,6 +67,8 @@ class Load:
     peak: CommunityLoad | None
     over: list[CommunityLoad] = field(default_factory=list)  # the first 20, heaviest first
     over_count: int = 0
+    # Inspections per community per quarter over the limit: {"quarter", "limit", "communities"}.
+    quarter_breaches: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -184,7 +185,6 @@ def load_for(item: WorkItem, *, include_self: bool = True) -> tuple[Load, list[s
     reach = Window(spans[0].start, spans[-1].end) if spans else window
     communities = communities_of(item.scope)
     rules = all_rules()
-    default = GateRules(org_unit=item.scope)
     items = _item_sources(item.scope.code, reach, item.pk)
     if include_self:
         items.append((item.scope.code, item.hours_per_community,
@@ -194,7 +194,7 @@ def load_for(item: WorkItem, *, include_self: bool = True) -> tuple[Load, list[s
     loads: list[CommunityLoad] = []
     breaches: dict[str, list[str]] = defaultdict(list)
     for community in communities:
-        config = nearest(rules, community.code) or default
+        config = in_force(community.code, rules, community)
         mine = [s for s in items if reaches(s[0], community.code)]
         tabled = [s for s in tables if reaches(s[0], community.code)]
         best: tuple[float, Window] | None = None
@@ -220,12 +220,13 @@ def load_for(item: WorkItem, *, include_self: bool = True) -> tuple[Load, list[s
     ceiling = rules_for(item.scope).weekly_hours_ceiling
     over = sorted((c for c in loads if c.over), key=lambda c: -c.hours_per_worker)
     peak = max(loads, key=lambda c: c.hours_per_worker, default=None)
-    violations = []
+    violations, quarter_breaches = [], []
     for key, names in sorted(breaches.items()):
         quarter, limit = key.split("|")
         listed = "、".join(names[:5]) + (f"等 {len(names)} 个社区" if len(names) > 5 else "")
         violations.append(f"{quarter} 督查检查次数超过每社区每季度 {limit} 次的上限：{listed}")
-    return Load(ceiling, len(communities), peak, over[:20], len(over)), violations
+        quarter_breaches.append({"quarter": quarter, "limit": int(limit), "communities": listed})
+    return Load(ceiling, len(communities), peak, over[:20], len(over), quarter_breaches), violations
 
 
 def analyse(item: WorkItem) -> Analysis:

@@ -99,6 +99,20 @@ def check(new: NewWorkItem) -> list[str]:
     return reasons
 
 
+def load_limits(result: analysis.Analysis) -> list[Reason]:
+    """The limits on what lands on communities, as the analysis found them with this item
+    added: the weekly hours per worker and the inspections per community per quarter."""
+    reasons = []
+    if result.load.over_count:
+        worst = result.load.over[0]
+        reasons.append(Reason("load_over_ceiling", count=result.load.over_count, community=worst.name,
+                              week=worst.week, hours=f"{worst.hours_per_worker:g}",
+                              ceiling=f"{result.load.ceiling:g}"))
+    for breach in result.load.quarter_breaches:
+        reasons.append(Reason("inspections_per_quarter_over", **breach))
+    return reasons
+
+
 def _store_analysis(item: WorkItem) -> analysis.Analysis:
     result = analysis.analyse(item)
     WorkItem.objects.filter(pk=item.pk).update(analysis=result.as_dict())
@@ -146,6 +160,8 @@ def submit(actor: object, new: NewWorkItem) -> WorkItem:
         item.save()
         _replace_evidence(item, new.evidence)
         result = _store_analysis(item)
+        if limits := load_limits(result):
+            raise GateRefused(limits)  # the whole submission rolls back
         machine.flip(actor, item, "submit", Status.SUBMITTED, fresh=True, verdict=result.verdict)
     return item
 
@@ -176,7 +192,10 @@ def resubmit(actor: object, item: WorkItem, new: NewWorkItem) -> WorkItem:
     if limits:
         raise GateRefused(limits)
     _replace_evidence(locked, new.evidence)
-    locked.analysis = analysis.analyse(locked).as_dict()
+    result = analysis.analyse(locked)
+    if limits := load_limits(result):
+        raise GateRefused(limits)
+    locked.analysis = result.as_dict()
     machine.flip(actor, locked, "resubmit", Status.SUBMITTED, verdict=locked.analysis.get("verdict"))
     return locked
 
