@@ -246,26 +246,19 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
         result.refused = Refusal(error.code, error.message, error.message_en)
         return result
     result.sheet, result.columns = plan.sheet, plan.columns
-    try:
-        if plan.refused:
-            result.refused = plan.refused
-            return result
-        try:
-            report("reading", 0)
-            items = list(_inputs(_reporting(stream.rows, stream.last_row, report), plan))
-        except SheetError as error:
-            result.refused = Refusal(error.code, error.message, error.message_en)
-            return result
-    finally:
-        stream.close()
-    result.skipped = dict(stream.skipped)
     stage = "validating" if dry_run else "writing"
-    report(stage, READ_SHARE)
 
     def written_so_far(done: int, rows: int) -> None:
         report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
 
     try:
+        if plan.refused:
+            result.refused = plan.refused
+            return result
+        report("reading", 0)
+        # The rows stream into write_people, which validates and stages them a block at a
+        # time: a file's rows are never all in memory (issue 17).
+        items = _inputs(_reporting(stream.rows, stream.last_row, report), plan)
         with transaction.atomic():
             written = write_people(actor, org_unit, items, valid_from=valid_from,
                                    source=Source.IMPORT, rules=rules, dry_run=dry_run,
@@ -275,9 +268,15 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
                                    progress=written_so_far)
             if not dry_run:
                 result.learned = save_confirmations(actor, plan.columns, plan.subject)
+    except SheetError as error:  # a read limit passed mid-file: nothing was written
+        result.refused = Refusal(error.code, error.message, error.message_en)
+        return result
     except LedgerError as error:
         result.refused = Refusal(error.code, error.message_zh, error.message_en)
         return result
+    finally:
+        stream.close()
+    result.skipped = dict(stream.skipped)
     result.rows_read = written.rows
     result.write_id = written.write_id
     result.created, result.updated, result.unchanged = written.created, written.updated, written.unchanged
@@ -310,12 +309,11 @@ def _rejection(sheet: str, p: RowProblem) -> Rejection:
 def _inputs(rows: Iterable[tuple[int, list]], plan: Plan):  # noqa: ANN202 - a generator of PersonInput
     """One PersonInput per data row that holds any imported value; the rest are blank rows."""
     used = [(c.index - 1, c.column, c.used) for c in plan.columns if c.used]
+    columns = {element: letter for _i, letter, element in used}  # every row's: read, never changed
     for row_no, row in rows:
         values: dict[str, object] = {}
-        columns: dict[str, str] = {}
         household = None
-        for i, letter, element in used:
-            columns[element] = letter
+        for i, _letter, element in used:
             raw = row[i] if i < len(row) else None
             if raw is None:
                 continue

@@ -51,7 +51,19 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     same = dict(same or {})
     shared = tuple(_prepared(model, list(same), [list(same.values())])[0]) if same else ()
     columns = [meta.get_field(name).column for name in [*fields, *same]]
-    table = connection.ops.quote_name(meta.db_table)
+    _write_plain(meta.db_table, columns, rows, shared)
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Insert plain value tuples into a table that is no model's (a staging table): values
+    as the driver takes them (text, numbers, None)."""
+    if rows:
+        _write_plain(table, columns, rows, ())
+
+
+def _write_plain(table: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+                 shared: tuple) -> None:
+    table = connection.ops.quote_name(table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

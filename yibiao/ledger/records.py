@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 from django.conf import settings
@@ -28,7 +29,7 @@ from yibiao.refusals import Refusal
 from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
-from .bulk import insert_rows, rows_by_key, update_rows
+from .bulk import copy_rows, insert_rows, rows_by_key, update_rows
 from .models import (
     EditConflict,
     Fact,
@@ -41,9 +42,10 @@ from .models import (
     SubjectKind,
 )
 from .snapshot import DERIVED_PERSON, facts_within, identity_values, latest_facts
-from .state import refresh_states, state_row, write_states
+from .state import _ENCODE, refresh_states, state_row, write_states
 
 CHUNK = 2000  # rows per query batch: below SQLite's bound-parameter limit (32,766)
+BLOCK = 20_000  # rows validated and staged at a time when a write is larger (an import)
 ANALYZE_AFTER = 10_000  # facts written in one call before the planner's statistics are renewed
 IDENTITY = "person.id_number"
 NAME = "person.name"
@@ -274,7 +276,7 @@ def clean_inputs(
                                      Note("contradicts_id", message, message)))
         for element in DERIVED_PERSON - {RELATION}:
             clean.pop(element, None)
-        good.append(_Clean(item.row, id_number, clean, item.household_number, dict(item.columns)))
+        good.append(_Clean(item.row, id_number, clean, item.household_number, item.columns))
     return good, rejected, warnings
 
 
@@ -371,25 +373,32 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
     """write_people after its scope check; `movable` are people a confirmed transfer moves."""
     rules = rules or Rules.load()
     on = valid_from or timezone.localdate()
-    items = list(items)
-    good, rejected, warnings = clean_inputs(items, rules, on)
-    result = WriteResult(rows=len(items), rejected=rejected, warnings=warnings)
-    rows, repeats = _merge_repeats(good, {code: rule.name_zh for code, rule in rules.elements.items()})
-    result.rejected.extend(repeats)
-    result.merged = len(good) - len(rows) - len({p.row for p in repeats})
+    result = WriteResult()
     per_period = {code for code, rule in rules.elements.items() if rule.per_period}
     foreign = _Foreign(on_foreign, origin, movable, dry_run)
+    blocks = _blocks(items, BLOCK)
+    first = next(blocks, [])
     with transaction.atomic():
         write = None
         if undoable is not None and not dry_run:
             write = _start_write(actor, org_unit, undoable, on)
             result.write_id = write.pk
+        if len(first) < BLOCK:  # a form, a task, a small file: every row in memory at once
+            count, chunks = _validated_in_memory(first, rules, on, result)
+            stage = None
+        else:  # a large file: validated a block at a time and staged, memory flat with its size
+            stage = Stage()
+            count, chunks = _validated_staged(stage, first, blocks, rules, on, result)
         done = 0
-        for chunk in _chunks(rows):
+        if progress is not None:  # the rows are read and validated: the write begins
+            progress(0, count)
+        for chunk in chunks:
             _write_chunk(actor, org_unit, chunk, on, source, result, per_period, foreign)
             done += len(chunk)
             if progress is not None:
-                progress(done, len(rows))
+                progress(done, count)
+        if stage is not None:
+            stage.drop()
         _within_foreign_quota(actor, len(result.transfers))
         if write is not None:
             _finish_write(write, result)
@@ -410,6 +419,127 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
                dry_run=True, transfers=len(result.transfers), source=source)
     result.rejected.sort(key=lambda p: (p.row is None, p.row or 0))
     return result
+
+
+def _blocks(items: Iterable[PersonInput], size: int) -> Iterator[list[PersonInput]]:
+    block: list[PersonInput] = []
+    for item in items:
+        block.append(item)
+        if len(block) >= size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _element_names(rules: Rules) -> dict[str, str]:
+    return {code: rule.name_zh for code, rule in rules.elements.items()}
+
+
+def _validated_in_memory(items: list[PersonInput], rules: Rules, on: dt.date,
+                         result: WriteResult) -> tuple[int, Iterable[Sequence[_Clean]]]:
+    """Rows validated, repeats merged: (rows to write, their chunks)."""
+    good, rejected, warnings = clean_inputs(items, rules, on)
+    result.rows += len(items)
+    result.rejected.extend(rejected)
+    result.warnings.extend(warnings)
+    rows, repeats = _merge_repeats(good, _element_names(rules))
+    result.rejected.extend(repeats)
+    result.merged = len(good) - len(rows) - len({p.row for p in repeats})
+    return len(rows), _chunks(rows)
+
+
+def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[list[PersonInput]],
+                      rules: Rules, on: dt.date, result: WriteResult) -> tuple[int, Iterator[list[_Clean]]]:
+    """The same as _validated_in_memory, a block at a time: each block's good rows go to the
+    staging table, the people who appear more than once are found there (GROUP BY) and
+    merged as one file's repeats are, and the rows come back from it a chunk at a time."""
+    good_rows = 0
+    for block in chain([first], blocks):
+        good, rejected, warnings = clean_inputs(block, rules, on)
+        result.rows += len(block)
+        result.rejected.extend(rejected)
+        result.warnings.extend(warnings)
+        stage.add(good)
+        good_rows += len(good)
+    repeated = stage.repeated()
+    merged, repeats = _merge_repeats(repeated, _element_names(rules))
+    result.rejected.extend(repeats)
+    count = good_rows - len(repeated) + len(merged)
+    result.merged = good_rows - count - len({p.row for p in repeats})
+    return count, stage.chunks(CHUNK, {r.id_number: r for r in merged}, {r.id_number for r in repeated})
+
+
+class Stage:
+    """The rows of one large write, validated, in a temporary table of this transaction:
+    PostgreSQL's COPY, SQLite's executemany (bulk.copy_rows). Values as JSON text: which
+    elements a file holds is the file's."""
+
+    TABLE = "ledger_write_stage"
+    COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols")
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self._columns: dict[str, dict[str, str]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.TABLE} (seq bigint PRIMARY KEY, "
+                           "row_no integer, id_number text NOT NULL, household text, "
+                           "vals text NOT NULL, cols text NOT NULL)")
+
+    def add(self, rows: Sequence[_Clean]) -> None:
+        encoded: dict[int, str] = {}  # an import's rows share one columns dict
+        out = []
+        for row in rows:
+            self.seq += 1
+            cols = encoded.get(id(row.columns))
+            if cols is None:
+                cols = encoded[id(row.columns)] = _ENCODE(row.columns)
+            out.append((self.seq, row.row, row.id_number, row.household_number, _ENCODE(row.values), cols))
+        copy_rows(self.TABLE, self.COLUMNS, out)
+
+    def _clean(self, row: Sequence) -> _Clean:
+        _seq, row_no, id_number, household, vals, cols = row
+        columns = self._columns.get(cols)
+        if columns is None:
+            columns = self._columns[cols] = json.loads(cols)
+        return _Clean(row_no, id_number, json.loads(vals), household, columns)
+
+    def repeated(self) -> list[_Clean]:
+        """The rows of every ID number staged more than once, in the order they came."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} WHERE id_number IN "  # noqa: S608
+                           f"(SELECT id_number FROM {self.TABLE} GROUP BY id_number HAVING COUNT(*) > 1) "
+                           "ORDER BY seq")
+            return [self._clean(row) for row in cursor.fetchall()]
+
+    def chunks(self, size: int, merged: dict[str, _Clean], repeated: set[str]) -> Iterator[list[_Clean]]:
+        """The staged rows in order, `size` at a time (keyset pages: a read of the whole
+        table would be held by the driver); a repeated ID number's rows as their merged
+        row, where its first came, or not at all when they clashed."""
+        last = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} "  # noqa: S608
+                               "WHERE seq > %s ORDER BY seq LIMIT %s", [last, size])
+                page = cursor.fetchall()
+            if not page:
+                return
+            last = page[-1][0]
+            out = []
+            for row in page:
+                if row[2] in repeated:
+                    first = merged.pop(row[2], None)
+                    if first is not None:
+                        out.append(first)
+                    continue
+                out.append(self._clean(row))
+            if out:
+                yield out
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
 
 def _within_foreign_quota(actor: object, found: int) -> None:
