@@ -212,7 +212,7 @@ def test_the_preview_is_the_table_the_department_receives(client, ledger, tmp_pa
     tasks.complete(ledger.worker_a, task, {(key_of(LIU), "D"): "13812345678", (key_of(LIU), "E"): "是"})
     client.login(username="worker_a", password=PASSWORD)
     page = client.get(f"/reports/tasks/{task.pk}/preview/").content.decode()
-    preview = re.search(r'<table class="sheet" id="preview">(.*?)</table>', page, re.S).group(1)
+    preview = re.search(r'<table class="sheet" id="preview"[^>]*>(.*?)</table>', page, re.S).group(1)
     assert [h for h in re.findall(r'<th scope="col">([^<]*)</th>', preview)][:4] == ["序号", "姓名", "公民身份号码", "联系电话"]
     assert "刘兵彬" in preview and "138****5678" in preview and "13812345678" not in page
     assert LIU not in page  # justified for the department, masked on the screen
@@ -277,3 +277,23 @@ def test_a_refused_cell_speaks_the_pages_language(client, ledger, tmp_path, lang
     body = client.post(f"/reports/tasks/{task.pk}/rows/", {f"cell|{liu}|D": "12345", f"ver|{liu}": "1"},
                        HTTP_HX_REQUEST="true").content.decode()
     assert expected in html.unescape(body)
+
+
+@pytest.mark.parametrize(("column", "typed"), [("A", "99"), ("B", "改了名字"), ("C", "110101199003077774")],
+                         ids=["序号", "姓名", "公民身份号码"])
+def test_a_cell_the_grid_never_offers_refuses_the_save(client, ledger, tmp_path, column, typed):
+    """A row save forged with a column the page shows read-only (found posting to a live
+    server: 序号 99 was written into the resident's ledger as a fact, and 姓名 renamed them,
+    the version the page sent being current). Refused whole, naming the cell, nothing stored."""
+    task = sheet_task(ledger, tmp_path)
+    liu = key_of(LIU)
+    person = Person.objects.get(id_number=LIU)
+    client.login(username="worker_a", password=PASSWORD)
+    response = client.post(f"/reports/tasks/{task.pk}/rows/", {
+        f"cell|{liu}|{column}": typed, f"cell|{liu}|D": "13812345678", f"ver|{liu}": str(person.version)},
+        HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert f"{liu}|{column}" in response.content.decode()
+    assert not Fact.objects.filter(source="completion").exists()
+    person.refresh_from_db()
+    assert (person.name, person.id_number) == ("刘兵彬", LIU)

@@ -246,7 +246,7 @@ def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, t
     typed = typed_values(request, unit, period)
     # Every indicator column for every row unit in one query (reports/rollup.py).
     counted = [i for i, column in enumerate(request.columns)
-               if column.get("indicator") and not _is_system(column.get("element"))]
+               if column.get("indicator") and not is_system(column.get("element"))]
     figures = rollup(unit, period, [request.columns[i]["indicator"] for i in counted],
                      lengths=sorted({len(u.code) for u in row_units})) if counted else None
     for seq, row_unit in enumerate(row_units, start=1):
@@ -256,7 +256,7 @@ def _aggregate_rows(report: Report, units: dict[str, OrgUnit], filled_by: str, t
             element = column.get("element")
             if column.get("dimension"):  # the row's own name, whatever level the header names
                 cells.append(Cell(row_unit.name, SYSTEM, element))
-            elif _is_system(element):
+            elif is_system(element):
                 value = system_value(element, unit, units, row_unit.code, seq, filled_by, today)
                 cells.append(Cell(value, SYSTEM, element))
             elif position in counts:
@@ -283,7 +283,7 @@ def _category_rows(report: Report, dimension: dict, units: dict[str, OrgUnit], f
         if row.get("status") == "unmapped":
             continue
         for position, column in enumerate(request.columns):
-            if column.get("indicator") and not _is_system(column.get("element")):
+            if column.get("indicator") and not is_system(column.get("element")):
                 both = combine(Indicator(**row), Indicator(**column["indicator"]))
                 cells_asked.append((r, position))
                 indicators.append({"count": both.count, "filter": both.filter})
@@ -295,7 +295,7 @@ def _category_rows(report: Report, dimension: dict, units: dict[str, OrgUnit], f
             element = column.get("element")
             if column.get("dimension"):
                 cells.append(Cell(category["label"], SYSTEM, element))
-            elif _is_system(element):
+            elif is_system(element):
                 value = system_value(element, unit, units, unit.code, r + 1, filled_by, today)
                 cells.append(Cell(value, SYSTEM, element))
             elif (r, position) in counts:
@@ -307,7 +307,8 @@ def _category_rows(report: Report, dimension: dict, units: dict[str, OrgUnit], f
         report.rows.append(Row(f"c:{unit.code}:{r + 1}", unit.code, cells))
 
 
-def _is_system(element: str | None) -> bool:
+def is_system(element: str | None) -> bool:
+    """An element the system fills (序号, the unit's name and code, the filling date): never typed."""
     return bool(element) and element.split(".")[0] in ("meta", "org")
 
 

@@ -152,7 +152,12 @@ ROW_REFUSALS = {
     "household": gettext_lazy("行“%(row)s”：家庭户信息请在入户登记页面补录。"),
     "place": gettext_lazy("行“%(row)s”：房屋（场所）信息请在台账中补录。"),
     "unknown": gettext_lazy("行“%(row)s”无法识别，请刷新页面后重新填写。"),
+    "not_asked": gettext_lazy("单元格“%(row)s”不是本任务要填写的格（序号、单位等由系统填写，"
+                              "姓名和公民身份号码请在居民信息页修改），请刷新页面后重新填写。"),
 }
+# What names a person: every row of people holds it, so the grid never offers it as a cell;
+# a change goes through the person's own form, never a cell posted to a task.
+IDENTITY_ELEMENTS = frozenset({"person.name", "person.id_number"})
 NOTHING_SAVED = gettext_lazy("本次填写的内容均未保存。")
 # A refused cell, named as a worker names the row: "刘兵彬 的联系电话：手机号码“12345”有 5 位：应为 11 位".
 CELL_PROBLEM = gettext_lazy("%(subject)s 的%(problem)s")
@@ -228,7 +233,8 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
 
     Every row must belong to the task: a person living in its community whom the user may
     change, or one of its own units for an aggregate row; any other row refuses the whole
-    save, naming the row by its key only. Every cell is then checked by its element's rules:
+    save, naming the row by its key only; so does a cell the page never offers (序号, the
+    unit's name, a person's name or ID number). Every cell is then checked by its element's rules:
     a bad value is refused beside its cell, naming the row's subject ("刘兵彬 的联系电话：…"),
     and the save's other cells are stored all the same. `seen` holds the version of each
     row or cell the page showed (keyed by version_key); one missing from it was seen empty.
@@ -249,7 +255,12 @@ def complete(user: object, task: Task, entries: Mapping[tuple[str, str], object]
         if not value or column not in columns:
             continue
         kind, _colon, ident = row_key.partition(":")
-        if kind == "p" and not aggregate_table and _row_id(ident) is not None:
+        element = columns[column].get("element")
+        if prefill.is_system(element) or (kind == "p" and element in IDENTITY_ELEMENTS):
+            # Never an input on the page (序号, the unit's name, the person's name and ID
+            # number): a forged cell, which would write 序号 or a new name into the ledger.
+            refused.append(("not_asked", f"{row_key}|{column}"))
+        elif kind == "p" and not aggregate_table and _row_id(ident) is not None:
             if columns[column].get("element"):
                 people.setdefault(_row_id(ident), {})[column] = value
         elif kind == "o" and aggregate_table and ident:
