@@ -50,11 +50,11 @@ PERIOD_END = dt.date(2026, 6, 30)
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 
 
-def townships() -> list[tuple[str, str]]:
+def townships(county: str = COUNTY) -> list[tuple[str, str]]:
     """The county's real townships and streets, from the shipped division table."""
     path = ROOT / "yibiao" / "data" / "divisions" / "streets.csv"
     with path.open(encoding="utf-8", newline="") as f:
-        return [(r["code"], r["name"]) for r in csv.DictReader(f) if r["areaCode"] == COUNTY]
+        return [(r["code"], r["name"]) for r in csv.DictReader(f) if r["areaCode"] == county]
 
 
 def _check_digit(body: str) -> str:
@@ -93,11 +93,13 @@ class Codes:
         raise ValueError(f"no free sequence code for {body[:14]}")
 
 
-def piece(index: int, households: int, codes: Codes, towns: list[tuple[str, str]]) -> SynthCounty:
-    """Piece `index` (0-based): the demo generator on one township, codes made unique."""
+def piece(index: int, households: int, codes: Codes, towns: list[tuple[str, str]],
+          county: str = COUNTY, county_name: str = COUNTY_NAME, seed_base: int = 0) -> SynthCounty:
+    """Piece `index` (0-based): the demo generator on one township, codes made unique
+    (`seed_base` apart for each county of a province, so counties are not copies)."""
     township = towns[index % len(towns)]
-    synth = generate_county(COUNTY, COUNTY_NAME, [township], seed=index + 1, households=households,
-                             period_end=PERIOD_END)
+    synth = generate_county(county, county_name, [township], seed=seed_base + index + 1, households=households,
+                            period_end=PERIOD_END)
     renamed: dict[str, str] = {}
     communities = []
     for c in synth.communities:
@@ -145,7 +147,7 @@ class Written:
 class Writer:
     """Writes pieces into the configured database (Django set up by the caller)."""
 
-    def __init__(self) -> None:
+    def __init__(self, county: str = COUNTY) -> None:
         from django.db.models import Max
         from django.utils import timezone
 
@@ -154,7 +156,7 @@ class Writer:
         from yibiao.ledger.models import Household, Person, Place
         from yibiao.orgunits.models import OrgUnit
 
-        self.county = OrgUnit.objects.get(code=COUNTY)
+        self.county = OrgUnit.objects.get(code=county)
         self.townships = {t.code: t for t in self.county.children.all()}
         self.canonical = Canonical(Rules.load())
         self.now = timezone.now()
@@ -251,14 +253,16 @@ def pieces_for(people: int, households: int) -> int:
     return max(1, round(people / (households * 2.7)))
 
 
-def build(first: int, last: int, households: int, codes: Codes, *, log: bool = True) -> Written:
-    """Generate and write pieces first..last-1 into the configured database."""
-    towns = townships()
-    writer = Writer()
+def build(first: int, last: int, households: int, codes: Codes, *, log: bool = True,
+          county: str = COUNTY, seed_base: int = 0) -> Written:
+    """Generate and write pieces first..last-1 of the county into the configured database."""
+    towns = townships(county)
+    writer = Writer(county)
+    name = writer.county.name
     done = Written()
     for index in range(first, last):
         start = time.perf_counter()
-        synth = piece(index, households, codes, towns)
+        synth = piece(index, households, codes, towns, county, name, seed_base)
         mid = time.perf_counter()
         done.facts += writer.write(synth)
         end = time.perf_counter()

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""A province simulated: ten counties, each read and rolled up, and the province rolled up (not a test).
+
+Ten real counties of 湖南省 (the nine of 长沙市 and 株洲's 荷塘区), each grown to
+100,000 × BENCH_SCALE residents by bench/generate.py (the demo generator, one township per
+piece, a seed range per county, ID numbers unique across the province), in one database:
+PostgreSQL `bench_province` (BENCH_PG_PROVINCE; dropped and rebuilt unless it already
+holds the province at this size) or SQLite when no PostgreSQL is reachable
+(BENCH_PROVINCE_DB=sqlite forces it). Measured, as of 2026-06-30, each best of
+BENCH_REPEAT (3) runs after a warm one:
+
+  per county   the product's as-of read of every resident (`ledger.snapshot.people_as_of`)
+               and its roll-up of bench_rollup's ten indicators to every unit of the county
+               (`reports.rollup.rollup`), against DuckDB's as-of roll-up of that county
+               over the same ledger exported to Parquet in this run;
+  province     the roll-up of the ten indicators to every unit of the province (province,
+               cities, counties, townships, communities, grids: one query), against DuckDB.
+
+Every unit's ten figures must equal DuckDB's (the run fails otherwise). The tables are not
+partitioned (issue 17 item 3 is not built): every county's figures are read from the
+province's tables through the org_code indexes.
+
+    BENCH_SCALE=0.1 .venv/bin/python bench/bench_province.py   # 10 × 10,000 residents
+    .venv/bin/python bench/bench_province.py                   # 10 × 100,000
+"""
+# ruff: noqa: S608 - SQL text is built from this file's constants and codes, never from input
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+PEOPLE_PER_COUNTY = int(100_000 * SCALE)
+PIECE_HOUSEHOLDS = max(50, int(5000 * SCALE))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+PG_URL = os.environ.get("BENCH_PG_PROVINCE", "postgres://postgres@127.0.0.1:5432/bench_province")
+PROVINCE = "43"
+COUNTIES = ["430102", "430103", "430104", "430105", "430111", "430112", "430121", "430181", "430182", "430202"]
+LENGTHS = [2, 4, 6, 9, 12, 15]
+AS_OF = dt.date(2026, 6, 30)
+
+
+def best(run, repeat: int = REPEAT) -> tuple[float, object]:  # noqa: ANN001
+    """(best wall time of `repeat` runs after a warm one, the last result)."""
+    result = run()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def rollup_sql(lengths: list[int]) -> str:
+    keys = [f"substr(org_code, 1, {n})" for n in lengths]
+    import bench_rollup
+
+    return (f"SELECT {', '.join(f'{k} AS k{i}' for i, k in enumerate(keys))}, {bench_rollup.AGGREGATES} "
+            f"FROM p GROUP BY ROLLUP ({', '.join(keys)})")
+
+
+def levels(rows: list[tuple], lengths: list[int]) -> dict[str, list[int]]:
+    """{unit code: ten figures} from ROLLUP rows (one key per level, then the figures)."""
+    out = {}
+    for row in rows:
+        keys, figures = row[:len(lengths)], row[len(lengths):]
+        filled = [k for k in keys if k is not None]
+        if filled and len(filled[-1]) == lengths[len(filled) - 1]:
+            out[filled[-1]] = [int(x or 0) for x in figures]
+    return out
+
+
+def county_ledger_sql(county: str) -> str:
+    """bench_rollup's as-of relation p, restricted to one county's residents and their facts."""
+    import bench_rollup
+
+    sql = bench_rollup.ledger_sql("duckdb", AS_OF)
+    sql = sql.replace("FROM ledger_residence\n  WHERE ", f"FROM ledger_residence\n  WHERE starts_with(org_code, '{county}') AND ")
+    return sql.replace("GROUP BY subject_id, element", "AND subject_id IN (SELECT person_id FROM ledger_residence "
+                       f"WHERE starts_with(org_code, '{county}')) GROUP BY subject_id, element")
+
+
+def build(url: str) -> float:
+    """The ten counties into an empty database; seconds taken."""
+    import generate
+    from django.db import connection
+
+    from yibiao.setup import initialise
+
+    initialise()
+    start = time.perf_counter()
+    codes = generate.Codes()
+    pieces = generate.pieces_for(PEOPLE_PER_COUNTY, PIECE_HOUSEHOLDS)
+    for n, county in enumerate(COUNTIES):
+        done = generate.build(0, pieces, PIECE_HOUSEHOLDS, codes, log=False, county=county, seed_base=1000 * n)
+        print(f"  {county}: {done.people:,} residents, {done.facts:,} facts "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return time.perf_counter() - start
+
+
+def target() -> tuple[str, bool]:
+    """(database URL, whether to build the province there)."""
+    if os.environ.get("BENCH_PROVINCE_DB") == "sqlite":
+        return "", True
+    try:
+        import psycopg
+
+        expected = len(COUNTIES) * PEOPLE_PER_COUNTY
+        try:
+            with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+                n = conn.execute("SELECT count(*) FROM ledger_personstate WHERE org_code LIKE '43%'").fetchone()[0]
+            if 0.8 * expected <= n <= 1.2 * expected:
+                return PG_URL, False
+        except psycopg.Error:
+            pass
+        admin, name = PG_URL.rsplit("/", 1)
+        with psycopg.connect(admin + "/postgres", autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return PG_URL, True
+    except Exception as exc:  # noqa: BLE001 - no PostgreSQL: SQLite
+        print(f"PostgreSQL not used: {exc}")
+        return "", True
+
+
+def main() -> dict:
+    tmp = tempfile.TemporaryDirectory()
+    url, build_it = target()
+    os.environ["DATABASE_URL"] = url or f"sqlite:///{tmp.name}/province.sqlite3"
+    os.environ["YIBIAO_VAR_DIR"] = tmp.name
+    from yibiao.cli import setup_django
+
+    setup_django()
+    import bench_rollup
+    import duckdb
+    from django.db import connection
+
+    from yibiao.ledger.snapshot import people_as_of
+    from yibiao.reports.periods import parse_period
+    from yibiao.reports.rollup import rollup
+
+    print(f"a province of {len(COUNTIES)} counties × {PEOPLE_PER_COUNTY:,} residents (BENCH_SCALE={SCALE}) "
+          f"on {connection.vendor}", flush=True)
+    load_s = build(url) if build_it else 0.0
+    period = parse_period(bench_rollup.PERIOD)
+    indicators = [{"count": counted, "filter": filt} for _, counted, filt in bench_rollup.INDICATORS]
+
+    def product(code: str) -> dict[str, list[int]]:
+        return {c: f for c, f in rollup(code, period, indicators).figures.items() if any(f)}
+
+    with tempfile.TemporaryDirectory() as parquet_dir:
+        export_s, paths = bench_rollup.export(Path(parquet_dir))
+        db = duckdb.connect()
+        for table, path in paths.items():
+            db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', header=true, all_varchar=true)")
+        typed = {"ledger_residence": "CAST(person_id AS BIGINT) person_id, CAST(NULLIF(household_id, '') AS BIGINT) "
+                                     "household_id, org_code, CAST(valid_from AS DATE) valid_from, "
+                                     "CAST(NULLIF(valid_to, '') AS DATE) valid_to",
+                 "ledger_person": "CAST(id AS BIGINT) id, id_number",
+                 "ledger_fact": "CAST(id AS BIGINT) id, subject_kind, CAST(subject_id AS BIGINT) subject_id, "
+                                "element, value, CAST(valid_from AS DATE) valid_from"}
+        for table in paths:
+            parquet = Path(parquet_dir) / f"{table}.parquet"
+            db.execute(f"COPY (SELECT {typed[table]} FROM {table}) TO '{parquet}' (FORMAT parquet)")
+            db.execute(f"DROP TABLE {table}")
+            db.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{parquet}')")
+
+        counties = []
+        mismatches: dict[str, list[str]] = {}
+        for county in COUNTIES:
+            read_s, people = best(lambda c=county: people_as_of(c, AS_OF))
+            roll_s, figures = best(lambda c=county: product(c))
+            query = county_ledger_sql(county) + rollup_sql(LENGTHS[2:])
+            duck_s, rows = best(lambda q=query: db.execute(q).fetchall())
+            duck = levels(rows, LENGTHS[2:])
+            if bad := bench_rollup.agree(figures, duck):
+                mismatches[county] = bad[:10]
+            counties.append({"county": county, "people": len(people), "units": len(figures),
+                             "asof_read_s": round(read_s, 4), "rollup_s": round(roll_s, 4),
+                             "duckdb_s": round(duck_s, 4), "rollup_vs_duckdb": round(roll_s / duck_s, 2)})
+            c = counties[-1]
+            print(f"  {county}: {c['people']:,} residents, {c['units']} units: as-of read {read_s * 1000:7.0f} ms, "
+                  f"roll-up {roll_s * 1000:6.0f} ms, DuckDB {duck_s * 1000:6.0f} ms "
+                  f"({c['rollup_vs_duckdb']:.2f}x)", flush=True)
+
+        province_s, province = best(lambda: product(PROVINCE))
+        query = bench_rollup.ledger_sql("duckdb", AS_OF) + rollup_sql(LENGTHS)
+        duck_s, rows = best(lambda: db.execute(query).fetchall())
+        duck = levels(rows, LENGTHS)
+        if bad := bench_rollup.agree(province, duck):
+            mismatches[PROVINCE] = bad[:10]
+    people = sum(c["people"] for c in counties)
+    reads = [c["asof_read_s"] / c["people"] * 1000 for c in counties]
+    out = {"scale": SCALE, "vendor": connection.vendor, "counties": counties, "people": people,
+           "load_s": round(load_s, 1), "export_s": round(export_s, 1), "repeat": REPEAT,
+           "load_average": round(os.getloadavg()[0], 1), "duckdb_version": duckdb.__version__,
+           "province_units": len(province), "province_rollup_s": round(province_s, 3),
+           "province_duckdb_s": round(duck_s, 4), "province_vs_duckdb": round(province_s / duck_s, 2),
+           "asof_read_ms_per_1000": [round(min(reads), 1), round(max(reads), 1)],
+           "county_rollup_vs_duckdb": [min(c["rollup_vs_duckdb"] for c in counties),
+                                       max(c["rollup_vs_duckdb"] for c in counties)],
+           "mismatches": mismatches}
+    print(f"province {PROVINCE}: {people:,} residents, {len(province)} units (province to grids), one query: "
+          f"roll-up {province_s * 1000:.0f} ms, DuckDB {duck_s * 1000:.0f} ms ({out['province_vs_duckdb']:.2f}x)")
+    print(f"  per county: as-of read {out['asof_read_ms_per_1000'][0]}–{out['asof_read_ms_per_1000'][1]} ms "
+          f"per 1,000 residents; roll-up {out['county_rollup_vs_duckdb'][0]:.2f}–"
+          f"{out['county_rollup_vs_duckdb'][1]:.2f}x DuckDB")
+    print(f"  best of {REPEAT} runs each; load average {out['load_average']} on {os.cpu_count()} cores"
+          + (f"; built in {load_s:.0f} s" if load_s else " (database reused)"))
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "province.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.cleanup()
+    if mismatches:
+        raise SystemExit(f"DISAGREE with DuckDB: {mismatches}")
+    print("  every unit's ten figures agree with DuckDB's")
+    return out
+
+
+if __name__ == "__main__":
+    main()
