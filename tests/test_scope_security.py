@@ -451,6 +451,8 @@ ACCESS: list[Row] = [
         ".w .w .w .w .- .-"),
     row("gate:filter", "pending", lambda t: f"/gate/{t.o.pk}/filter/", ".w .w .w .w .- .-",
         lambda t: {"action": "clear", "reason": "条件有误"}),
+    row("gate:optional", "pending", lambda t: f"/gate/{t.o.pk}/optional/", ".w .w .w .w .- .-",
+        lambda t: {"optional": ["A"], "reason": "序号可不填"}),
     # Per-column decisions on sensitive data: the request's own department (and the administrator).
     row("gate:decisions", "pending", lambda t: f"/gate/{t.o.pk}/decisions/", ".w .- .w .w .- .-",
         lambda t: {"decision:person.id_number": "masked", "reason": "不再需要完整号码"}),

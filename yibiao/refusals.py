@@ -66,6 +66,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "subject_filter_no_suggestion": (
         "该需求没有系统建议的填报对象条件", "the system suggested no subject filter for this request",
     ),
+    "optional_not_editable": (
+        "“{status}”状态的需求不能修改选填列", "the optional columns of a request that is “{status}” cannot be changed",
+    ),
+    "optional_column_unknown": ("模板中没有这些列：{columns}", "the template has no such columns: {columns}"),
     "decisions_not_editable": (
         "“{status}”状态的需求不能修改敏感信息的提供方式",
         "a request that is “{status}” cannot change how its sensitive columns are delivered",

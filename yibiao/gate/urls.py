@@ -15,6 +15,7 @@ urlpatterns = [
     # A table's own steps.
     path("<int:request_id>/filter/", tables.request_filter, name="filter"),
     path("<int:request_id>/decisions/", tables.request_decisions, name="decisions"),
+    path("<int:request_id>/optional/", tables.request_optional, name="optional"),
     path("filter-check/", tables.filter_check, name="filter_check"),
     # A task's or inspection's own steps.
     path("<int:item_id>/resubmit/", work.item_resubmit, name="resubmit"),

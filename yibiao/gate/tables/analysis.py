@@ -26,6 +26,7 @@ from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
 from yibiao.reports.filterlang import same
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
+from yibiao.reports.prefill import is_optional
 from yibiao.sheets import SheetError, formats, inspect_file, read_workbook
 
 from . import decisions
@@ -309,7 +310,9 @@ def analyse(request: FormRequest) -> Analysis:
             kind = HELD if share > 0 or not subjects else NEW
         else:
             kind, share = NEW, 0.0
-        missing = 0 if kind in (SYSTEM, DERIVED) else subjects - round(share * subjects)
+        # An optional column (备注, one the template or request marks so) is never asked of the
+        # grassroots: what is typed into it is their choice, not burden the gate admits.
+        missing = 0 if kind in (SYSTEM, DERIVED) or is_optional(c) else subjects - round(share * subjects)
         decision = decided.get(element) if element and not c.get("indicator") else None
         sensitive = decisions.needs_decision(rule) and decision is not None
         choice = decision.choice if decision else ""

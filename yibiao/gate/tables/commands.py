@@ -80,6 +80,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     filtering.add_argument("--user", default=None)
     filtering.set_defaults(handler=cmd_filter)
 
+    optional = sub.add_parser("optional", help="标出基层可以不填的列（选填；审核前），留痕")
+    optional.add_argument("request_id", type=int)
+    optional.add_argument("--columns", default="", metavar="COLS",
+                          help="选填列的字母，逗号分隔（如 H,I）；空：除按表头即为选填的列外都须填")
+    optional.add_argument("--reason", default="")
+    optional.add_argument("--json", action="store_true")
+    optional.add_argument("--user", default=None)
+    optional.set_defaults(handler=cmd_optional)
+
     personal = sub.add_parser("personal", help="修改报表需求中敏感列的提供方式（审核前或退回后，由提出部门），留痕")
     personal.add_argument("request_id", type=int)
     _add_decisions(personal)
@@ -222,6 +231,21 @@ def cmd_filter(args: argparse.Namespace) -> int:
         request = workflow.set_filter(user, _request(user, args.request_id),
                                       "" if args.clear else args.text, accept_suggestion=args.accept,
                                       reason=args.reason)
+    except OutOfScope as error:
+        raise CommandError(str(error)) from None
+    _print_analysis(request, args.json)
+    return 0
+
+
+def cmd_optional(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts.scope import OutOfScope
+    from yibiao.gate.tables import workflow
+
+    user = _user(args)
+    try:
+        request = workflow.set_optional(user, _request(user, args.request_id),
+                                        args.columns.split(","), reason=args.reason)
     except OutOfScope as error:
         raise CommandError(str(error)) from None
     _print_analysis(request, args.json)

@@ -99,6 +99,18 @@ def request_filter(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+@refused_back_to(_back_to_request)
+def request_optional(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Mark the columns the grassroots may leave empty (department or reviewer, before the decision)."""
+    form_request = _request(request.user, request_id)
+    workflow.set_optional(request.user, form_request, request.POST.getlist("optional"),
+                          reason=request.POST.get("reason", ""))
+    messages.success(request, _("选填列已保存，分析已更新。"))
+    return redirect("gate:detail", demand_id=form_request.pk)
+
+
+@login_required
 def filter_check(request: HttpRequest) -> JsonResponse:
     """For the form, as the officer types: the filter read back, or the problem and where;
     the system's suggestion for a title; how many residents of the scope match now."""

@@ -287,6 +287,32 @@ def set_decisions(actor: object, request: FormRequest, justifications: dict[str,
 
 
 @transaction.atomic
+def set_optional(actor: object, request: FormRequest, letters: list[str], *, reason: str = "") -> FormRequest:
+    """Which columns the grassroots may leave empty (选填), as the department or a reviewer
+    says before the decision: never blocking a submission, not counted as burden when empty.
+    Columns optional by their header (备注, 选填, 如有) stay so. Re-analysed and audited."""
+    scope.require_may(actor, scope.CHANGE, request)
+    locked = FormRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in FILTER_EDITABLE:
+        raise GateRefused("optional_not_editable", status=Status(locked.status).label)
+    wanted = {letter.strip().upper() for letter in letters if letter.strip()}
+    known = {c["column"] for c in locked.columns}
+    if unknown := sorted(wanted - known):
+        raise GateRefused("optional_column_unknown", columns=", ".join(unknown))
+    old = sorted(c["column"] for c in locked.columns if c.get("optional"))
+    for column in locked.columns:
+        column["optional"] = column["column"] in wanted
+        if not column["optional"]:
+            column.pop("optional")
+    locked.analysis = analysis.analyse(locked).as_dict()
+    locked.save(update_fields=["columns", "analysis"])
+    record(actor, Action.CHANGE, subject_kind="form_request", subject_id=locked.pk,
+           org_code=locked.scope.code, reason=reason.strip()[:300], field="optional_columns",
+           old=old, new=sorted(wanted))
+    return locked
+
+
+@transaction.atomic
 def decide(actor: object, request: FormRequest, action: str, reason: str = "", *,
            direct_delivery: bool = False, mappings_checked: bool = False,
            per_period: dict[str, bool] | None = None) -> FormRequest:
