@@ -1,8 +1,8 @@
 """Every language whole: each page a demo role can reach, read in English and in Traditional.
 
 A small demo county is loaded (as tests/test_masking_scan.py does); each demo persona starts
-at its home page and follows every link on every page it reaches (a few pages of each URL
-shape: one person's card stands for all of them), once in English and once in Traditional
+at its home page and follows every link on every page it reaches (four pages of each URL
+shape: a few people's cards stand for all of them), once in English and once in Traditional
 Chinese. What a page shows outside <script>, <style> and the elements marked as data
 (`lang="zh"` on a name, an address, a title a user typed) is its interface:
 - in English it must hold no Chinese character, unless the run is a data value stored in the
@@ -33,7 +33,7 @@ CHINESE = re.compile(r"[\u3400-\u9fff]+")
 # Characters written only in Simplified Chinese (each has a different Traditional form).
 SIMPLIFIED_ONLY = set("这个们来时会对说书为发经过还进现实点样体总报线项组员数据条务请让证门间题区县乡镇户办处")
 ROLES = ["admin", "reviewer", "officer", "worker1", "worker2"]
-PER_SHAPE = 2  # pages fetched per URL shape (digits and query values stripped)
+PER_SHAPE = 4  # pages fetched per URL shape (digits and query values stripped): /gate/#/ is a table, a task or an inspection
 SKIP = ("/logout/", "/static/", "/media/", "/admin/", "/i18n/", "/api/")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -45,10 +45,14 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
         self.text: list[str] = []
-        self._stack: list[tuple[str, bool]] = []  # (tag, is data or script)
+        self.plain: list[str] = []  # what is read without a tooltip or a 技术信息 block
+        self._stack: list[tuple[str, bool, bool]] = []  # (tag, is data or script, is technical)
 
     def _inside_data(self) -> bool:
-        return any(skip for _, skip in self._stack)
+        return any(skip for _, skip, _ in self._stack)
+
+    def _inside_tech(self) -> bool:
+        return any(tech for _, _, tech in self._stack)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
@@ -63,9 +67,10 @@ class Page(HTMLParser):
                 self.text.append(found["value"] or "")
         if tag in VOID:
             return
-        data = ((found.get("lang") or "").lower().startswith("zh") or tag in ("script", "style")
+        # A textarea holds what a user typed (a rule list, a note): data in any language.
+        data = ((found.get("lang") or "").lower().startswith("zh") or tag in ("script", "style", "textarea")
                 or "data-value" in found)
-        self._stack.append((tag, data))
+        self._stack.append((tag, data, tag == "details" and "tech" in (found.get("class") or "")))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -81,6 +86,8 @@ class Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._inside_data():
             self.text.append(data)
+            if not self._inside_tech():
+                self.plain.append(data)
 
 
 def data_strings() -> tuple[set[str], str]:
@@ -118,6 +125,21 @@ def data_strings() -> tuple[set[str], str]:
     return values | runs, "\n".join(values)
 
 
+# What people should never have to read (issue 16, item 6): an element's code (person.r8_i),
+# a rule written as code (person.phone=quarterly), a matching confidence or a share as a
+# fraction (0.98, 0.850). A tooltip or a 技术信息 block may hold them.
+CODES = re.compile(r"\b(?:person|household|place|org|meta)\.[a-z][a-z0-9_]*\b|(?<![\d.])0\.\d{2,}\b")
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_no_page_shows_codes_or_fractions(client, username):
+    load_demo(seed=7, households=60)
+    client.force_login(User.objects.get(username=username))
+    crawl(client, "zh-hans")
+    shown = {url: found for url, text in crawl.plain.items() if (found := set(CODES.findall(text)))}
+    assert shown == {}, report(shown)
+
+
 def collect(value: object, into: set[str]) -> None:
     if isinstance(value, str):
         if CHINESE.search(value):
@@ -145,10 +167,11 @@ def crawl(client, language: str) -> dict[str, str]:
     shapes: dict[str, int] = defaultdict(int)
     queue = deque(["/"])
     pages: dict[str, str] = {}
+    plain = crawl.plain = {}  # type: ignore[attr-defined]
     while queue:
         url = queue.popleft()
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, follow=True)  # /calendar/ sends on to this month
         if os.environ.get("YIBIAO_CRAWL_LOG"):
             print(f"{response.status_code} {time.perf_counter() - started:.2f}s {url}", flush=True)
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
@@ -156,6 +179,7 @@ def crawl(client, language: str) -> dict[str, str]:
         page = Page()
         page.feed(response.content.decode())
         pages[url] = " ".join(page.text)
+        plain[url] = " ".join(page.plain)
         for href in page.links:
             target = urljoin(url, href.split("#")[0])
             parts = urlsplit(target)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+from django.utils import timezone
+
 from yibiao.accounts.models import Role, User
 from yibiao.agenda.schedule import Window, occurrences, quarter_key, quarters, weeks
 from yibiao.gate.models import (
@@ -146,7 +148,7 @@ def _table_sources(scope_code: str, window: Window) -> list[tuple[str, float, li
         communities = max(1, int(burden.get("communities") or 1))
         periods = PERIODS_PER_YEAR.get(request.frequency, 1)
         if request.frequency == "once":
-            decided = (request.decided_at or request.submitted_at).date()
+            decided = timezone.localdate(request.decided_at or request.submitted_at)  # the day in YIBIAO_TIME_ZONE
             windows = occurrences(decided, decided, "monthly")
             windows = [Window(w.start.replace(day=1), w.end) for w in windows]
         else:
