@@ -243,16 +243,26 @@
     const first = all.indexOf(el.closest("tr"));
     const left = columns.indexOf(el.dataset.col);
     const touched = [];
-    text.split("\n").forEach((line, i) => {
+    const lines = text.split("\n");
+    let values = 0;
+    let beyond = 0; // values past the last row of the page or the last fill column
+    lines.forEach((line, i) => {
       const tr = all[first + i];
-      if (!tr) return;
       line.split("\t").forEach((value, j) => {
+        values += 1;
+        if (!tr || left + j >= columns.length) { if (value.trim()) beyond += 1; return; }
         const target = fieldAt(tr, columns[left + j]);
         if (!target) return; // the ledger holds this cell: kept as it is
         setValue(target, value);
         if (!touched.includes(tr)) touched.push(tr);
       });
     });
+    const note = document.getElementById("paste-left");
+    if (note) {
+      note.textContent = note.dataset.text.replace("%(lines)s", lines.length)
+        .replace("%(values)s", values).replace("%(left)s", beyond);
+      note.hidden = beyond === 0;
+    }
     touched.forEach(markDirty);
     touched.forEach((tr) => { if (tr !== current) save(tr); });
   });
