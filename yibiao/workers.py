@@ -7,9 +7,10 @@ retries left, and another worker runs it. Two things here make that happen, and 
 
 - every job is enqueued with ``Retry(max=YIBIAO_JOB_RETRIES)`` (django-tasks-rq enqueues
   without one, and RQ then files a lost job as failed);
-- RQ lets a heartbeat lapse 60 s after the last one and looks for lapsed jobs every ten
-  minutes; here a worker beats every YIBIAO_JOB_LOST_SECONDS / 3 and a job is lost once
-  YIBIAO_JOB_LOST_SECONDS pass without a beat, looked for as often.
+- RQ lets a heartbeat lapse 60 s after the last one, a job taken but not yet started
+  wait a minute, and looks for such jobs every ten minutes; here a worker beats every
+  YIBIAO_JOB_LOST_SECONDS / 3, a job is lost once YIBIAO_JOB_LOST_SECONDS pass without a
+  beat (or without starting), and workers look every YIBIAO_JOB_LOST_SECONDS / 2.
 
 A job run twice must therefore be harmless: reports.jobs.run_export and intake.jobs.run_import
 do nothing for a job that ran to its end, and an export keeps exactly one file.
@@ -17,21 +18,38 @@ do nothing for a job that ran to its end, and an export keeps exactly one file.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django_rq.queues import DjangoRQ
 from rq import Retry
 from rq import Worker as RQWorker
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
+from rq.utils import now
 
 
 def lost_seconds() -> int:
     return max(int(getattr(settings, "YIBIAO_JOB_LOST_SECONDS", 30)), 6)
 
 
+class Taken(IntermediateQueue):
+    """Where RQ keeps a job between a worker taking it and starting it: a worker that dies
+    in that moment leaves it there, and RQ hands it on after a minute; here after
+    YIBIAO_JOB_LOST_SECONDS, as a started job."""
+
+    def should_be_cleaned_up(self, job_id: str) -> bool:
+        first_seen = self.get_first_seen(job_id)
+        return first_seen is not None and now() - first_seen > timedelta(seconds=lost_seconds())
+
+
 class Queue(DjangoRQ):
     """django-rq's queue, giving each job retries for a worker lost under it."""
+
+    @property
+    def intermediate_queue(self) -> IntermediateQueue:
+        return Taken(self.key, connection=self.connection)
 
     def create_job(self, *args: Any, retry: Retry | None = None, **kwargs: Any) -> Job:
         retries = int(getattr(settings, "YIBIAO_JOB_RETRIES", 3))
