@@ -297,3 +297,16 @@ def test_a_cell_the_grid_never_offers_refuses_the_save(client, ledger, tmp_path,
     assert not Fact.objects.filter(source="completion").exists()
     person.refresh_from_db()
     assert (person.name, person.id_number) == ("刘兵彬", LIU)
+
+
+def test_the_grids_own_words_come_from_the_page(client, ledger, tmp_path):
+    """What task-grid.js writes in a row's status (未保存, 保存中…) and the paste notice come
+    from the template, in the page's language; the script's own Chinese is only a fallback
+    (it wrote 未保存 on English pages)."""
+    task = sheet_task(ledger, tmp_path)
+    client.login(username="worker_a", password=PASSWORD)
+    page = client.get(f"/reports/tasks/{task.pk}/").content.decode()
+    grid = re.search(r'<div class="grid-wrap" id="grid"[^>]*>', page).group(0)
+    words = dict(re.findall(r'data-status-(\w+)="([^"]*)"', grid))
+    assert words == {"dirty": "未保存", "saving": "保存中…", "failed": "未保存："}
+    assert re.search(r'<p id="paste-left"[^>]* hidden\s+data-text="粘贴的内容有 %\(lines\)s 行', page)

@@ -18,7 +18,9 @@
   const token = form.querySelector("[name=csrfmiddlewaretoken]").value;
   const phone = () => window.matchMedia("(max-width: 600px)").matches;
   const FIELD = "input[data-col], select[data-col]";
-  const STATUS = {dirty: "未保存", saving: "保存中…", failed: "未保存："};
+  // The page's language: the words come from the template (data-status-*), these are the fallback.
+  const STATUS = {dirty: grid.dataset.statusDirty || "未保存", saving: grid.dataset.statusSaving || "保存中…",
+    failed: grid.dataset.statusFailed || "未保存："};
   let current = null; // the row the focus is in
   const queue = []; // rows waiting for their turn to be saved: one request at a time
   let busy = false;
