@@ -26,16 +26,6 @@ def _fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
-def _source_language_after_each_test():
-    """A request in English leaves English active in the thread (LocaleMiddleware activates,
-    nothing deactivates): the next test would read its messages in English."""
-    yield
-    from django.utils import translation
-
-    translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
 def _language_as_configured():
     """Each test starts in the settings' language: a command run in English (YIBIAO_LANGUAGE=en
     activates it in the process) must not make the next test's messages English."""

@@ -244,3 +244,50 @@ def test_the_reader_leaves_out_data_and_scripts(html, text):
     page = Page()
     page.feed(html)
     assert [t for t in page.text if t.strip()] == [t for t in text if t.strip()]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant", "en"])
+def test_the_selector_names_each_language_in_its_own_words(client, language):
+    client.cookies["django_language"] = language
+    html = client.get("/login/").content.decode()
+    options = re.findall(r'<option value="([a-z-]+)" lang="\1"[^>]*>([^<]+)</option>', html)
+    assert options == [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
+    assert "英语" not in html and "英語" not in html
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("zh-hans", ["2026年第4季度", "2026年11月", "2026年第48周"]),
+    ("zh-hant", ["2026年第4季度", "2026年11月", "2026年第48週"]),
+    ("en", ["2026 Q4", "2026-11", "2026 week 48"]),
+])
+def test_a_period_reads_in_the_page_language_and_stays_chinese_in_files(language, expected):
+    from django.utils import translation
+
+    from yibiao.reports.periods import parse_period
+
+    periods = [parse_period(p) for p in ("2026Q4", "2026-11", "2026W48")]
+    with translation.override(language):
+        assert [p.shown for p in periods] == expected
+        assert [p.label for p in periods] == ["2026年第4季度", "2026年11月", "2026年第48周"]
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ["Marital status", "Never married", "Daughter", "Female", "Han", "王秀英"]),
+    ("zh-hant", ["婚姻狀況", "未婚", "女", "女", "漢族", "王秀英"]),
+])
+def test_dictionary_words_are_translated_and_data_is_not(language, words):
+    from yibiao.dictionary.words import shown
+
+    asked = [("婚姻状况", ""), ("未婚", ""), ("女", "family_relation"), ("女", "sex"), ("汉族", ""), ("王秀英", "")]
+    assert [shown(text, code_list, language) for text, code_list in asked] == words
+
+
+def test_every_element_and_code_value_has_english(db):
+    from yibiao.dictionary.models import CodeItem, CodeList, Element
+    from yibiao.dictionary.words import known
+
+    missing = ([e.name_zh for e in Element.objects.all() if not known(e.name_zh)]
+               + [c.name for c in CodeList.objects.all() if not known(c.name, c.key)]
+               + [f"{i.code_list.key}:{i.name}" for i in CodeItem.objects.select_related("code_list")
+                  if not known(i.name, i.code_list.key)])
+    assert missing == []

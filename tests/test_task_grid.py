@@ -169,7 +169,7 @@ def test_inputs_are_typed_by_their_element(client, ledger, tmp_path):
     yes_no = re.search(rf'<select[^>]*id="c-row-{liu}-E"[^>]*>(.*?)</select>', page, re.S)
     assert yes_no and re.findall(r"<option[^>]*>([^<]*)</option>", yes_no.group(1)) == ["", "是", "否"]
     ethnic = re.search(rf'<select[^>]*id="c-row-{liu}-F"[^>]*>(.*?)</select>', page, re.S)
-    assert ethnic and "<option>汉族</option>" in ethnic.group(1) and ethnic.group(1).count("<option") == 57
+    assert ethnic and '<option value="汉族">汉族</option>' in ethnic.group(1) and ethnic.group(1).count("<option") == 57
     date = re.search(rf'<input[^>]*id="c-row-{liu}-G"[^>]*>', page, re.S).group(0)
     assert 'class="date"' in date and 'inputmode="decimal"' in date and 'type="text"' in date
     assert 'inputmode="numeric"' in re.search(rf'<input[^>]*id="c-row-{liu}-H"[^>]*>', page, re.S).group(0)
