@@ -7,6 +7,7 @@ changing nothing, and no staging table left behind.
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,85 @@ def test_a_dry_run_of_many_blocks_writes_nothing(world, tmp_path):
     result = import_ledger(world.worker_a, roster(tmp_path, person_rows(10)), world.community_a, dry_run=True)
     assert result.ok and result.created == 10
     assert not Person.objects.exists() and not stage_left()
+
+
+def validated_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows clean_inputs is given from now on (one entry per call)."""
+    seen: list[int] = []
+    real = records.clean_inputs
+
+    def counting(items, rules, on):  # noqa: ANN001, ANN202
+        seen.append(len(items))
+        return real(items, rules, on)
+
+    monkeypatch.setattr(records, "clean_inputs", counting)
+    return seen
+
+
+@pytest.mark.parametrize("block", [4, 1000])  # staged, and in memory
+def test_a_rerun_recognises_its_rows_without_validating_them(world, tmp_path, monkeypatch, block):
+    monkeypatch.setattr(records, "BLOCK", block)
+    first = import_ledger(world.worker_a, roster(tmp_path, person_rows(10)), world.community_a)
+    assert first.created == 10
+    assert PersonState.objects.filter(row_digest__isnull=False).count() == 10
+    seen = validated_rows(monkeypatch)
+    again = import_ledger(world.worker_a, roster(tmp_path, person_rows(10), "again.xlsx"), world.community_a)
+    assert (again.rows_read, again.unchanged, again.created, again.updated, again.facts_written) == (10, 10, 0, 0, 0)
+    assert sum(seen) == 0
+    # Another date is another write: validated and compared as always.
+    later = import_ledger(world.worker_a, roster(tmp_path, person_rows(10), "later.xlsx"), world.community_a,
+                          valid_from=dt.date(2026, 12, 31))
+    assert later.unchanged == 10 and sum(seen) == 10
+
+
+def test_a_person_changed_since_is_compared_again(world, tmp_path, monkeypatch):
+    from yibiao.ledger.records import PersonInput, write_people
+
+    rows = person_rows(10)
+    import_ledger(world.worker_a, roster(tmp_path, rows), world.community_a)
+    write_people(world.worker_a, world.community_a,
+                 [PersonInput({"person.id_number": valid_id(5), "person.phone": "13900000000"})])
+    assert PersonState.objects.get(id_number=valid_id(5)).row_digest is None
+    seen = validated_rows(monkeypatch)
+    again = import_ledger(world.worker_a, roster(tmp_path, rows, "again.xlsx"), world.community_a)
+    assert (again.unchanged, again.updated) == (9, 1) and sum(seen) == 1
+    assert facts_now(valid_id(5))["person.phone"] == rows[5][4]
+
+
+def facts_now(id_number: str) -> dict[str, str]:
+    return PersonState.objects.get(id_number=id_number).values
+
+
+def test_a_recognised_row_repeated_in_the_file_is_judged_with_its_repeat(world, tmp_path):
+    rows = person_rows(10)
+    import_ledger(world.worker_a, roster(tmp_path, rows), world.community_a)
+    clash = [rows[1][0], "别的名字", rows[1][2], "汉族", rows[1][4]]  # a later block than row 1
+    again = import_ledger(world.worker_a, roster(tmp_path, [*rows, clash], "again.xlsx"), world.community_a)
+    assert again.ok and again.rows_read == 11
+    assert sorted({r.row for r in again.rejections}) == [3, 12]
+    assert again.unchanged == 9
+    assert facts_now(valid_id(1))["person.name"] == "居民1"
+
+
+def test_a_row_with_a_warning_is_validated_again_and_warns_again(world, tmp_path):
+    header = [*HEADER, "性别"]
+    rows = [[*r, "男" if i == 2 else None] for i, r in enumerate(person_rows(6))]  # her ID: a woman
+    path = write_xlsx(tmp_path / "a.xlsx", [header, *rows])
+    first = import_ledger(world.worker_a, path, world.community_a)
+    warned = {w.row for w in first.warnings}
+    assert warned == {4} and first.warnings[0].code == "contradicts_id"
+    again = import_ledger(world.worker_a, write_xlsx(tmp_path / "b.xlsx", [header, *rows]), world.community_a)
+    assert {w.row for w in again.warnings} == warned
+    assert again.unchanged == 6
+
+
+@pytest.mark.parametrize("block", [4, 1000])  # staged, and in memory
+def test_a_recognised_row_repeated_with_its_id_typed_otherwise_is_judged_with_it(world, tmp_path,
+                                                                              monkeypatch, block):
+    monkeypatch.setattr(records, "BLOCK", block)
+    rows = person_rows(10)
+    import_ledger(world.worker_a, roster(tmp_path, rows), world.community_a)
+    spaced = f"{valid_id(3)[:6]} {valid_id(3)[6:]}"
+    clash = [rows[3][0], "别的名字", spaced, "汉族", rows[3][4]]
+    again = import_ledger(world.worker_a, roster(tmp_path, [*rows, clash], "again.xlsx"), world.community_a)
+    assert sorted({r.row for r in again.rejections}) == [5, 12] and again.unchanged == 9

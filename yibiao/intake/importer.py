@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from hashlib import blake2b
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
@@ -22,6 +24,7 @@ from yibiao.ledger.records import (
     NAME,
     LedgerError,
     PersonInput,
+    RecognisedRepeat,
     RowProblem,
     Undoable,
     require_ledger_unit,
@@ -240,42 +243,50 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     report = progress or _quiet
     result = ImportResult(file=Path(path).name, dry_run=dry_run)
     rules = Rules.load()
-    try:
-        plan, stream = plan_sheet(path, sheet, mapping, rules=rules, learned=learned_aliases())
-    except SheetError as error:
-        result.refused = Refusal(error.code, error.message, error.message_en)
-        return result
-    result.sheet, result.columns = plan.sheet, plan.columns
     stage = "validating" if dry_run else "writing"
 
     def written_so_far(done: int, rows: int) -> None:
         report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
 
-    try:
-        if plan.refused:
-            result.refused = plan.refused
+    # Rows read before are recognised by their digest; should one of them be repeated in
+    # the file (RecognisedRepeat), the file is read and written again without (rare).
+    for recognise in (True, False):
+        try:
+            plan, stream = plan_sheet(path, sheet, mapping, rules=rules, learned=learned_aliases())
+        except SheetError as error:
+            result.refused = Refusal(error.code, error.message, error.message_en)
             return result
-        report("reading", 0)
-        # The rows stream into write_people, which validates and stages them a block at a
-        # time: a file's rows are never all in memory (issue 17).
-        items = _inputs(_reporting(stream.rows, stream.last_row, report), plan)
-        with transaction.atomic():
-            written = write_people(actor, org_unit, items, valid_from=valid_from,
-                                   source=Source.IMPORT, rules=rules, dry_run=dry_run,
-                                   audit_action=Action.IMPORT, origin=f"导入「{result.file}」",
-                                   audit_detail={"file": result.file, "sheet": plan.sheet},
-                                   undoable=Undoable(WriteKind.IMPORT, result.file, key),
-                                   progress=written_so_far)
-            if not dry_run:
-                result.learned = save_confirmations(actor, plan.columns, plan.subject)
-    except SheetError as error:  # a read limit passed mid-file: nothing was written
-        result.refused = Refusal(error.code, error.message, error.message_en)
-        return result
-    except LedgerError as error:
-        result.refused = Refusal(error.code, error.message_zh, error.message_en)
-        return result
-    finally:
-        stream.close()
+        result.sheet, result.columns = plan.sheet, plan.columns
+        try:
+            if plan.refused:
+                result.refused = plan.refused
+                return result
+            report("reading", 0)
+            # The rows stream into write_people, which validates and stages them a block at
+            # a time: a file's rows are never all in memory (issue 17).
+            on = valid_from or timezone.localdate()
+            items = _inputs(_reporting(stream.rows, stream.last_row, report), plan,
+                            _digest_prefix(org_unit, on, plan, rules) if recognise else None)
+            with transaction.atomic():
+                written = write_people(actor, org_unit, items, valid_from=valid_from,
+                                       source=Source.IMPORT, rules=rules, dry_run=dry_run,
+                                       audit_action=Action.IMPORT, origin=f"导入「{result.file}」",
+                                       audit_detail={"file": result.file, "sheet": plan.sheet},
+                                       undoable=Undoable(WriteKind.IMPORT, result.file, key),
+                                       progress=written_so_far, recognise=recognise)
+                if not dry_run:
+                    result.learned = save_confirmations(actor, plan.columns, plan.subject)
+        except RecognisedRepeat:
+            continue
+        except SheetError as error:  # a read limit passed mid-file: nothing was written
+            result.refused = Refusal(error.code, error.message, error.message_en)
+            return result
+        except LedgerError as error:
+            result.refused = Refusal(error.code, error.message_zh, error.message_en)
+            return result
+        finally:
+            stream.close()
+        break
     result.skipped = dict(stream.skipped)
     result.rows_read = written.rows
     result.write_id = written.write_id
@@ -306,8 +317,18 @@ def _rejection(sheet: str, p: RowProblem) -> Rejection:
     return Rejection(sheet, p.row, p.column, p.element, p.value, p.code, p.message_zh, p.message_en)
 
 
-def _inputs(rows: Iterable[tuple[int, list]], plan: Plan):  # noqa: ANN202 - a generator of PersonInput
-    """One PersonInput per data row that holds any imported value; the rest are blank rows."""
+def _digest_prefix(org_unit: OrgUnit, on: dt.date, plan: Plan, rules: Rules) -> bytes:
+    """What a row's digest depends on besides its cells: the unit, the date, which column
+    holds which element, and those elements' rules (a rule changed: validated again)."""
+    used = sorted((c.column, c.used) for c in plan.columns if c.used)
+    return repr((org_unit.code, on.isoformat(), used,
+                 [repr(rules.elements[e]) for _c, e in used if e in rules.elements])).encode()
+
+
+def _inputs(rows: Iterable[tuple[int, list]], plan: Plan, prefix: bytes | None = None):  # noqa: ANN202
+    """One PersonInput per data row that holds any imported value; the rest are blank rows.
+
+    `prefix` (an import): each row carries the digest of its cells (PersonInput.digest)."""
     used = [(c.index - 1, c.column, c.used) for c in plan.columns if c.used]
     columns = {element: letter for _i, letter, element in used}  # every row's: read, never changed
     for row_no, row in rows:
@@ -324,7 +345,9 @@ def _inputs(rows: Iterable[tuple[int, list]], plan: Plan):  # noqa: ANN202 - a g
         if values or household:
             if NAME in columns:
                 values.setdefault(NAME, None)  # a blank name in a name column is refused
-            yield PersonInput(values, row=row_no, columns=columns, household_number=household)
+            digest = blake2b(prefix + repr((values, household)).encode(), digest_size=16).hexdigest() \
+                if prefix is not None else None
+            yield PersonInput(values, row=row_no, columns=columns, household_number=household, digest=digest)
 
 
 def preview(path: str | Path, sheet: str | None = None) -> Plan:

@@ -185,6 +185,11 @@ class PersonState(models.Model):
     values = models.JSONField(default=dict)
     # The latest valid_from / valid_to among the person's facts and residences.
     changed_on = models.DateField()
+    # What an import's row for this person was (records.row_digest), set when that import
+    # wrote this state: a state row is only ever replaced, never updated, so any later
+    # change to the person clears it. The same row again is then known unchanged without
+    # being validated or compared value by value (issue 17).
+    row_digest = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 NULL = none
 
     class Meta:
         indexes = [models.Index(fields=["org_code"], name="personstate_org"),

@@ -79,6 +79,9 @@ class PersonInput:
     row: int | None = None  # where it came from, for reports (1-based sheet row)
     columns: dict[str, str] = field(default_factory=dict)  # element -> column letter
     household_number: str | None = None
+    # An import's digest of the row as read (intake.importer): the same digest in the
+    # person's state means the row was written before and nothing changed since.
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ class _Clean:
     values: dict[str, str | None]
     household_number: str | None
     columns: dict[str, str] = field(default_factory=dict)
+    digest: str | None = None  # kept in the state it writes: a row without warnings only
 
 
 def _row_problem(row: _Clean, element: str, problem: ValueProblem | Note, value: str = "") -> RowProblem:
@@ -234,6 +238,7 @@ def clean_inputs(
     rejected: list[RowProblem] = []
     warnings: list[RowProblem] = []
     for item in items:
+        warned = len(warnings)
         # Every problem of a row at once, the ID number's among them: a form shows them all
         # beside their fields, not the first one per save.
         row_problems: list[RowProblem] = []
@@ -276,7 +281,8 @@ def clean_inputs(
                                      Note("contradicts_id", message, message)))
         for element in DERIVED_PERSON - {RELATION}:
             clean.pop(element, None)
-        good.append(_Clean(item.row, id_number, clean, item.household_number, item.columns))
+        good.append(_Clean(item.row, id_number, clean, item.household_number, item.columns,
+                           item.digest if len(warnings) == warned else None))
     return good, rejected, warnings
 
 
@@ -311,6 +317,7 @@ def _merge_repeats(rows: list[_Clean], names: dict[str, str]) -> tuple[list[_Cle
                     "keep only the correct row"), id_number[:6] + "********" + id_number[-4:]))
             continue
         first = group[0]
+        first.digest = None  # what is written is no one row
         for row in group[1:]:
             first.values.update(row.values)
             first.household_number = first.household_number or row.household_number
@@ -346,6 +353,7 @@ def write_people(
     origin: str = "",
     undoable: Undoable | None = None,
     progress: Callable[[int, int], None] | None = None,
+    recognise: bool = False,
 ) -> WriteResult:
     """Validate and append; atomic: on any error nothing is written.
 
@@ -357,11 +365,17 @@ def write_people(
 
     `undoable`: an import or a registration, recorded as a LedgerWrite that can be undone
     for a day (ledger.undo). `progress(rows_done, rows)` hears after each chunk written.
+
+    `recognise`: rows carrying a digest (PersonInput.digest) that their person's state was
+    written with are unchanged, known without validating or comparing them. Should such a
+    person appear twice in the file, RecognisedRepeat is raised (nothing written): the
+    caller writes the file again without `recognise`, so repeats are judged as always.
     """
     require_ledger_unit(actor, org_unit)
     return _write(actor, org_unit, items, valid_from=valid_from, source=source, rules=rules,
                   dry_run=dry_run, audit_action=audit_action, audit_detail=audit_detail,
-                  on_foreign=on_foreign, origin=origin, undoable=undoable, progress=progress)
+                  on_foreign=on_foreign, origin=origin, undoable=undoable, progress=progress,
+                  recognise=recognise)
 
 
 def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
@@ -369,7 +383,8 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
            audit_action: Action, audit_detail: dict[str, object] | None, on_foreign: str,
            origin: str = "", movable: frozenset[int] = frozenset(),
            undoable: Undoable | None = None,
-           progress: Callable[[int, int], None] | None = None) -> WriteResult:
+           progress: Callable[[int, int], None] | None = None,
+           recognise: bool = False) -> WriteResult:
     """write_people after its scope check; `movable` are people a confirmed transfer moves."""
     rules = rules or Rules.load()
     on = valid_from or timezone.localdate()
@@ -384,11 +399,14 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
             write = _start_write(actor, org_unit, undoable, on)
             result.write_id = write.pk
         if len(first) < BLOCK:  # a form, a task, a small file: every row in memory at once
-            count, chunks = _validated_in_memory(first, rules, on, result)
+            known: set[str] = set()
+            if recognise:
+                first, known = _recognised(first, result)
+            count, chunks = _validated_in_memory(first, rules, on, result, known)
             stage = None
         else:  # a large file: validated a block at a time and staged, memory flat with its size
             stage = Stage()
-            count, chunks = _validated_staged(stage, first, blocks, rules, on, result)
+            count, chunks = _validated_staged(stage, first, blocks, rules, on, result, recognise)
         done = 0
         if progress is not None:  # the rows are read and validated: the write begins
             progress(0, count)
@@ -436,10 +454,13 @@ def _element_names(rules: Rules) -> dict[str, str]:
     return {code: rule.name_zh for code, rule in rules.elements.items()}
 
 
-def _validated_in_memory(items: list[PersonInput], rules: Rules, on: dt.date,
-                         result: WriteResult) -> tuple[int, Iterable[Sequence[_Clean]]]:
-    """Rows validated, repeats merged: (rows to write, their chunks)."""
+def _validated_in_memory(items: list[PersonInput], rules: Rules, on: dt.date, result: WriteResult,
+                         known: set[str]) -> tuple[int, Iterable[Sequence[_Clean]]]:
+    """Rows validated, repeats merged: (rows to write, their chunks). `known`: the ID
+    numbers of rows recognised unchanged (_recognised), which must not come again."""
     good, rejected, warnings = clean_inputs(items, rules, on)
+    if known and any(row.id_number in known for row in good):
+        raise RecognisedRepeat
     result.rows += len(items)
     result.rejected.extend(rejected)
     result.warnings.extend(warnings)
@@ -450,12 +471,16 @@ def _validated_in_memory(items: list[PersonInput], rules: Rules, on: dt.date,
 
 
 def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[list[PersonInput]],
-                      rules: Rules, on: dt.date, result: WriteResult) -> tuple[int, Iterator[list[_Clean]]]:
+                      rules: Rules, on: dt.date, result: WriteResult,
+                      recognise: bool) -> tuple[int, Iterator[list[_Clean]]]:
     """The same as _validated_in_memory, a block at a time: each block's good rows go to the
     staging table, the people who appear more than once are found there (GROUP BY) and
     merged as one file's repeats are, and the rows come back from it a chunk at a time."""
     good_rows = 0
     for block in chain([first], blocks):
+        if recognise:
+            block, known = _recognised(block, result)
+            stage.add_known(known)
         good, rejected, warnings = clean_inputs(block, rules, on)
         result.rows += len(block)
         result.rejected.extend(rejected)
@@ -463,11 +488,64 @@ def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[l
         stage.add(good)
         good_rows += len(good)
     repeated = stage.repeated()
+    if any(r.values is None for r in repeated):
+        raise RecognisedRepeat
     merged, repeats = _merge_repeats(repeated, _element_names(rules))
     result.rejected.extend(repeats)
     count = good_rows - len(repeated) + len(merged)
     result.merged = good_rows - count - len({p.row for p in repeats})
     return count, stage.chunks(CHUNK, {r.id_number: r for r in merged}, {r.id_number for r in repeated})
+
+
+class RecognisedRepeat(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """A row recognised unchanged belongs to a person who appears twice in the file."""
+
+
+def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[PersonInput], dict[str, int | None]]:
+    """The rows of `block` still to validate and write, and the ID numbers (with their
+    rows) of the others: the same rows as their person's state was written from
+    (PersonState.row_digest), counted unchanged.
+
+    A person twice in the block as typed is never recognised; written another way (with
+    spaces), the caller finds it among the validated rows and raises RecognisedRepeat."""
+    numbers: dict[str, int] = {}
+    for item in block:
+        raw = item.values.get(IDENTITY)
+        if raw is not None:
+            key = str(raw).strip().upper()
+            numbers[key] = numbers.get(key, 0) + 1
+    wanted = [n for n, times in numbers.items() if times == 1]
+    if not wanted:
+        return block, {}
+    known = _state_digests(wanted)
+    if not known:
+        return block, {}
+    rest: list[PersonInput] = []
+    seen: dict[str, int | None] = {}
+    for item in block:
+        raw = item.values.get(IDENTITY)
+        found = known.get(str(raw).strip().upper()) if raw is not None and item.digest else None
+        if found is not None and found[1] == item.digest:
+            result.rows += 1
+            result.unchanged += 1
+            result.person_ids.append(found[0])
+            seen[str(raw).strip().upper()] = item.row
+        else:
+            rest.append(item)
+    return rest, seen
+
+
+def _state_digests(id_numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """ID number -> (person, the row digest their state was written with), where there is one."""
+    person, state = Person._meta.db_table, PersonState._meta.db_table
+    if connection.vendor == "postgresql":
+        where, param = "p.id_number = ANY(%s::varchar[])", list(id_numbers)
+    else:
+        where, param = "p.id_number IN (SELECT value FROM json_each(%s))", json.dumps(list(id_numbers))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT p.id_number, p.id, s.row_digest FROM {person} p JOIN {state} s "  # noqa: S608
+                       f"ON s.person_id = p.id WHERE {where} AND s.row_digest IS NOT NULL", [param])
+        return {number: (pk, digest) for number, pk, digest in cursor.fetchall()}
 
 
 class Stage:
@@ -476,7 +554,8 @@ class Stage:
     elements a file holds is the file's."""
 
     TABLE = "ledger_write_stage"
-    COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols")
+    COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols", "digest")
+    KNOWN = ""  # vals of a row recognised unchanged: counted already, nothing to write
 
     def __init__(self) -> None:
         self.seq = 0
@@ -485,7 +564,7 @@ class Stage:
             cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.TABLE} (seq bigint PRIMARY KEY, "
                            "row_no integer, id_number text NOT NULL, household text, "
-                           "vals text NOT NULL, cols text NOT NULL)")
+                           "vals text NOT NULL, cols text NOT NULL, digest text)")
 
     def add(self, rows: Sequence[_Clean]) -> None:
         encoded: dict[int, str] = {}  # an import's rows share one columns dict
@@ -495,15 +574,27 @@ class Stage:
             cols = encoded.get(id(row.columns))
             if cols is None:
                 cols = encoded[id(row.columns)] = _ENCODE(row.columns)
-            out.append((self.seq, row.row, row.id_number, row.household_number, _ENCODE(row.values), cols))
+            out.append((self.seq, row.row, row.id_number, row.household_number, _ENCODE(row.values), cols,
+                        row.digest))
+        copy_rows(self.TABLE, self.COLUMNS, out)
+
+    def add_known(self, rows: dict[str, int | None]) -> None:
+        """Rows recognised unchanged (ID number: row number): staged only so that a person
+        appearing twice in the file is still seen."""
+        out = []
+        for id_number, row_no in rows.items():
+            self.seq += 1
+            out.append((self.seq, row_no, id_number, None, self.KNOWN, self.KNOWN, None))
         copy_rows(self.TABLE, self.COLUMNS, out)
 
     def _clean(self, row: Sequence) -> _Clean:
-        _seq, row_no, id_number, household, vals, cols = row
+        _seq, row_no, id_number, household, vals, cols, digest = row
+        if vals == self.KNOWN:  # a recognised row: no values (see _validated_staged)
+            return _Clean(row_no, id_number, None, household)  # type: ignore[arg-type]
         columns = self._columns.get(cols)
         if columns is None:
             columns = self._columns[cols] = json.loads(cols)
-        return _Clean(row_no, id_number, json.loads(vals), household, columns)
+        return _Clean(row_no, id_number, json.loads(vals), household, columns, digest)
 
     def repeated(self) -> list[_Clean]:
         """The rows of every ID number staged more than once, in the order they came."""
@@ -528,6 +619,8 @@ class Stage:
             last = page[-1][0]
             out = []
             for row in page:
+                if row[4] == self.KNOWN:
+                    continue
                 if row[2] in repeated:
                     first = merged.pop(row[2], None)
                     if first is not None:
@@ -774,7 +867,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         since = state_since.get(person.pk)
         if person.pk in created_ids:
             new_states.append(state_row(person.pk, row.id_number, unit_code, household_id,
-                                        relation or "", changes, on, clean=True))
+                                        relation or "", changes, on, clean=True, digest=row.digest))
         elif since is None or (on < since and (changes or moves)):
             stale.append(person.pk)
         elif changes or moves:
@@ -783,7 +876,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
             changed_states.append(state_row(
                 person.pk, row.id_number, unit_code if moves else residence.org_code,
                 household_id if moves else residence.household_id, relation_now,
-                {**latest.get(person.pk, {}), **changes}, on))
+                {**latest.get(person.pk, {}), **changes}, on, digest=row.digest))
         if person.pk in created_ids:
             result.created += 1
             continue

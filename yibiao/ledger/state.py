@@ -27,7 +27,7 @@ from .bulk import delete_rows, insert_rows
 from .models import Fact, Person, PersonState, Residence, SubjectKind
 from .snapshot import ID_CHUNK, latest_facts
 
-STATE_FIELDS = ["person", "org_code", "household_id", "id_number", "values", "changed_on"]
+STATE_FIELDS = ["person", "org_code", "household_id", "id_number", "values", "changed_on", "row_digest"]
 RELATION = "person.relation_to_head"
 NEVER = dt.date.min  # changed_on of a person with no facts and no residence
 
@@ -40,14 +40,14 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def state_row(person_id: int, id_number: str, org_code: str, household_id: int | None,
               relation: str, values: Mapping[str, str | None], changed_on: dt.date,
-              *, clean: bool = False) -> tuple:
+              *, clean: bool = False, digest: str | None = None) -> tuple:
     """One PersonState row as insert_rows takes it: erased values left out, the relation
     to the head as people_as_of gives it (absent when empty). `clean`: the values hold
     no erased value and no relation already (a new person's typed values)."""
     kept = dict(values) if clean else {e: v for e, v in values.items() if v is not None and e != RELATION}
     if relation:
         kept[RELATION] = relation
-    return (person_id, org_code, household_id, id_number, _ENCODE(kept), changed_on)
+    return (person_id, org_code, household_id, id_number, _ENCODE(kept), changed_on, digest)
 
 
 def write_states(rows: list[tuple], *, replace: bool) -> None:
