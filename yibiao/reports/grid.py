@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from yibiao.dictionary.rules import ElementRule, Rules
 from yibiao.ledger.masking import mask
 from yibiao.orgunits.models import OrgUnit
@@ -182,8 +184,21 @@ def build(task: Task, report: prefill.Report, rules: Rules, versions: Mapping[st
         # with required cells left, in the sheet's own order.
         rows.sort(key=lambda r: (not r.problems, r.required_left == 0))
     grid = Grid(columns, total_rows=len(rows))
-    grid.pages = max(1, -(-len(rows) // PAGE))
+    size = page_size(rows)
+    grid.pages = max(1, -(-len(rows) // size))
     grid.page = min(max(1, page), grid.pages)
-    grid.rows = rows[(grid.page - 1) * PAGE:grid.page * PAGE] if only is None else rows
+    grid.rows = rows[(grid.page - 1) * size:grid.page * size] if only is None else rows
     grid.fill_columns = {c.column.column for r in grid.rows for c in r.cells if c.editable}
     return grid
+
+
+def page_size(rows: list[GridRow]) -> int:
+    """Rows per page: PAGE, or fewer when 保存 posting the whole page (each input, its own
+    version field, the row's version) would pass DATA_UPLOAD_MAX_NUMBER_FIELDS, which
+    refuses such a post whole, the typing with it (200 rows of 5 inputs are 1,200 fields)."""
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    if limit is None or not rows:
+        return PAGE
+    widest = max(sum(1 + (c.version is not None) for c in r.cells if c.editable) + (r.version is not None)
+                 for r in rows)
+    return max(1, min(PAGE, (limit - 10) // max(1, widest)))  # 10: the token, the page number, spare
