@@ -149,3 +149,31 @@ def test_the_home_page_lists_at_most_a_page_of_anything(scene):
 def test_a_logged_in_worker_lands_on_the_home_page(client, scene):
     assert client.login(username="worker_a", password=PASSWORD)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["reviewer", "officer", "admin", "worker_a"])
+def test_the_home_page_asks_the_database_as_often_with_more_work(scene, persona):
+    """Counted in the database, never a query per row: more demands and overdue tasks, the
+    same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = scene.users[persona]
+
+    def queries() -> int:
+        client = PersonaClient()
+        client.force_login(user)
+        client.get("/")  # the first visit records itself; count the next one
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    before = queries()
+    task = scene.obj["task"]["a"]
+    for n in range(12):
+        security._item(scene.users["officer"], f"卫健批量任务{n:02d}", scene.obj["unit"]["township_a"],
+                       "task", ["elderly_alone"])
+        Task.objects.create(request=task.request, org_unit=task.org_unit, org_code=task.org_code,
+                            period=f"2020-{n + 1:02d}", period_start=dt.date(2020, n + 1, 1),
+                            period_end=dt.date(2020, n + 1, 28), due_date=dt.date(2020, n + 1, 28))
+    assert queries() == before
