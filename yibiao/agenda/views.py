@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yibiao.accounts import scope
 from yibiao.params import date_param, month_param
@@ -21,7 +22,7 @@ def _home_code(user: object) -> str:
         return unit.code
     first = scope.visible_org_units(user).filter(level="county").order_by("code").first()
     if first is None:
-        raise Http404("没有可显示的组织")
+        raise Http404(_("没有可显示的组织：您的账号还没有所属组织，请联系系统管理员。"))
     return first.code
 
 

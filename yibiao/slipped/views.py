@@ -69,7 +69,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_file(request: HttpRequest, report_id: int) -> FileResponse:
     filed = slipped.get_report(request.user, report_id)
     if not filed.attachment or not scope.can(request.user, "see_reporter"):
-        raise Http404("没有附件")
+        raise Http404(_("这份报告没有附件。"))
     return FileResponse(filed.attachment.open("rb"), filename=filed.attachment_name,
                         as_attachment=request.GET.get("download") == "1")
 
