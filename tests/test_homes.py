@@ -52,13 +52,13 @@ def test_a_worker_sees_open_tasks_by_due_date_overdue_and_new_marked(scene):
     browser.force_login(worker)
     tasks = section(home(worker, browser), "tasks")
     assert f'href="/reports/tasks/{task.pk}/"' in tasks and "桃花岭健康随访表" in tasks
-    assert "已逾期" in tasks and 'class="badge new"' in tasks
+    assert "已逾期" in tasks and 'class="flag new"' in tasks
     # Reloading keeps what was new this session; the next session has seen it.
-    assert 'class="badge new"' in section(home(worker, browser), "tasks")
+    assert 'class="flag new"' in section(home(worker, browser), "tasks")
     again = PersonaClient()
     again.force_login(worker)
     tasks = section(home(worker, again), "tasks")
-    assert "桃花岭健康随访表" in tasks and 'class="badge new"' not in tasks and "已逾期" in tasks
+    assert "桃花岭健康随访表" in tasks and 'class="flag new"' not in tasks and "已逾期" in tasks
 
     inspections = section(home(worker), "inspections")
     assert f'href="/gate/{scene.obj["item"]["a"].pk}/"' in inspections and "卫健出租房检查" in inspections
