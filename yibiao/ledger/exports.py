@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -89,6 +90,19 @@ def _cell(rules: Rules, element: str, value: str | None, unmask: bool) -> object
     return shown if unmask else mask(value_type, shown)
 
 
+# A spreadsheet opening a CSV reads a run of digits as a number: an unmasked ID number
+# 430104200001027123 became 4.30104200001027E+17, its last digits lost past 15 significant
+# ones (LibreOffice, as Excel and WPS), a 户号 of 16 digits the same, a leading 0 dropped.
+# Such a value is written after a tab, which Excel, WPS and LibreOffice keep as text (the
+# usual way; the .xlsx holds them as text cells already). Only digits follow the tab, so it
+# opens no formula, unlike the text safe_row quotes.
+KEPT_AS_TEXT = re.compile(r"\d{16,}|0\d+")
+
+
+def _kept_as_text(value: object) -> object:
+    return f"\t{value}" if isinstance(value, str) and KEPT_AS_TEXT.fullmatch(value) else value
+
+
 def _write(path: Path, header: list[str], table: list[list[object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
@@ -96,7 +110,7 @@ def _write(path: Path, header: list[str], table: list[list[object]]) -> None:
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(safe_row(header))
-            writer.writerows(safe_row(row) for row in table)
+            writer.writerows([_kept_as_text(cell) for cell in safe_row(row)] for row in table)
         return
     book = Workbook(write_only=False)
     sheet = book.active
