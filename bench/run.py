@@ -27,7 +27,7 @@ RESULTS = HERE / "results"
 # (name, script): bench_burden belongs to issue 7 and runs when present.
 BENCHMARKS = [("matching", "bench_matching.py"), ("import", "bench_import.py"), ("burden", "bench_burden.py"),
               ("asof", "bench_asof.py"), ("rollup", "bench_rollup.py"), ("fill", "bench_fill.py"),
-              ("loadtest", "loadtest.py")]
+              ("province", "bench_province.py"), ("loadtest", "loadtest.py")]
 IMPORT_LINE = re.compile(r"^(SQLite|PostgreSQL) (import|re-import)\s+([\d.]+) s .*?([\d.]+)x the (floor|read)")
 PANDAS_LINE = re.compile(r"^(SQLite|PostgreSQL) pandas .*yibiao import = ([\d.]+)x pandas")
 
@@ -76,11 +76,21 @@ def ratios(outputs: dict[str, str], started: float) -> list[dict]:
     if (r := load("rollup")) and "rollup" in outputs:
         add("rollup", f"product reports.rollup, every level ({r['people']:,} residents)", r["product_vs_duckdb"],
             f"DuckDB {r['duckdb_version']} over the ledger", "<= 2x")
+        if r.get("product_vs_duckdb_cpu") is not None:
+            add("rollup", "the same in CPU time (PostgreSQL backend counted)", r["product_vs_duckdb_cpu"],
+                "DuckDB's CPU time, all threads", "—")
         if r.get("reports_vs_duckdb") is not None:
             add("rollup", "build_report for every unit", r["reports_vs_duckdb"], "DuckDB over the ledger", "—")
         if r.get("sql_vs_duckdb") is not None:
             add("rollup", "hand-written GROUP BY ROLLUP (reference)", r["sql_vs_duckdb"], "DuckDB over the ledger",
                 "—")
+    if (p := load("province")) and "province" in outputs:
+        add("province", f"province roll-up, every level ({p['people']:,} residents, {len(p['counties'])} counties)",
+            p["province_vs_duckdb"], "DuckDB over the ledger", "—")
+        add("province", "per-county roll-up, least–most", "–".join(map(str, p["county_rollup_vs_duckdb"])),
+            "DuckDB, that county", "<= 2x")
+        add("province", "per-county as-of read, ms per 1,000 residents", "–".join(map(str, p["asof_read_ms_per_1000"])),
+            "—", "—")
     if (f := load("fill")) and "fill" in outputs:
         add("fill", f"fill_template_streaming, {f['rows']:,} rows x 10", f["streaming"]["ratio"],
             "xlsxwriter constant_memory", "<= 1.5x")
