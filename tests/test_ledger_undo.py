@@ -191,3 +191,13 @@ def test_the_command_line_lists_and_undoes(world, imported, capsys):
     assert json.loads(capsys.readouterr().out)["transfers_withdrawn"] == 1
     assert main(["ledger", "undo", str(imported.pk), "--user", "worker_a"]) == 2
     assert "已于" in capsys.readouterr().err
+
+
+def test_a_value_the_importer_changed_since_is_not_said_changed_by_someone_else(client, world, imported):
+    """The worker who imported corrected a value, then undid the import: the message said
+    the value was 已被他人修改 (changed by someone else), which was the worker themself."""
+    write_people(world.worker_a, world.grid_a, [PersonInput({
+        "person.id_number": WANG, "person.work_unit": "后来改的单位"})])
+    assert client.login(username="worker_a", password=PASSWORD)
+    page = client.post(f"/ledger/writes/{imported.pk}/undo/", follow=True).content.decode()
+    assert "其中 1 项在此之后又被修改过，保留了修改后的值。" in page and "他人" not in page

@@ -242,7 +242,7 @@ def cmd_ledger_undo(args: argparse.Namespace) -> int:
     print(f"已撤销 #{done.write.pk}「{done.write.label}」：恢复 {done.facts_reversed} 项信息，"
           f"结束 {done.residences_ended} 条居住记录，恢复 {done.residences_reopened} 条，"
           f"撤回 {done.transfers_withdrawn} 项迁入申请"
-          + (f"；{done.kept} 项已被他人修改，保留其修改" if done.kept else "") + "。")
+          + (f"；{done.kept} 项在此之后又被修改过，保留了修改后的值" if done.kept else "") + "。")
     return 0
 
 

@@ -308,7 +308,7 @@ def write_undo(request: HttpRequest, write_id: int) -> HttpResponse:
     messages.success(request, _("已撤销“%(label)s”：恢复了 %(facts)s 项信息，结束了 %(ended)s 条居住记录。")
                      % {"label": done.write.label, "facts": done.facts_reversed,
                         "ended": done.residences_ended}
-                     + (_("其中 %(kept)s 项已被他人修改，保留其修改。") % {"kept": done.kept}
+                     + (_("其中 %(kept)s 项在此之后又被修改过，保留了修改后的值。") % {"kept": done.kept}
                         if done.kept else ""))
     return redirect("ledger:writes")
 
