@@ -47,6 +47,7 @@ def test_each_role_lands_on_its_own_work_on_a_desktop(page: Page, artifacts: Pat
     if username == "officer":
         expect(page.locator("#demands progress").first).to_be_visible()
     if username in ("reviewer", "admin"):
+        expect(page.locator("#review-queue")).to_contain_text("独居老人冬季健康随访")  # the demo's pending task
         expect(page.locator("#overdue")).to_contain_text("个社区")
         expect(page.locator("#overdue tbody tr")).to_have_count(20)  # counts per community, capped
     if username == "admin":

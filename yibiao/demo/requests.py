@@ -173,7 +173,8 @@ def _plausible(header: str, rng: random.Random) -> str:
 def submit_work(county: OrgUnit, today: dt.date) -> int:
     """Two departments want to inspect the same rental houses this month: the reviewer
     merges them into one joint visit (多检合一); a campaign task with an evidence demand is
-    admitted with the photo wall struck; and worker1 reports a table that came by WeChat."""
+    admitted with the photo wall struck; worker1 reports a table that came by WeChat; and
+    the health commission's officer submits a follow-up task the reviewer has yet to decide."""
     from yibiao.gate.models import EvidenceKind, Kind, Subject
     from yibiao.gate.work import workflow as work
     from yibiao.slipped import reports as slipped
@@ -206,4 +207,10 @@ def submit_work(county: OrgUnit, today: dt.date) -> int:
     work.decide(reviewer, campaign, "admit", "依法有据，工作量适当")
     slipped.report(User.objects.get(username="worker1"), department="街道办事处", channel="wechat",
                    kind="table", description="微信群里要求填报“辖区老年人摸底表”，与已准入报表重复")
+    # Left for the reviewer: the reviewer's home opens on a queue with work in it.
+    work.submit(User.objects.get(username="officer"), work.NewWorkItem(
+        kind=Kind.TASK, title="独居老人冬季健康随访", department="区卫生健康局",
+        basis="《国家基本公共卫生服务规范（第三版）》", scope_code=county.code, start=start, end=end,
+        hours_per_community=2, estimate_basis="按每个社区约 12 位独居老人、每位 10 分钟估算",
+        subjects=[Subject.ELDERLY_ALONE]))
     return 3
