@@ -84,6 +84,21 @@ def bad_request(request: HttpRequest, exception: BaseException | None = None) ->
     return render(request, "400.html", {"message": message, "ways": ways_back(request)}, status=400)
 
 
+STALE_FORM = gettext_lazy(
+    "这次提交没有保存：页面打开后登录状态已经变了（在别处重新登录或退出、或打开太久）。"
+    "请点浏览器的“返回”回到上一页，填写的内容一般还在，刷新前先复制保存，再重新提交。")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:  # noqa: ARG001 - Django's own words
+    """CSRF_FAILURE_VIEW: a form sent from a page older than the login (another tab logged in
+    again, or out) is refused in the product's layout and words, saying the typing was not
+    stored and how to get it back, never Django's English "CSRF verification failed". A row
+    saved by the grid (htmx) gets the sentence alone, shown beside the row."""
+    if request.headers.get("HX-Request"):
+        return HttpResponse(str(STALE_FORM), status=403, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {"message": str(STALE_FORM), "ways": ways_back(request)}, status=403)
+
+
 def page_not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     """A stale or mistyped link: our own Http404 says what is gone (an upload already
     imported, a task withdrawn); a path that matches no page says only that."""

@@ -261,6 +261,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("YIBIAO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "yibiao.errors.csrf_failure"  # in the layout, saying the typing was not stored
 X_FRAME_OPTIONS = "DENY"
 
 # Background jobs (big exports): the database backend needs nothing but the database and

@@ -58,3 +58,43 @@ def test_a_paste_too_big_for_the_grid_says_what_was_left_out(
     page.keyboard.press("Control+V")
     expect(rows.nth(count - 1).locator('[data-col="F"]')).to_have_value("已走访")
     expect(note).to_be_hidden()
+
+
+def test_a_row_saved_after_the_login_changed_says_why_in_words(
+        open_page: OpenPage, yibiao_cli: YibiaoCommand, tmp_path: Path) -> None:
+    """The worker logs in again elsewhere (the CSRF cookie changes) and leaves a row: the
+    row stays typed and unsaved, its status the sentence, not the error page's HTML source."""
+    title = "居民走访问题登记表（二）"
+    book = Workbook()
+    book.active.append([title])
+    book.active.append(HEADERS)
+    book.save(tmp_path / "visit2.xlsx")
+    created = yibiao_cli(
+        "request", "create", "--template", str(tmp_path / "visit2.xlsx"), "--department", "区卫生健康局",
+        "--title", title, "--basis", "《社区工作规范》（2026）6号", "--frequency", "monthly",
+        "--scope", "430104001001", "--filter", "年龄 < 40", "--json", "--user", "officer",
+        "--justify", "C=走访需要")
+    yibiao_cli("request", "review", str(json.loads(created.stdout)["id"]), "admit", "--mappings-checked",
+               "--user", "reviewer")
+    page = open_page(viewport={"width": 1400, "height": 900})
+    login(page, "worker1", "demo-worker1-2026")
+    page.goto("/")
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(re.escape(title))).first.click()
+    row = page.locator("#grid tbody tr.grid-row").nth(0)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "csrftoken")
+    page.context.add_cookies([{**cookie, "value": "x" * 32}])  # what another login would leave
+    cell = row.locator("input[data-col]").first  # the first test may have filled 探访发现的问题
+    cell.fill("楼道堆物")
+    page.locator("main h1").click()
+    expect(row.locator("td.status")).to_contain_text("未保存：这次提交没有保存")
+    assert "<" not in row.locator("td.status").inner_text()
+    expect(cell).to_have_value("楼道堆物")
+
+    # An error page (here the 400 for a NUL pasted from a broken file) is read for its message.
+    page.context.add_cookies([cookie])
+    cell.evaluate("el => { el.value = '楼道\\u0000堆物'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    cell.focus()
+    page.locator("main h1").click()
+    expect(row.locator("td.status")).to_contain_text("未保存：提交的内容含有无法保存的空字符")
+    assert "<" not in row.locator("td.status").inner_text()

@@ -30,6 +30,17 @@
   const fields = (tr) => Array.from(tr.querySelectorAll(FIELD));
   const fieldAt = (tr, col) => tr && tr.querySelector(`[data-col="${col}"]`);
 
+  // Why a save failed, in words: a refusal's text as sent, or the message of an error page
+  // (400, 403, the stale-login page), never the page's HTML source.
+  function reason(xhr) {
+    if (!xhr) return "";
+    const type = xhr.getResponseHeader("Content-Type") || "";
+    if (!type.startsWith("text/html")) return xhr.responseText || String(xhr.status);
+    const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    const said = page.querySelector("#error-message") || page.querySelector("main h1, h1");
+    return (said && said.textContent.trim()) || String(xhr.status);
+  }
+
   function status(tr, text, kind) {
     const cell = tr.querySelector("td.status");
     if (!cell) return;
@@ -71,7 +82,7 @@
     let focused = null;
     const onAfter = (event) => {
       const xhr = event.detail.xhr;
-      if (!event.detail.successful) failure = (xhr && xhr.responseText) || String(xhr && xhr.status);
+      if (!event.detail.successful) failure = reason(xhr);
     };
     const onBefore = () => {
       const active = document.activeElement;
