@@ -311,3 +311,54 @@ def test_every_element_and_code_value_has_english(db):
                + [f"{i.code_list.key}:{i.name}" for i in CodeItem.objects.select_related("code_list")
                   if not known(i.name, i.code_list.key)])
     assert missing == []
+
+
+@pytest.mark.parametrize("url", ["/no-such-page/", "/ledger/people/999999/", "/gate/999999/",
+                                 "/burden/?from=2026-13", "/reports/tasks/999999/"])
+def test_error_pages_read_in_english_and_traditional(client, world, url):
+    """The pages a stale or wrong link leads to (404, 403, 400) speak the page's language too."""
+    client.force_login(world.worker_a)
+    client.raise_request_exception = False
+    exact, everything = data_strings()
+    for language, bad in (("en", lambda runs: runs), ("zh-hant", lambda runs: {r for r in runs if SIMPLIFIED_ONLY & set(r)})):
+        client.cookies["django_language"] = language
+        response = client.get(url)
+        assert response.status_code in (400, 403, 404), (url, response.status_code)
+        page = Page()
+        page.feed(response.content.decode())
+        assert bad(not_data(set(CHINESE.findall(" ".join(page.text))), exact, everything)) == set(), (language, url)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_the_import_flow_speaks_the_page_language(world, tmp_path, language, settings):
+    """Upload, mapping, dry run and import: reached by forms, so the crawl never sees them.
+    The roster's own headers and sample cells are data (marked lang); the elements offered,
+    the badges and every row's problem are the interface."""
+    from tests.sheetfactory import write_xlsx
+    from tests.test_intake_web import ROSTER, logged_in
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = logged_in(world.worker_a)
+    client.cookies["django_language"] = language
+    path = write_xlsx(tmp_path / "roster.xlsx", ROSTER, merges=["A1:E1"])
+    mapping_url = client.post("/intake/upload/", {"org": world.community_a.code, "file": path.open("rb")})["Location"]
+    form = {"sheet": "Sheet1", "col-A": "", "was-A": "", "col-B": "person.name", "was-B": "person.name",
+            "col-C": "person.id_number", "was-C": "person.id_number", "col-D": "person.relation_to_head",
+            "was-D": "", "col-E": "person.phone", "was-E": "person.phone"}
+    pages = {"mapping": client.get(mapping_url).content.decode(),
+             "dry run": client.post(mapping_url + "run/", {**form, "action": "dry_run"}, HTTP_HX_REQUEST="true")
+             .content.decode(),
+             "import": client.post(mapping_url + "run/", {**form, "action": "import"}).content.decode()}
+    exact, everything = data_strings()
+    leaks = {}
+    for name, html in pages.items():
+        page = Page()
+        page.feed(html)
+        runs = not_data(set(CHINESE.findall(" ".join(page.text))), exact, everything)
+        if language == "zh-hant":
+            runs = {run for run in runs if SIMPLIFIED_ONLY & set(run)}
+        if runs:
+            leaks[name] = runs
+    assert leaks == {}
+    if language == "en":
+        assert "check digit" in pages["dry run"]  # 坏号码's ID number, said in English

@@ -32,6 +32,7 @@ from yibiao.ledger.records import (
 )
 from yibiao.matching import LearnedAlias, Matcher, match_layout, normalise
 from yibiao.orgunits.models import OrgUnit
+from yibiao.refusals import _to_traditional, language_of
 from yibiao.sheets import SheetError, SheetLayout
 
 from .aliases import learned_aliases, save_confirmations
@@ -69,6 +70,19 @@ class Refusal:
     message: str
     message_en: str = ""
 
+    @property
+    def shown(self) -> str:
+        return in_page_language(self.message, self.message_en)
+
+
+def in_page_language(zh: str, en: str) -> str:
+    """A message in the page's language: English, Traditional (the refusals' OpenCC), or the
+    Simplified as written."""
+    language = language_of()
+    if language == "en" and en:
+        return en
+    return _to_traditional().convert(zh) if language == "zh-hant" else zh
+
 
 def _refusal(code: str, **params: str) -> Refusal:
     return Refusal(code, REFUSALS_ZH[code].format(**params), REFUSALS_EN[code].format(**params))
@@ -102,6 +116,10 @@ class Rejection:
     code: str
     message: str
     message_en: str
+
+    @property
+    def shown(self) -> str:
+        return in_page_language(self.message, self.message_en)
 
 
 @dataclass
