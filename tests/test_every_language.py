@@ -362,3 +362,42 @@ def test_the_import_flow_speaks_the_page_language(world, tmp_path, language, set
     assert leaks == {}
     if language == "en":
         assert "check digit" in pages["dry run"]  # 坏号码's ID number, said in English
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_refused_forms_say_each_problem_in_the_page_language(client, world, language):
+    """The household and person forms refused (bad phone, bad check digit, no name, a date
+    that is not one): every problem beside its field is the interface, the names typed are data."""
+    from tests.test_ledger_forms_keep_typing import BAD_CHECK, LIU, ZHAO
+    from yibiao.ledger.models import Person
+    from yibiao.ledger.records import PersonInput, write_people
+
+    write_people(world.worker_a, world.grid_a, [PersonInput({"person.id_number": LIU, "person.name": "刘兵彬"})])
+    liu = Person.objects.get(id_number=LIU)
+    client.force_login(world.worker_a)
+    client.cookies["django_language"] = language
+    typed = {"刘兵彬", "王小红", "枫林路", "栋", "单元", "室", "岳麓区城管局", "新搬来的租户"}
+    pages = {
+        "household": client.post("/ledger/households/new/", {
+            "org_unit": world.grid_a.code, "address": "枫林路12号3栋2单元501室", "number": "",
+            "name_0": "刘兵彬", "id_number_0": LIU, "relation_0": "02", "phone_0": "12345",
+            "name_1": "王小红", "id_number_1": BAD_CHECK, "relation_1": "20", "phone_1": "139",
+            "name_2": "", "id_number_2": ZHAO, "relation_2": "30", "phone_2": "13700001111"}).content.decode(),
+        "person": client.post(f"/ledger/people/{liu.pk}/edit/", {
+            "version": liu.version, "person.name": "刘兵彬", "person.phone": "12345",
+            "person.emergency_phone": "0731-88", "person.arrival_date": "2026-13-40",
+            "person.work_unit": "岳麓区城管局", "person.remarks": "新搬来的租户"}).content.decode(),
+    }
+    exact, everything = data_strings()
+    leaks = {}
+    for name, html in pages.items():
+        page = Page()
+        page.feed(html)
+        runs = not_data(set(CHINESE.findall(" ".join(page.text))), exact | typed, everything)
+        if language == "zh-hant":
+            runs = {run for run in runs if SIMPLIFIED_ONLY & set(run)}
+        if runs:
+            leaks[name] = runs
+    assert leaks == {}
+    if language == "en":
+        assert "Phone" in pages["person"] and "Arrival date" in pages["person"]

@@ -21,8 +21,9 @@ from yibiao.accounts import scope
 from yibiao.audit.log import record
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
+from yibiao.dictionary.words import shown
 from yibiao.params import int_param
-from yibiao.refusals import Refusal, refused_back_to
+from yibiao.refusals import Refusal, _to_traditional, language_of, refused_back_to
 from yibiao.replica import reads_may_lag
 from yibiao.values import get_code_list
 
@@ -149,7 +150,13 @@ def _named(who: str, rules: Rules, problem: RowProblem) -> str:
     """A bad value's message naming whose it is: 刘兵彬 的联系电话：手机号码“12345”有 5 位…"""
     label = rules[problem.element].name_zh if problem.element in rules else problem.element
     message = problem.message_zh
-    if message.startswith(label):  # 联系电话：…, 公民身份号码“…”校验码不符: the name said once
+    language = language_of()
+    if language == "en":  # the English names the element by its code: said by its name instead
+        message = problem.message_en.removeprefix(f"{problem.element}: ")
+    elif language == "zh-hant":  # the label and message only: a person's name stays as typed
+        label, message = _to_traditional().convert(label), _to_traditional().convert(message)
+    label = shown(label)
+    if language != "en" and message.startswith(label):  # 联系电话：…, 公民身份号码“…”校验码不符: the name said once
         return _("%(who)s 的%(message)s") % {"who": who, "message": message} if who else message
     if not who:
         return _("%(label)s：%(message)s") % {"label": label, "message": message}
