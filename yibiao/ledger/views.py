@@ -235,7 +235,9 @@ def _place_problems(problems: list[RowProblem], members: list[dict],
 def _registered(request: HttpRequest, registered: Registration) -> HttpResponse:
     result = registered.result
     for sent in result.transfers:
-        messages.info(request, f"第 {sent.row} 位成员：{sent.message_zh}")
+        said = {"en": sent.message_en, "zh-hant": _to_traditional().convert(sent.message_zh)}
+        messages.info(request, _("第 %(n)s 位成员：%(message)s") % {
+            "n": sent.row, "message": said.get(language_of(), sent.message_zh)})
     if registered.household is None:
         return redirect("ledger:transfers")
     messages.success(request, _("已登记 %(n)s 人。") % {
