@@ -20,6 +20,7 @@ from yibiao.accounts import scope
 from yibiao.gate.models import Kind, Status
 from yibiao.orgunits.models import OrgUnit, reaching_q, subtree_q
 from yibiao.reports.models import TaskStatus
+from yibiao.reports.periods import parse_period
 from yibiao.reports.tasks import visible_tasks
 
 from . import ical
@@ -73,14 +74,24 @@ def events(user: object, unit: OrgUnit, first: dt.date, last: dt.date) -> list[E
         grouped[(task.request_id, task.due_date, task.period)].append(task)
     for (request_id, due, period), group in grouped.items():
         request = group[0].request
-        detail = (_("%(period)s，%(n)s 个社区") % {"period": period, "n": len(group)} if len(group) > 1
-                  else _("%(period)s，%(unit)s") % {"period": period, "unit": group[0].org_unit.name})
+        said = _period_shown(period)
+        detail = (_("%(period)s，%(n)s 个社区") % {"period": said, "n": len(group)} if len(group) > 1
+                  else _("%(period)s，%(unit)s") % {"period": said, "unit": group[0].org_unit.name})
         url = reverse("reports:task", args=[group[0].pk]) if len(group) == 1 else \
             reverse("gate:detail", args=[request_id])
         found.append(Event(f"table-{request_id}-{period}-{unit.code}@yibiao", "table",
                            _("报表截止：%(title)s") % {"title": request.title}, due, due, [request.department.name],
                            None, detail, url))
     return sorted(found, key=lambda e: (e.start, e.end, e.kind, e.title))
+
+
+def _period_shown(key: str) -> str:
+    """2026Q4 as the page's language writes it (2026年第4季度, 2026 Q4); a key that does not
+    read as a period is shown as stored."""
+    try:
+        return parse_period(key).shown
+    except ValueError:
+        return key
 
 
 @dataclass
