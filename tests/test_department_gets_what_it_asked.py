@@ -97,6 +97,9 @@ def ledger_people(unit: OrgUnit, tmp_path: Path, *, empty_ok: bool = False) -> l
     names = dict(OrgUnit.objects.values_list("code", "name"))
     people = []
     for row in csv.DictReader(out.open(encoding="utf-8-sig")):
+        # A long number is written after a tab so a spreadsheet keeps it as text (ledger/exports.py);
+        # the clerk's spreadsheet shows it without: so does this reading.
+        row = {key: value.removeprefix("\t") for key, value in row.items()}
         code = row.get("所属") or ""
         community = next((names[code[:n]] for n in (12,) if code[:n] in names), "")
         people.append(dept.Person(

@@ -57,6 +57,10 @@ def committed_community(django_db_blocker):
     from yibiao.orgunits.models import Level, OrgUnit
 
     with django_db_blocker.unblock():
+        if not OrgUnit.objects.filter(code="430104003").exists():
+            from yibiao.setup import initialise
+
+            initialise()  # a transactional test before this one flushed the reference data
         township = OrgUnit.objects.get(code="430104003")
         community = add_unit("430104003999", "并发测试社区", Level.COMMUNITY, township)
         worker = User.objects.create(username="race-worker", role=Role.WORKER, org_unit=community)

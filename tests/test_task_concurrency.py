@@ -66,6 +66,10 @@ def race(django_db_setup, django_db_blocker):  # noqa: ARG001 - the test databas
     from yibiao.orgunits.models import Level, OrgUnit
 
     with django_db_blocker.unblock():
+        if not OrgUnit.objects.filter(code="430104003").exists():
+            from yibiao.setup import initialise
+
+            initialise()  # a transactional test before this one flushed the reference data
         township = OrgUnit.objects.get(code="430104003")
         community = add_unit("430104003997", "并发填报社区", Level.COMMUNITY, township)
         grid = add_unit(community.code + "001", "并发第一网格", Level.GRID, community)

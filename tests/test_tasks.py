@@ -287,7 +287,7 @@ def test_a_save_over_a_newer_value_is_a_conflict_showing_both_and_keeping_the_ty
     page = response.content.decode()
     assert response.status_code == 409 and "其他人已保存了 1 个单元格" in page
     assert "他人已保存：<strong>否</strong>；您填写的：<strong>是</strong>" in page
-    assert "<option selected>是</option>" in page and 'value="13700001111"' in page  # the typing is still there
+    assert '<option value="是" selected>是</option>' in page and 'value="13700001111"' in page  # the typing is still there
     vaccine = request.columns[7]["element"]
     assert list(Fact.objects.filter(element=vaccine).values_list("value", flat=True)) == ["否"]
     assert not Fact.objects.filter(element="person.phone", value="13700001111").exists()
