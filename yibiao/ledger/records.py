@@ -611,16 +611,16 @@ class Stage:
         last = 0
         while True:
             with connection.cursor() as cursor:
+                # Recognised rows stay in the table (for repeats) and are never read back.
                 cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} "  # noqa: S608
-                               "WHERE seq > %s ORDER BY seq LIMIT %s", [last, size])
+                               "WHERE seq > %s AND vals <> %s ORDER BY seq LIMIT %s",
+                               [last, self.KNOWN, size])
                 page = cursor.fetchall()
             if not page:
                 return
             last = page[-1][0]
             out = []
             for row in page:
-                if row[4] == self.KNOWN:
-                    continue
                 if row[2] in repeated:
                     first = merged.pop(row[2], None)
                     if first is not None:
