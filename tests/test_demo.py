@@ -34,6 +34,17 @@ def test_communities_hang_below_the_real_townships(demo):
     assert all(len(g.code) == 15 and g.parent.code == g.code[:12] for g in grids)
 
 
+def test_every_demo_community_and_grid_is_found_by_its_pinyin_initials(demo):
+    """The org-unit picker finds 红星社区 by typing hxsq (the bulk-made units had no initials)."""
+    from yibiao.orgunits.search import search_units
+
+    units = OrgUnit.objects.subtree(DEMO_COUNTY).filter(level__in=[Level.COMMUNITY, Level.GRID])
+    assert units.exists() and not units.filter(initials="").exists()
+    community = units.filter(level=Level.COMMUNITY).first()
+    found = search_units(OrgUnit.objects.subtree(community.code[:9]), community.initials)
+    assert community in found.units
+
+
 def test_every_resident_has_a_valid_id_number_and_a_household(demo):
     people = Person.objects.all()
     assert people.count() == demo.people > 200

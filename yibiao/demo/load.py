@@ -21,7 +21,7 @@ from yibiao.ledger.snapshot import DERIVED_PERSON
 from yibiao.ledger.state import rebuild_states
 from yibiao.orgunits.divisions import join_name
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
-from yibiao.values.pinyin import name_initials
+from yibiao.values.pinyin import name_initials, unit_initials
 
 from .requests import submit_all, submit_work
 from .synth import SynthCounty, generate_county
@@ -168,14 +168,15 @@ def write_units(county: OrgUnit, synth: SynthCounty) -> dict[str, OrgUnit]:
     townships = {t.code: t for t in county.children.all()}
     communities = [
         OrgUnit(code=c.code, name=c.name, level=Level.COMMUNITY, parent=townships[c.township_code],
-                full_name=join_name(townships[c.township_code].full_name, c.name))
+                full_name=join_name(townships[c.township_code].full_name, c.name),
+                initials=unit_initials(c.name))  # what the org-unit picker's user types: hxsq
         for c in synth.communities
     ]
     OrgUnit.objects.bulk_create(communities)
     by_code = {c.code: c for c in communities}
     grids = [
         OrgUnit(code=g.code, name=g.name, level=Level.GRID, parent=by_code[c.code],
-                full_name=join_name(by_code[c.code].full_name, g.name))
+                full_name=join_name(by_code[c.code].full_name, g.name), initials=unit_initials(g.name))
         for c in synth.communities for g in c.grids
     ]
     OrgUnit.objects.bulk_create(grids)
