@@ -356,6 +356,11 @@ def _to_traditional():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("s2t.json")
 
 
+def to_traditional(text: str) -> str:
+    """Simplified Chinese text in Traditional (OpenCC), for what is stored in Simplified."""
+    return _to_traditional().convert(text) if text else text
+
+
 def language_of(language: str | None = None) -> str:
     """'zh-hans', 'zh-hant' or 'en': the one given, else the active one (zh-hans outside Django)."""
     if language is None:

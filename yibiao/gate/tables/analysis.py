@@ -123,6 +123,7 @@ class Analysis:
     subject_filter: SubjectFilter = field(default_factory=SubjectFilter)
     # What the template file itself asks a person to know: a VBA project read past, never run.
     notices: list[str] = field(default_factory=list)
+    verdict_en: str = ""  # the verdict in English: pages show the reader's language (gate_tags.verdict)
 
     @property
     def served_by_ledger(self) -> bool:
@@ -361,11 +362,21 @@ def analyse(request: FormRequest) -> Analysis:
                       if to_collect else "")
                    + (f"（另有 {incomplete} 项台账不全）" if incomplete else "")
                    + f"，每期约 {cells} 个单元格，全年约 {burden.hours_per_year} 工时")
+    if duplicate:
+        verdict_en = (f"Asks again what the {'admitted' if duplicate.status == Status.ADMITTED else 'pending'} "
+                      f"“{duplicate.title}” (no. {duplicate.request_id}, {duplicate.department}) asks")
+    elif not new_count and cells == 0:
+        verdict_en = "Can be produced entirely from the ledger: nothing for the grassroots to fill in"
+    else:
+        verdict_en = (f"{communities} communities (villages) must add {new_count} new data items"
+                      + (f" ({len(to_collect)} of them for the filter)" if to_collect else "")
+                      + (f" ({incomplete} more held incompletely in the ledger)" if incomplete else "")
+                      + f"; about {cells} cells a period, about {burden.hours_per_year} worker-hours a year")
     warnings = [f"第 {c.column} 列“{c.header}”的对应关系待确认" for c in columns
                 if c.status == "suggested"]
     return Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
                     burden, new_count, undecided, verdict, warnings,
-                    format_problems(request, rules), chosen, template_notices(request))
+                    format_problems(request, rules), chosen, template_notices(request), verdict_en)
 
 
 def describe_filter(request: FormRequest, rules: Rules, subject: str, unit: OrgUnit,

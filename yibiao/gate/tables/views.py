@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -125,7 +126,9 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     form_request = _request(request.user, request_id)
     return render(request, "gate/table/detail.html", {
         "r": form_request, "a": form_request.analysis,
-        "filter_text": subjects.describe(form_request.subject_filter),
+        # Said in the reader's language; typed back in either (the filter language reads both).
+        "filter_text": subjects.describe(form_request.subject_filter,
+                                         english=get_language().startswith("en")),
         "filter_status": subjects.STATUS_NAMES.get(form_request.filter_status, ""),
         "can_edit_filter": form_request.status in workflow.FILTER_EDITABLE
         and scope.may(request.user, scope.CHANGE, form_request),

@@ -36,6 +36,9 @@ SUGGESTIONS = {
     (Kind.TASK, Kind.TASK): "建议合并开展，一次入户完成",
 }
 MIXED_SUGGESTION = "建议同步开展，避免重复入户"
+SUGGESTIONS_EN = {SUGGESTIONS[(Kind.INSPECTION, Kind.INSPECTION)]: "merge them into one joint inspection",
+                  SUGGESTIONS[(Kind.TASK, Kind.TASK)]: "do them together, one visit to each home",
+                  MIXED_SUGGESTION: "do them at the same time, not two visits to each home"}
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Analysis:
     evidence_demanded: int
     evidence_struck: int
     verdict: str
+    verdict_en: str = ""  # the same in English: pages show the reader's language (gate_tags.verdict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -249,4 +253,20 @@ def analyse(item: WorkItem) -> Analysis:
     if not parts:
         peak = f"，最忙一周每人 {load.peak.hours_per_worker:g} 小时" if load.peak else ""
         parts.append(f"未发现与其他部门重复，基层负担在上限内{peak}")
-    return Analysis(overlaps, load, violations, len(demands), struck, "。".join(parts) + "。")
+    english = []
+    if overlaps:
+        named = "; ".join(f"{o.department} “{o.title}”, {SUGGESTIONS_EN.get(o.suggestion, o.suggestion)}"
+                          for o in overlaps[:3])
+        english.append(f"same subjects at overlapping times as {len(overlaps)} items of other departments: {named}")
+    if load.over_count:
+        worst = load.over[0]
+        english.append(f"with this item {load.over_count} communities go over the weekly ceiling of "
+                       f"{load.ceiling:g} hours per worker (the heaviest: {worst.name}, the week of "
+                       f"{worst.week}, {worst.hours_per_worker:g} hours per worker)")
+    english.extend(f"{b['quarter']}: more inspections than the limit of {b['limit']} per community "
+                   f"per quarter: {b['communities']}" for b in load.quarter_breaches)
+    if not english:
+        peak = f"; the busiest week {load.peak.hours_per_worker:g} hours per worker" if load.peak else ""
+        english.append(f"no overlap with other departments, the burden within the limits{peak}")
+    verdict_en = ". ".join(part[0].upper() + part[1:] for part in english) + "."
+    return Analysis(overlaps, load, violations, len(demands), struck, "。".join(parts) + "。", verdict_en)
