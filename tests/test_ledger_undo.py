@@ -201,3 +201,34 @@ def test_a_value_the_importer_changed_since_is_not_said_changed_by_someone_else(
     assert client.login(username="worker_a", password=PASSWORD)
     page = client.post(f"/ledger/writes/{imported.pk}/undo/", follow=True).content.decode()
     assert "其中 1 项在此之后又被修改过，保留了修改后的值。" in page and "他人" not in page
+
+
+def test_someone_an_undone_import_brought_in_stays_with_that_community(world, imported):
+    """李建国 lives nowhere after the undo, but his history holds what community A typed:
+    community B writing his ID number asks A, as for any resident, and does not take him."""
+    from yibiao.ledger import transfers
+
+    undo_write(world.worker_a, imported.pk)
+    li = Person.objects.get(id_number=LI)
+    assert li.org_unit_id is None
+    result = write_people(world.worker_b, world.community_b, [PersonInput({
+        "person.id_number": LI, "person.name": "李建国", "person.phone": "13600000000"})],
+        valid_from=timezone.localdate())
+    assert (result.created, result.updated, len(result.transfers)) == (0, 0, 1)
+    assert not Fact.objects.filter(subject_id=li.pk, org_code__startswith=world.community_b.code).exists()
+    assert not Residence.objects.filter(person=li, org_code__startswith=world.community_b.code).exists()
+    # Community A (where he was last) confirms: then he lives in B, with B's values.
+    request = Transfer.objects.get(person=li, status="pending")
+    assert request.from_code == world.grid_a.code or request.from_code.startswith(world.community_a.code)
+    transfers.confirm(world.worker_a, request.pk)
+    li.refresh_from_db()
+    assert li.org_unit.code.startswith(world.community_b.code)
+    assert as_of_now(world.community_b.code)[li.pk]["person.phone"] == "13600000000"
+
+
+def test_the_community_that_undid_may_register_him_again_itself(world, imported):
+    undo_write(world.worker_a, imported.pk)
+    result = write_people(world.worker_a, world.grid_a, [PersonInput({
+        "person.id_number": LI, "person.name": "李建国"})], valid_from=DAY)
+    assert (result.updated, len(result.transfers)) == (1, 0)
+    assert Person.objects.get(id_number=LI).org_unit_id == world.grid_a.pk

@@ -715,6 +715,16 @@ class _Foreign:
     dry_run: bool = False
 
 
+def last_home_codes(person_ids: Sequence[int]) -> dict[int, str]:
+    """Where each person last lived (their latest residence, open or ended)."""
+    homes: dict[int, str] = {}
+    for start in range(0, len(person_ids), 500):
+        for pk, code in (Residence.objects.filter(person_id__in=person_ids[start:start + 500])
+                         .order_by("valid_from", "recorded_at", "id").values_list("person_id", "org_code")):
+            homes[pk] = code
+    return homes
+
+
 def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
                        people: dict[str, _Known], on: dt.date, source: str, result: WriteResult,
                        foreign: _Foreign) -> list[_Clean]:
@@ -727,11 +737,16 @@ def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
 
     unit_ids = {p.org_unit_id for p in people.values() if p.org_unit_id is not None}
     codes = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "code"))
+    # Someone an undone write brought in lives nowhere now, but is still the community's
+    # that had them last: another community asks it, as for any resident.
+    last_homes = last_home_codes([p.pk for p in people.values() if p.org_unit_id is None])
     keep: list[_Clean] = []
     names: dict[str, str] = {}
     for row in rows:
         person = people.get(row.id_number)
-        code = codes.get(person.org_unit_id) if person else None
+        code = None
+        if person is not None:
+            code = codes.get(person.org_unit_id) if person.org_unit_id else last_homes.get(person.pk)
         if (person is None or code is None or person.pk in foreign.movable
                 or scope.may_move_directly(actor, code, org_unit.code)):
             keep.append(row)

@@ -24,7 +24,7 @@ from yibiao.orgunits.models import OrgUnit
 from yibiao.values import mask_id_number, mask_phone
 
 from .models import Person, Source, Transfer, TransferStatus
-from .records import IDENTITY, NAME, REFUSE, LedgerError, PersonInput, _write
+from .records import IDENTITY, NAME, REFUSE, LedgerError, PersonInput, _write, last_home_codes
 
 
 class TransferError(LedgerError):
@@ -87,7 +87,8 @@ def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfe
         raise TransferError("transfer_unverified")
     person = Person.objects.select_for_update(of=("self",)).select_related("org_unit").get(
         pk=transfer.person_id)
-    if person.org_unit is None or person.org_unit.code != transfer.from_code:
+    home = person.org_unit.code if person.org_unit else last_home_codes([person.pk]).get(person.pk)
+    if home != transfer.from_code:
         _close(actor, transfer, TransferStatus.DECLINED, "此人居住地已变更，申请失效")
         raise TransferError("transfer_stale")
     # The resident keeps the name their community knows: the asking community's spelling is
