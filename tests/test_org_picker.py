@@ -107,3 +107,16 @@ def test_the_admin_picks_yuelu_and_saves_a_township_user(client, world):
     })
     assert response.status_code == 302, response.content.decode()[:3000]
     assert User.objects.get(username="township_staff").org_unit == township
+
+
+def test_a_nationwide_account_is_offered_its_deployments_units_before_the_countrys(client, world):
+    """Hundreds of units across the country read "yl…"; ranked by code alone the first 20
+    were in 北京 and 天津 and 岳麓区's own units never showed."""
+    mine = sorted(OrgUnit.objects.filter(code__startswith="430104", initials__startswith="yl")
+                  .values_list("code", flat=True))
+    everywhere = search_units(visible_org_units(world.admin), "yl")
+    assert everywhere.more > 0 and not set(mine) <= {u.code for u in everywhere.units}
+    client.force_login(world.admin)
+    found = codes(client, q="yl")
+    assert mine and found[:len(mine)] == sorted(mine, key=lambda code: (len(code), code))
+    assert len(found) == 20  # then the rest of the country, still reachable by typing more

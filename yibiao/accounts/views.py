@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from yibiao.orgunits.search import LEVELS, picker_text, search_units
+from yibiao.orgunits.search import LEVELS, picker_text, search_units, working_counties
 from yibiao.replica import reads_may_lag
 
 from . import homes, scope
@@ -58,7 +58,10 @@ def org_search(request: HttpRequest) -> HttpResponse:
     some ``levels``. JSON; <option>s for the picker's datalist when htmx asks."""
     text = request.GET.get("q") or request.GET.get(request.GET.get("field", "") or "q", "")
     levels = [level for level in request.GET.get("levels", "").split(",") if level in LEVELS]
-    found = search_units(scope.visible_org_units(request.user), text[:100], levels)
+    # A nationwide account is offered its deployment's counties first (岳麓街道 before the
+    # other 岳麓… of the country); everyone else only sees their own subtree anyway.
+    near = working_counties() if scope.scope_code(request.user) is None else None
+    found = search_units(scope.visible_org_units(request.user), text[:100], levels, near=near)
     if request.htmx:
         return render(request, "orgunits/_options.html", {"found": found})
     return JsonResponse({"results": [

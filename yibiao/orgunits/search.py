@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Substr
 
 from .models import Level, OrgUnit, subtree_q
 
@@ -55,18 +55,36 @@ def matching_q(text: str) -> Q:
 
 
 def search_units(units: QuerySet[OrgUnit], text: str, levels: list[str] | None = None,
-                 limit: int = LIMIT) -> Found:
-    """The units among ``units`` matching ``text``, the higher levels first (a county
-    before its townships); nothing for empty text."""
+                 limit: int = LIMIT, near: list[str] | None = None) -> Found:
+    """The units among ``units`` matching ``text``, those under one of the ``near`` codes
+    first, then the higher levels first (a county before its townships); nothing for
+    empty text."""
     if not text.strip():
         return Found([], 0)
     found = units.filter(matching_q(text))
     if levels:
         found = found.filter(level__in=levels)
-    ordered = found.select_related("parent").order_by(Length("code"), "code")
-    chosen = list(ordered[:limit])
+    order = (Length("code"), "code")
+    chosen: list[OrgUnit] = []
+    if near:
+        close = Q()
+        for code in near:
+            close |= subtree_q(code)
+        chosen = list(found.filter(close).select_related("parent").order_by(*order)[:limit])
+        found_far = found.exclude(close)
+    else:
+        found_far = found
+    if len(chosen) < limit:
+        chosen += list(found_far.select_related("parent").order_by(*order)[:limit - len(chosen)])
     more = found.count() - len(chosen) if len(chosen) == limit else 0
     return Found(chosen, more)
+
+
+def working_counties() -> list[str]:
+    """The counties where communities have been set up: where a nationwide account's work
+    is, so a picker offers their units before the same initials elsewhere in the country."""
+    return sorted(OrgUnit.objects.filter(level=Level.COMMUNITY).annotate(
+        county=Substr("code", 1, 6)).values_list("county", flat=True).distinct())
 
 
 def pick(units: QuerySet[OrgUnit], text: str) -> OrgUnit | None:
