@@ -108,3 +108,24 @@ def test_two_simultaneous_saves_one_wins_one_is_kept_as_a_conflict(committed_com
         saved = Fact.objects.get(subject_id=person.pk, element="person.phone").value
         attempted = EditConflict.objects.get(person=person).attempted_values["person.phone"]
     assert {saved, attempted} == {"13812345678", "13998765432"}
+
+
+@pytest.mark.django_db
+def test_the_losing_form_says_beside_each_field_what_the_other_save_changed(client, world):
+    """Both open the form; 社区工作者甲 saves a new work unit first. The second save keeps
+    every box as typed and says beside 工作单位 who changed it to what, and when."""
+    person = wang(world)
+    client.force_login(world.worker_a)
+    opened = client.get(f"/ledger/people/{person.pk}/edit/").content.decode()
+    seen = int(opened.split('name="seen" value="')[1].split('"')[0])
+    version = person.version
+    edit_person(world.worker_a, person, {"person.work_unit": "岳麓区环卫所"}, based_on_version=version)
+    page = client.post(f"/ledger/people/{person.pk}/edit/", {
+        "version": version, "seen": seen, "person.work_unit": "湖南大学", "person.occupation": "教师"})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'value="湖南大学"' in text and 'value="教师"' in text  # typed values kept
+    work_unit_error = text.split('id="f-personwork_unit-error"')[1].split("</p>")[0]
+    assert "岳麓区环卫所" in work_unit_error and str(world.worker_a) in work_unit_error
+    assert 'id="f-personoccupation-error"' not in text  # nobody else changed that one
+    assert Fact.objects.filter(subject_id=person.pk, value="湖南大学").count() == 0

@@ -6,7 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -134,6 +135,27 @@ def form_values(card: list[tuple[str, list[Field]]], posted: dict[str, str]) -> 
                 typed = ""
             values[field.element] = typed
     return values
+
+
+def last_fact_id(person: Person) -> int:
+    """Where the person's history stood when a form was opened (sent back with the form)."""
+    return Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id=person.pk).aggregate(
+        last=Max("id"))["last"] or 0
+
+
+def changed_since(person: Person, seen: int, rules: Rules) -> dict[str, str]:
+    """What others stored for the person after the form was opened (facts after ``seen``):
+    the note shown beside each of those fields when a save loses to theirs."""
+    notes: dict[str, str] = {}
+    for fact in (Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id=person.pk, id__gt=seen)
+                 .select_related("recorded_by").order_by("id")):
+        rule = rules.elements.get(fact.element)
+        value = mask(rule.value_type if rule else "text", rules.display(fact.element, fact.value)) \
+            if fact.value else _("（空）")
+        notes[fact.element] = _("%(who)s 于 %(at)s 已改为“%(value)s”；框中是您填写的，再次保存将以它为准。") % {
+            "who": fact.recorded_by or _("系统"),
+            "at": timezone.localtime(fact.recorded_at).strftime("%m-%d %H:%M"), "value": value}
+    return notes
 
 
 @dataclass

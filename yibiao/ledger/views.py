@@ -110,6 +110,8 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         except EditConflictError as conflict:
             messages.error(request, str(conflict))
             person.refresh_from_db()
+            # Beside each field the other save changed: their value, who and when.
+            errors = people.changed_since(person, int_param(request.POST, "seen", 0), rules)
         except LedgerError as error:
             messages.error(request, str(error))
         else:
@@ -128,6 +130,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         "person": person,
         "groups": people.person_card(person, rules, today, typed, errors),
         "summary": summary,
+        "seen": people.last_fact_id(person),
     })
 
 
