@@ -95,3 +95,27 @@ def test_new_typed_cells_per_year_refused_at_submission_and_again_at_admission(l
     message = json.loads(out)["error"]["message"]
     assert code == 2 and "only shrink" in message and not CHINESE.search(message), message
     assert state() == before
+
+
+def test_the_rules_page_picks_elements_by_name_and_frequency_from_lists(client, world):
+    """No element codes to type: a row per limit, the element chosen by its name."""
+    from yibiao.gate.models import GateRules
+
+    client.force_login(world.reviewer)
+    page = client.get("/gate/rules/").content.decode()
+    assert "person.phone=" not in page and ">联系电话</option>" in page
+    saved = client.post("/gate/rules/", {
+        "org": world.county.code, "max_frequency": "monthly", "flags": "require_basis",
+        "element_limits_drawn": "1",
+        "limit_element": ["person.phone", "person.work_unit", ""],
+        "limit_frequency": ["yearly", "", "quarterly"]})
+    assert saved.status_code == 302
+    rules = GateRules.objects.get(org_unit=world.county)
+    assert rules.element_max_frequency == {"person.phone": "yearly"}  # 不限 and empty rows dropped
+    again = client.get("/gate/rules/").content.decode()
+    row = again.split('name="limit_element"')[1]
+    assert '<option value="person.phone" selected>' in row
+    # Every row cleared: no limit by element any more.
+    client.post("/gate/rules/", {"org": world.county.code, "element_limits_drawn": "1",
+                                 "limit_element": ["person.phone"], "limit_frequency": [""]})
+    assert GateRules.objects.get(org_unit=world.county).element_max_frequency == {}

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
+from yibiao.dictionary.models import Element
 from yibiao.slipped.models import ReportStatus
 
 from . import analysis, catalogue, rules
@@ -118,7 +119,12 @@ def _posted_limits(post: object) -> dict[str, object]:
     changes: dict[str, object] = {}
     if "max_frequency" in post:
         changes["max_frequency"] = post.get("max_frequency", "")
-    if "element_max_frequency" in post:
+    if post.get("element_limits_drawn"):  # the page's rows: an element picked by name, a frequency
+        changes["element_max_frequency"] = {
+            element: frequency for element, frequency in zip(
+                post.getlist("limit_element"), post.getlist("limit_frequency"), strict=False)
+            if element.strip() and frequency.strip()}
+    elif "element_max_frequency" in post:  # element=frequency lines (the older form)
         limits = {}
         for line in post.get("element_max_frequency", "").splitlines():
             element, _sep, frequency = line.partition("=")
@@ -163,6 +169,10 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("规则已保存，今后提交的事项按新规则检查。"))
                 return redirect(f"{request.path}?org={unit.code}")
+    own = rules.own_rules(unit)
+    limits = list((own.element_max_frequency or {}).items())
     return render(request, "gate/rules.html", {
-        "unit": unit, "rules": rules.own_rules(unit), "frequencies": Frequency.choices,
+        "unit": unit, "rules": own, "frequencies": Frequency.choices,
+        "elements": Element.objects.order_by("subject", "code").values_list("code", "name_zh"),
+        "element_limits": limits + [("", "")] * 3,  # room to add three more
         "reasons": reasons, "post": request.POST})
