@@ -203,7 +203,9 @@ def test_a_reviewer_tightens_the_rules_and_the_next_submission_follows_them(clie
     with pytest.raises(workflow.GateRefused) as refused:
         submit(ledger, template(tmp_path, KNOWN_ONLY))  # monthly now exceeds quarterly
     assert "最高频次" in refused.value.reasons[0]
-    assert any("person.phone" in r for r in refused.value.reasons)
+    by_element = [r for r in refused.value.details if r.code == "element_frequency_over_limit"]
+    assert [str(r) for r in by_element] == ["数据元 联系电话 最多每年采集一次"]  # its name, not person.phone
+    assert by_element[0].message("en") == "Data element Phone may be collected at most once per period of “Yearly”"
     bad = client.post("/gate/rules/", {"max_frequency": "daily"})
     assert "不在可选范围" in bad.content.decode()
     client.login(username="worker_a", password=PASSWORD)

@@ -28,6 +28,7 @@ from yibiao.dictionary.elements import NewElement, add_element, guess_value_type
 from yibiao.dictionary.matching import database_matcher
 from yibiao.dictionary.models import Element, LearnedAlias, Sensitivity
 from yibiao.dictionary.rules import Rules
+from yibiao.dictionary.words import shown
 from yibiao.gate import machine, rules
 from yibiao.gate.machine import GateRefused
 from yibiao.gate.models import FREQUENCY_RANK, FormRequest, Frequency, Status
@@ -138,7 +139,9 @@ def check_rules(request: FormRequest, result: analysis.Analysis) -> list[str]:
         if element in request.elements and \
                 FREQUENCY_RANK[request.frequency] > FREQUENCY_RANK[max_frequency] and \
                 not request.emergency.strip():
-            reasons.append(Reason("element_frequency_over_limit", element=element,
+            name = Element.objects.filter(code=element).values_list("name_zh", flat=True).first() or element
+            reasons.append(Reason("element_frequency_over_limit", element=name,
+                                  element_en=shown(name, language="en"),
                                   limit=Frequency(max_frequency).label))
     # Sensitive columns: decided per column at submission (decisions.settle), refused there.
     return reasons + rules.table_limits(request, result, config)
