@@ -177,3 +177,40 @@ def test_the_home_page_asks_the_database_as_often_with_more_work(scene, persona)
                             period=f"2020-{n + 1:02d}", period_start=dt.date(2020, n + 1, 1),
                             period_end=dt.date(2020, n + 1, 28), due_date=dt.date(2020, n + 1, 28))
     assert queries() == before
+
+
+def _job_that_fails() -> None:
+    raise ValueError("模板文件已被删除")
+
+
+def _job_that_works(n: int) -> int:
+    return n
+
+
+def test_health_counts_the_redis_workers_jobs_when_jobs_run_on_redis():
+    """With several job workers (YIBIAO_TASKS_BACKEND=redis) there is no task table: the
+    counts and the latest failure come from RQ's queue and registries."""
+    redis = pytest.importorskip("redis")
+    from rq import Queue, SimpleWorker
+
+    from yibiao.accounts.homes import JobCounts, rq_counts
+
+    connection = redis.Redis.from_url("redis://127.0.0.1:6379/12")
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection.flushdb()
+    try:
+        queue = Queue("default", connection=connection)
+        queue.enqueue(_job_that_fails)
+        queue.enqueue(_job_that_works, 1)
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        queue.enqueue(_job_that_works, 2)  # waiting: no worker left running
+        counts, failures = rq_counts(queue)
+        shown = JobCounts.of("后台任务", counts, failures)
+        assert (shown.queued, shown.running, shown.done, shown.failed) == (1, 0, 1, 1)
+        assert failures[0][1] == "_job_that_fails: ValueError: 模板文件已被删除"
+        assert failures[0][0] is not None and failures[0][0].tzinfo is not None
+    finally:
+        connection.flushdb()

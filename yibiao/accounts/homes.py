@@ -231,6 +231,22 @@ def last_backup(folder: Path | None = None) -> tuple[dt.datetime | None, str]:
     return dt.datetime.fromtimestamp(newest[0], tz=dt.UTC), newest[1]
 
 
+def rq_counts(queue: Any) -> tuple[dict[str, int], list[tuple[dt.datetime | None, str]]]:
+    """Background jobs on the Redis backend (RQ's queue and registries), as health shows
+    them: with several job workers there is no table of tasks to count."""
+    counts = {"queued": queue.count, "running": queue.started_job_registry.count,
+              "done": queue.finished_job_registry.count, "failed": queue.failed_job_registry.count}
+    failed_ids = queue.failed_job_registry.get_job_ids(0, 4, desc=True)
+    failures = []
+    for job in queue.job_class.fetch_many(failed_ids, connection=queue.connection):
+        if job is None:  # expired between the two reads
+            continue
+        last_line = (job.latest_result().exc_string if job.latest_result() else "").strip().splitlines()
+        failures.append((job.ended_at and job.ended_at.replace(tzinfo=dt.UTC),
+                         f"{(job.func_name or '').rsplit('.', 1)[-1]}: {last_line[-1] if last_line else ''}"))
+    return counts, failures
+
+
 def health() -> Health:
     from django.utils.translation import gettext as _
     from django_tasks_db.models import DBTaskResult
@@ -241,16 +257,22 @@ def health() -> Health:
     def counts(model: Any) -> dict[str, int]:
         return dict(model.objects.order_by().values_list("status").annotate(n=Count("pk")))
 
-    tasks_failed = [(r.finished_at, f"{r.task_path.rsplit('.', 1)[-1]}: {r.exception_class_path.rsplit('.', 1)[-1]}")
-                    for r in DBTaskResult.objects.filter(status="FAILED")
-                    .only("finished_at", "task_path", "exception_class_path").order_by("-enqueued_at")[:5]]
+    if settings.TASKS_BACKEND == "redis":
+        import django_rq
+
+        tasks, tasks_failed = rq_counts(django_rq.get_queue("default"))
+    else:
+        tasks = counts(DBTaskResult)
+        tasks_failed = [(r.finished_at, f"{r.task_path.rsplit('.', 1)[-1]}: {r.exception_class_path.rsplit('.', 1)[-1]}")
+                        for r in DBTaskResult.objects.filter(status="FAILED")
+                        .only("finished_at", "task_path", "exception_class_path").order_by("-enqueued_at")[:5]]
     exports_failed = [(j.finished_at, j.error) for j in ExportJob.objects.filter(status="failed")
                       .only("finished_at", "error").order_by("-pk")[:5]]
     imports_failed = [(j.finished_at, j.error or j.error_code) for j in ImportJob.objects
                       .filter(status="failed").only("finished_at", "error", "error_code").order_by("-pk")[:5]]
     stamp, name = last_backup()
     return Health(jobs=[
-        JobCounts.of(_("后台任务"), counts(DBTaskResult), tasks_failed),
+        JobCounts.of(_("后台任务"), tasks, tasks_failed),
         JobCounts.of(_("报表导出"), counts(ExportJob), exports_failed),
         JobCounts.of(_("台账导入"), counts(ImportJob), imports_failed)], backup=stamp, backup_name=name)
 
