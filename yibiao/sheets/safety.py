@@ -85,6 +85,9 @@ class SheetScan:
     uncached_formulas: list[str] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
+    # <mergeCell> ranges as written (1-based r1, c1, r2, c2), the first MAX_SCANNED_MERGES:
+    # what the streaming reader (sheets/xlsxrows.py) gives, since they follow the rows.
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -124,6 +127,8 @@ _VBA_MARK = "_VBA_PROJECT".encode("utf-16-le")
 # .xls that happens to carry a VBA project is read instead (see the module docstring).
 MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam"})
 _CHUNK = 4 * 1024 * 1024
+MAX_SCANNED_MERGES = 100_000
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?"')
 
 
 def column_index(letters: str) -> int:
@@ -292,6 +297,8 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits
             _scan_chunk(buf, scan, path, limits)
             if b'hidden="' in buf:
                 _scan_hidden(buf, scan)
+            if b"mergeCell" in buf:
+                _scan_merges(buf, scan)
             if budget is not None:
                 budget.check(scan.name)
             if not chunk:
@@ -345,6 +352,15 @@ def _scan_hidden(buf: bytes, scan: SheetScan) -> None:
         bounds = {k: int(v) for k, v in _MIN_MAX_RE.findall(m.group(1))}
         if b"min" in bounds:
             scan.hidden_cols.update(range(bounds[b"min"], min(bounds.get(b"max", bounds[b"min"]), EXCEL_MAX_COLS) + 1))
+
+
+def _scan_merges(buf: bytes, scan: SheetScan) -> None:
+    for m in _MERGE_RE.finditer(buf):
+        if len(scan.merges) >= MAX_SCANNED_MERGES:
+            return
+        r1, c1 = int(m.group(2)), column_index(m.group(1).decode())
+        r2, c2 = (int(m.group(4)), column_index(m.group(3).decode())) if m.group(3) else (r1, c1)
+        scan.merges.append((r1, c1, r2, c2))
 
 
 def _largest(buf: bytes, start: bytes, beyond: object) -> bytes | None:
