@@ -178,12 +178,14 @@ class Writer:
             Source,
             SubjectKind,
         )
+        from yibiao.ledger.partitions import ensure_counties
         from yibiao.ledger.snapshot import DERIVED_PERSON
         from yibiao.ledger.state import refresh_states
         from yibiao.values.pinyin import name_initials
 
         now, demo, canonical = self.now, Source.DEMO, self.canonical
         with transaction.atomic():
+            ensure_counties([self.county.code])  # PostgreSQL: the county's partitions
             units = write_units(self.county, synth)
             unit_id = {code: u.pk for code, u in units.items()}
             hid = self.next_id[Household]

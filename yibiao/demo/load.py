@@ -17,6 +17,7 @@ from yibiao.accounts.models import Department, Role, User
 from yibiao.dictionary.rules import Rules
 from yibiao.ledger.bulk import insert_rows
 from yibiao.ledger.models import Fact, Household, Person, Place, Residence, Source, SubjectKind
+from yibiao.ledger.partitions import ensure_counties
 from yibiao.ledger.snapshot import DERIVED_PERSON
 from yibiao.ledger.state import rebuild_states
 from yibiao.orgunits.divisions import join_name
@@ -116,6 +117,7 @@ def load_demo(seed: int = 1, households: int = 3000, reset: bool = False) -> Dem
 @transaction.atomic
 def write_county(county: OrgUnit, synth: SynthCounty) -> DemoResult:
     result = DemoResult(county.full_name, created=True)
+    ensure_counties([county.code])  # PostgreSQL: the county's partitions (ledger/partitions.py)
     units = write_units(county, synth)
     result.communities = len(synth.communities)
     result.grids = sum(len(c.grids) for c in synth.communities)

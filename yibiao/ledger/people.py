@@ -17,6 +17,7 @@ from yibiao.values.normalise import halfwidth
 
 from .masking import is_masked, mask
 from .models import Fact, Person, Residence, Source, SubjectKind
+from .partitions import COPY_NOTE
 from .snapshot import DERIVED_PERSON, identity_values, latest_facts
 
 # How the person form groups elements, in order; anything else lands in 其他. The titles are
@@ -170,8 +171,11 @@ class HistoryLine:
 
 def person_history(person: Person, rules: Rules) -> list[HistoryLine]:
     lines = []
+    # Every partition (a person's history spans the counties they lived in); the copies a
+    # move made (partitions.follow_people) repeat facts already listed.
     for fact in Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id=person.pk
-                                    ).select_related("recorded_by").order_by("-recorded_at", "-id"):
+                                    ).exclude(note=COPY_NOTE).select_related("recorded_by").order_by(
+                                        "-recorded_at", "-id"):
         rule = rules.elements.get(fact.element)
         label = rule.name_zh if rule else fact.element
         if fact.value is None:

@@ -41,6 +41,7 @@ from .models import (
     Source,
     SubjectKind,
 )
+from .partitions import county_of, ensure_counties, follow_people
 from .snapshot import DERIVED_PERSON, facts_within, identity_values, latest_facts
 from .state import _ENCODE, refresh_states, state_row, write_states
 
@@ -393,6 +394,10 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
     foreign = _Foreign(on_foreign, origin, movable, dry_run)
     blocks = _blocks(items, BLOCK)
     first = next(blocks, [])
+    if not connection.in_atomic_block and not dry_run:
+        # A new county's partitions (PostgreSQL) in a transaction of their own: creating one
+        # locks the whole table until commit, which must not last as long as an import.
+        ensure_counties([org_unit.code])
     with transaction.atomic():
         write = None
         if undoable is not None and not dry_run:
@@ -851,6 +856,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
 
     facts: list[tuple] = []
     closing: list[tuple] = []
+    arrivals: list[tuple[int, str]] = []  # known people coming from another county (or nowhere)
     opening: list[tuple] = []
     changed: list[tuple] = []
     new_states: list[tuple] = []
@@ -875,6 +881,9 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         if moves:
             if residence is not None:
                 closing.append((on, residence.pk))
+            if person.pk not in created_ids and (
+                    residence is None or county_of(residence.org_code) != county_of(unit_code)):
+                arrivals.append((person.pk, unit_code))
             opening.append((person.pk, household_id, unit_pk, unit_code,
                             relation or (residence.relation if residence else "")))
         facts.extend((person.pk, element, value) for element, value in changes.items())
@@ -903,6 +912,10 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         changed.append((name, name_initials(name), unit_pk if moves else person.org_unit_id,
                         household_id if moves else person.household_id, now, person.pk))
 
+    # PostgreSQL: the county's partitions exist before its rows arrive, and a person who
+    # comes from another county brings the facts a read of this county needs (partitions).
+    ensure_counties([org_unit.code, *(o[3] for o in opening)])
+    follow_people((pk, code, on) for pk, code in arrivals)
     update_rows(Residence, ["valid_to"], closing)
     insert_rows(Residence, ["person", "household", "org_unit", "org_code", "relation_to_head"], opening,
                 same={"valid_from": on, "valid_to": None, "recorded_at": now, "recorded_by": user_id,
@@ -973,6 +986,7 @@ def set_household_address(actor: object, number: str, address: str,
     require_ledger_unit(actor, household.org_unit)
     address = address.strip()
     if address and address != household.address:
+        ensure_counties([household.org_unit.code])
         Fact.objects.create(subject_kind=SubjectKind.HOUSEHOLD, subject_id=household.pk,
                             element="household.address", value=address,
                             valid_from=valid_from or timezone.localdate(),

@@ -19,6 +19,7 @@ from yibiao.orgunits.models import subtree_q
 from yibiao.values.ids import parse_id_number
 
 from .models import Fact, Household, Person, Residence, SubjectKind
+from .partitions import fact_county_q
 
 HEAD_RELATIONS = {"01", "02"}  # GB/T 4761: 本人, 户主
 # Subjects per query: under SQLite's limit on bound parameters (32,766), and few enough that
@@ -43,9 +44,12 @@ def residences_as_of(org_code: str, as_of: dt.date) -> QuerySet[Residence]:
 
 def latest_facts(
     kind: str, subject_ids: Iterable[int] | QuerySet, as_of: dt.date,
-    elements: Iterable[str] | None = None,
+    elements: Iterable[str] | None = None, *, within: str | None = None,
 ) -> dict[int, dict[str, str | None]]:
     """{subject_id: {element: value}} as of the date, stored facts only.
+
+    `within`: the org code the subjects were read for (they live there on the date): on
+    PostgreSQL the facts are then read from its county's partitions only (partitions.py).
 
     Ids given as a list are read in chunks of ID_CHUNK; a subquery is passed through as it
     is. Each chunk is fetched whole, not through Django's iterator(): that is a DECLARE
@@ -61,6 +65,8 @@ def latest_facts(
     result: dict[int, dict[str, str | None]] = {}
     for chunk in chunks:
         facts = Fact.objects.filter(subject_kind=kind, subject_id__in=chunk, valid_from__lte=as_of)
+        if within is not None:
+            facts = facts.filter(fact_county_q(within))
         if elements is not None:
             facts = facts.filter(element__in=list(elements))
         rows = facts.order_by("subject_id", "element", "valid_from", "id").values_list(
@@ -72,10 +78,11 @@ def latest_facts(
 
 
 def facts_within(kind: str, subject_ids: Iterable[int], start: dt.date, end: dt.date,
-                 elements: Iterable[str]) -> dict[int, dict[str, str | None]]:
+                 elements: Iterable[str], *, within: str | None = None) -> dict[int, dict[str, str | None]]:
     """Values given within a period only: for elements that describe the period's activity
-    (本月探访次数), a value from an earlier period is no answer."""
-    rows = (Fact.objects.filter(subject_kind=kind, subject_id__in=list(subject_ids),
+    (本月探访次数), a value from an earlier period is no answer. `within` as for latest_facts."""
+    rows = (Fact.objects.filter(fact_county_q(within) if within is not None else Q(),
+                                subject_kind=kind, subject_id__in=list(subject_ids),
                                 element__in=list(elements), valid_from__gte=start,
                                 valid_from__lte=end)
             .order_by("subject_id", "element", "valid_from", "id")
@@ -122,7 +129,7 @@ def people_as_of(
     # which PostgreSQL may semi-join by walking the whole county's fact index: by ids it is
     # one index range per person, growing with the community only.
     ids = [r[0] for r in residences]
-    stored = latest_facts(SubjectKind.PERSON, ids, as_of, elements)
+    stored = latest_facts(SubjectKind.PERSON, ids, as_of, elements, within=org_code)
     id_numbers: dict[int, str] = {}
     for start in range(0, len(ids), ID_CHUNK):
         id_numbers.update(Person.objects.filter(pk__in=ids[start:start + ID_CHUNK])

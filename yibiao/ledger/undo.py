@@ -40,6 +40,7 @@ from .models import (
     Transfer,
     TransferStatus,
 )
+from .partitions import follow_people
 from .records import NAME, LedgerError, require_ledger_unit
 from .snapshot import ID_CHUNK, latest_facts
 from .state import refresh_states
@@ -153,10 +154,12 @@ def _reverse_residences(actor: object, write: LedgerWrite, people: list[int], no
     update_rows(Residence, ["valid_to"], ending)
     counts["ended"] += len(ending)
     closed = set(write.closed)
+    reopened: list[tuple[int, str, dt.date]] = []
     for residence in Residence.objects.filter(pk__in=closed, person_id__in=people):
         if Residence.objects.filter(person_id=residence.person_id, valid_to__isnull=True).exists():
             counts["kept"] += 1  # living somewhere since: not put back
             continue
+        reopened.append((residence.person_id, residence.org_code, residence.valid_to or write.valid_from))
         Residence.objects.create(
             person_id=residence.person_id, household_id=residence.household_id,
             org_unit_id=residence.org_unit_id, org_code=residence.org_code,
@@ -164,6 +167,8 @@ def _reverse_residences(actor: object, write: LedgerWrite, people: list[int], no
             recorded_by=actor if getattr(actor, "pk", None) else None, source=Source.UNDO,
             write_id=write.pk)
         counts["reopened"] += 1
+    # Back in another county (PostgreSQL): the facts its reads need follow them there.
+    follow_people(reopened)
 
 
 def _recache_people(people: list[int], now: dt.datetime) -> None:

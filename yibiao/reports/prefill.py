@@ -159,7 +159,8 @@ def selected_subjects(request: FormRequest, unit: OrgUnit, period: Period) -> li
         per_period = list(Element.objects.filter(code__in=[e for e in elements if e],
                                                  per_period=True).values_list("code", flat=True))
         this_period = facts_within(SubjectKind.PERSON, [p.person_id for p in people],
-                                   period.start, period.end, per_period) if per_period else {}
+                                   period.start, period.end, per_period,
+                                   within=unit.code) if per_period else {}
         subjects = []
         for person in people:
             values = dict(person.values)
@@ -197,7 +198,7 @@ def _households(unit: OrgUnit, as_of: dt.date) -> list[tuple[str, str, dict]]:
     people = people_as_of(unit.code, as_of)
     derived = household_values(people)
     codes = {p.household_id: p.org_code for p in people if p.household_id}
-    stored = latest_facts(SubjectKind.HOUSEHOLD, list(derived), as_of)
+    stored = latest_facts(SubjectKind.HOUSEHOLD, list(derived), as_of, within=unit.code)
     ordered = Household.objects.filter(pk__in=list(derived)).order_by("number").values_list("pk", flat=True)
     return [(f"h:{pk}", codes[pk], {**stored.get(pk, {}), **derived[pk]}) for pk in ordered]
 
@@ -205,7 +206,7 @@ def _households(unit: OrgUnit, as_of: dt.date) -> list[tuple[str, str, dict]]:
 def _places(unit: OrgUnit, as_of: dt.date) -> list[tuple[str, str, dict]]:
     places = list(Place.objects.filter(subtree_q(unit.code, "org_unit__code"), created_at__date__lte=as_of)
                   .order_by("org_unit__code", "address").values_list("pk", "org_unit__code"))
-    stored = latest_facts(SubjectKind.PLACE, [pk for pk, _ in places], as_of)
+    stored = latest_facts(SubjectKind.PLACE, [pk for pk, _ in places], as_of, within=unit.code)
     return [(f"l:{pk}", code, stored.get(pk, {})) for pk, code in places]
 
 

@@ -35,6 +35,7 @@ from django.db import connection
 
 from yibiao.dictionary.models import Element, Subject
 from yibiao.ledger.models import SubjectKind
+from yibiao.ledger.partitions import fact_county_sql
 from yibiao.ledger.snapshot import DERIVED_PERSON, people_as_of
 from yibiao.orgunits.models import (
     CODE_LENGTH,
@@ -335,10 +336,12 @@ def _relation(builder: _Builder, code: str, lengths: list[int], as_of: dt.date) 
         # Elements as small integers: the sort that picks each latest fact compares numbers,
         # not text under the database's collation.
         numbered = " ".join(f"WHEN %s THEN {i}" for i in range(len(stored)))
+        # PostgreSQL: the county's partitions only (ledger/partitions.py).
+        county, county_params = fact_county_sql(code)
         facts = (f"SELECT f.subject_id, CASE f.element {numbered} END AS e, f.valid_from, f.id, f.value "
-                 f"FROM ledger_fact f WHERE f.subject_kind = %s "
+                 f"FROM ledger_fact f WHERE {county} AND f.subject_kind = %s "
                  f"AND f.element IN ({', '.join(['%s'] * len(stored))}) AND f.valid_from <= %s AND ")
-        fact_params = [*stored, SubjectKind.PERSON, *stored, as_of]
+        fact_params = [*stored, *county_params, SubjectKind.PERSON, *stored, as_of]
         pivot = ", ".join(f"MAX(CASE WHEN e = {i} THEN value END) AS v{i}" for i in range(len(stored)))
         if lookup:
             join = (f" LEFT JOIN LATERAL (SELECT {pivot} FROM (SELECT DISTINCT ON (e) e, value FROM "

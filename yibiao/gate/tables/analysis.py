@@ -21,6 +21,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.gate.models import PERIODS_PER_YEAR, FormRequest, Status
 from yibiao.gate.rules import rules_for
 from yibiao.ledger.models import Fact, Household, Place, Residence
+from yibiao.ledger.partitions import fact_county_q
 from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON
 from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
@@ -175,7 +176,7 @@ def held_counts(elements: list[str], unit: OrgUnit) -> dict[str, int]:
     for kind, codes in by_kind.items():
         if kind not in subjects:
             continue
-        rows = (Fact.objects.filter(subject_kind=kind, element__in=codes,
+        rows = (Fact.objects.filter(fact_county_q(unit.code), subject_kind=kind, element__in=codes,
                                     subject_id__in=subjects[kind], value__isnull=False)
                 .exclude(value="").values("element")
                 .annotate(n=Count("subject_id", distinct=True)))
