@@ -9,7 +9,10 @@ timed for the same community (the largest of the first piece, identical at every
 and for the first township (which does grow: read time per 1,000 residents is given).
 
 The baseline is the smallest county measured in the same run: the ratio largest/smallest
-must stay near 1 for a community. The query plans at the largest size are printed.
+must stay near 1 for a community. The query plans at the largest size are printed, on
+PostgreSQL with the partitions each reads: the tables are partitioned by county (issue 17,
+ledger/partitions.py) and empty partitions of four neighbouring counties are made, so a
+plan that did not prune to 430104 would name them. The county's roll-up plans follow.
 
     .venv/bin/python bench/bench_asof.py                 # 10k, 100k, 1M
     BENCH_SCALE=0.1 .venv/bin/python bench/bench_asof.py # 1k, 10k, 100k
@@ -20,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -56,9 +60,13 @@ def plans(community: str) -> list[str]:
     """The plan of each query people_as_of runs for the community (facts and ID numbers by
     the residents' ids, as the product reads them)."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from yibiao.ledger.models import Fact, Person, SubjectKind
+    from yibiao.ledger.partitions import fact_county_q
     from yibiao.ledger.snapshot import residences_as_of
+    from yibiao.reports.periods import parse_period
+    from yibiao.reports.rollup import rollup
 
     residences = residences_as_of(community, AS_OF).order_by(
         "org_code", "household_id", "relation_to_head", "person_id").values_list(
@@ -66,12 +74,28 @@ def plans(community: str) -> list[str]:
     ids = [r[0] for r in residences]
     queries = [
         residences,
-        Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id__in=ids, valid_from__lte=AS_OF)
+        Fact.objects.filter(fact_county_q(community), subject_kind=SubjectKind.PERSON, subject_id__in=ids,
+                            valid_from__lte=AS_OF)
         .order_by("subject_id", "element", "valid_from", "id").values_list("subject_id", "element", "value"),
         Person.objects.filter(pk__in=ids).values_list("pk", "id_number"),
     ]
     options = {"analyze": True} if connection.vendor == "postgresql" else {}
-    return [q.explain(**options) for q in queries]
+    out = [q.explain(**options) for q in queries]
+    if connection.vendor == "postgresql":  # the county's roll-up: its ledger queries' plans
+        indicators = [{"count": "person", "filter": [{"element": "person.lives_alone", "op": "=", "value": "1"}]}]
+        with CaptureQueriesContext(connection) as captured:
+            rollup(community[:6], parse_period("2026Q2"), indicators)
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                if "ledger_fact" in query["sql"] or "ledger_residence" in query["sql"]:
+                    cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + query["sql"])
+                    out.append("\n".join(row[0] for row in cursor.fetchall()))
+    return out
+
+
+def partitions_in(plan: str) -> list[str]:
+    """The partitions a plan reads (PostgreSQL)."""
+    return sorted(set(re.findall(r"\b(ledger_(?:fact|residence)_(?:\d{6}|default))\b", plan)))
 
 
 def child(db_url: str) -> None:
@@ -87,6 +111,11 @@ def child(db_url: str) -> None:
     from yibiao.setup import initialise
 
     initialise()
+    if connection.vendor == "postgresql":
+        # Neighbouring counties' partitions (empty): a plan that did not prune would read them.
+        from yibiao.ledger.partitions import ensure_counties
+
+        ensure_counties(["430102", "430103", "430105", "430111"])
     codes = generate.Codes()
     towns = generate.townships()
     township = towns[0][0]
@@ -172,6 +201,8 @@ def run() -> dict:
                 print(f"{label}: query plans at {large['county_people']:,} people (community read):")
                 for plan in figures["plans"]:
                     print("    " + plan.replace("\n", "\n    "))
+                    if label == "postgresql":
+                        print(f"    -> partitions read: {', '.join(partitions_in(plan)) or 'none (a table not partitioned)'}")
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / "asof.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")

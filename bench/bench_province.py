@@ -22,9 +22,10 @@ province roll-up is the like-for-like figure. Each figure also has its CPU time 
 process, every DuckDB thread, the PostgreSQL backend when local), which a loaded machine
 distorts less than wall time.
 
-Every unit's ten figures must equal DuckDB's (the run fails otherwise). The tables are not
-partitioned (issue 17 item 3 is not built): every county's figures are read from the
-province's tables through the org_code indexes.
+Every unit's ten figures must equal DuckDB's (the run fails otherwise). On PostgreSQL the
+ledger tables are partitioned by county (issue 17 item 3, ledger/partitions.py): each
+county's reads prune to its partitions. A comparison with the same province on plain tables
+is not made here yet.
 
     BENCH_SCALE=0.1 .venv/bin/python bench/bench_province.py   # 10 × 10,000 residents
     .venv/bin/python bench/bench_province.py                   # 10 × 100,000
