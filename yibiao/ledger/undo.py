@@ -85,9 +85,12 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
             raise LedgerError("undo_expired", label=label, at=_local(write.at))
         counts = {"facts": 0, "ended": 0, "reopened": 0, "kept": 0}
         note = f"撤销{write.get_kind_display()}“{label}”"[:200]
-        people = list(write.people)
+        people = sorted(write.people)
         for start in range(0, len(people), ID_CHUNK):
             chunk = people[start:start + ID_CHUNK]
+            # Their rows first, in one order (as edit_person and a task save lock them): an
+            # edit begun before ends before their history is read, and is kept, not reversed.
+            list(Person.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk"))
             _reverse_facts(actor, write, SubjectKind.PERSON, chunk, now, note, counts)
             _reverse_residences(actor, write, chunk, now, counts)
             _recache_people(chunk, now)
