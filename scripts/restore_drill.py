@@ -14,12 +14,14 @@ ports; the server on 5432 is left alone. As root, the PostgreSQL programs run as
    registered through the ledger (marker A), the time T noted from the server's clock, a
    second resident registered a second later (marker B), the WAL segment switched and
    waited for in the archive.
-5. Twice, from the same base backup into a new data directory: unpack it, set
+5. Retention: `pg_archivecleanup ARCHIVE <the backup's .backup file>` removes the segments
+   older than the base backup; the restores run from what it keeps.
+6. Twice, from the same base backup into a new data directory: unpack it, set
    `restore_command = 'cp ARCHIVE/%f %p'` and a `recovery.signal`, start it, wait until it
    has promoted (`pg_is_in_recovery()` false): once with `recovery_target_time = T`, once to
    the end of the archive. Each copy has `archive_mode = off`: a restored copy must never
    write into the primary's archive.
-6. Checks: to T, the second county and marker A are there and marker B is not; to the end,
+7. Checks: to T, the second county and marker A are there and marker B is not; to the end,
    both are; each copy's row counts (people, households, residences, facts, states) equal
    the primary's at the same moment. Any failed check exits 1.
 
@@ -32,8 +34,10 @@ import argparse
 import datetime as dt
 import glob
 import json
+import math
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -180,9 +184,9 @@ def register(id_body: str, name: str) -> None:
 def load(people: int, county: str, codes: object, seed_base: int) -> int:
     import generate
 
-    households = max(10, min(generate.PIECE_HOUSEHOLDS, round(people / 2.7)))
-    done = generate.build(0, generate.pieces_for(people, households), households, codes,
-                          log=False, county=county, seed_base=seed_base)
+    pieces = math.ceil(people / 2.7 / generate.PIECE_HOUSEHOLDS)  # 2.7 people a household
+    households = max(10, round(people / 2.7 / pieces))
+    done = generate.build(0, pieces, households, codes, log=False, county=county, seed_base=seed_base)
     return done.people
 
 
@@ -207,6 +211,21 @@ def restore(drill: Drill, label: str, binaries: Path, folder: Path, backup: Path
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the {label} copy was still recovering after 30 minutes")
             time.sleep(0.1)
+    log = (folder / f"{copy.data.name}.log").read_text()
+    # From the server's start to its first redo record: mostly the fsync of every file of
+    # the unpacked directory that recovery begins with (recovery_init_sync_method).
+    stamps = [re.search(rf"^(\S+ \S+) \S+ \[\d+\] LOG:  {what}", log, re.MULTILINE)
+              for what in ("starting PostgreSQL", "redo starts at")]
+    if all(stamps):
+        first, redo = (dt.datetime.fromisoformat(found.group(1)) for found in stamps)
+        drill.seconds[f"before_redo_{label}"] = round((redo - first).total_seconds(), 2)
+    # PostgreSQL's own account of the replay: "redo done at … CPU: user: 0.41 s, system:
+    # 0.02 s, elapsed: 1.20 s"; after it, the promotion's end-of-recovery checkpoint.
+    if found := re.search(r"redo done at \S+ system usage: CPU: user: ([\d.]+) s, "
+                          r"system: ([\d.]+) s, elapsed: ([\d.]+) s", log):
+        user, system, elapsed = (float(x) for x in found.groups())
+        drill.seconds[f"redo_{label}"] = elapsed
+        drill.seconds[f"redo_cpu_{label}"] = round(user + system, 2)
     return copy
 
 
@@ -254,16 +273,20 @@ def run(people: int, people_after: int, keep: bool) -> Drill:
             load(people, FIRST_COUNTY, codes, 0)
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
+            connection.close()  # a backend reports its WAL statistics when it ends
         drill.counts["backed_up"] = primary.counts()
         drill.sizes["database"] = primary.one("SELECT pg_database_size('yibiao')")
         print(f"loaded {drill.counts['backed_up']['people']:,} residents, "
               f"{drill.counts['backed_up']['facts']:,} facts; database {_mb(drill.sizes['database'])}", flush=True)
 
-        lsn = primary.one("SELECT pg_current_wal_lsn()::text")
         with timed(drill, "backup"):
             _as_postgres([str(binaries / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
                           "-U", "postgres", "-D", str(backup), "-Ft", "-z", "-X", "stream", "-c", "fast"])
         drill.sizes["base_backup"] = _size(backup)
+        # WAL generated from here on (pg_stat_wal: the bytes written, not the rest of the
+        # segments that the backup's and the drill's WAL switches skip).
+        wal_bytes = "SELECT wal_bytes::bigint FROM pg_stat_wal"
+        wal_before = primary.one(wal_bytes, "postgres")
         print(f"base backup: {drill.seconds['backup']:.1f} s, {_mb(drill.sizes['base_backup'])}", flush=True)
 
         with timed(drill, "load_after"):
@@ -275,19 +298,32 @@ def run(people: int, people_after: int, keep: bool) -> Drill:
         register(*MARKER_B)
         connection.close()
         drill.counts["end"] = primary.counts()
+        drill.sizes["wal_after_backup"] = int(primary.one(wal_bytes, "postgres")) - int(wal_before)
         segment = primary.one("SELECT pg_walfile_name(pg_switch_wal())")
         deadline = time.monotonic() + 300
         while not (archive / segment).exists():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{segment} never reached the archive")
             time.sleep(0.1)
-        drill.sizes["wal_after_backup"] = int(primary.one(
-            f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{lsn}')::bigint", "postgres"))
         drill.sizes["archive"] = _size(archive)
         drill.sizes["archive_segments"] = len([f for f in archive.iterdir() if len(f.name) == 24])
         print(f"after the backup: {drill.counts['end']['people'] - drill.counts['backed_up']['people']:,} "
               f"residents more, {_mb(drill.sizes['wal_after_backup'])} of WAL; T = {drill.target_time}; "
               f"archive {drill.sizes['archive_segments']} segments, {_mb(drill.sizes['archive'])}", flush=True)
+        # Retention: what is older than the oldest base backup kept is of no use to a
+        # restore. pg_basebackup left a history file (SEGMENT.OFFSET.backup) in the archive;
+        # pg_archivecleanup removes every segment before it, and the restores below run
+        # from what is left.
+        history = sorted(archive.glob("*.backup"))
+        if not history:
+            raise RuntimeError("the base backup's history file (*.backup) is not in the archive")
+        _as_postgres([str(binaries / "pg_archivecleanup"), str(archive), history[-1].name])
+        kept = [f for f in archive.iterdir() if len(f.name) == 24]
+        drill.sizes["archive_segments_removed"] = drill.sizes["archive_segments"] - len(kept)
+        drill.sizes["archive_kept"] = _size(archive)
+        print(f"pg_archivecleanup {history[-1].name}: {drill.sizes['archive_segments_removed']} "
+              f"segments before the backup removed, {len(kept)} kept ({_mb(drill.sizes['archive_kept'])})",
+              flush=True)
         primary.stop()
         running.remove(primary)
 
@@ -296,7 +332,10 @@ def run(people: int, people_after: int, keep: bool) -> Drill:
             copy = restore(drill, label, binaries, folder, backup, archive, target)
             running.append(copy)
             print(f"restored {label.replace('_', ' ')}: unpack {drill.seconds[f'restore_{label}']:.1f} s, "
-                  f"start and replay {drill.seconds[f'replay_{label}']:.1f} s", flush=True)
+                  f"start and replay {drill.seconds[f'replay_{label}']:.1f} s (of which before redo "
+                  f"{drill.seconds.get(f'before_redo_{label}', float('nan')):.1f} s, redo "
+                  f"{drill.seconds.get(f'redo_{label}', float('nan')):.1f} s, CPU "
+                  f"{drill.seconds.get(f'redo_cpu_{label}', float('nan')):.1f} s)", flush=True)
             counts = copy.counts()
             drill.counts[label] = counts
             drill.present[label] = {"after_county": copy.county_people(AFTER_COUNTY) > 0,
