@@ -120,3 +120,13 @@ def test_a_nationwide_account_is_offered_its_deployments_units_before_the_countr
     found = codes(client, q="yl")
     assert mine and found[:len(mine)] == sorted(mine, key=lambda code: (len(code), code))
     assert len(found) == 20  # then the rest of the country, still reachable by typing more
+
+
+@pytest.mark.parametrize("typed", ["桃花岭社区第一网格", "桃花岭 第一网格", "桃花岭社区 第一网格"])
+def test_a_grid_is_found_by_the_name_the_picker_shows_it_by(client, world, typed):
+    """Every community has a 第一网格: the picker shows a grid as 桃花岭社区第一网格, so typing
+    that (or the community and the grid apart) finds it, and a bare 第一网格 is no way to one
+    community's grid among a county's hundreds."""
+    client.force_login(world.reviewer)
+    assert codes(client, q=typed) == [world.grid_a.code]
+    assert pick(visible_org_units(world.reviewer), "桃花岭社区第一网格") == world.grid_a

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Length, Substr
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Length, Replace, Substr
+from django.db.models.lookups import Contains, EndsWith
 
 from .models import Level, OrgUnit, subtree_q
 
@@ -51,7 +52,17 @@ def matching_q(text: str) -> Q:
         return subtree_q(code)
     if text.isascii() and text.isalpha():
         return Q(initials__startswith=text.lower())
-    return Q(name__contains=text) | Q(full_name__contains=text)
+    # Each word somewhere in the full name read without its separators: a grid is found by
+    # the name the picker shows it by (红星社区第一网格), or by its community and itself apart.
+    found = Q()
+    for word in text.split():
+        found &= Q(name__contains=word) | Q(Contains(_run_together(), word))
+    return found
+
+
+def _run_together() -> Replace:
+    """The full name without " / " between its levels: 湖南省长沙市岳麓区…红星社区第一网格."""
+    return Replace(F("full_name"), Value(" / "), Value(""))
 
 
 def search_units(units: QuerySet[OrgUnit], text: str, levels: list[str] | None = None,
@@ -97,6 +108,8 @@ def pick(units: QuerySet[OrgUnit], text: str) -> OrgUnit | None:
     if code is not None:
         return units.filter(code=code).first()
     named = list(units.filter(Q(name=text) | Q(full_name=text))[:2])
+    if not named:  # a grid as the picker shows it: 红星社区第一网格
+        named = list(units.filter(EndsWith(_run_together(), "".join(text.split())))[:2])
     return named[0] if len(named) == 1 else None
 
 
