@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from yibiao.gate.tables import workflow
 from yibiao.ledger.records import PersonInput, write_people
 from yibiao.matching import match_headers
+from yibiao.refusals import said
 from yibiao.reports.export import blank_values, export_report
 from yibiao.reports.periods import parse_period
 from yibiao.sheets import read_workbook
@@ -258,9 +259,11 @@ def test_the_request_records_the_derived_yes_no_and_each_columns_format(holders)
     assert columns["是否患慢性病"]["element"] == "person.chronic_disease"
     assert columns["是否患慢性病"]["derive"] == "present"
     assert columns["性别"]["format"]["choices"] == ["男", "女"]
-    problems = request.analysis["format_problems"]
+    problems = [said(p, "zh-hans") for p in request.analysis["format_problems"]]
     assert any("民族" in p and "缺少民族代码" in p for p in problems)  # 4 of 56: the rest left to the worker
     assert not any("性别" in p for p in problems)
+    english = [said(p, "en") for p in request.analysis["format_problems"]]
+    assert any(p.startswith("Column") and "lacks 52 of the Ethnic group codes (Tibetan, " in p for p in english), english
 
 
 @pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "in_place"])

@@ -104,6 +104,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "数据元 {element} 最多{limit}采集一次",
         "data element {element} may be collected at most once per period of “{limit}”",
     ),
+    # what the analysis tells a reviewer about the template (gate/tables/analysis.py), kept with
+    # the analysis as {"code", "context"} and said in the reader's language (`said`)
+    "column_unconfirmed": (
+        "第 {column} 列“{header}”的对应关系待确认", "column {column} “{header}”: its data element is a guess to confirm",
+    ),
+    "column_format": ("第 {column} 列“{header}”：{problem}", "column {column} “{header}”: {problem}"),
+    "template_notice": ("{text}", "{text}"),
     "unknown_action": ("未知操作：{action}", "unknown action: {action}"),
     "request_status_forbids": (
         "“{status}”状态的需求不能{action}", "a request that is “{status}” cannot take the action “{action}”",
@@ -441,6 +448,19 @@ class Reason(str):
 
     def as_dict(self, language: str | None = None) -> dict[str, str]:
         return {"code": self.code, "message": self.message(language)}
+
+    def stored(self) -> dict[str, Any]:
+        """The reason to keep in JSON (an analysis), said later by `said` in any language."""
+        return {"code": self.code, "context": dict(self.context)}
+
+
+def said(stored: object, language: str | None = None) -> str:
+    """A reason kept as `Reason.stored()` in `language` (the active one by default); text
+    stored before it had a code is Chinese: Traditional through OpenCC, itself otherwise."""
+    if isinstance(stored, dict) and stored.get("code") in CATALOGUE:
+        return render(stored["code"], stored.get("context") or {}, language)
+    text = "" if stored is None else str(stored)
+    return to_traditional(text) if language_of(language) == "zh-hant" else text
 
 
 class Refusal(Exception):  # noqa: N818 - a refusal, the word the product uses, not a bug

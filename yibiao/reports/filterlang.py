@@ -6,8 +6,10 @@
 A small language, parsed by hand (recursive descent; nothing is ever evaluated as Python)
 into the JSON tree that FormRequest.subject_filter stores and reports/filters.py
 evaluates. Element names are accepted as codes (person.age), short codes (age), Chinese
-names and aliases, simplified or traditional, full- or half-width; values are parsed by
-the element's own rules (是/否 → 1/0, code-list names → codes). Every error names the
+names and aliases, English names (“Lives alone”), simplified or traditional, full- or
+half-width, and the keywords in Simplified or Traditional (属于, 屬於); values are parsed by
+the element's own rules (是/否 → 1/0, code-list names → codes, their English names too).
+`describe` says a filter in Simplified, Traditional or English, each reading back the same. Every error names the
 character where the problem is, in Chinese and in English.
 
     filter     = [ or ] END
@@ -38,7 +40,7 @@ from pathlib import Path
 
 from yibiao.matching.normalise import normalise
 from yibiao.values import ValueProblem, parse_value
-from yibiao.values.normalise import lookup_key
+from yibiao.values.normalise import lookup_key, simplify
 
 from .filters import DERIVED_FILTER_ELEMENTS
 
@@ -128,6 +130,7 @@ class Term:
     subject: str
     value_type: str
     aliases: tuple[str, ...] = ()
+    name_en: str = ""  # the element's English name (the dictionary's table), read and said in English
 
 
 ValueParser = Callable[[str, str], "str | None"]  # (element code, raw text) -> canonical
@@ -164,7 +167,10 @@ class Vocabulary:
     """Element names → codes, and each element's value parser and display."""
 
     def __init__(self, terms: Iterable[Term], parse: ValueParser | None = None,
-                 display: Callable[[str, str], str] | None = None) -> None:
+                 display: Callable[[str, str], str] | None = None,
+                 values_en: Callable[[str], Mapping[str, str]] | None = None) -> None:
+        """`values_en(code)`: a coded element's values by their English names ({stored: English}),
+        so English filters say and read "Sex in (Female)"."""
         self.terms: dict[str, Term] = {}
         for term in terms:
             self.terms[term.code] = term
@@ -172,12 +178,13 @@ class Vocabulary:
             self.terms.setdefault(code, Term(code, name, subject, value_type, aliases))
         self._parse = parse
         self._display = display
+        self._values_en = values_en
         self.by_code = {t.code.casefold(): t.code for t in self.terms.values()}
         self.by_short: dict[str, set[str]] = {}
         self.by_name: dict[str, set[str]] = {}
         for t in self.terms.values():
             self.by_short.setdefault(t.code.split(".", 1)[-1].casefold(), set()).add(t.code)
-            for spelling in (t.name_zh, *t.aliases, *EXTRA_SPELLINGS.get(t.code, ())):
+            for spelling in (t.name_zh, t.name_en, *t.aliases, *EXTRA_SPELLINGS.get(t.code, ())):
                 for variant in (spelling, spelling.removeprefix("是否")):
                     key = normalise(variant)
                     if key:
@@ -208,9 +215,32 @@ class Vocabulary:
                           hint_en=f"; did you mean {', '.join(names)}?" if names else "")
 
     def parse_value(self, term: Term, raw: str) -> str | None:
+        english = {name.casefold(): value for value, name in self.values_in_english(term.code).items()}
+        if raw.casefold() in english:
+            return english[raw.casefold()]
         if self._parse is not None and term.code not in DERIVED_FILTER_ELEMENTS:
             return self._parse(term.code, raw)
         return _plain_parse(term.value_type)(raw)
+
+    def values_in_english(self, code: str) -> Mapping[str, str]:
+        return self._values_en(code) if self._values_en else {}
+
+    def english_name_of(self, code: str) -> str:
+        """The English name when it reads back as the same element (quoted if it is several
+        words), else the code."""
+        term = self.terms.get(code)
+        if term is None or not term.name_en or self.candidates(term.name_en) != {code}:
+            return code
+        return _quoted(term.name_en)
+
+    def show_in_english(self, code: str, value: str) -> str:
+        term = self.terms.get(code)
+        if term is not None and term.value_type == "boolean":
+            return {"1": "yes", "0": "no"}.get(value, value)
+        english = self.values_in_english(code).get(value)
+        if english and term is not None and self.parse_value(term, english) == value:
+            return english
+        return value
 
     def name_of(self, code: str) -> str:
         """The Chinese name when it reads back as the same element, else the code."""
@@ -234,9 +264,17 @@ def builtin_vocabulary() -> Vocabulary:
     database: values by type only (code lists are the database's, see admission.subjects)."""
     from yibiao.matching import load_builtin_dictionary
 
-    return Vocabulary(Term(e.code, e.name_zh, e.subject, e.value_type, e.aliases)
+    return Vocabulary(Term(e.code, e.name_zh, e.subject, e.value_type, e.aliases, english_name(e.name_zh))
                       for e in load_builtin_dictionary().elements.values()
                       if e.subject in ("person", "household", "place"))
+
+
+def english_name(name_zh: str) -> str:
+    """An element's English name from the dictionary's table; "" where it has none."""
+    from yibiao.dictionary.words import shown
+
+    english = shown(name_zh, "", "en")
+    return "" if english == name_zh else english
 
 
 # --- the lexer
@@ -336,11 +374,15 @@ def _split_word(word: str, start: int, origin: list[int]) -> list[Token]:
         kind, op = WORDS[word.casefold()]
         return [Token(kind, word, origin[start], op)]
     out: list[Token] = []
+    # Keywords are found in the word's Simplified form (屬於, 大於, 為空 read as 属于, 大于,
+    # 为空: a page in Traditional shows the filter so), character by character so each
+    # keeps its place; the tokens keep the text as written.
+    simple = _simplified(word)
     piece = 0  # start of the current plain piece, relative to the word
     i = 0
     while i < len(word):
-        keyword = next((k for k in ZH_ORDER if word.startswith(k, i)), None)
-        if keyword is None and i == piece and word.startswith(ZH_NOT, i):
+        keyword = next((k for k in ZH_ORDER if simple.startswith(k, i)), None)
+        if keyword is None and i == piece and simple.startswith(ZH_NOT, i):
             keyword = ZH_NOT
         if keyword is None:
             i += 1
@@ -348,12 +390,24 @@ def _split_word(word: str, start: int, origin: list[int]) -> list[Token]:
         if i > piece:
             out.append(Token(WORD, word[piece:i], origin[start + piece]))
         kind, op = ZH_WORDS.get(keyword, (NOT, ""))
-        out.append(Token(kind, keyword, origin[start + i], op))
+        out.append(Token(kind, word[i:i + len(keyword)], origin[start + i], op))
         i += len(keyword)
         piece = i
     if piece < len(word):
         out.append(Token(WORD, word[piece:], origin[start + piece]))
     return out
+
+
+def _simplified(word: str) -> str:
+    """The word in Simplified characters, one for one (a character OpenCC would turn into
+    two stays as it is: positions must not move)."""
+    if word.isascii():
+        return word
+    out = []
+    for char in word:
+        converted = simplify(char)
+        out.append(converted if len(converted) == 1 else char)
+    return "".join(out)
 
 
 # --- the parser
@@ -571,42 +625,61 @@ def _quoted(text: str) -> str:
     return text if _plain_word(text) else f"“{text}”"
 
 
-OP_WORDS_EN = {"present": "present", "absent": "absent", "in": "in"}
-OP_WORDS_ZH = {"present": "有值", "absent": "为空", "in": "属于"}
+OP_WORDS = {"en": {"present": "present", "absent": "absent", "in": "in", "and": "and", "or": "or", "not": "not"},
+            "zh-hans": {"present": "有值", "absent": "为空", "in": "属于", "and": "且", "or": "或", "not": "非"},
+            "zh-hant": {"present": "有值", "absent": "為空", "in": "屬於", "and": "且", "or": "或", "not": "非"}}
 
 
-def describe(stored: object, vocabulary: Vocabulary, *, english: bool = False) -> str:
-    """The filter as text in the language (it parses back to the same tree); "" for none.
+def describe(stored: object, vocabulary: Vocabulary, *, english: bool = False,
+             language: str = "zh-hans") -> str:
+    """The filter as text in `language` (zh-hans, zh-hant or en; `english` says en), which
+    parses back to the same tree; "" for none.
 
-    Chinese: names and value names (年龄 >= 65 且 是否独居 = 是); English: codes and stored
-    values (person.age >= 65 and person.lives_alone = 1).
+    Chinese: names and value names (年龄 >= 65 且 是否独居 = 是), in Traditional the same
+    through OpenCC (年齡 >= 65 且 是否獨居 = 是; a text value stays as stored: it is
+    compared as written); English: English names and values where the dictionary has them
+    (Age >= 65 and “Lives alone” = yes), else codes and stored values (person.in_quarantine = 1).
     """
     tree = as_tree(stored)
     if not tree:
         return ""
-    joins = {"and": " and " if english else " 且 ", "or": " or " if english else " 或 "}
+    language = "en" if english else language if language in OP_WORDS else "zh-hans"
+    english = language == "en"
+    words = OP_WORDS[language]
+
+    def said(text: str) -> str:
+        if language != "zh-hant":
+            return text
+        from yibiao.refusals import to_traditional
+
+        return to_traditional(text)
 
     def text(node: Mapping, parent: str = "") -> str:
         for op in ("and", "or"):
             if op in node:
-                inner = joins[op].join(text(child, op) for child in node[op])
+                inner = f" {words[op]} ".join(text(child, op) for child in node[op])
                 return f"({inner})" if parent else inner
         if "not" in node:
-            return f"{'not' if english else '非'} ({text(node['not'])})"
+            return f"{words['not']} ({text(node['not'])})"
         code, op = node["element"], node["op"]
-        name = code if english else vocabulary.name_of(code)
+        name = vocabulary.english_name_of(code) if english else said(vocabulary.name_of(code))
+        term = vocabulary.terms.get(code)
+        typed = term is not None and term.value_type == "text"
 
         def value(v: str) -> str:
             if v in PERIOD_NAMES:
                 return PERIOD_NAMES[v][1 if english else 0]
-            return _quoted(v if english else vocabulary.show(code, v))
+            if english:
+                return _quoted(vocabulary.show_in_english(code, v))
+            shown = vocabulary.show(code, v)
+            return _quoted(shown if typed else said(shown))
 
         if op in ("present", "absent"):
-            return f"{name} {(OP_WORDS_EN if english else OP_WORDS_ZH)[op]}"
+            return f"{name} {words[op]}"
         if op == "in":
             values = node["value"] if isinstance(node["value"], list) else node["value"].split("|")
             sep = ", " if english else "、"
-            return f"{name} {(OP_WORDS_EN if english else OP_WORDS_ZH)['in']} ({sep.join(value(v) for v in values)})"
+            return f"{name} {words['in']} ({sep.join(value(v) for v in values)})"
         return f"{name} {op} {value(str(node.get('value', '')))}"
 
     return text(tree)
@@ -626,12 +699,34 @@ class Pattern:
 class Suggestion:
     tree: dict
     status: str  # auto | suggested
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # in Simplified Chinese (the command line's)
     subject: str = "person"
+    # Each reason as data, said in any language by `reason_in`: {"where": "title" | "header",
+    # "text": the title or header as written, "words": the words in it that suggest}.
+    parts: list[dict] = field(default_factory=list)
 
-    def as_dict(self, vocabulary: Vocabulary) -> dict:
-        return {"filter": self.tree, "text": describe(self.tree, vocabulary), "status": self.status,
-                "reason": "；".join(self.reasons), "subject": self.subject}
+    def as_dict(self, vocabulary: Vocabulary, language: str = "zh-hans") -> dict:
+        return {"filter": self.tree, "text": describe(self.tree, vocabulary, language=language),
+                "status": self.status, "reason": reason_in(self.parts, language) if self.parts
+                else "；".join(self.reasons), "reason_en": reason_in(self.parts, "en"),
+                "reasons": self.parts, "subject": self.subject}
+
+
+# Why the system suggests a filter, per language: (in the title, in a header, between two).
+REASON_WORDS = {
+    "zh-hans": ("表名“{text}”中的“{words}”", "表头“{text}”中的“{words}”", "；"),
+    "zh-hant": ("表名“{text}”中的“{words}”", "表頭“{text}”中的“{words}”", "；"),
+    "en": ("“{words}” in the title “{text}”", "“{words}” in the header “{text}”", "; "),
+}
+
+
+def reason_in(parts: Iterable[Mapping], language: str = "zh-hans",
+              data: Callable[[str], str] = str) -> str:
+    """A suggestion's reasons in the language; the title and header stay as written (data,
+    each passed through `data`: a page marks it as such)."""
+    title, header, sep = REASON_WORDS.get(language, REASON_WORDS["zh-hans"])
+    return sep.join((title if p.get("where") == "title" else header).format(
+        text=data(p.get("text", "")), words=data(p.get("words", ""))) for p in parts)
 
 
 @functools.cache
@@ -660,16 +755,16 @@ def suggest(title: str, sheet_names: Iterable[str], headers: Iterable[str], subj
     another subject than the sheet's rows (出租房屋 on a list of people) are left out.
     """
     row_subject = ROW_SUBJECTS.get(subject, subject)
-    texts = [(t, "title", "表名") for t in (title, *sheet_names) if t]
+    texts = [(t, "title") for t in (title, *sheet_names) if t]
     for header in headers:
         m = QUALIFIED_NAME.match(normalise(header or ""))
         if m:
-            texts.append((m.group(1), "header", f"表头“{header}”"))
-    chosen: dict[str, tuple[dict, str, str]] = {}
+            texts.append((m.group(1), f"header:{header}"))
+    chosen: dict[str, tuple[dict, str, tuple[str, str, str]]] = {}
     for pattern in suggestion_patterns():
         if pattern.key in chosen or pattern.subject != row_subject:
             continue
-        for raw, where, label in texts:
+        for raw, where in texts:
             m = pattern.pattern.search(lookup_key(raw))
             if not m:
                 continue
@@ -677,8 +772,9 @@ def suggest(title: str, sheet_names: Iterable[str], headers: Iterable[str], subj
             if tree is None:
                 break
             status = pattern.status if where == "title" else "suggested"
-            label = f"{label}“{raw}”" if where == "title" else label
-            chosen[pattern.key] = (tree, status, (label, m.group(0)))
+            # (where, the title or the header as written, the words that suggest)
+            source = ("title", raw, m.group(0)) if where == "title" else ("header", where[7:], m.group(0))
+            chosen[pattern.key] = (tree, status, source)
             break
     if not chosen:
         return None
@@ -688,9 +784,9 @@ def suggest(title: str, sheet_names: Iterable[str], headers: Iterable[str], subj
     status = "auto" if all(s == "auto" for _t, s, _r in chosen.values()) else "suggested"
     found = [r for _t, _s, r in chosen.values()]
     # 独居老人 gives the age and 独居 the living alone: one reason, the longer words.
-    reasons = [f"{label}中的“{words}”" for label, words in dict.fromkeys(found)
-               if not any(o != (label, words) and o[0] == label and words in o[1] for o in found)]
-    return Suggestion(tree, status, reasons, row_subject)
+    parts = [{"where": where, "text": text, "words": words} for where, text, words in dict.fromkeys(found)
+             if not any(o != (where, text, words) and o[:2] == (where, text) and words in o[2] for o in found)]
+    return Suggestion(tree, status, [reason_in([p]) for p in parts], row_subject, parts)
 
 
 def same(a: object, b: object) -> bool:

@@ -179,7 +179,8 @@ class ColumnFormat:
             "choices": list(self.choices), "number_format": self.number_format,
             "yes_no": list(self.yes_no_words) if self.yes_no_words else self.yes_no,
             "year_month": self.year_month, "pattern": self.pattern.example if self.pattern else "",
-            "sources": list(self.sources), "problems": list(self.problems),
+            "sources": list(self.sources),
+            "problems": [p.as_dict() if isinstance(p, FormatProblem) else p for p in self.problems],
         }
 
 
@@ -193,7 +194,7 @@ def from_summary(index: int, header: str, summary: dict[str, Any]) -> ColumnForm
         yes_no=bool(yes_no), yes_no_words=words,  # type: ignore[arg-type]
         year_month=bool(summary.get("year_month")),
         pattern=date_pattern(summary.get("pattern") or ""), sources=tuple(summary.get("sources") or ()),
-        problems=list(summary.get("problems") or ()))
+        problems=[FormatProblem.of(p) for p in summary.get("problems") or ()])
 
 
 class Rendered(NamedTuple):
@@ -252,7 +253,7 @@ def column_format(index: int, header: str, path: Sequence[str] = (), *, choices:
     if sample_pair and fmt.yes_no and not choice_pair and not header_pair:
         sources.append("sample")
     if fmt.choices and fmt.yes_no and not choice_pair:
-        fmt.problems.append(f"下拉列表（{'、'.join(fmt.choices[:6])}）里没有是/否两项")
+        fmt.problems.append(FormatProblem("no_yes_no", choices="、".join(fmt.choices[:6])))
     if YEAR_MONTH_HEADER.search(leaf):
         fmt.year_month = True
         sources.append("header")
@@ -515,31 +516,102 @@ def _choice_plan(fmt: ColumnFormat) -> Callable[[object], Rendered]:
 
 # --- problems a reviewer should see before admission ------------------------------------------
 
+# What a column asks that some ledger values cannot be written as: code -> (Simplified Chinese,
+# English). A field `x` takes `x_en` in English when there is one (a code list's name).
+FORMAT_PROBLEMS: dict[str, tuple[str, str]] = {
+    "no_yes_no": ("下拉列表（{choices}）里没有是/否两项", "the dropdown ({choices}) has no yes and no"),
+    "choices_unreadable": ("下拉列表的来源“{formula}”无法读取", "the dropdown's source “{formula}” cannot be read"),
+    "choices_not_codes": ("下拉列表（{choices}）与{codes}代码（{standard}）对不上，台账中的值无法写成列表中的项",
+                          "the dropdown ({choices}) does not match the {codes} codes ({standard}): "
+                          "the ledger's values cannot be written as its entries"),
+    "choices_lacking": ("下拉列表缺少{codes}代码中的 {n} 项（{shown}），这些值将留空由基层填写",
+                        "the dropdown lacks {n} of the {codes} codes ({shown}): those values are left "
+                        "for the grassroots to fill in"),
+    "choices_strange": ("下拉列表中的“{strange}”不是{codes}代码", "“{strange}” in the dropdown: not {codes} codes"),
+    "choices_limit": ("下拉列表（{choices}）限定了取值，台账中不在列表内的值将留空由基层填写",
+                      "the dropdown ({choices}) limits the values: ledger values not in it are left "
+                      "for the grassroots to fill in"),
+    "not_a_date_format": ("数字格式“{number_format}”不是日期格式，日期按“{pattern}”写为文本",
+                          "the number format “{number_format}” is not a date format: dates are written "
+                          "as text like “{pattern}”"),
+}
+
+
+class FormatProblem(str):
+    """One such problem: a `str` (its Simplified Chinese, as lists of problems read before)
+    that keeps its `code` and `params` to say it in English (`message_en`)."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, /, **params: Any) -> FormatProblem:
+        zh, _en = FORMAT_PROBLEMS[code]
+        self = super().__new__(cls, zh.format(**{k: v for k, v in params.items() if not k.endswith("_en")}))
+        self.code, self.params = code, params
+        return self
+
+    @property
+    def message_en(self) -> str:
+        values = {k: v for k, v in self.params.items() if not k.endswith("_en")}
+        values.update({k[:-3]: v for k, v in self.params.items() if k.endswith("_en")})
+        return FORMAT_PROBLEMS[self.code][1].format(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, **self.params}
+
+    @classmethod
+    def of(cls, stored: object) -> str:
+        """A problem as stored in a column's format summary: its dict, or (stored before
+        problems had codes) its Chinese text, which stays a plain string."""
+        if isinstance(stored, dict) and stored.get("code") in FORMAT_PROBLEMS:
+            return cls(stored["code"], **{k: v for k, v in stored.items() if k != "code"})
+        return str(stored)
+
+
+def english_of(problem: str) -> str:
+    """A problem in English; one stored before problems had codes has only its Chinese."""
+    return problem.message_en if isinstance(problem, FormatProblem) else problem
+
+
+def _english_words(text: str, code_list: str = "") -> str:
+    """A code list's or a code value's name in English (the dictionary's table, no database)."""
+    from yibiao.dictionary.words import shown
+
+    return shown(text, code_list, "en")
+
+
+
 def expected_problems(fmt: ColumnFormat, element: ElementKind | None) -> list[str]:
-    """What this column asks that some ledger values cannot be written as (for the analysis)."""
+    """What this column asks that some ledger values cannot be written as (for the analysis):
+    each a FormatProblem (or the Chinese of one stored before they had codes)."""
     problems = list(fmt.problems)
     kind = element or ElementKind(None)
+    choices = "、".join(fmt.choices[:6])
     if fmt.choices and kind.code_list and not (fmt.yes_no or kind.value_type == "boolean"):
         codes = get_code_list(kind.code_list)
+        named = {"codes": codes.title, "codes_en": _english_words(codes.title, kind.code_list)}
         matched = {item.code for c in fmt.choices if (item := codes.find(c)) is not None}
         strange = [c for c in fmt.choices if codes.find(c) is None]
         if not matched:
-            problems.append(f"下拉列表（{'、'.join(fmt.choices[:6])}）与{codes.title}代码（{codes.standard}）对不上，"
-                            "台账中的值无法写成列表中的项")
+            problems.append(FormatProblem("choices_not_codes", choices=choices, standard=codes.standard, **named))
         else:
             # 未知的性别 / 未说明的性别: placeholders a ledger value is never (sex comes from the ID)
             lacking = [item.name for item in codes if item.code not in matched
                        and not re.match(r"^(?:未知|未说明)", item.name)]
             if lacking and len(lacking) < len(codes):
                 shown = "、".join(lacking[:5]) + ("等" if len(lacking) > 5 else "")
-                problems.append(f"下拉列表缺少{codes.title}代码中的 {len(lacking)} 项（{shown}），这些值将留空由基层填写")
+                shown_en = ", ".join(_english_words(n, kind.code_list) for n in lacking[:5]) + (
+                    "…" if len(lacking) > 5 else "")
+                problems.append(FormatProblem("choices_lacking", n=len(lacking), shown=shown, shown_en=shown_en,
+                                              **named))
         if strange:
-            problems.append(f"下拉列表中的“{'、'.join(strange[:5])}”不是{codes.title}代码")
+            problems.append(FormatProblem("choices_strange", strange="、".join(strange[:5]), **named))
     elif fmt.choices and not kind.code_list and kind.value_type not in ("boolean",) and not fmt.yes_no:
         if kind.code is not None:
-            problems.append(f"下拉列表（{'、'.join(fmt.choices[:6])}）限定了取值，台账中不在列表内的值将留空由基层填写")
+            problems.append(FormatProblem("choices_limit", choices=choices))
     if kind.value_type == "date" and fmt.number_format not in ("General", "@") and not fmt.date_format:
-        problems.append(f"数字格式“{fmt.number_format}”不是日期格式，日期按“{fmt.pattern.example if fmt.pattern else 'yyyy-mm-dd'}”写为文本")
+        problems.append(FormatProblem("not_a_date_format", number_format=fmt.number_format,
+                                      pattern=fmt.pattern.example if fmt.pattern else "yyyy-mm-dd"))
     return problems
 
 
@@ -621,7 +693,7 @@ def sheet_formats(wb: Any, ws: Worksheet, layout: SheetLayout,
             try:
                 choices = _choices(wb, ws, formula)
             except ValueError:
-                problems.append(f"下拉列表的来源“{formula}”无法读取")
+                problems.append(FormatProblem("choices_unreadable", formula=formula))
         note = specific.get(col.index)
         if note is None and out.general_pattern is not None and _datey(col.header):
             note = out.general_pattern

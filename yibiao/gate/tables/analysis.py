@@ -25,6 +25,7 @@ from yibiao.ledger.partitions import fact_county_q
 from yibiao.ledger.snapshot import DERIVED_HOUSEHOLD, DERIVED_PERSON
 from yibiao.matching import normalise
 from yibiao.orgunits.models import Level, OrgUnit, subtree_q
+from yibiao.refusals import Reason
 from yibiao.reports.filterlang import same
 from yibiao.reports.filters import ACTIVITY_FORM, PER_PERIOD
 from yibiao.reports.prefill import is_optional
@@ -116,14 +117,15 @@ class Analysis:
     new_elements: int
     undecided_sensitive: list[str]  # sensitive columns' elements with no decision
     verdict: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
     # What the template asks that the ledger's values cannot be written as (a code missing
     # from a dropdown, a day the ledger does not hold): left for the worker, not written in
-    # our format.
-    format_problems: list[str] = field(default_factory=list)
+    # our format. Each of these lists holds reasons as `Reason.stored()` ({"code", "context"};
+    # plain Chinese text in analyses stored before), said by the `said` filter.
+    format_problems: list[dict] = field(default_factory=list)
     subject_filter: SubjectFilter = field(default_factory=SubjectFilter)
     # What the template file itself asks a person to know: a VBA project read past, never run.
-    notices: list[str] = field(default_factory=list)
+    notices: list[dict] = field(default_factory=list)
     verdict_en: str = ""  # the verdict in English: pages show the reader's language (gate_tags.verdict)
 
     @property
@@ -363,21 +365,34 @@ def analyse(request: FormRequest) -> Analysis:
                       if to_collect else "")
                    + (f"（另有 {incomplete} 项台账不全）" if incomplete else "")
                    + f"，每期约 {cells} 个单元格，全年约 {burden.hours_per_year} 工时")
-    if duplicate:
-        verdict_en = (f"Asks again what the {'admitted' if duplicate.status == Status.ADMITTED else 'pending'} "
-                      f"“{duplicate.title}” (no. {duplicate.request_id}, {duplicate.department}) asks")
-    elif not new_count and cells == 0:
-        verdict_en = "Can be produced entirely from the ledger: nothing for the grassroots to fill in"
-    else:
-        verdict_en = (f"{communities} communities (villages) must add {new_count} new data items"
-                      + (f" ({len(to_collect)} of them for the filter)" if to_collect else "")
-                      + (f" ({incomplete} more held incompletely in the ledger)" if incomplete else "")
-                      + f"; about {cells} cells a period, about {burden.hours_per_year} worker-hours a year")
-    warnings = [f"第 {c.column} 列“{c.header}”的对应关系待确认" for c in columns
+    warnings = [Reason("column_unconfirmed", column=c.column, header=c.header).stored() for c in columns
                 if c.status == "suggested"]
-    return Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
-                    burden, new_count, undecided, verdict, warnings,
-                    format_problems(request, rules), chosen, template_notices(request), verdict_en)
+    analysis = Analysis(subject, columns, overlaps, duplicate.request_id if duplicate else None,
+                        burden, new_count, undecided, verdict, warnings,
+                        format_problems(request, rules), chosen, template_notices(request))
+    analysis.verdict_en = english_verdict(analysis.as_dict())
+    return analysis
+
+
+def english_verdict(stored: dict) -> str:
+    """The verdict in English, from the analysis as stored (`as_dict`): pure and cheap, so a
+    page reads it for an analysis stored before verdict_en existed too (gate_tags.verdict)."""
+    burden = stored.get("burden") or {}
+    communities, cells = burden.get("communities", 0), burden.get("cells_per_period", 0)
+    new_count = stored.get("new_elements", 0)
+    duplicate = next((o for o in stored.get("overlaps") or []
+                      if stored.get("duplicate_of") and o.get("request_id") == stored["duplicate_of"]), None)
+    if duplicate:
+        return (f"Asks again what the {'admitted' if duplicate['status'] == Status.ADMITTED else 'pending'} "
+                f"“{duplicate['title']}” (no. {duplicate['request_id']}, {duplicate['department']}) asks")
+    if not new_count and cells == 0:
+        return "Can be produced entirely from the ledger: nothing for the grassroots to fill in"
+    to_collect = [e for e in (stored.get("subject_filter") or {}).get("elements") or [] if e.get("kind") == NEW]
+    incomplete = sum(1 for c in stored.get("columns") or [] if c.get("kind") == HELD and c.get("missing_cells"))
+    return (f"{communities} communities (villages) must add {new_count} new data items"
+            + (f" ({len(to_collect)} of them for the filter)" if to_collect else "")
+            + (f" ({incomplete} more held incompletely in the ledger)" if incomplete else "")
+            + f"; about {cells} cells a period, about {burden.get('hours_per_year', 0)} worker-hours a year")
 
 
 def describe_filter(request: FormRequest, rules: Rules, subject: str, unit: OrgUnit,
@@ -398,7 +413,7 @@ def describe_filter(request: FormRequest, rules: Rules, subject: str, unit: OrgU
         as_of=period_of(request.frequency, timezone.localdate()).end.isoformat())
 
 
-def format_problems(request: FormRequest, rules: Rules) -> list[str]:
+def format_problems(request: FormRequest, rules: Rules) -> list[dict]:
     """Per column, what its dropdown, number format or notes ask that some values cannot be
     written as; read from the formats stored at submission (or the template, for requests
     stored before formats were)."""
@@ -417,7 +432,8 @@ def format_problems(request: FormRequest, rules: Rules) -> list[str]:
         if fmt is None:
             continue
         for problem in formats.expected_problems(fmt, element_kind(rules, c.get("element"))):
-            problems.append(f"第 {c['column']} 列“{c['header']}”：{problem}")
+            problems.append(Reason("column_format", column=c["column"], header=c["header"], problem=str(problem),
+                                   problem_en=formats.english_of(problem)).stored())
     return problems
 
 
@@ -429,7 +445,7 @@ def element_kind(rules: Rules, code: str | None) -> formats.ElementKind | None:
     return formats.ElementKind(code, rule.value_type, rule.code_list)
 
 
-def template_notices(request: FormRequest) -> list[str]:
+def template_notices(request: FormRequest) -> list[dict]:
     """The template's file-level notices (sheets/errors.py): cheap, the zip directory or the
     OLE bytes only, so the analysis can say them every time it runs."""
     if not request.template:
@@ -439,4 +455,4 @@ def template_notices(request: FormRequest) -> list[str]:
             inspection = inspect_file(path, scan_cells=False)
     except (SheetError, OSError, ValueError):
         return []
-    return [w.message for w in inspection.warnings]
+    return [Reason("template_notice", text=w.message, text_en=w.message_en).stored() for w in inspection.warnings]

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -124,11 +123,13 @@ def filter_check(request: HttpRequest) -> JsonResponse:
 @login_required
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     form_request = _request(request.user, request_id)
+    suggestion = form_request.filter_suggestion or {}
     return render(request, "gate/table/detail.html", {
         "r": form_request, "a": form_request.analysis,
-        # Said in the reader's language; typed back in either (the filter language reads both).
-        "filter_text": subjects.describe(form_request.subject_filter,
-                                         english=get_language().startswith("en")),
+        # Said in the reader's language; typed back in any (the filter language reads all three).
+        "filter_text": subjects.shown(form_request.subject_filter),
+        "suggestion_text": subjects.shown(suggestion.get("filter")) or suggestion.get("text", ""),
+        "suggestion_reason": subjects.suggestion_reason(suggestion, html=True),
         "filter_status": subjects.STATUS_NAMES.get(form_request.filter_status, ""),
         "can_edit_filter": form_request.status in workflow.FILTER_EDITABLE
         and scope.may(request.user, scope.CHANGE, form_request),

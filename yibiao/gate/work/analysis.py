@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from yibiao.accounts.models import Role, User
 from yibiao.agenda.schedule import Window, occurrences, quarter_key, quarters, weeks
@@ -31,11 +32,13 @@ from yibiao.gate.models import Status as RequestStatus
 from yibiao.gate.rules import all_rules, in_force, rules_for
 from yibiao.orgunits.models import Level, OrgUnit, reaching_q, subtree_q
 
+# Stored in the analysis as Simplified text; marked so the catalogues carry them and a page
+# says them in its language (`{{ o.suggestion|ui }}`).
 SUGGESTIONS = {
-    (Kind.INSPECTION, Kind.INSPECTION): "建议合并为一次联合检查（多检合一）",
-    (Kind.TASK, Kind.TASK): "建议合并开展，一次入户完成",
+    (Kind.INSPECTION, Kind.INSPECTION): gettext_noop("建议合并为一次联合检查（多检合一）"),
+    (Kind.TASK, Kind.TASK): gettext_noop("建议合并开展，一次入户完成"),
 }
-MIXED_SUGGESTION = "建议同步开展，避免重复入户"
+MIXED_SUGGESTION = gettext_noop("建议同步开展，避免重复入户")
 SUGGESTIONS_EN = {SUGGESTIONS[(Kind.INSPECTION, Kind.INSPECTION)]: "merge them into one joint inspection",
                   SUGGESTIONS[(Kind.TASK, Kind.TASK)]: "do them together, one visit to each home",
                   MIXED_SUGGESTION: "do them at the same time, not two visits to each home"}
@@ -253,20 +256,29 @@ def analyse(item: WorkItem) -> Analysis:
     if not parts:
         peak = f"，最忙一周每人 {load.peak.hours_per_worker:g} 小时" if load.peak else ""
         parts.append(f"未发现与其他部门重复，基层负担在上限内{peak}")
+    analysis = Analysis(overlaps, load, violations, len(demands), struck, "。".join(parts) + "。")
+    analysis.verdict_en = english_verdict(analysis.as_dict())
+    return analysis
+
+
+def english_verdict(stored: dict) -> str:
+    """The verdict in English, from the analysis as stored (`as_dict`): pure and cheap, so a
+    page reads it for an analysis stored before verdict_en existed too (gate_tags.verdict)."""
+    overlaps, load = stored.get("overlaps") or [], stored.get("load") or {}
     english = []
     if overlaps:
-        named = "; ".join(f"{o.department} “{o.title}”, {SUGGESTIONS_EN.get(o.suggestion, o.suggestion)}"
+        named = "; ".join(f"{o['department']} “{o['title']}”, {SUGGESTIONS_EN.get(o['suggestion'], o['suggestion'])}"
                           for o in overlaps[:3])
         english.append(f"same subjects at overlapping times as {len(overlaps)} items of other departments: {named}")
-    if load.over_count:
-        worst = load.over[0]
-        english.append(f"with this item {load.over_count} communities go over the weekly ceiling of "
-                       f"{load.ceiling:g} hours per worker (the heaviest: {worst.name}, the week of "
-                       f"{worst.week}, {worst.hours_per_worker:g} hours per worker)")
+    if load.get("over_count") and load.get("over"):
+        worst = load["over"][0]
+        english.append(f"with this item {load['over_count']} communities go over the weekly ceiling of "
+                       f"{load['ceiling']:g} hours per worker (the heaviest: {worst['name']}, the week of "
+                       f"{worst['week']}, {worst['hours_per_worker']:g} hours per worker)")
     english.extend(f"{b['quarter']}: more inspections than the limit of {b['limit']} per community "
-                   f"per quarter: {b['communities']}" for b in load.quarter_breaches)
+                   f"per quarter: {b['communities']}" for b in load.get("quarter_breaches") or [])
     if not english:
-        peak = f"; the busiest week {load.peak.hours_per_worker:g} hours per worker" if load.peak else ""
-        english.append(f"no overlap with other departments, the burden within the limits{peak}")
-    verdict_en = ". ".join(part[0].upper() + part[1:] for part in english) + "."
-    return Analysis(overlaps, load, violations, len(demands), struck, "。".join(parts) + "。", verdict_en)
+        peak = load.get("peak")
+        busiest = f"; the busiest week {peak['hours_per_worker']:g} hours per worker" if peak else ""
+        english.append(f"no overlap with other departments, the burden within the limits{busiest}")
+    return ". ".join(part[0].upper() + part[1:] for part in english) + "."
