@@ -253,6 +253,9 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     household = scope.get_visible_household(request.user, household_id)
     today = timezone.localdate()
     members = list(household.current_members.all().order_by("id"))
+    # The card (printed as a 户卡) shows each member as the person card does: a read, audited.
+    record(request.user, Action.VIEW_PERSON, subject_kind="household", subject_id=household.pk,
+           org_code=household.org_unit.code, people=[m.pk for m in members][:50])
     rows = people.list_rows(members, today)
     registration = household.writes.filter(kind=WriteKind.HOUSEHOLD).order_by("-at").first()
     return render(request, "ledger/household_detail.html", {

@@ -10,10 +10,13 @@ from django.db.models import F
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from yibiao import stored
 from yibiao.accounts import scope
+from yibiao.audit.log import record
+from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
 from yibiao.params import BadInput, parse_int
 from yibiao.refusals import refused_back_to
@@ -54,6 +57,8 @@ def _task_page(request: HttpRequest, task: Task, *, typed: dict | None = None,
     shows the value stored now beside theirs and every refused value says why."""
     versions = tasks.versions_for(task)  # before the report: see versions_for
     report = tasks.report_for(task, filled_by=str(request.user))
+    if not scope.may(request.user, scope.CHANGE, task):  # the department or a reviewer reading residents
+        _audit_read(request.user, task, report)
     table = grid.build(task, report, Rules.load(), versions, typed=typed, errors=errors,
                        conflicts=conflicts, page=_page_number(request))
     return render(request, "reports/task.html", {
@@ -61,6 +66,14 @@ def _task_page(request: HttpRequest, task: Task, *, typed: dict | None = None,
         **_counts(task, report),
         "changes": tasks.changes_since_previous(task, report) if tasks.has_previous(task) else None,
     }, status=status)
+
+
+def _audit_read(user: object, task: Task, report: prefill.Report, reason: str = "") -> None:
+    """A page showing a list's residents (their names and values) read as the download's
+    file is: audited, as the person card is. A table of units holds no one's data."""
+    if any(row.key.startswith("p:") for row in report.rows):
+        record(user, Action.VIEW_PERSON, subject_kind="task", subject_id=task.pk,
+               org_code=task.org_code, reason=reason, rows=len(report.rows), period=task.period)
 
 
 def _posted_cells(data: dict) -> tuple[dict[tuple[str, str], str], dict[str, int]]:
@@ -148,6 +161,7 @@ def task_preview(request: HttpRequest, task_id: int) -> HttpResponse:
     personal numbers still masked on the screen; the file itself is one click away."""
     task = tasks.get_task(request.user, task_id)
     report = tasks.report_for(task, filled_by=str(request.user))
+    _audit_read(request.user, task, report, gettext_noop("预览报送的表格"))
     return render(request, "reports/preview.html", {
         "task": task, "report": report, **preview.table(report), **_counts(task, report)})
 
