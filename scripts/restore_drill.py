@@ -39,6 +39,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -367,6 +368,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args()
+    # Stopped (SIGTERM): stop the clusters and remove the directory on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     drill = run(args.people, args.people_after, args.keep)
     drill.seconds["total"] = round(time.perf_counter() - started, 1)
