@@ -130,3 +130,13 @@ def test_a_grid_is_found_by_the_name_the_picker_shows_it_by(client, world, typed
     client.force_login(world.reviewer)
     assert codes(client, q=typed) == [world.grid_a.code]
     assert pick(visible_org_units(world.reviewer), "桃花岭社区第一网格") == world.grid_a
+
+
+def test_a_nationwide_account_opens_at_its_deployments_county(client, world):
+    """The administrator has no unit of their own: the calendar, the gate's rules and the
+    burden page open at the county where the communities are (岳麓区), not at the first code
+    of the country (北京市, 东城区 and their empty pages)."""
+    client.force_login(world.admin)
+    assert client.get("/calendar/").url == f"/calendar/{world.county.code}/"
+    assert f"{world.county.name}（{world.county.code}）" in client.get("/gate/rules/").content.decode()
+    assert f"{world.county.name}（{world.county.code}）" in client.get("/burden/").content.decode()

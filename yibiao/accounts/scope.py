@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yibiao.orgunits.models import Level, OrgUnit, codes_at_or_above, subtree_q
-from yibiao.orgunits.search import pick
+from yibiao.orgunits.search import pick, working_counties
 
 from .models import Role
 
@@ -63,6 +63,18 @@ def scope_q(user: User, field: str = "code") -> Q:
 
 def visible_org_units(user: User) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(scope_q(user))
+
+
+def home_unit(user: User) -> OrgUnit | None:
+    """Where a page opens for this user: their own unit; for an account without one (the
+    nationwide administrator) the first county where communities have been set up, the
+    deployment's own, not the first code of the country (北京市东城区, with nothing in it)."""
+    if user.org_unit_id:
+        return user.org_unit
+    units = visible_org_units(user)
+    counties = working_counties()
+    return (units.filter(code__in=counties).order_by("code").first() if counties else None) or \
+        units.filter(level=Level.COUNTY).order_by("code").first()
 
 
 def can_see_org_unit(user: User, unit: OrgUnit) -> bool:

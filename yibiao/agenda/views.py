@@ -17,10 +17,7 @@ from . import agenda
 
 
 def _home_code(user: object) -> str:
-    unit = getattr(user, "org_unit", None)
-    if unit is not None:
-        return unit.code
-    first = scope.visible_org_units(user).filter(level="county").order_by("code").first()
+    first = scope.home_unit(user)
     if first is None:
         raise Http404(_("没有可显示的组织：您的账号还没有所属组织，请联系系统管理员。"))
     return first.code

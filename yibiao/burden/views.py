@@ -29,8 +29,8 @@ COLUMNS = [("label", gettext_noop("名称")), ("tasks", gettext_noop("任务数"
 
 def _figures(request: HttpRequest) -> tuple[ledger.Figures | None, str]:
     user = request.user
-    default = user.org_unit.code if user.org_unit else "430104"
-    code = scope.picked_code(user, request.GET.get("org") or default)
+    home = scope.home_unit(user)
+    code = scope.picked_code(user, request.GET.get("org") or (home.code if home else ""))
     today = timezone.localdate()
     try:
         first = parse_period(request.GET.get("from") or f"{today.year}-01")

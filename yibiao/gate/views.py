@@ -153,9 +153,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
     """Every limit of the gate for one unit (the reviewer's own by default) and below it."""
     scope.require(request.user, "review_requests")
     picked = request.POST.get("org") or request.GET.get("org")
-    unit = scope.get_picked_org_unit(request.user, picked) if picked else request.user.org_unit
-    if unit is None:
-        unit = scope.visible_org_units(request.user).order_by("code").first()
+    unit = scope.get_picked_org_unit(request.user, picked) if picked else scope.home_unit(request.user)
     reasons: list[str] = []
     if request.method == "POST":
         changes = _posted_limits(request.POST)
