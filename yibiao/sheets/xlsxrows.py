@@ -327,8 +327,12 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
                 elif t == "inlineStr":
                     if other:
                         value = inline  # _body has read it
+                    elif inline:
+                        value = inline.strip(_XML_SPACE)
+                        if "&" in value or "_x" in value:
+                            value = _text(value)
                     else:
-                        value = _text(inline.strip(_XML_SPACE)) if inline else ""
+                        continue
                 elif t == "b":
                     value = (v == "1" or v.lower() == "true") if v else ""
                 elif t == "d":
