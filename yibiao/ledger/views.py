@@ -173,7 +173,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
     A refused save shows the form again with everything typed, every problem at once
     beside its field and naming the member; nothing is written until all are right."""
     scope.require(request.user, "edit_ledger")
-    units = scope.worker_units(request.user).order_by("code")
+    units = scope.worker_units(request.user).select_related("parent").order_by("code")
     members = [{"name": "", "id_number": "", "relation": "", "phone": "", "errors": {}}
                for _ in range(MEMBER_ROWS)]
     form_errors: dict[str, str] = {}
@@ -272,10 +272,13 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     may_unmask = scope.can(request.user, "reveal_personal")
     error = ""
     if request.method == "POST":
-        unit = scope.get_picked_org_unit(request.user, request.POST.get("org", ""))
+        picked = request.POST.get("org", "").strip()  # a cleared picker means one's own unit
+        unit = scope.get_picked_org_unit(request.user, picked) if picked else request.user.org_unit
         as_of = _posted_date(request.POST.get("as_of", "")) or timezone.localdate()
         unmask = request.POST.get("full") == "1"
         try:
+            if unit is None:  # a nationwide account with nothing picked
+                raise LedgerError("export_no_unit")
             with tempfile.TemporaryDirectory(prefix="yibiao-export-") as folder:
                 name = f"台账-{unit.name}-{as_of:%Y%m%d}{'-完整' if unmask else ''}.xlsx"
                 result = export_ledger(request.user, unit, as_of, Path(folder) / name,
