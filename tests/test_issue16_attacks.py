@@ -114,6 +114,8 @@ def _residents(world):  # noqa: ANN001, ANN202
     ("officer", {"org": "430104001001", "full": "1", "reason": "核对名单"}, 403),
     ("worker_a", {"org": "430104001001", "full": "1", "reason": " "}, 400),  # unmasked needs a reason
     ("worker_a", {"org": "430104001001", "as_of": "9999-99-99"}, 200),  # an unreadable date: today
+    ("worker_a", {"org": "  "}, 200),  # a cleared picker: one's own unit
+    ("admin", {"org": ""}, 400),  # a nationwide account with nothing picked: asked to choose
 ])
 def test_the_ledger_export_refuses_other_units_and_roles_and_audits_only_files(client, ledger, who, data, status):
     """导出台账 forged: another community's code, name or picker text, a unit above one's

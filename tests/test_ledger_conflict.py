@@ -129,3 +129,23 @@ def test_the_losing_form_says_beside_each_field_what_the_other_save_changed(clie
     assert "岳麓区环卫所" in work_unit_error and str(world.worker_a) in work_unit_error
     assert 'id="f-personoccupation-error"' not in text  # nobody else changed that one
     assert Fact.objects.filter(subject_id=person.pk, value="湖南大学").count() == 0
+
+
+@pytest.mark.django_db
+def test_facts_copied_by_a_move_between_counties_are_not_said_changed_by_someone(world):
+    """A move to another county copies the person's facts into its partition (随迁复制):
+    those copies are no one's new save and never show as "changed" beside a field."""
+    from yibiao.dictionary.rules import Rules
+    from yibiao.ledger import people
+    from yibiao.ledger.partitions import COPY_NOTE
+
+    person = wang(world)
+    seen = people.last_fact_id(person)
+    Fact.objects.create(subject_kind="person", subject_id=person.pk, element="person.work_unit",
+                        value="老单位", valid_from=dt.date(2026, 1, 1), source="import",
+                        org_code="430102001001", note=COPY_NOTE)
+    assert people.changed_since(person, seen, Rules.load()) == {}
+    Fact.objects.create(subject_kind="person", subject_id=person.pk, element="person.work_unit",
+                        value="新单位", valid_from=dt.date(2026, 2, 1), source="entry",
+                        org_code=world.community_a.code)
+    assert list(people.changed_since(person, seen, Rules.load())) == ["person.work_unit"]

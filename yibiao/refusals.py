@@ -272,6 +272,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "这次上传的文件正在导入（第 {job} 号任务），请勿重复提交。",
         "this upload is already being imported (job {job}): do not submit it again.",
     ),
+    "export_no_unit": ("请选择要导出台账的组织。", "choose the unit whose ledger to export."),
     "undo_expired": (
         "只能撤销 24 小时内的导入或登记：“{label}”是 {at} 做的，已超过 24 小时。如需更正，请逐人修改。",
         "only an import or registration of the last 24 hours can be undone: “{label}” was done at {at}, "

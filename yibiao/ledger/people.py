@@ -149,7 +149,7 @@ def changed_since(person: Person, seen: int, rules: Rules) -> dict[str, str]:
     the note shown beside each of those fields when a save loses to theirs."""
     notes: dict[str, str] = {}
     for fact in (Fact.objects.filter(subject_kind=SubjectKind.PERSON, subject_id=person.pk, id__gt=seen)
-                 .select_related("recorded_by").order_by("id")):
+                 .exclude(note=COPY_NOTE).select_related("recorded_by").order_by("id")):
         rule = rules.elements.get(fact.element)
         value = mask(rule.value_type if rule else "text", rules.display(fact.element, fact.value)) \
             if fact.value else _("（空）")
