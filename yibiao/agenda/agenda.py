@@ -68,7 +68,11 @@ def events(user: object, unit: OrgUnit, first: dt.date, last: dt.date) -> list[E
                 item.scope.name, reverse("gate:detail", args=[item.pk]), item.merged > 0))
     tasks = (visible_tasks(user).filter(subtree_q(unit.code, "org_code"),
                                         due_date__gte=first, due_date__lte=last)
-             .exclude(status=TaskStatus.DELIVERED))
+             .exclude(status=TaskStatus.DELIVERED)
+             # A request's analysis, columns and template are big JSON: the calendar needs its title.
+             .select_related("request__department", "org_unit")
+             .only("id", "request_id", "org_unit_id", "due_date", "period", "status", "org_unit__name",
+                   "request__title", "request__department__name"))
     grouped: dict[tuple[int, dt.date, str], list] = defaultdict(list)
     for task in tasks:
         grouped[(task.request_id, task.due_date, task.period)].append(task)
