@@ -27,7 +27,7 @@ RESULTS = HERE / "results"
 # (name, script): bench_burden belongs to issue 7 and runs when present.
 BENCHMARKS = [("matching", "bench_matching.py"), ("import", "bench_import.py"), ("burden", "bench_burden.py"),
               ("asof", "bench_asof.py"), ("rollup", "bench_rollup.py"), ("fill", "bench_fill.py"),
-              ("province", "bench_province.py"), ("loadtest", "loadtest.py")]
+              ("province", "bench_province.py"), ("loadtest", "loadtest.py"), ("pages", "bench_pages.py")]
 IMPORT_LINE = re.compile(r"^(SQLite|PostgreSQL) (import|re-import)\s+([\d.]+) s .*?([\d.]+)x the (floor|read)")
 PANDAS_LINE = re.compile(r"^(SQLite|PostgreSQL) pandas .*yibiao import = ([\d.]+)x pandas")
 
@@ -99,6 +99,13 @@ def ratios(outputs: dict[str, str], started: float) -> list[dict]:
         add("loadtest", f"p95 ms, {lt['users']} users, {lt['requests']:,} requests", lt["p95_ms"], "—", "<= 200 ms")
         add("loadtest", "p50 / p99 ms", f"{lt['p50_ms']} / {lt['p99_ms']}", "—", "—")
         add("loadtest", "errors", lt["errors"], "—", "0")
+    if (pg := load("pages")) and "pages" in outputs:
+        add("pages", f"page load p95 ms, every page each demo role reaches ({pg['database']})", pg["p95_ms"],
+            "—", f"< {pg['target_p95_ms']} ms")
+        for role, fig in pg["roles"].items():
+            add("pages", f"{role}: p50 / p95 / max ms, {fig['pages']} pages",
+                f"{fig['p50_ms']} / {fig['p95_ms']} / {fig['max_ms']}", "—", "—")
+        add("pages", "links answering 403/404/5xx", len(pg["broken"]), "—", "0")
     return rows
 
 
