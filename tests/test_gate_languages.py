@@ -168,3 +168,20 @@ def test_an_overlap_on_a_work_item_is_suggested_in_english(world, client):
     assert "Other material: 入户照片" in english  # the evidence's kind, then a colon in English
     assert "Merge them into one joint inspection" in english and "same subjects: Rented housing" in english
     assert not re.search(r"[A-Za-z]\s*：", english)
+
+
+def test_a_demands_first_step_reads_without_an_empty_from_state():
+    """Submission has no state before it: "陈静：待审核", not "陈静:  → Awaiting review"."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from yibiao.gate.models import History
+
+    step = History(from_status="", to_status="submitted")
+    step.by = None  # shown blank: the test is about the states
+    later = History(from_status="submitted", to_status="admitted")
+    with translation.override("en"):
+        html = render_to_string("gate/_history.html", {"history": [step, later]})
+    lines = [line.split(":", 1)[1].strip() for line in html.split("<li>")[1:]]
+    assert lines[0].startswith("Awaiting review") and "→" not in lines[0].split("</li>")[0]
+    assert "Awaiting review → " in lines[1]

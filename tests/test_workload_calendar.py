@@ -129,3 +129,31 @@ def test_the_command_line_exports_the_same_calendar_and_lists(world, admitted, t
     assert main(["workload", "figures", "--org", world.county.code, "--from", f"{first:%Y-%m}",
                  "--to", f"{first:%Y-%m}", "--json", "--user", "reviewer"]) == 0
     assert '"inspection_hours": 3.0' in capsys.readouterr().out
+
+
+def test_the_calendar_speaks_english_brackets_and_months_on_an_english_page(client, world, admitted):
+    """Found walking the English pages: 【Inspection】 in full-width brackets, the month as
+    "2027-1", the departments in （…）."""
+    item, weekly, first, last = admitted
+    client.login(username="worker_a", password=PASSWORD)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/calendar/{world.community_a.code}/?month={first:%Y-%m}").content.decode()
+    assert f"Joint calendar, {first:%B %Y}" in page
+    assert "[Inspection] " in page and "【" not in page
+    assert 'title="反诈宣传, 每周 (区公安分局)"' in page  # the departments in the language's brackets
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/calendar/{world.community_a.code}/?month={first:%Y-%m}").content.decode()
+    assert f"{first.year}年{first.month}月联合日历" in page and "【检查】" in page
+
+
+@pytest.mark.parametrize(("hours", "language", "said"), [
+    (0.08, "zh-hans", "约 5 分钟"), (0.08, "en", "about 5 min"), (0.001, "zh-hans", "约 1 分钟"),
+    (1.5, "zh-hans", "约 1.5 小时"), (2.0, "zh-hans", "约 2 小时"), (None, "zh-hans", ""),
+])
+def test_expected_work_under_an_hour_is_said_in_minutes(hours, language, said):
+    from django.utils import translation
+
+    from yibiao.dictionary.templatetags.words import effort
+
+    with translation.override(language):
+        assert effort(hours) == said
