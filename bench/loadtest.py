@@ -25,6 +25,16 @@
     .venv/bin/python bench/loadtest.py
     BENCH_SCALE=0.1 .venv/bin/python bench/loadtest.py
 
+Several app servers (BENCH_SERVERS, default 1; issue 17 item 6 runs 2 with 200 users from
+bench/bench_province.py): as docs/deploy.md section 9 lays them out and
+tests/test_many_servers.py starts them: each `yibiao serve` on its own port (BENCH_PORT,
++1, …) with a var directory of its own, all sharing the database, one Redis database
+(BENCH_REDIS_URL, db 11, flushed before and after: the job queue and Django's cache), one
+storage directory and one YIBIAO_SECRET_KEY. User n is sent to server n mod BENCH_SERVERS
+for the whole run (a proxy with sticky sessions; a session is valid on every server). The
+figures are per page kind over all servers, with each server's request count and CPU.
+BENCH_RESULT names the JSON written under bench/results (loadtest).
+
 This file is also the locustfile (locust imports it with BENCH_LOCUST_PLAN set).
 """
 from __future__ import annotations
@@ -50,6 +60,9 @@ ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "10"))
 HOUSEHOLDS = max(300, int(3000 * SCALE))
 PG_URL = os.environ.get("BENCH_PG_LOAD", "postgres://postgres@127.0.0.1:5432/bench_load")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
+SERVERS = int(os.environ.get("BENCH_SERVERS", "1"))
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+RESULT = os.environ.get("BENCH_RESULT", "loadtest")
 # docs/deploy.md's 2 × cores; 2 and 3 measured no better here (the spread between runs on this
 # shared machine was larger than any difference).
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
@@ -82,7 +95,8 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
     WORKERS = list(PLAN["workers"])
     GO = Event()  # every user is spawned and logged in
     READY = Event()  # ... and the login figures are put aside: the measured window opens
-    STATE = {"environment": None, "spawned": False, "logged_in": 0}
+    STATE = {"environment": None, "spawned": False, "logged_in": 0, "users": 0}
+    SERVED: dict[str, int] = {}  # server base URL -> requests in the measured window
 
     def check(response, status: int = 200, *needles: str, location: str | None = None) -> bool:
         """Fail the request unless it has the status and every expected piece of content."""
@@ -97,11 +111,12 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
             return True
         return False
 
-    def server_cpu() -> float:
-        """CPU seconds used so far by gunicorn's processes (PostgreSQL's backends are recycled
-        with the connections, every YIBIAO_DB_CONN_MAX_AGE seconds, so they are left out)."""
+    def server_cpu() -> dict[int, float]:
+        """CPU seconds used so far by each server's gunicorn processes, by process group
+        (PostgreSQL's backends are recycled with the connections, every
+        YIBIAO_DB_CONN_MAX_AGE seconds, so they are left out)."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
+        total = dict.fromkeys(PLAN["server_pgids"], 0.0)
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
                 continue
@@ -110,8 +125,8 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
             except OSError:
                 continue
             # fields[2] is the process group; utime and stime are the 14th and 15th fields of stat
-            if int(fields[2]) == PLAN["server_pgid"]:
-                total += (int(fields[11]) + int(fields[12])) / ticks
+            if int(fields[2]) in total:
+                total[int(fields[2])] += (int(fields[11]) + int(fields[12])) / ticks
         return total
 
     def open_window(environment) -> None:
@@ -126,12 +141,16 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
                            for e in stats.errors.values()]
         Path(PLAN["login_out"]).write_text(json.dumps(login), encoding="utf-8")
         stats.reset_all()
-        cpu = server_cpu()
+        SERVED.clear()
+        cpu, own = server_cpu(), time.process_time()
         READY.set()
         deadline = time.time() + PLAN["window_s"]
         while time.time() < deadline and environment.runner.user_count > 0:
             gevent.sleep(0.5)
-        Path(PLAN["cpu_out"]).write_text(json.dumps({"server_cpu_s": server_cpu() - cpu}), encoding="utf-8")
+        after = server_cpu()
+        Path(PLAN["cpu_out"]).write_text(json.dumps({"server_cpu_s": [after[g] - cpu[g] for g in PLAN["server_pgids"]],
+                                                     "served": SERVED, "locust_cpu_s": time.process_time() - own}),
+                                         encoding="utf-8")
         environment.runner.quit()
 
     def maybe_open() -> None:
@@ -145,6 +164,18 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
     def _init(environment, **_kw) -> None:
         STATE["environment"] = environment
 
+    @events.request.add_listener
+    def _served(url: str = "", **_kw) -> None:
+        if READY.is_set():
+            base = next((b for b in PLAN["servers"] if url.startswith(b)), "?")
+            SERVED[base] = SERVED.get(base, 0) + 1
+
+    def assign_server(user) -> None:  # noqa: ANN001
+        """The user's server for the whole run, in turn (a proxy's sticky sessions)."""
+        user.client.base_url = PLAN["servers"][STATE["users"] % len(PLAN["servers"])]
+        user.host = user.client.base_url
+        STATE["users"] += 1
+
     @events.spawning_complete.add_listener
     def _spawned(user_count: int, **_kw) -> None:
         STATE["spawned"] = True
@@ -157,6 +188,7 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
         wait_time = between(1, 3)
 
         def on_start(self) -> None:
+            assign_server(self)
             self.me = WORKERS.pop() if WORKERS else random.choice(PLAN["workers"])  # noqa: S311
             self.rounds = 0
             try:
@@ -224,6 +256,7 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
         wait_time = between(1, 3)
 
         def on_start(self) -> None:
+            assign_server(self)
             self.rounds = 0
             READY.wait()
             gevent.sleep(random.uniform(0, 3))  # noqa: S311
@@ -251,6 +284,8 @@ def prepare(db_url: str, plan_path: Path) -> None:
     from yibiao.cli import setup_django
 
     setup_django()
+    from django.contrib.auth.hashers import make_password
+
     from yibiao.accounts import tokens
     from yibiao.accounts.models import Role, User
     from yibiao.gate.models import FormRequest, Status
@@ -260,11 +295,12 @@ def prepare(db_url: str, plan_path: Path) -> None:
 
     communities = list(OrgUnit.objects.subtree("430104").filter(level=Level.COMMUNITY).order_by("code"))
     workers = []
+    encoded = make_password(PASSWORD)  # one PBKDF2 for every account (~0.2-1 s each here at 200 users)
     for i in range(USERS):
         unit = communities[i % len(communities)]
         user, _ = User.objects.get_or_create(username=f"loadw{i + 1:02d}")
         user.role, user.org_unit, user.display_name = Role.WORKER, unit, f"压测{i + 1}"
-        user.set_password(PASSWORD)
+        user.password = encoded
         user.save()
         people = list(Person.objects.filter(org_unit__code__startswith=unit.code).values_list("pk", "name")[:200])
         tasks = Task.objects.filter(org_code__startswith=unit.code).values_list("pk", "request__title")
@@ -386,12 +422,24 @@ def percentiles(rows: dict) -> str:
     return f"p50 {rows['p50_ms']:.0f} ms  p95 {rows['p95_ms']:.0f} ms"
 
 
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
 def run() -> dict:
     import locust
 
     reset_pg()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": PG_URL, "YIBIAO_VAR_DIR": tmp, "YIBIAO_DB_CONN_MAX_AGE": "60"}
+        if SERVERS > 1:  # docs/deploy.md section 9: what several app servers share
+            flush_redis()
+            env.update({"YIBIAO_TASKS_BACKEND": "redis", "YIBIAO_REDIS_URL": REDIS_URL,
+                        "YIBIAO_STORAGE_DIR": str(Path(tmp) / "shared"),
+                        "YIBIAO_SECRET_KEY": "load-test-servers-one-key-" + "x" * 40})
+            env.pop("YIBIAO_REPLICA_URL", None)
         start = time.perf_counter()
         subprocess.run([str(BIN / "yibiao"), "demo", "--no-serve", "--households", str(HOUSEHOLDS)], env=env,
                        check=True, stdout=subprocess.DEVNULL)
@@ -400,19 +448,27 @@ def run() -> dict:
         analyse()
         print(f"demo county ({HOUSEHOLDS:,} households) loaded into PostgreSQL, {USERS} accounts made, ANALYZEd "
               f"in {time.perf_counter() - start:.0f} s")
-        server = subprocess.Popen([str(BIN / "yibiao"), "serve", "--workers", str(GUNICORN_WORKERS),
-                                   "--no-job-worker", "--host", "127.0.0.1", "--port", str(PORT)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        servers, bases = [], [f"http://127.0.0.1:{PORT + n}" for n in range(SERVERS)]
+        for n in range(SERVERS):  # each with a var directory of its own: another machine's disk
+            var = Path(tmp) / f"app-{n}"
+            var.mkdir()
+            servers.append(subprocess.Popen([str(BIN / "yibiao"), "serve", "--workers", str(GUNICORN_WORKERS),
+                                             "--no-job-worker", "--host", "127.0.0.1", "--port", str(PORT + n)],
+                                            env={**env, "YIBIAO_VAR_DIR": str(var)}, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True))
         try:
             login_out, cpu_out = Path(tmp) / "login.json", Path(tmp) / "cpu.json"
             plan.write_text(json.dumps({**json.loads(plan.read_text(encoding="utf-8")), "window_s": WINDOW,
                                         "login_out": str(login_out), "cpu_out": str(cpu_out),
-                                        "server_pgid": server.pid}),
+                                        "server_pgids": [s.pid for s in servers], "servers": bases}),
                             encoding="utf-8")
-            wait_up(f"http://127.0.0.1:{PORT}/login/")
+            for base in bases:
+                wait_up(f"{base}/login/")
             prefix = Path(tmp) / "locust"
             print(f"locust {locust.__version__}: {USERS} users started {SPAWN_RATE}/s and logged in, then measured "
-                  f"for at most {WINDOW} s or {ITERATIONS} rounds each (hard stop {RUN_TIME} s)", flush=True)
+                  f"for at most {WINDOW} s or {ITERATIONS} rounds each (hard stop {RUN_TIME} s); "
+                  f"{SERVERS} app server{'s' if SERVERS > 1 else ''} × {GUNICORN_WORKERS} gunicorn workers",
+                  flush=True)
             subprocess.run([str(BIN / "locust"), "-f", __file__, "--headless", "-u", str(USERS), "-r", SPAWN_RATE,
                             "--run-time", f"{RUN_TIME}s", "--host", f"http://127.0.0.1:{PORT}",
                             "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
@@ -423,13 +479,21 @@ def run() -> dict:
             result = aggregated(Path(f"{prefix}_stats.csv"))
             result["failures"] = failures(Path(f"{prefix}_failures.csv"))
             login = json.loads(login_out.read_text(encoding="utf-8")) if login_out.exists() else {}
-            cpu = json.loads(cpu_out.read_text(encoding="utf-8"))["server_cpu_s"] if cpu_out.exists() else None
+            window = json.loads(cpu_out.read_text(encoding="utf-8")) if cpu_out.exists() else {}
+            per_server = window.get("server_cpu_s")
+            cpu = sum(per_server) if per_server else None
+            served = window.get("served", {})
+            locust_cpu = window.get("locust_cpu_s")
             log = (Path(tmp) / "locust.log").read_text(encoding="utf-8", errors="replace").strip()
             if log:
                 print("  locust said:\n    " + "\n    ".join(log.splitlines()[-20:]))
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            for server in servers:
+                os.killpg(server.pid, signal.SIGTERM)
+            for server in servers:
+                server.wait(timeout=30)
+            if SERVERS > 1:
+                flush_redis()
         costs = subprocess.run([sys.executable, __file__, "costs", PG_URL, str(plan)], env=env, check=True,
                                text=True, stdout=subprocess.PIPE).stdout.strip().splitlines()[-1]
     if not login:
@@ -437,9 +501,15 @@ def run() -> dict:
     login_errors = login.pop("errors")
     result.update({"users": USERS, "spawn_rate": float(SPAWN_RATE), "iterations": ITERATIONS, "window_s": WINDOW,
                    "run_time_s": RUN_TIME, "households": HOUSEHOLDS, "locust_version": locust.__version__,
-                   "gunicorn_workers": GUNICORN_WORKERS, "login": login, "login_errors": login_errors,
+                   "gunicorn_workers": GUNICORN_WORKERS, "servers": SERVERS, "login": login,
+                   "login_errors": login_errors,
+                   "per_server": [{"base": b, "requests": served.get(b, 0),
+                                   "cpu_s": round(per_server[n], 1) if per_server else None}
+                                  for n, b in enumerate(bases)],
                    "page_costs": json.loads(costs), "load_average_1min": load, "cpus": os.cpu_count(),
-                   "server_cpu_s": cpu, "server_cpu_ms_per_request": round(cpu * 1000 / max(1, result["requests"]), 1)
+                   "server_cpu_s": cpu,
+                   "locust_cpu_s": round(locust_cpu, 1) if locust_cpu is not None else None,
+                   "server_cpu_ms_per_request": round(cpu * 1000 / max(1, result["requests"]), 1)
                    if cpu is not None else None})
     print(f"  logins before the window: {login['login']['requests']} "
           f"({percentiles(login['login'])}), errors {sum(e['count'] for e in login_errors)}")
@@ -452,7 +522,11 @@ def run() -> dict:
           "(everything running here, not only this test)")
     if cpu is not None:
         print(f"    CPU used by gunicorn's processes in the window: {cpu:.1f} s, "
-              f"{result['server_cpu_ms_per_request']} ms per request")
+              f"{result['server_cpu_ms_per_request']} ms per request"
+              + (f"; locust's own (the users, same machine): {locust_cpu:.1f} s" if locust_cpu is not None else ""))
+    if SERVERS > 1:
+        print("    per server: " + "; ".join(f"{s['base']} {s['requests']:,} requests, CPU {s['cpu_s']} s"
+                                            for s in result["per_server"]))
     for f in result["failures"]:
         print(f"    FAILED {f['count']} x {f['name']}: {f['error']}")
     print(f"    password check (Django's hasher, once, one core): {result['page_costs'].pop('password check')} ms")
@@ -463,7 +537,7 @@ def run() -> dict:
               f"p95 {p['p95_ms']:>6.0f}  p99 {p['p99_ms']:>6.0f} ms{extra}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "loadtest.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / f"{RESULT}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     return result
 
 

@@ -91,6 +91,19 @@ def ratios(outputs: dict[str, str], started: float) -> list[dict]:
             "DuckDB, that county", "<= 2x")
         add("province", "per-county as-of read, ms per 1,000 residents", "–".join(map(str, p["asof_read_ms_per_1000"])),
             "—", "—")
+        if p.get("partitioned"):
+            add("province", "partitioned / plain tables: per-county as-of read, least–most",
+                "–".join(map(str, p["county_asof_read_part_vs_plain"])), "the same province, ledger 0008 reversed",
+                "—")
+            add("province", "partitioned / plain tables: per-county roll-up, least–most",
+                "–".join(map(str, p["county_rollup_part_vs_plain"])), "the same province, ledger 0008 reversed", "—")
+            add("province", "partitioned / plain tables: province roll-up", p["province_rollup_part_vs_plain"],
+                "the same province, ledger 0008 reversed", "—")
+        if lt := p.get("load"):
+            add("province", f"load test p95 ms, {lt['users']} users over {lt['servers']} app servers, "
+                f"{lt['requests']:,} requests, {lt['errors']} errors", lt["p95_ms"], "—", "<= 200 ms")
+            for name, page in sorted(lt["pages"].items()):
+                add("province", f"  p95 ms: {name}", page["p95_ms"], "—", "—")
     if (f := load("fill")) and "fill" in outputs:
         add("fill", f"fill_template_streaming, {f['rows']:,} rows x 10", f["streaming"]["ratio"],
             "xlsxwriter constant_memory", "<= 1.5x")
