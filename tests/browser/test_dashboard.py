@@ -92,9 +92,8 @@ NEW_REQUEST = table("""
 def admit_a_request_for_the_workers_community(open_page: OpenPage, tmp_path: Path) -> None:
     """The health bureau asks 红星社区 for something the ledger lacks, and the reviewer admits it.
 
-    Needed because the demo leaves worker1 a single open task, with nothing left to type
-    (yibiao/demo/requests.py, complete_some: it completes all but the last task across all
-    requests, not per request).
+    A request of the test's own, so what it types never meets the demo's open tasks (the
+    demo leaves each table's latest period open for the workers: yibiao/demo/requests.py).
     """
     template = tmp_path / "流感疫苗接种情况表.xlsx"
     write_xlsx(template, [["流感疫苗接种情况表"], *NEW_REQUEST])

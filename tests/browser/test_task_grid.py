@@ -190,3 +190,35 @@ def test_a_worker_fills_a_task_through_the_grid_and_submits_it(
     expect(line).to_have_count(1)
     expect(line.get_by_role("link", name="下载")).to_have_attribute(
         "href", re.compile(rf"/reports/requests/\d+/download/\?org={COMMUNITY}&period="))
+
+
+WIDE = ["序号", "姓名", "公民身份号码", "性别", "民族", "出生日期", "联系电话", "家庭住址", "户籍地址",
+        "工作单位", "职业", "文化程度", "婚姻状况", "政治面貌", "与户主关系", "未接种原因"]
+
+
+def test_a_sheet_wider_than_the_screen_opens_at_its_first_column_to_fill(
+        page: Page, yibiao_cli: YibiaoCommand, tmp_path: Path, artifacts: Path) -> None:
+    """Found walking the demo at 1280 px: the one column to fill sat at the far right, behind
+    fourteen read-only ones. The grid now opens scrolled to it, 填报对象 still beside it."""
+    book = Workbook()
+    book.active.append(["居民基本情况核对表"])
+    book.active.append(WIDE)
+    path = tmp_path / "居民基本情况核对表.xlsx"
+    book.save(path)
+    created = yibiao_cli(
+        "request", "create", "--template", str(path), "--department", "区卫生健康局",
+        "--title", "居民基本情况核对表", "--basis", "《居民健康管理工作规范》（卫健发〔2026〕3号）",
+        "--frequency", "monthly", "--scope", COMMUNITY, "--filter", "年龄 >= 70", "--json", "--user", "officer",
+        *[arg for letter in "CEGHIJP" for arg in ("--justify", f"{letter}=居民健康服务需要")])
+    request_id = json.loads(created.stdout)["id"]
+    yibiao_cli("request", "review", str(request_id), "admit", "--mappings-checked", "--user", "reviewer")
+    open_task(page, "居民基本情况核对表")
+    grid = page.locator("#grid").bounding_box()
+    fill = page.locator("#grid thead th[data-fill]").first
+    beyond = fill.evaluate("th => th.offsetLeft + th.offsetWidth > th.closest('#grid').clientWidth")
+    assert beyond, "the first column to fill lies past the screen's right edge when unscrolled"
+    box = fill.bounding_box()
+    assert grid and box and grid["x"] <= box["x"] and box["x"] + box["width"] <= grid["x"] + grid["width"] + 1
+    label = page.locator("#grid thead th.label").bounding_box()
+    assert label and abs(label["x"] - grid["x"]) <= 2  # the sticky 填报对象 column stays at the left
+    page.screenshot(path=artifacts / "task-grid-wide.png")

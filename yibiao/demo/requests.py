@@ -141,12 +141,15 @@ def submit_all(county: OrgUnit, today: dt.date, seed: int) -> list[FormRequest]:
 
 
 def complete_some(seed: int) -> None:
-    """The demo workers fill in the older periods of their own communities."""
+    """The demo workers fill in the older periods of their own communities, leaving each
+    table's latest period open: what a worker signing in has left to type or confirm."""
     rng = random.Random(seed)
     for username in ("worker1", "worker2"):
         worker = User.objects.get(username=username)
-        open_ = tasks.open_tasks(worker).order_by("period")
-        for task in list(open_)[:-1]:
+        by_request: dict[int, list] = {}
+        for task in tasks.open_tasks(worker).order_by("period", "pk"):
+            by_request.setdefault(task.request_id, []).append(task)
+        for task in [t for periods in by_request.values() for t in periods[:-1]]:
             report = tasks.report_for(task)
             entries = {}
             for row in report.rows:

@@ -294,6 +294,15 @@
     });
   });
 
+  // A sheet wider than the screen opens scrolled to its first column to fill (a 慢性病情况
+  // at the far right sat behind read-only columns): the sticky 填报对象 column stays beside it.
+  const firstFill = grid.querySelector("thead th[data-fill]");
+  const label = grid.querySelector("thead th.label");
+  if (firstFill && !phone()) {
+    const right = firstFill.offsetLeft + firstFill.offsetWidth;
+    if (right > grid.clientWidth) grid.scrollLeft = firstFill.offsetLeft - (label ? label.offsetWidth : 0);
+  }
+
   window.addEventListener("pagehide", () => {
     rows().filter((tr) => tr.dataset.dirty).forEach((tr) => {
       const body = new FormData();
