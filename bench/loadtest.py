@@ -76,7 +76,11 @@ WINDOW = int(os.environ.get("BENCH_WINDOW", str(max(60, int(120 * SCALE)))))
 RUN_TIME = int(os.environ.get("BENCH_RUN_TIME", str(int(USERS / float(SPAWN_RATE)) + 60 + WINDOW)))
 PASSWORD = "load-test-2026"  # noqa: S105 - synthetic accounts in a scratch database
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-INPUT = re.compile(r'name="(cell\|[^"]+)"\s+type="(tel|text)"( inputmode="decimal")?')
+# A fill cell's <input>, whatever the order of its attributes (the task grid writes form=, id=,
+# name=, data-col=, value=, aria-label= and type= in this order; the name was once followed by
+# type= directly, and a regular expression that expected so found no cell, and no save was
+# measured, from issue 16's grid on).
+INPUT = re.compile(r'<input\b[^>]*\bname="(cell\|[^"]+)"[^>]*>')
 # The versions the page carries with its rows and cells: a save names what it saw.
 VERSION = re.compile(r'name="(ver\|[^"]+)" value="(\d+)"')
 
@@ -237,8 +241,12 @@ if os.environ.get("BENCH_LOCUST_PLAN"):
             page = self.page(url, "task", f"<h1>{html.escape(title)}</h1>")
             self.wait()
             # The worker types what they know how to type: numbers and phone numbers.
-            data = {name: ("13800138000" if kind == "tel" else "1")
-                    for name, kind, numeric in INPUT.findall(page.text) if kind == "tel" or numeric}
+            cells = [(found.group(1), found.group(0)) for found in INPUT.finditer(page.text)]
+            # (integers are inputmode="numeric", decimals "decimal"; dates are "decimal" too, class="date")
+            numbers = [name for name, tag in cells if 'inputmode="numeric"' in tag
+                       or ('inputmode="decimal"' in tag and 'class="date"' not in tag)]
+            data = {name: ("13800138000" if 'type="tel"' in tag else "1")
+                    for name, tag in cells if 'type="tel"' in tag or name in numbers}
             token = CSRF.search(page.text)
             if not data or not token:
                 return
