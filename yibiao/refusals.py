@@ -81,7 +81,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "模板中没有“{key}”这一列，无法遮蔽", "the template has no column “{key}”: there is nothing to mask",
     ),
     "decision_both_full_and_masked": (
-        "“{name}”（{code}）既说明了理由又选择遮蔽：请只选一种", "“{name}” ({code}) is both justified and masked: choose one",
+        "“{name}”既说明了理由又选择遮蔽：请只选一种", "“{name}” is both justified and masked: choose one",
     ),
     "decision_reason_too_short": (
         "{columns}选择完整提供，使用理由至少 {n} 个字（为什么需要完整的{name}）",

@@ -20,6 +20,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from yibiao.dictionary.rules import ElementRule, Rules
+from yibiao.dictionary.words import shown
 from yibiao.matching import normalise
 from yibiao.refusals import Reason
 
@@ -69,8 +70,8 @@ class Decision:
 
 # A column's label in the language its refusal is shown in (not the one it was made in).
 _label_of = lazy(lambda decision: decision.label, str)
-_labels_of = lazy(lambda decisions, comma, code: comma.join(d.label + code.format(d.element) for d in decisions),
-                  str)
+# The column's letter and header say which one; the element's code is no word for people.
+_labels_of = lazy(lambda decisions, comma: comma.join(d.label for d in decisions), str)
 
 
 @dataclass
@@ -158,8 +159,9 @@ def settle(columns: list[dict], rules: Rules, justifications: dict[str, str], ma
             masked_given.append(element)
     for element in masked_given:
         if element in given:
-            settled.problems.append(Reason("decision_both_full_and_masked", name=rules.elements[element].name_zh,
-                                           code=element))
+            name = rules.elements[element].name_zh
+            settled.problems.append(Reason("decision_both_full_and_masked", name=name,
+                                           name_en=shown(name, language="en")))
     for decision in decisions_of(columns, rules, given, masked_given):
         if decision.choice == FULL and len(decision.reason) < MIN_REASON_CHARS:
             settled.problems.append(Reason("decision_reason_too_short", columns=_label_of(decision),
@@ -167,8 +169,8 @@ def settle(columns: list[dict], rules: Rules, justifications: dict[str, str], ma
     undecided = [d for d in decisions_of(columns, rules, given, masked_given) if not d.choice]
     if undecided and required:
         settled.problems.append(Reason(
-            "decisions_missing", columns=_labels_of(undecided, "、", "（{}）"),
-            columns_en=_labels_of(undecided, ", ", " ({})")))
+            "decisions_missing", columns=_labels_of(undecided, "、"),
+            columns_en=_labels_of(undecided, ", ")))
     elif undecided:
         masked_given += [d.element for d in undecided]  # the safe side: masked
     # Kept: justifications of elements the template has not as a column (a filter's
