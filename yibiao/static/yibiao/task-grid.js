@@ -299,8 +299,10 @@
   const firstFill = grid.querySelector("thead th[data-fill]");
   const label = grid.querySelector("thead th.label");
   if (firstFill && !phone()) {
-    const right = firstFill.offsetLeft + firstFill.offsetWidth;
-    if (right > grid.clientWidth) grid.scrollLeft = firstFill.offsetLeft - (label ? label.offsetWidth : 0);
+    const box = firstFill.getBoundingClientRect(), frame = grid.getBoundingClientRect();
+    if (box.right > frame.left + grid.clientWidth) {
+      grid.scrollLeft += box.left - frame.left - (label ? label.getBoundingClientRect().width : 0);
+    }
   }
 
   window.addEventListener("pagehide", () => {
