@@ -170,9 +170,30 @@ def test_the_household_form_lists_grids_without_a_query_each(client, world, djan
     from yibiao.orgunits.divisions import add_unit
     from yibiao.orgunits.models import Level
 
-    for n in range(2, 32):
+    for n in range(2, 26):
         add_unit(f"{world.community_a.code}{n:03d}", f"第{n}网格", Level.GRID, world.community_a)
-    client.force_login(world.admin)
+    client.force_login(world.worker_a)
     with django_assert_max_num_queries(12):
         page = client.get("/ledger/households/new/").content.decode()
-    assert "第31网格（桃花岭社区）" in page
+    assert "第25网格（桃花岭社区）" in page and '<select id="org_unit"' in page
+
+
+def test_a_keeper_of_many_units_picks_the_households_unit_by_typing(client, world, monkeypatch):
+    """Every community and grid of the country is no list: the administrator types a name,
+    pinyin initials or code into the picker, and what the picker sends is registered."""
+    from yibiao.ledger import views
+
+    monkeypatch.setattr(views, "UNITS_LISTED", 1)  # the test county has a handful: more than one is "many"
+    client.force_login(world.admin)
+    page = client.get("/ledger/households/new/").content.decode()
+    assert '<select id="org_unit"' not in page and 'class="org-picker"' in page
+    response = client.post("/ledger/households/new/", {
+        "org_unit": f"第一网格（{world.grid_a.code}）", "address": "枫林路1号", "number": "H-PICK",
+        "name_0": "李建国", "id_number_0": "430104196505060016", "relation_0": "02"})
+    assert response.status_code == 302
+    assert Household.objects.get(number="H-PICK").org_unit == world.grid_a
+    refused = client.post("/ledger/households/new/", {
+        "org_unit": f"望月湖街道（{world.township_a.code}）", "address": "枫林路2号", "number": "H-TOWN",
+        "name_0": "李小红", "id_number_0": "430104199203040021", "relation_0": "02"})
+    assert refused.status_code == 200 and not Household.objects.filter(number="H-TOWN").exists()
+    assert f'value="望月湖街道（{world.township_a.code}）"' in refused.content.decode()  # kept as typed

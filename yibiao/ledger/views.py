@@ -166,6 +166,9 @@ def _named(who: str, rules: Rules, problem: RowProblem) -> str:
     return _("%(who)s 的%(label)s：%(message)s") % {"who": who, "label": label, "message": message}
 
 
+UNITS_LISTED = 30  # up to this many units the household form offers a list, beyond it a picker
+
+
 @login_required
 def household_new(request: HttpRequest) -> HttpResponse:
     """Door-to-door registration: one household, its address and its members, in one form.
@@ -174,12 +177,16 @@ def household_new(request: HttpRequest) -> HttpResponse:
     beside its field and naming the member; nothing is written until all are right."""
     scope.require(request.user, "edit_ledger")
     units = scope.worker_units(request.user).select_related("parent").order_by("code")
+    # A community and its grids are a short list; a township's or a county's keeper picks
+    # from hundreds, so they get the picker (name, pinyin initials or code).
+    if units.count() > UNITS_LISTED:
+        units = None
     members = [{"name": "", "id_number": "", "relation": "", "phone": "", "errors": {}}
                for _ in range(MEMBER_ROWS)]
     form_errors: dict[str, str] = {}
     summary: list[str] = []
     if request.method == "POST":
-        unit = scope.get_visible_org_unit(request.user, request.POST.get("org_unit", ""))
+        unit = scope.get_picked_org_unit(request.user, request.POST.get("org_unit", ""))
         members = [{**{key: request.POST.get(f"{key}_{i}", "").strip()
                        for key in ("name", "id_number", "relation", "phone")}, "errors": {}}
                    for i in range(MEMBER_ROWS)]
@@ -207,7 +214,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                     return _registered(request, registered)
                 summary = _place_problems(registered.result.rejected, members, form_errors)
     return render(request, "ledger/household_new.html", {
-        "units": units, "members": members, "errors": form_errors, "summary": summary,
+        "units": units, "picked": request.POST.get("org_unit", ""), "members": members, "errors": form_errors, "summary": summary,
         "post": request.POST,
         "relations": [(i.code, i.name) for i in get_code_list("family_relation").items],
     })
