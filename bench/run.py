@@ -92,12 +92,13 @@ def ratios(outputs: dict[str, str], started: float) -> list[dict]:
         add("province", "per-county as-of read, ms per 1,000 residents", "–".join(map(str, p["asof_read_ms_per_1000"])),
             "—", "—")
         if p.get("partitioned"):
-            add("province", "partitioned / plain tables: per-county as-of read, least–most",
-                "–".join(map(str, p["county_asof_read_part_vs_plain"])), "the same province, ledger 0008 reversed",
-                "—")
-            add("province", "partitioned / plain tables: per-county roll-up, least–most",
-                "–".join(map(str, p["county_rollup_part_vs_plain"])), "the same province, ledger 0008 reversed", "—")
-            add("province", "partitioned / plain tables: province roll-up", p["province_rollup_part_vs_plain"],
+            for key, what in (("asof_read", "per-county as-of read"), ("rollup", "per-county roll-up")):
+                add("province", f"partitioned / plain tables: {what}, least–most (CPU)",
+                    "–".join(map(str, p[f"county_{key}_part_vs_plain"]))
+                    + f" (CPU {'–'.join(map(str, p[f'county_{key}_part_vs_plain_cpu']))})",
+                    "the same province, ledger 0008 reversed", "—")
+            add("province", "partitioned / plain tables: province roll-up (CPU)",
+                f"{p['province_rollup_part_vs_plain']} (CPU {p['province_rollup_part_vs_plain_cpu']})",
                 "the same province, ledger 0008 reversed", "—")
         if lt := p.get("load"):
             add("province", f"load test p95 ms, {lt['users']} users over {lt['servers']} app servers, "
