@@ -140,3 +140,10 @@ def test_a_nationwide_account_opens_at_its_deployments_county(client, world):
     assert client.get("/calendar/").url == f"/calendar/{world.county.code}/"
     assert f"{world.county.name}（{world.county.code}）" in client.get("/gate/rules/").content.decode()
     assert f"{world.county.name}（{world.county.code}）" in client.get("/burden/").content.decode()
+
+
+def test_the_burden_pages_print_link_carries_only_what_was_asked(client, world):
+    client.force_login(world.reviewer)
+    assert 'href="?print=1"' in client.get("/burden/").content.decode()  # was ?&print=1
+    picked = client.get("/burden/", {"org": world.county.code}).content.decode()
+    assert f'href="?org={world.county.code}&amp;print=1"' in picked
