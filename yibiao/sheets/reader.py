@@ -123,7 +123,7 @@ def _open_streamed(path: Path, inspection: object, sheet: str | int | None, star
     from .xlsxrows import Book, stream_rows
 
     with zipfile.ZipFile(path) as zf:
-        book = Book(zf, path.name)
+        book = Book(zf, path.name, budget)  # the shared strings count against the read's budget
     names = [name for name, _part, _visible in book.sheets]
     visible = {name: shown for name, _part, shown in book.sheets}
     if sheet is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -207,20 +208,23 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | 
             raise _fail("macros", path)
         macros = any(n.lower().endswith("vbaproject.bin") for n in names)
         _check_sizes(path, infos, limits)
-        for info in infos:
-            if info.filename.endswith((".xml", ".rels", ".vml")):
-                with zf.open(info) as fh:
-                    prolog = fh.read(4096)
-                if _ENTITY_RE.search(prolog):
-                    raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY",
-                                detail_en=f"{info.filename} holds DOCTYPE/ENTITY")
-        content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        macros = macros or b"macroEnabled" in content_types
-        sheets = _sheet_parts(zf, path)
-        if scan_cells:
-            for scan in sheets:
-                if scan.part in names:
-                    _scan_sheet(zf, scan, path, limits, budget)
+        try:
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as fh:
+                        prolog = fh.read(4096)
+                    if _ENTITY_RE.search(prolog):
+                        raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY",
+                                    detail_en=f"{info.filename} holds DOCTYPE/ENTITY")
+            content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            macros = macros or b"macroEnabled" in content_types
+            sheets = _sheet_parts(zf, path)
+            if scan_cells:
+                for scan in sheets:
+                    if scan.part in names:
+                        _scan_sheet(zf, scan, path, limits, budget)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:  # a damaged or odd member
+            raise _fail("corrupt", path, detail=f"zip 内部文件损坏：{exc}", detail_en=f"a damaged zip member: {exc}") from exc
     return Inspection(path=path, kind="xlsx", sheets=sheets, macros=macros)
 
 

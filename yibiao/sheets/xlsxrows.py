@@ -10,16 +10,23 @@ regular expressions over the decoded text, giving the values calamine gives (sha
 inline strings, numbers as floats, booleans, dates and durations by the cell's number
 format, `_xHHHH_` escapes) before `reader._clean_row`'s rules.
 
-No XML parser runs, so there is nothing to expand: entity references other than the five
-predefined ones and character references stay as written (the safety inspection has
-already refused any DOCTYPE or ENTITY declaration). Memory is one block (BLOCK bytes of
-XML), its rows, the shared strings and the number formats.
+No XML parser runs, so there is nothing to expand (the safety inspection has already
+refused any DOCTYPE or ENTITY declaration). Memory is one block (BLOCK bytes of XML), its
+rows, the shared strings and the number formats.
+
+What the expressions cannot read right is refused, never guessed (calamine refuses it too,
+or reads it otherwise): a cell, row, <si>, <is>, <t> or <rPh> start tag without its end
+(no pattern scans past the next one, so a hostile file cannot make matching quadratic),
+rows out of order or repeated, a cell whose reference names another row, an undefined
+entity or a character reference XML forbids, bytes that are not UTF-8, and comments, CDATA
+and processing instructions among the rows and strings (a tag inside one would be read).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -33,18 +40,50 @@ CHECK_EVERY = 4096  # rows between budget checks
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|lt|gt|amp|quot|apos);")
+_ENTITY = re.compile(r"&(?:(#[0-9]+|#x[0-9A-Fa-f]+|lt|gt|amp|quot|apos);)?")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _ATTR = re.compile(r'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _EPOCH = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
+MAX_ROW = 1_048_576  # Excel's last row
+_OVERSIZE = 64 * BLOCK  # one row, one shared string or the head of a sheet: beyond it, refused
+
+
+class _Malformed(Exception):
+    """What the expressions cannot read: becomes a SheetError naming the file and part."""
+
+    def __init__(self, zh: str, en: str, code: str = "corrupt") -> None:
+        super().__init__(en)
+        self.zh, self.en, self.code = zh, en, code
+
+
+def _refusal(exc: Exception, file: str, part: str) -> SheetError:
+    if isinstance(exc, _Malformed):
+        return SheetError(exc.code, {"file": file, "detail": f"{part}：{exc.zh}", "detail_en": f"{part}: {exc.en}"})
+    return SheetError("corrupt", {"file": file, "detail": f"{part}：{type(exc).__name__}",
+                                  "detail_en": f"{part}: {type(exc).__name__} {exc}"})
+
+
+_UNREADABLE = (_Malformed, zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError)
+
+
+def _unclosed(tag: str) -> _Malformed:
+    return _Malformed(f"<{tag}> 标记未闭合", f"a <{tag}> start tag without its end")
+
+
+def _broken(stray: str, text: str) -> _Malformed:
+    """Why a start tag (or '!', '?' after a '<') was left over by the expressions."""
+    if stray in "!?" or "<!" in text or "<?" in text:
+        return _Malformed("含 XML 注释、CDATA 或处理指令", "a comment, CDATA or a processing instruction",
+                          "unsupported_format")
+    return _unclosed(stray)
 
 
 class Book:
     """What a worksheet's cells refer to: shared strings, number formats, the date system."""
 
-    def __init__(self, zf: zipfile.ZipFile, file: str) -> None:
+    def __init__(self, zf: zipfile.ZipFile, file: str, budget: Budget | None = None) -> None:
         self.file = file
         names = set(zf.namelist())
         self.date1904 = False
@@ -62,7 +101,10 @@ class Book:
                     self.sheets.append((el.get("name", ""), part, el.get("state", "visible") == "visible"))
         shared = next((part for kind, part in rels.values() if kind.endswith("/sharedStrings")), None)
         styles = next((part for kind, part in rels.values() if kind.endswith("/styles")), None)
-        self.strings = _shared_strings(zf, shared) if shared in names else []
+        try:
+            self.strings = _shared_strings(zf, shared, budget) if shared in names else []
+        except _UNREADABLE as exc:
+            raise _refusal(exc, file, str(shared)) from exc
         self.formats = _cell_formats(zf, styles, file) if styles in names else []
 
     def kind(self, style: str | None) -> int:
@@ -103,37 +145,67 @@ def _normalise(part: str) -> str:
     return "/".join(out)
 
 
-_SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
-_T = re.compile(r"<(?:\w+:)?t\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?t>)", re.S)
+# No body or attribute list runs past the next start tag of its own element ([^<]* runs and
+# tags that are not its own, taken possessively), so a start tag without its end fails at
+# once and the last alternative catches it: matching stays linear in the text.
+_SST = re.compile(rb"<(?:(\w+):)?sst\b[^<>]*>")
+_SI = re.compile(r"<(?:\w+:)?si\b[^<>]*?(?:/>|>([^<]*+(?:<(?!/?(?:\w+:)?si\b|[!?])[^<]*+)*+)</(?:\w+:)?si>)"
+                 r"|<((?:\w+:)?si\b|[!?])")
+_T = re.compile(r"<(?:\w+:)?t\b([^<>]*?)(?:/>|>([^<]*)</(?:\w+:)?t>)|(<)(?:\w+:)?t\b")
 _XML_SPACE = " \t\r\n"
-_PHONETIC = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
+_PHONETIC = re.compile(r"<(?:\w+:)?rPh\b[^<]*+(?:<(?!/?(?:\w+:)?rPh\b)[^<]*+)*+</(?:\w+:)?rPh>")
+_RPH_START = re.compile(r"<(?:\w+:)?rPh\b")
 
 
-def _shared_strings(zf: zipfile.ZipFile, part: str) -> list[str]:
-    """Each <si>'s text: its <t>, or its runs' <t>s joined; phonetic guides (<rPh>) left out."""
+def _shared_strings(zf: zipfile.ZipFile, part: str, budget: Budget | None = None) -> list[str]:
+    """Each <si>'s text: its <t>, or its runs' <t>s joined; phonetic guides (<rPh>) left out.
+    Read a block at a time, cut after an </si> (never inside a UTF-8 character)."""
     out: list[str] = []
-    carry = ""
     with zf.open(part) as fh:
-        while True:
+        rest = b""
+        while (m := _SST.search(rest)) is None:
             chunk = fh.read(BLOCK)
-            text = carry + chunk.decode("utf-8", errors="replace") if chunk else carry
-            cut = text.rfind("</si>") + 5 if chunk else len(text)
-            if chunk and cut < 5:
-                cut = text.rfind("/>") + 2 if "<si" not in text[:-4] else 0
-            block, carry = text[:cut], text[cut:]
-            for body in _SI.findall(block):
-                if "<rPh" in body or "rPh>" in body:
-                    body = _PHONETIC.sub("", body)
+            if not chunk or len(rest) > _OVERSIZE:
+                raise _Malformed("没有 <sst> 元素", "no <sst> element")
+            rest += chunk
+        close = b"</" + (m.group(1) + b":" if m.group(1) else b"") + b"si>"
+        rest = rest[m.end():]
+        done = False
+        while not done:
+            chunk = fh.read(BLOCK)
+            rest += chunk
+            if chunk:
+                cut = rest.rfind(close)
+                if cut < 0:
+                    if len(rest) > _OVERSIZE:
+                        raise _Malformed("一个共享字符串超过 64 MB", "a shared string over 64 MB")
+                    continue
+                cut += len(close)
+            else:
+                cut, done = len(rest), True
+            block, rest = rest[:cut].decode(), rest[cut:]
+            for body, stray in _SI.findall(block):
+                if stray:
+                    raise _broken(stray, block)
                 out.append(_runs(body))
-            if not chunk:
-                return out
+            if budget is not None:
+                budget.check()
+    return out
 
 
 def _runs(body: str) -> str:
     """The text of an <si> or <is>: its <t>s joined, each trimmed unless xml:space="preserve"
     (as calamine reads them)."""
-    return _text("".join(text if "preserve" in attrs else text.strip(_XML_SPACE)
-                         for attrs, text in _T.findall(body)))
+    if "rPh" in body:
+        body = _PHONETIC.sub("", body)
+        if _RPH_START.search(body):
+            raise _unclosed("rPh")
+    parts = []
+    for attrs, text, stray in _T.findall(body):
+        if stray:
+            raise _unclosed("t")
+        parts.append(text if "preserve" in attrs else text.strip(_XML_SPACE))
+    return _text("".join(parts))
 
 
 def _text(raw: str) -> str:
@@ -141,18 +213,25 @@ def _text(raw: str) -> str:
     if "&" in raw:
         raw = _ENTITY.sub(_entity, raw)
     if "_x" in raw:
-        raw = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), raw)
+        raw = _ESCAPED.sub(_unescape, raw)
     return raw
 
 
 def _entity(m: re.Match[str]) -> str:
     name = m.group(1)
+    if name is None:
+        raise _Malformed("含未定义的实体或未转义的 &", "an undefined entity or a bare &")
     if name[0] != "#":
         return _NAMED[name]
-    try:
-        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
-    except (ValueError, OverflowError):
-        return m.group(0)
+    code = int(name[2:], 16) if name[1] == "x" else int(name[1:])
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        raise _Malformed(f"字符引用 {m.group(0)} 不是 XML 允许的字符", f"the character reference {m.group(0)} is not an XML character")
+    return chr(code)
+
+
+def _unescape(m: re.Match[str]) -> str:
+    code = int(m.group(1), 16)
+    return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)  # a surrogate stays as written, as calamine keeps it
 
 
 def _cell_formats(zf: zipfile.ZipFile, part: str, file: str) -> list[int]:
@@ -180,6 +259,7 @@ def _builtin_kind(fid: str) -> int:
 
 
 _QUOTED = re.compile(r'"[^"]*"?|\\.|[_*].')
+_ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.I)
 
 
 def format_kind(code: str) -> int:
@@ -192,7 +272,7 @@ def format_kind(code: str) -> int:
     depth = 0
     for i, ch in enumerate(plain):
         if ch == "[":
-            if depth == 0 and re.match(r"\[(h+|m+|s+)\]", plain[i:], re.I):
+            if depth == 0 and _ELAPSED.match(plain, i):
                 return 2
             depth += 1
         elif ch == "]":
@@ -217,6 +297,8 @@ def _first_section(code: str) -> str:
 
 def excel_date(value: float, kind: int, date1904: bool) -> object:
     """A serial number shown with a date or duration format, as python-calamine returns it."""
+    if not -1e12 < value < 1e12:  # also NaN: no date or duration, the number as it is
+        return value
     if kind == 2:
         return dt.timedelta(milliseconds=round(value * 86_400_000))
     if date1904:
@@ -258,7 +340,16 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
     """Each row of the worksheet part from row 1, as calamine's iter_rows gives it (values
     by their type, '' for an empty cell) but ending at the row's last value; rows without
     one come as []. Stops with over_row_limit at the first row holding a value past
-    `max_rows`, and checks `budget` every CHECK_EVERY rows."""
+    `max_rows`, and checks `budget` every CHECK_EVERY rows. What it cannot read right
+    (see the module's docstring), a broken zip member included, is a coded SheetError."""
+    try:
+        yield from _stream_rows(path, part, book, budget, sheet, max_rows)
+    except _UNREADABLE as exc:
+        raise _refusal(exc, book.file, part) from exc
+
+
+def _stream_rows(path: str, part: str, book: Book, budget: Budget | None,
+                 sheet: str, max_rows: int | None) -> Iterator[list]:
     with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
         rest, prefix = _start(fh)
         if rest is None:
@@ -268,6 +359,7 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
         data_end = f"</{prefix}:sheetData>".encode() if prefix else b"</sheetData>"
         strings, kind, date1904 = book.strings, book.kind, book.date1904
         row_no = col = seen = 0
+        row_s = ""
         row: list = []
         columns: dict[str, int] = {}
         done = False
@@ -279,30 +371,43 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
                 block, rest, done = rest[:end] if end >= 0 else rest, b"", True
             else:
                 # Cut before the last row's start tag: '<' never stands in text, so no token
-                # is split; cells of a row cut off here are taken in the next block.
+                # (nor UTF-8 character) is split; cells of a row cut off here come in the next block.
                 cut = rest.rfind(row_start)
                 if cut <= 0:
-                    if len(rest) > 64 * BLOCK:
-                        raise SheetError("corrupt", {"file": book.file, "detail": f"{part}: a row over 64 MB"})
+                    if len(rest) > _OVERSIZE:
+                        raise _Malformed("一行超过 64 MB", "a row over 64 MB")
                     continue
                 block, rest = rest[:cut], rest[cut:]
-            for row_tag, row_attrs, letters, style, t, extra, v, inline, other in pattern.findall(
-                    block.decode("utf-8", "replace")):
+            text = block.decode()
+            for (row_tag, row_attrs, letters, digits, style, t, extra, v, inline, other,
+                 stray) in pattern.findall(text):
                 if row_tag:
                     if row_no:
                         yield row
                     number = _attr(row_attrs, "r") if "r" in row_attrs else None
-                    next_no = int(number) if number and number.isdigit() else row_no + 1
+                    if number:
+                        if not number.isdigit() or not row_no < int(number) <= MAX_ROW:
+                            raise _Malformed(f"行号 {number[:20]} 乱序、重复或无效（前一行 {row_no}）",
+                                             f"row number {number[:20]} out of order, repeated or invalid (after {row_no})")
+                        next_no = int(number)
+                    else:
+                        next_no = row_no + 1
                     while row_no + 1 < next_no:
                         row_no += 1
                         yield []
-                    row_no, row, col = max(next_no, row_no + 1), [], 0
+                    row_no, row, col = next_no, [], 0
+                    row_s = str(row_no)
                     seen += 1
                     if budget is not None and seen % CHECK_EVERY == 0:
                         budget.check(sheet)
                     continue
+                if stray:
+                    raise _broken(stray, text)
                 if "=" in extra:  # attributes in another order or spelling
-                    letters, style, t = _cell_attrs(extra, letters, style, t)
+                    letters, digits, style, t = _cell_attrs(extra, letters, digits, style, t)
+                if digits and digits != row_s and int(digits) != row_no:
+                    raise _Malformed(f"单元格 {letters}{digits} 不在它所在的第 {row_no} 行",
+                                     f"cell {letters}{digits} inside row {row_no}")
                 if letters:
                     col = columns.get(letters) or columns.setdefault(letters, _column(letters.upper()))
                 else:
@@ -317,13 +422,17 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
                     except ValueError:
                         value = _text(v)
                     else:
-                        if style and (shown := kind(style)):
+                        if "_" in v or v.strip(_XML_SPACE) != v:  # float() takes 1_000 and ' 1 '; calamine does not
+                            value = _text(v)
+                        elif style and (shown := kind(style)):
                             value = excel_date(value, shown, date1904)
                 elif t == "s":
                     try:
-                        value = strings[int(v)]
+                        value = strings[int(v)] if v[0] != "-" else None
                     except (ValueError, IndexError):
                         continue
+                    if value is None:
+                        raise _Malformed(f"共享字符串序号 {v[:20]} 无效", f"a shared string index of {v[:20]}")
                 elif t == "inlineStr":
                     if other:
                         value = inline  # _body has read it
@@ -334,7 +443,9 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
                     else:
                         continue
                 elif t == "b":
-                    value = (v == "1" or v.lower() == "true") if v else ""
+                    value = _BOOLEANS.get(v)
+                    if value is None and (value := _BOOLEANS.get(v.lower())) is None:
+                        raise _Malformed(f"逻辑值单元格的值 {v[:20]!r} 无效", f"a boolean cell holding {v[:20]!r}")
                 elif t == "d":
                     value = _iso(v) if v else ""
                 elif t == "e":  # an error (#N/A, #DIV/0!): calamine gives nothing
@@ -343,6 +454,8 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
                     value = _text(v) if v else ""
                 if value == "" or col < 1:
                     continue
+                if not row_no:
+                    raise _Malformed("单元格不在任何一行内", "a cell outside any row")
                 if max_rows is not None and row_no > max_rows:
                     _too_many(book.file, sheet, row_no, max_rows)
                 have = len(row)
@@ -357,6 +470,9 @@ def stream_rows(path: str, part: str, book: Book, budget: Budget | None = None,
             yield row
 
 
+_BOOLEANS = {"1": True, "0": False, "true": True, "false": False, "": ""}
+
+
 def _too_many(file: str, sheet: str, row_no: int, limit: int) -> None:
     raise SheetError("over_row_limit", {"file": file, "sheet": sheet, "limit": str(limit),
                                         "detail": f"至少 {row_no}", "detail_en": f"at least {row_no}"})
@@ -369,11 +485,16 @@ def _start(fh) -> tuple[bytes | None, str]:  # noqa: ANN001
     while True:
         chunk = fh.read(BLOCK)
         head += chunk
-        m = re.search(rb"<(?:(\w+):)?sheetData\b[^>]*?(/?)>", head)
+        m = _SHEET_DATA.search(head)
         if m:
             return (None if m.group(2) else head[m.end():]), (m.group(1) or b"").decode()
-        if not chunk or len(head) > 64 * BLOCK:
+        if not chunk:
             return None, ""
+        if len(head) > _OVERSIZE:
+            raise _Malformed("前 64 MB 中没有 <sheetData>", "no <sheetData> in the first 64 MB")
+
+
+_SHEET_DATA = re.compile(rb"<(?:(\w+):)?sheetData\b[^<>]*?(/?)>")
 
 
 def _pattern(prefix: str) -> re.Pattern[str]:
@@ -385,31 +506,34 @@ def _pattern(prefix: str) -> re.Pattern[str]:
     body (a formula, rich text, attributes on <t>) is passed on for `_body`."""
     p = re.escape(f"{prefix}:") if prefix else ""
     return re.compile(
-        rf"(<{p}row)\b([^>]*)>"
-        rf'|<{p}c(?:\s+r="([A-Za-z]{{1,3}})\d*")?(?:\s+s="(\d+)")?(?:\s+t="(\w+)")?(?=[\s/>])([^>]*?)'
-        rf"(?:/>|>(?:<{p}v>([^<]*)</{p}v>|<{p}is><{p}t>([^<]*)</{p}t></{p}is>|(.*?))</{p}c>)",
-        re.S)
+        rf"(<{p}row)\b([^<>]*)>"
+        rf'|<{p}c(?:\s+r="([A-Za-z]{{1,3}})(\d*)")?(?:\s+s="(\d+)")?(?:\s+t="(\w+)")?(?=[\s/>])([^<>]*?)'
+        rf"(?:/>|>(?:<{p}v>([^<]*)</{p}v>|<{p}is><{p}t>([^<]*)</{p}t></{p}is>"
+        rf"|([^<]*+(?:<(?!/?{p}c[\s/>]|{p}row\b|[!?])[^<]*+)*+))</{p}c>)"
+        rf"|<({p}c(?=[\s/>])|{p}row\b|[!?])")
 
 
-def _cell_attrs(extra: str, letters: str, style: str, t: str) -> tuple[str, str, str]:
+def _cell_attrs(extra: str, letters: str, digits: str, style: str, t: str) -> tuple[str, str, str, str]:
     found = {key: double or single for key, double, single in _ATTR.findall(extra)}
     ref = found.get("r", "")
-    return (letters or ref.rstrip("0123456789$").lstrip("$"), style or found.get("s", ""),
-            t or found.get("t", ""))
+    if ref and not letters:
+        name = ref.rstrip("0123456789")
+        letters, digits = name.rstrip("$").lstrip("$"), ref[len(name):]
+    return letters, digits, style or found.get("s", ""), t or found.get("t", "")
 
 
-_V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>)")
-_IS = re.compile(r"<(?:\w+:)?is\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?is>)", re.S)
+_V = re.compile(r"<(?:\w+:)?v\b[^<>]*?(?:/>|>([^<]*)</(?:\w+:)?v>)")
+_IS = re.compile(r"<(?:\w+:)?is\b[^<>]*?(?:/>|>([^<]*+(?:<(?!/?(?:\w+:)?is\b)[^<]*+)*+)</(?:\w+:)?is>)"
+                 r"|(<)(?:\w+:)?is\b")
 
 
 def _body(body: str, t: str | None) -> tuple[str, str]:
     """(<v> text, inline string text) of a cell body in any other shape."""
     if t == "inlineStr":
         m = _IS.search(body)
-        inner = (m.group(1) or "") if m else ""
-        if "<rPh" in inner or "rPh>" in inner:
-            inner = _PHONETIC.sub("", inner)
-        return "", _runs(inner)
+        if m and m.group(2):
+            raise _unclosed("is")
+        return "", _runs((m.group(1) or "") if m else "")
     m = _V.search(body)
     return ((m.group(1) or "") if m else ""), ""
 

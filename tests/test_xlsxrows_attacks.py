@@ -1,0 +1,165 @@
+"""Hostile and broken .xlsx files through the streaming reader (sheets/xlsxrows.py).
+
+Each file is built by hand (zipfile) and read by the stream; the product rule is the same
+value calamine gives or a coded refusal, never a wrong value. Unclosed tags are refused
+at once: the patterns never scan past the next start tag of their element (before, each
+unclosed tag made a match scan to the end of the block: quadratic time, and a value lost
+or taken from the wrong place). BLOCK is made small to put block boundaries everywhere.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from yibiao.sheets import SheetError, reader, xlsxrows
+from yibiao.sheets.reader import open_rows
+
+from .test_sheets_xlsxrows import MAIN, _package, calamine_rows, streamed_rows
+
+
+def _sheet(rows: str, prefix: str = "") -> str:
+    p = f"{prefix}:" if prefix else ""
+    ns = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
+    return f'<?xml version="1.0" encoding="UTF-8"?><{p}worksheet {ns}><{p}sheetData>{rows}</{p}sheetData></{p}worksheet>'
+
+
+def _refused(path: Path) -> SheetError:
+    with pytest.raises(SheetError) as caught:
+        streamed_rows(path)
+    return caught.value
+
+
+FIRST = '<row r="1"><c r="A1"><v>1</v></c></row>'
+
+
+def test_shared_strings_split_between_blocks_keep_every_character(tmp_path: Path, monkeypatch):
+    """A block boundary inside a three-byte character once became U+FFFD; a prefixed
+    sst (x:si, as the Open XML SDK writes) was cut inside an <x:si> at a '/>'."""
+    monkeypatch.setattr(xlsxrows, "BLOCK", 61)
+    names = [f"居民甲乙{i}" for i in range(300)]
+    rows = "".join(f'<row r="{i + 1}"><c r="A{i + 1}" t="s"><v>{i}</v></c></row>' for i in range(300))
+    plain = "".join(f"<si><t>{n}</t></si>" for n in names)
+    path = _package(tmp_path / "plain.xlsx", _sheet(rows), f'<sst xmlns="{MAIN}">{plain}</sst>')
+    assert streamed_rows(path) == calamine_rows(path) == [[n] for n in names]
+    rich = "".join(f"<x:si><x:r><x:rPr><x:b/></x:rPr><x:t>{n}</x:t></x:r></x:si>" for n in names)
+    path = _package(tmp_path / "prefixed.xlsx", _sheet(rows), f'<x:sst xmlns:x="{MAIN}">{rich}</x:sst>')
+    assert streamed_rows(path) == calamine_rows(path) == [[n] for n in names]
+
+
+@pytest.mark.parametrize(("rows", "tag"), [
+    (FIRST + '<row r="2">' + '<c r="A2"><v>2</v>' * 50 + "</row>", "<c>"),
+    (FIRST + '<row r="2"><c r="A2"><v>2</v></row><row r="3"><c r="A3"><v>3</v></c></row>', "<c>"),
+    (FIRST + '<row r="2">' + "<c " * 50 + "</row>", "<c>"),
+    (FIRST + '<row r="2"><c r="A2"><v>2</v></c>' + "<row " * 50 + '<row r="9"></row>', "<row>"),
+    (FIRST + '<row r="2"><c r="A2" t="inlineStr">' + "<is>" * 50 + "</c></row>", "<is>"),
+    (FIRST + '<row r="2"><c r="A2" t="inlineStr"><is>' + "<t>x" * 50 + "</is></c></row>", "<t>"),
+    (FIRST + '<row r="2"><c r="A2" t="inlineStr"><is><t>a</t>' + "<rPh>" * 50 + "</is></c></row>", "<rPh>"),
+    ('<row r="1"><c r="A1" t="inlineStr"><is><t>a</is></c><c r="B1"><v>2</v></c></row>', "<t>"),
+])
+def test_an_unclosed_tag_in_the_sheet_is_refused(tmp_path: Path, rows: str, tag: str):
+    error = _refused(_package(tmp_path / "unclosed.xlsx", _sheet(rows)))
+    assert error.code == "corrupt" and tag in error.message and "sheet1.xml" in error.message
+
+
+@pytest.mark.parametrize(("strings", "tag"), [
+    ("<si><t>a</t>" * 50, "<si>"),
+    ("<si>" + "<t>a" * 50 + "</si>", "<t>"),
+    ("<si><t>a</t>" + "<rPh><t>x</t>" * 50 + "</si>", "<rPh>"),
+    ("<si><t>a</si><si><t>b</t></si>", "<t>"),
+])
+def test_an_unclosed_tag_in_the_shared_strings_is_refused(tmp_path: Path, strings: str, tag: str):
+    shared = f'<sst xmlns="{MAIN}"><si><t>0</t></si>{strings}</sst>'
+    error = _refused(_package(tmp_path / "unclosed.xlsx", _sheet(FIRST), shared))
+    assert error.code == "corrupt" and tag in error.message and "sharedStrings.xml" in error.message
+
+
+@pytest.mark.parametrize(("rows", "shared"), [
+    ('<row r="1"><!-- <c r="A1"><v>9</v></c> --><c r="B1"><v>1</v></c></row>', None),
+    ('<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[a<c r="B1">b]]></t></is></c></row>', None),
+    ('<row r="1"><c r="A1"><v>1</v><!-- </c> --></c></row>', None),
+    ('<row r="1"><?pi <c r="A1"><v>9</v></c>?></row>', None),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
+     f'<sst xmlns="{MAIN}"><!-- <si><t>x</t></si> --><si><t>王</t></si></sst>'),
+])
+def test_comments_cdata_and_processing_instructions_are_refused(tmp_path: Path, rows: str, shared: str | None):
+    """A tag inside one would be read as a cell or a string (calamine skips it)."""
+    error = _refused(_package(tmp_path / "comment.xlsx", _sheet(rows), shared))
+    assert error.code == "unsupported_format"
+
+
+@pytest.mark.parametrize("text", ["a&#0;b", "a&#x110000;b", "a&#xD800;b", "a&foo;b", "a & b", "&#X41;"])
+def test_entities_calamine_refuses_are_refused(tmp_path: Path, text: str):
+    rows = f'<row r="1"><c r="A1" t="inlineStr"><is><t>{text}</t></is></c></row>'
+    assert _refused(_package(tmp_path / "entity.xlsx", _sheet(rows))).code == "corrupt"
+
+
+def test_escapes_and_numbers_read_as_calamine_reads_them(tmp_path: Path):
+    """_xD800_ (a surrogate) stays as written; float() would take 1_000 and ' 12 '."""
+    rows = ('<row r="1"><c r="A1" t="inlineStr"><is><t>a_xD800_b</t></is></c><c r="B1"><v>1_000</v></c>'
+            '<c r="C1"><v> 12 </v></c><c r="D1" t="inlineStr"><is><t>a_x005F_x000D_b</t></is></c>'
+            '<c r="E1" t="b"><v>true</v></c></row>')
+    path = _package(tmp_path / "escapes.xlsx", _sheet(rows))
+    assert streamed_rows(path) == calamine_rows(path) == [["a_xD800_b", "1_000", " 12 ", "a_x000D_b", True]]
+
+
+@pytest.mark.parametrize("rows", [
+    '<row r="3"><c r="A3"><v>3</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>',  # out of order
+    '<row r="2"><c r="A2"><v>2</v></c></row><row r="2"><c r="B2"><v>22</v></c></row>',  # repeated
+    '<row r="1"><c r="A5"><v>5</v></c></row>',  # a cell naming another row
+    "<row r='99999999999'><c><v>1</v></c></row>",  # past Excel's last row (the scan reads r=\"…\" only)
+    '<row r="1"><c r="A1" t="b"><v>2</v></c></row>',  # calamine: Unrecognized boolean
+    '<row r="1"><c r="A1" t="s"><v>-1</v></c></row>',  # Python would index from the end
+])
+def test_rows_and_cells_the_stream_cannot_place_are_refused(tmp_path: Path, rows: str):
+    shared = f'<sst xmlns="{MAIN}"><si><t>S0</t></si><si><t>S1</t></si></sst>'
+    assert _refused(_package(tmp_path / "rows.xlsx", _sheet(rows), shared)).code == "corrupt"
+
+
+def test_a_date_or_duration_too_big_for_python_stays_a_number(tmp_path: Path):
+    wb = Workbook()
+    for col, fmt in enumerate(["[h]:mm", "yyyy-mm-dd"], start=1):
+        wb.active.cell(row=1, column=col, value=1e20).number_format = fmt
+    path = tmp_path / "huge.xlsx"
+    wb.save(path)
+    assert streamed_rows(path) == [[1e20, 1e20]]
+
+
+def _damaged(tmp_path: Path) -> Path:
+    rows = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}" t="inlineStr"><is><t>名字{i}</t></is></c></row>'
+                   for i in range(1, 5001))
+    path = _package(tmp_path / "damaged.xlsx", _sheet(rows))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2
+    data[start:start + 8] = bytes(8)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_sheet_member_is_a_coded_refusal(tmp_path: Path, monkeypatch):
+    path = _damaged(tmp_path)
+    assert _refused(path).code == "corrupt"  # the stream itself (zlib error or bad CRC)
+    monkeypatch.setattr(reader, "STREAM_AREA", 1)
+    with pytest.raises(SheetError) as caught:
+        open_rows(path)  # the safety scan reads it first
+    assert caught.value.code == "corrupt"
+
+
+def test_a_sheet_without_sheet_data_in_its_head_is_refused(tmp_path: Path, monkeypatch):
+    """Not an empty sheet: its rows could follow."""
+    monkeypatch.setattr(xlsxrows, "BLOCK", 100)
+    monkeypatch.setattr(xlsxrows, "_OVERSIZE", 1000)
+    sheet = _sheet(FIRST).replace("<sheetData>", "<cols>" + '<col min="1" max="1" width="9"/>' * 100 + "</cols><sheetData>")
+    assert _refused(_package(tmp_path / "head.xlsx", sheet)).code == "corrupt"
+
+
+def test_open_rows_refuses_a_broken_big_sheet(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(reader, "STREAM_AREA", 1)
+    path = _package(tmp_path / "broken.xlsx", _sheet(FIRST + '<row r="2">' + '<c r="A2"><v>2</v>' * 50 + "</row>"))
+    with pytest.raises(SheetError) as caught:
+        list(open_rows(path).rows)
+    assert caught.value.code == "corrupt"
