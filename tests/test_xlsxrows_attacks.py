@@ -163,3 +163,42 @@ def test_open_rows_refuses_a_broken_big_sheet(tmp_path: Path, monkeypatch):
     with pytest.raises(SheetError) as caught:
         list(open_rows(path).rows)
     assert caught.value.code == "corrupt"
+
+
+# --- the safety scan: cells calamine places that the fast search did not read ---------------
+# Each of these 2 KB files made calamine allocate a 1,048,576 x 16,384 grid (550 GB) and abort
+# the whole process (exit 134, nothing to catch): the scan measured a small used area because
+# the references were spelled r='…' or r = "…", or not written at all.
+
+def _far_sheet(rows: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>{rows}'
+            "</sheetData></worksheet>")
+
+
+@pytest.mark.parametrize("rows", [
+    "<row r='1'><c r='A1'><v>1</v></c></row><row r='1048576'><c r='XFD1048576'><v>2</v></c></row>",
+    '<row r = "1"><c r = "A1"><v>1</v></c></row><row r = "1048576"><c r = "XFD1048576"><v>2</v></c></row>',
+    '<row r="1">' + "<c><v>1</v></c>" * 16384 + '</row><row r="1048576"><c><v>2</v></c></row>',
+], ids=["single-quoted", "spaced", "no-references"])
+def test_a_tiny_file_claiming_the_whole_sheet_is_refused_before_any_parser_runs(tmp_path: Path, rows: str):
+    from yibiao.sheets.safety import inspect_file
+
+    path = _package(tmp_path / "far.xlsx", _far_sheet(rows))
+    assert path.stat().st_size < 3000
+    with pytest.raises(SheetError) as refused:
+        inspect_file(path)
+    assert refused.value.code in ("too_many_cells", "too_many_rows", "too_many_columns")
+
+
+def test_cells_without_references_are_placed_as_calamine_places_them(tmp_path: Path):
+    """The exact path counts a cell with no reference after the one before it, and a row
+    with no number after the row before it: the area it measures is calamine's."""
+    from yibiao.sheets.safety import inspect_file
+
+    rows = ('<row r="2"><c><v>1</v></c><c><v>2</v></c><c r="E2"><v>3</v></c><c><v>4</v></c></row>'
+            "<row><c><v>5</v></c></row><row r='7'><c r = 'C7'><v>6</v></c></row>")
+    path = _package(tmp_path / "norefs.xlsx", _far_sheet(rows))
+    scan = inspect_file(path).sheets[0]
+    assert (scan.max_row, scan.max_col) == (7, 6)  # F2 is the cell after E2; row 3 after row 2
+    found = calamine_rows(path)
+    assert len(found) == 7 and max(len(r) for r in found) == 6

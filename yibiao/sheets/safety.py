@@ -89,6 +89,10 @@ class SheetScan:
     # <mergeCell> ranges as written (1-based r1, c1, r2, c2), the first MAX_SCANNED_MERGES:
     # what the streaming reader (sheets/xlsxrows.py) gives, since they follow the rows.
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # Where the exact path (_scan_chunk_exact) stands, carried across chunks: the row and the
+    # column of the last cell, for cells that name no reference and count from the one before.
+    at_row: int = 0
+    at_col: int = 0
 
 
 @dataclass
@@ -129,6 +133,11 @@ _VBA_MARK = "_VBA_PROJECT".encode("utf-16-le")
 MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam"})
 _CHUNK = 4 * 1024 * 1024
 MAX_SCANNED_MERGES = 100_000
+# A reference spelled as the fast search does not read it (r='A1', r = "A1"), and the tags of
+# rows and cells with their attributes, for the exact path.
+_ODD_REF_RE = re.compile(rb"\br(?:\s+=|=\s|=')")
+_TAG_RE = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+_ANY_R_RE = re.compile(rb"\br\s*=\s*([\"'])\s*([A-Za-z]*)(\d*)\s*\1")
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?"')
 
 
@@ -327,6 +336,14 @@ def _scan_chunk(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None
     if scan.cells > limits.max_cells:
         raise _fail("too_many_cells", path, sheet=scan.name, detail=f"超过 {limits.max_cells} 个单元格",
                     detail_en=f"over {limits.max_cells} cells")
+    # Cells that name no reference, or name it in another spelling, are placed by calamine
+    # all the same (a cell after the one before): a 2 KB file of 16,384 such cells in row 1
+    # and a row 1,048,576 made it allocate a 550 GB grid and abort the process. Those chunks
+    # take the exact path, which places every cell as calamine does.
+    opened = buf.count(b"<c ") + buf.count(b"<c>") + buf.count(b":c ") + buf.count(b":c>")
+    if opened != buf.count(b'<c r="') + buf.count(b':c r="') or _ODD_REF_RE.search(buf):
+        _scan_chunk_exact(buf, scan, path, limits)
+        return _scan_formulas(buf, scan)
     tail = buf[-4096:]
     rows, cols = _ANY_ROW_REF_RE.findall(tail), _ANY_COL_REF_RE.findall(tail)
     row = _largest(buf, rows[-1] if rows else b"0", _beyond_number)
@@ -339,6 +356,10 @@ def _scan_chunk(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None
         _check_extent(path, scan, limits, column_index(col.decode()), int(row))
         scan.max_col = max(scan.max_col, column_index(col.decode()))
         scan.max_row = max(scan.max_row, int(row))
+    _scan_formulas(buf, scan)
+
+
+def _scan_formulas(buf: bytes, scan: SheetScan) -> None:
     if (b"<f" in buf or b":f" in buf) and _HAS_FORMULA_RE.search(buf):  # literals first: fast
         for m in _FORMULA_CELL_RE.finditer(buf):
             body = m.group(2) or b""
@@ -416,6 +437,31 @@ def _scan_chunk_by_cell(buf: bytes, scan: SheetScan, path: Path, limits: Limits)
         if row > scan.max_row:
             _check_extent(path, scan, limits, 0, row)
             scan.max_row = row
+
+
+def _scan_chunk_exact(buf: bytes, scan: SheetScan, path: Path, limits: Limits) -> None:
+    """Every row and cell tag in order, placed as calamine places them: by its reference in
+    any spelling, else after the row or cell before it."""
+    for m in _TAG_RE.finditer(buf):
+        ref = _ANY_R_RE.search(m.group(2))
+        letters, digits = (ref.group(2), ref.group(3)) if ref else (b"", b"")
+        # An overlong claim is beyond any sheet (refused below), never parsed as a number.
+        row = (int(digits) if len(digits) <= 9 else limits.max_rows + 1) if digits else None
+        if m.group(1) == b"row":
+            scan.at_row = row if row is not None else scan.at_row + 1
+            col = scan.at_col = 0
+        else:
+            if row is not None:
+                scan.at_row = row
+            if letters:
+                col = column_index(letters.decode()) if len(letters) <= 3 else limits.max_cols + 1
+            else:
+                col = scan.at_col + 1
+            scan.at_col = col
+        if col > scan.max_col or scan.at_row > scan.max_row:
+            _check_extent(path, scan, limits, col, scan.at_row)
+            scan.max_col = max(scan.max_col, col)
+            scan.max_row = max(scan.max_row, scan.at_row)
 
 
 def _check_extent(path: Path, scan: SheetScan, limits: Limits, col: int, row: int) -> None:
