@@ -108,6 +108,23 @@ def _kill(pid: int) -> None:
         pass
 
 
+def _freeze(pid: int) -> None:
+    """SIGSTOP, and wait until the process is stopped (the signal is delivered later)."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] in ("T", "t", "Z", "X"):
+                return
+        except (OSError, IndexError):
+            return
+        time.sleep(0.005)
+
+
 @dataclass
 class Fleet:
     """Every process the test starts, each in a session of its own (killed as a group)."""
@@ -129,6 +146,7 @@ class Fleet:
         work-horse (in a session of its own, so not in the group). The parent first, as when
         a machine is lost: it cannot notice its horse dying and report the job itself."""
         proc = self.procs[name]
+        _freeze(proc.pid)  # a worker taking a job forks its horse: no fork after we look
         below = _descendants(proc.pid)
         _kill(proc.pid)
         for pid in below:
