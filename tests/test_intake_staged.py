@@ -89,7 +89,15 @@ def test_a_bad_row_in_a_late_block_is_refused_alone_with_its_row(world, tmp_path
     assert [(r.row, r.column, r.element) for r in result.rejections] == [(10, "E", "person.phone")]
 
 
+def ledger_counts() -> tuple[int, ...]:
+    return tuple(m.objects.count() for m in (Person, Fact, Residence, PersonState, LedgerWrite))
+
+
 def test_a_failure_in_a_late_chunk_leaves_nothing_written(world, tmp_path, monkeypatch):
+    rows = person_rows(10)
+    import_ledger(world.worker_a, roster(tmp_path, rows), world.community_a)
+    before = ledger_counts()
+    changed = [[*r[:4], f"1390000{i:04d}"] for i, r in enumerate(rows)]  # known people: _write_chunk
     real = records._write_chunk
     calls = []
 
@@ -101,13 +109,36 @@ def test_a_failure_in_a_late_chunk_leaves_nothing_written(world, tmp_path, monke
 
     monkeypatch.setattr(records, "_write_chunk", failing)
     with pytest.raises(RuntimeError):
-        import_ledger(world.worker_a, roster(tmp_path, person_rows(10)), world.community_a)
+        import_ledger(world.worker_a, roster(tmp_path, changed, "changed.xlsx"), world.community_a)
     assert len(calls) == 3
-    assert not Person.objects.exists() and not Fact.objects.exists() and not Residence.objects.exists()
-    assert not LedgerWrite.objects.exists()
+    assert ledger_counts() == before
+    assert {facts_now(r[2])["person.phone"] for r in rows} == {r[4] for r in rows}
     monkeypatch.setattr(records, "_write_chunk", real)
-    result = import_ledger(world.worker_a, roster(tmp_path, person_rows(10), "again.xlsx"), world.community_a)
-    assert result.ok and result.created == 10
+    result = import_ledger(world.worker_a, roster(tmp_path, changed, "again.xlsx"), world.community_a)
+    assert result.ok and result.updated == 10
+
+
+def test_a_failure_in_the_merge_of_new_people_leaves_nothing_written(world, tmp_path, monkeypatch):
+    """The new people are written by INSERT … SELECT; a failure after their person rows
+    went in (before their facts) takes the whole file back, rows of known people with it."""
+    rows = person_rows(14)
+    import_ledger(world.worker_a, roster(tmp_path, rows[:4]), world.community_a)
+    before = ledger_counts()
+    real = records.ensure_counties
+
+    def failing(codes):  # noqa: ANN001, ANN202
+        if connection.in_atomic_block and Person.objects.count() > before[0]:
+            raise RuntimeError("the worker died")
+        return real(codes)
+
+    monkeypatch.setattr(records, "ensure_counties", failing)
+    changed = [[*r[:4], f"1390000{i:04d}"] if i < 4 else r for i, r in enumerate(rows)]
+    with pytest.raises(RuntimeError):
+        import_ledger(world.worker_a, roster(tmp_path, changed, "more.xlsx"), world.community_a)
+    assert ledger_counts() == before and not stage_left()
+    monkeypatch.setattr(records, "ensure_counties", real)
+    result = import_ledger(world.worker_a, roster(tmp_path, changed, "again.xlsx"), world.community_a)
+    assert result.ok and (result.created, result.updated) == (10, 4)
 
 
 def test_a_dry_run_of_many_blocks_writes_nothing(world, tmp_path):
@@ -196,3 +227,54 @@ def test_a_recognised_row_repeated_with_its_id_typed_otherwise_is_judged_with_it
     clash = [rows[3][0], "别的名字", spaced, "汉族", rows[3][4]]
     again = import_ledger(world.worker_a, roster(tmp_path, [*rows, clash], "again.xlsx"), world.community_a)
     assert sorted({r.row for r in again.rejections}) == [5, 12] and again.unchanged == 9
+
+
+def ledger_as_read() -> dict[str, object]:
+    """The whole ledger keyed by ID numbers and household numbers, not by row ids."""
+    numbers = dict(Person.objects.values_list("pk", "id_number"))
+    households = {h.pk: h.number for h in records.Household.objects.all()}
+    people = {p.id_number: (p.name, p.name_initials, p.org_unit_id, households.get(p.household_id), p.version)
+              for p in Person.objects.all()}
+    facts = sorted((numbers[f.subject_id], f.element, f.value, f.valid_from, f.source, f.org_code, f.note,
+                    f.recorded_by_id, f.write_id is not None)
+                   for f in Fact.objects.filter(subject_kind="person"))
+    homes = sorted((numbers[r.person_id], households.get(r.household_id), r.org_unit_id, r.org_code,
+                    r.relation_to_head, r.valid_from, r.valid_to, r.source, r.recorded_by_id,
+                    r.write_id is not None) for r in Residence.objects.all())
+    states = {numbers[s.person_id]: (s.org_code, households.get(s.household_id), s.id_number, s.values,
+                                     s.changed_on, s.row_digest) for s in PersonState.objects.all()}
+    return {"people": people, "facts": facts, "residences": homes, "states": states}
+
+
+def test_new_people_written_by_the_merge_are_what_the_row_by_row_path_writes(world, tmp_path, monkeypatch):
+    """The same file, once through the in-memory path (_write_chunk for everyone) and once
+    staged (INSERT … SELECT for the new people): the same ledger, the same report."""
+    header = ["户号", "姓名", "公民身份号码", "与户主关系", "民族", "联系电话", "性别"]
+    rows = [[f"HH-{i // 3:03d}" if i % 5 else None, f"居民{i}" if i != 7 else None, valid_id(i),
+             "户主" if i % 3 == 0 else "子", "汉族" if i % 2 else "壮", f"1381234{i:04d}" if i % 4 else None,
+             "男" if i == 2 else None]  # row 4: 男 for a woman's ID number, a warning (no digest)
+            for i in range(12)]
+    rows.append(list(rows[5]))  # a repeat that agrees: merged, written by _write_chunk
+    known = [[None, "老住户", valid_id(40), "户主", "汉族", "13800000000", None]]
+    rows.append([*known[0][:5], "13900000000", None])  # known: updated by _write_chunk
+
+    def run(block: int) -> tuple[dict[str, object], tuple]:
+        monkeypatch.setattr(records, "BLOCK", block)
+        with transaction.atomic():
+            import_ledger(world.worker_a, write_xlsx(tmp_path / f"known{block}.xlsx", [header, *known]),
+                          world.community_a, valid_from=dt.date(2026, 1, 5))
+            result = import_ledger(world.worker_a, write_xlsx(tmp_path / f"all{block}.xlsx", [header, *rows]),
+                                   world.community_a, valid_from=dt.date(2026, 3, 1))
+            seen = ledger_as_read()
+            transaction.set_rollback(True)
+        report = (result.rows_read, result.created, result.updated, result.unchanged, result.merged,
+                  result.facts_written, sorted((r.row, r.column, r.code) for r in result.rejections),
+                  sorted((w.row, w.code) for w in result.warnings))
+        return seen, report
+
+    in_memory, staged = run(1000), run(4)
+    assert staged == in_memory
+    ledger, report = staged
+    assert report[:6] == (14, 11, 1, 0, 1, report[5]) and report[6] == [(9, "B", "name_missing")]
+    assert len(ledger["people"]) == 12 and ledger["states"][valid_id(2)][5] is None  # warned: no digest
+    assert ledger["states"][valid_id(0)][3]["person.relation_to_head"] == "02"  # 户主, as coded

@@ -421,6 +421,10 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
             if progress is not None:
                 progress(done, count)
         if stage is not None:
+            # Everyone else in the file is new to the ledger: written by set-based SQL.
+            stage.merge_new(actor, org_unit, on, source, result)
+            if progress is not None:
+                progress(count, count)
             stage.drop()
         _within_foreign_quota(actor, len(result.transfers))
         if write is not None:
@@ -497,6 +501,7 @@ def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[l
         raise RecognisedRepeat
     merged, repeats = _merge_repeats(repeated, _element_names(rules))
     result.rejected.extend(repeats)
+    stage.set_repeated({r.id_number for r in repeated})
     count = good_rows - len(repeated) + len(merged)
     result.merged = good_rows - count - len({p.row for p in repeats})
     return count, stage.chunks(CHUNK, {r.id_number: r for r in merged}, {r.id_number for r in repeated})
@@ -556,20 +561,31 @@ def _state_digests(id_numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
 class Stage:
     """The rows of one large write, validated, in a temporary table of this transaction:
     PostgreSQL's COPY, SQLite's executemany (bulk.copy_rows). Values as JSON text: which
-    elements a file holds is the file's."""
+    elements a file holds is the file's.
+
+    Rows about people the ledger knows, and people repeated in the file, come back a chunk
+    at a time for _write_chunk (chunks); the rest, people new to the ledger, are written
+    by merge_new in a few INSERT … SELECT statements, the database doing per row what
+    _write_chunk would do in Python (issue 17: the import at the storage floor)."""
 
     TABLE = "ledger_write_stage"
-    COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols", "digest")
+    REPEATED = "ledger_write_repeated"  # ID numbers staged more than once
+    FRESH = "ledger_write_fresh"  # the rows merge_new writes
+    COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols", "digest", "name", "initials",
+               "relation")
     KNOWN = ""  # vals of a row recognised unchanged: counted already, nothing to write
 
     def __init__(self) -> None:
         self.seq = 0
         self._columns: dict[str, dict[str, str]] = {}
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            for table in (self.TABLE, self.REPEATED, self.FRESH):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.TABLE} (seq bigint PRIMARY KEY, "
                            "row_no integer, id_number text NOT NULL, household text, "
-                           "vals text NOT NULL, cols text NOT NULL, digest text)")
+                           "vals text NOT NULL, cols text NOT NULL, digest text, name text, "
+                           "initials text, relation text)")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.REPEATED} (id_number text PRIMARY KEY)")
 
     def add(self, rows: Sequence[_Clean]) -> None:
         encoded: dict[int, str] = {}  # an import's rows share one columns dict
@@ -579,8 +595,9 @@ class Stage:
             cols = encoded.get(id(row.columns))
             if cols is None:
                 cols = encoded[id(row.columns)] = _ENCODE(row.columns)
+            name = row.values.get(NAME) or ""
             out.append((self.seq, row.row, row.id_number, row.household_number, _ENCODE(row.values), cols,
-                        row.digest))
+                        row.digest, name, name_initials(name), row.values.get(RELATION) or ""))
         copy_rows(self.TABLE, self.COLUMNS, out)
 
     def add_known(self, rows: dict[str, int | None]) -> None:
@@ -589,11 +606,14 @@ class Stage:
         out = []
         for id_number, row_no in rows.items():
             self.seq += 1
-            out.append((self.seq, row_no, id_number, None, self.KNOWN, self.KNOWN, None))
+            out.append((self.seq, row_no, id_number, None, self.KNOWN, self.KNOWN, None, None, None, None))
         copy_rows(self.TABLE, self.COLUMNS, out)
 
+    def set_repeated(self, id_numbers: set[str]) -> None:
+        copy_rows(self.REPEATED, ["id_number"], [(n,) for n in sorted(id_numbers)])
+
     def _clean(self, row: Sequence) -> _Clean:
-        _seq, row_no, id_number, household, vals, cols, digest = row
+        _seq, row_no, id_number, household, vals, cols, digest, *_ = row
         if vals == self.KNOWN:  # a recognised row: no values (see _validated_staged)
             return _Clean(row_no, id_number, None, household)  # type: ignore[arg-type]
         columns = self._columns.get(cols)
@@ -610,16 +630,20 @@ class Stage:
             return [self._clean(row) for row in cursor.fetchall()]
 
     def chunks(self, size: int, merged: dict[str, _Clean], repeated: set[str]) -> Iterator[list[_Clean]]:
-        """The staged rows in order, `size` at a time (keyset pages: a read of the whole
-        table would be held by the driver); a repeated ID number's rows as their merged
-        row, where its first came, or not at all when they clashed."""
+        """The staged rows of people the ledger knows or the file repeats, in order, `size`
+        at a time (keyset pages: a read of the whole table would be held by the driver); a
+        repeated ID number's rows as their merged row, where its first came, or not at all
+        when they clashed."""
+        person = Person._meta.db_table
         last = 0
         while True:
             with connection.cursor() as cursor:
                 # Recognised rows stay in the table (for repeats) and are never read back.
-                cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} "  # noqa: S608
-                               "WHERE seq > %s AND vals <> %s ORDER BY seq LIMIT %s",
-                               [last, self.KNOWN, size])
+                cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} s "  # noqa: S608
+                               "WHERE seq > %s AND vals <> %s AND ("
+                               f"EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) OR "
+                               f"EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)) "
+                               "ORDER BY seq LIMIT %s", [last, self.KNOWN, size])
                 page = cursor.fetchall()
             if not page:
                 return
@@ -635,9 +659,82 @@ class Stage:
             if out:
                 yield out
 
+    def merge_new(self, actor: object, org_unit: OrgUnit, on: dt.date, source: str,
+                  result: WriteResult) -> None:
+        """Write the staged people the ledger does not know (after chunks: what is left)
+        as _write_chunk writes a new person: the person in the unit and household, a
+        residence, a fact per value, the state with the row's digest. A new person with no
+        name is refused, as there; a household of another community refuses the write."""
+        q = connection.ops.quote_name
+        person, household = q(Person._meta.db_table), q(Household._meta.db_table)
+        fact, residence, state = (q(m._meta.db_table) for m in (Fact, Residence, PersonState))
+        now = timezone.now()
+        stamp = Fact._meta.get_field("recorded_at").get_db_prep_value(now, connection)
+        day = Fact._meta.get_field("valid_from").get_db_prep_value(on, connection)
+        user_id = getattr(actor, "pk", None)
+        postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.FRESH} AS SELECT * FROM {self.TABLE} s "  # noqa: S608
+                           "WHERE vals <> %s "
+                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
+                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)",
+                           [self.KNOWN])
+            cursor.execute(f"SELECT row_no, id_number, cols FROM {self.FRESH} WHERE name = '' ORDER BY seq")  # noqa: S608
+            unnamed = cursor.fetchall()
+            if unnamed:
+                result.rejected.extend(_row_problem(self._clean((0, row_no, number, None, "{}", cols, None)),
+                                                    NAME, MISSING_NAME) for row_no, number, cols in unnamed)
+                cursor.execute(f"DELETE FROM {self.FRESH} WHERE name = ''")  # noqa: S608
+            if postgres:  # a temporary table has no statistics until asked: joins of 1M rows
+                cursor.execute(f"ANALYZE {self.FRESH}")
+            cursor.execute(f"SELECT DISTINCT household FROM {self.FRESH} WHERE household IS NOT NULL")  # noqa: S608
+            numbers = {number for (number,) in cursor.fetchall()}
+            if numbers:
+                _households(org_unit, numbers, now)  # created; another community's refused
+            cursor.execute(
+                f"INSERT INTO {person} (id_number, name, name_initials, household_id, org_unit_id, "  # noqa: S608
+                "version, created_at, updated_at) "
+                f"SELECT s.id_number, s.name, s.initials, h.id, %s, 1, %s, %s FROM {self.FRESH} s "
+                f"LEFT JOIN {household} h ON h.number = s.household ORDER BY s.seq",
+                [org_unit.pk, stamp, stamp])
+            created = cursor.rowcount
+            if not created:
+                return
+            ensure_counties([org_unit.code])
+            joined = f"{self.FRESH} s JOIN {person} p ON p.id_number = s.id_number"
+            cursor.execute(
+                f"INSERT INTO {residence} (person_id, household_id, org_unit_id, org_code, "  # noqa: S608
+                "relation_to_head, valid_from, valid_to, recorded_at, recorded_by_id, source, write_id) "
+                f"SELECT p.id, p.household_id, %s, %s, s.relation, %s, NULL, %s, %s, %s, %s FROM {joined}",
+                [org_unit.pk, org_unit.code, day, stamp, user_id, source, result.write_id])
+            each = ("jsonb_each_text(s.vals::jsonb) kv" if postgres else "json_each(s.vals) kv")
+            cursor.execute(
+                f"INSERT INTO {fact} (subject_kind, subject_id, element, value, valid_from, recorded_at, "  # noqa: S608
+                "recorded_by_id, source, org_code, note, write_id) "
+                f"SELECT %s, p.id, kv.key, kv.value, %s, %s, %s, %s, %s, '', %s FROM {joined}, {each} "
+                "WHERE kv.key <> %s",
+                [SubjectKind.PERSON, day, stamp, user_id, source, org_unit.code, result.write_id, RELATION])
+            result.facts_written += cursor.rowcount
+            # The state's values are the row's (a new person: nothing erased, the relation
+            # among them when given, as state_row keeps it).
+            cursor.execute(
+                f"INSERT INTO {state} (person_id, org_code, household_id, id_number, {q('values')}, "  # noqa: S608
+                "changed_on, row_digest) "
+                f"SELECT p.id, %s, p.household_id, s.id_number, {'s.vals::jsonb' if postgres else 's.vals'}, "
+                f"%s, s.digest FROM {joined}",
+                [org_unit.code, day])
+            cursor.execute(f"SELECT p.id FROM {joined} ORDER BY s.seq")  # noqa: S608
+            while page := cursor.fetchmany(CHUNK):
+                ids = [pk for (pk,) in page]
+                result.person_ids.extend(ids)
+                if result.write_id is not None:
+                    result.touched.extend(ids)
+        result.created += created
+
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            for table in (self.TABLE, self.REPEATED, self.FRESH):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _within_foreign_quota(actor: object, found: int) -> None:
