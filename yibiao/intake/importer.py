@@ -349,6 +349,8 @@ def _inputs(rows: Iterable[tuple[int, list]], plan: Plan, prefix: bytes | None =
     `prefix` (an import): each row carries the digest of its cells (PersonInput.digest)."""
     used = [(c.index - 1, c.column, c.used) for c in plan.columns if c.used]
     columns = {element: letter for _i, letter, element in used}  # every row's: read, never changed
+    # The prefix (every used rule's repr, a few KB) hashed once; each row continues a copy.
+    primed = blake2b(prefix, digest_size=16) if prefix is not None else None
     for row_no, row in rows:
         values: dict[str, object] = {}
         household = None
@@ -363,8 +365,11 @@ def _inputs(rows: Iterable[tuple[int, list]], plan: Plan, prefix: bytes | None =
         if values or household:
             if NAME in columns:
                 values.setdefault(NAME, None)  # a blank name in a name column is refused
-            digest = blake2b(prefix + repr((values, household)).encode(), digest_size=16).hexdigest() \
-                if prefix is not None else None
+            digest = None
+            if primed is not None:
+                hasher = primed.copy()
+                hasher.update(repr((values, household)).encode())
+                digest = hasher.hexdigest()
             yield PersonInput(values, row=row_no, columns=columns, household_number=household, digest=digest)
 
 
