@@ -273,3 +273,54 @@ def test_the_migration_back_and_forth_keeps_every_row_and_follows_earlier_moves(
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # as found: the later migrations too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_writes_into_a_new_county_at_once_both_land(world, monkeypatch):
+    """Two writes start together in a county without partitions: one creates them, the other
+    waits on the lock and finds them made (it failed "already exists" before)."""
+    import threading
+
+    from django.db import connections
+
+    from yibiao.accounts.models import Role, User
+    from yibiao.ledger import records
+    from yibiao.orgunits.divisions import add_unit
+    from yibiao.orgunits.models import Level, OrgUnit
+
+    county = "430111"  # 雨花区: no other check writes there
+    township = OrgUnit.objects.get(code=county).children.order_by("code").first()
+    community = add_unit(township.code + "001", "圭塘社区", Level.COMMUNITY, township)
+    worker = User.objects.create(username="worker_yuhua", role=Role.WORKER, org_unit=community,
+                                 display_name="worker_yuhua")
+    real, barrier = records.ensure_counties, threading.Barrier(2, timeout=30)
+
+    def together(codes):  # noqa: ANN001, ANN202
+        barrier.wait()
+        return real(codes)
+
+    monkeypatch.setattr(records, "ensure_counties", together)
+    out: dict[int, object] = {}
+
+    def write(i: int, id_number: str) -> None:
+        try:
+            out[i] = write_people(worker, community, [person(id_number=id_number, name=f"居民{i}")], valid_from=JAN)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            out[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(i, n)) for i, n in enumerate((WANG, "110105195001010039"))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert [getattr(r, "created", r) for r in out.values()] == [1, 1]
+        assert Fact.objects.filter(org_code__startswith=county).count() == 2
+        assert {f"ledger_fact_{county}"} <= partitions_of("ledger_fact")
+    finally:
+        with connection.cursor() as cursor:
+            for table in partitions.TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}_{county}")
+        partitions._ready.clear()

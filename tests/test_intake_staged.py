@@ -278,3 +278,90 @@ def test_new_people_written_by_the_merge_are_what_the_row_by_row_path_writes(wor
     assert report[:6] == (14, 11, 1, 0, 1, report[5]) and report[6] == [(9, "B", "name_missing")]
     assert len(ledger["people"]) == 12 and ledger["states"][valid_id(2)][5] is None  # warned: no digest
     assert ledger["states"][valid_id(0)][3]["person.relation_to_head"] == "02"  # 户主, as coded
+
+
+def someone(i: int, household: str | None = None, **values: str) -> records.PersonInput:
+    return records.PersonInput({"person.id_number": valid_id(i), "person.name": f"居民{i}", **values},
+                               row=i + 2, household_number=household,
+                               columns={"person.id_number": "C", "person.name": "B"})
+
+
+def test_a_person_registered_by_another_write_before_the_merge_refuses_the_file(world, monkeypatch):
+    """Set aside as new, then registered elsewhere before the merge writes them: the row must
+    not pass by unwritten and unreported; the file is refused whole (written_meanwhile)."""
+    real = records.Stage.merge_new
+
+    def racing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        Person.objects.create(id_number=valid_id(5), name="别处登记", name_initials="BCDJ", version=1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(records.Stage, "merge_new", racing)
+    before = ledger_counts()
+    with pytest.raises(records.LedgerError) as refused:
+        records.write_people(world.worker_a, world.community_a, [someone(i) for i in range(10)])
+    assert refused.value.code == "written_meanwhile"
+    assert ledger_counts() == before and not stage_left()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_person_committed_by_another_connection_before_the_merge_refuses_the_file(
+        transactional_db, world, monkeypatch):
+    """The same with two real connections (PostgreSQL): the other write commits person 5
+    after this import set its new people aside; this import is refused, theirs stands."""
+    import threading
+
+    from django.db import connections
+
+    real = records.Stage.merge_new
+    other: dict[str, object] = {}
+
+    def elsewhere() -> None:
+        try:
+            other["result"] = records.write_people(world.worker_a, world.community_a,
+                                                   [someone(5, **{"person.remarks": "另一处"})])
+        finally:
+            connections.close_all()
+
+    def racing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join(30)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(records.Stage, "merge_new", racing)
+    with pytest.raises(records.LedgerError) as refused:
+        records.write_people(world.worker_a, world.community_a, [someone(i) for i in range(10)])
+    assert refused.value.code == "written_meanwhile"
+    assert other["result"].created == 1  # type: ignore[attr-defined]
+    assert list(Person.objects.values_list("id_number", flat=True)) == [valid_id(5)]
+    assert facts_now(valid_id(5))["person.remarks"] == "另一处"
+
+
+def test_an_empty_household_number_is_no_household_on_both_paths(world, monkeypatch):
+    Household = records.Household
+    Household.objects.create(number="", org_unit=world.community_b, address="")  # another community's ""
+
+    def run(block: int) -> dict[str, object]:
+        monkeypatch.setattr(records, "BLOCK", block)
+        with transaction.atomic():
+            result = records.write_people(world.worker_a, world.community_a, [someone(i, "") for i in range(6)])
+            seen = ledger_as_read()
+            transaction.set_rollback(True)
+        assert result.created == 6
+        return seen
+
+    in_memory, staged = run(1000), run(4)
+    assert staged == in_memory
+    assert {p[3] for p in staged["people"].values()} == {None}  # type: ignore[attr-defined]
+
+
+def test_a_file_read_again_for_a_repeat_still_leaves_digests_for_the_next_run(world, tmp_path):
+    """A recognised person repeated in a later block sends the file through a second pass,
+    which skips nothing; the new people it writes still keep their rows' digests."""
+    rows = person_rows(10)
+    import_ledger(world.worker_a, roster(tmp_path, rows), world.community_a)
+    newcomer = ["HH-900", "新来的", valid_id(500), "汉族", "13812349999"]
+    again = import_ledger(world.worker_a, roster(tmp_path, [*rows, list(rows[1]), newcomer], "again.xlsx"),
+                          world.community_a)
+    assert (again.created, again.merged, again.unchanged) == (1, 1, 10)
+    assert PersonState.objects.get(id_number=valid_id(500)).row_digest is not None

@@ -263,6 +263,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "户号 {household} 属于其他社区，不能在“{unit}”下登记。",
         "household {household} belongs to another community and cannot be recorded under “{unit}”.",
     ),
+    "written_meanwhile": (
+        "就在此时，另一项导入或录入也登记了本次的居民：本次未写入任何内容，请再导入（提交）一次，"
+        "已登记的居民会按台账比对。",
+        "another import or entry registered some of the same residents at this very moment: nothing "
+        "was written; import (submit) again, and the residents now registered will be compared with the ledger.",
+    ),
     "household_no_member": ("请至少登记一名家庭成员。", "register at least one member of the household."),
     "import_already_done": (
         "这次上传的文件已经导入过了，不会重复导入。如需再次导入，请重新上传。",

@@ -283,8 +283,10 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
             # The rows stream into write_people, which validates and stages them a block at
             # a time: a file's rows are never all in memory (issue 17).
             on = valid_from or timezone.localdate()
+            # Digests on both passes: the second one (a repeated person, rare) does not skip
+            # rows by them, but the states it writes keep them for the next re-import.
             items = _inputs(_reporting(stream.rows, stream.last_row, report), plan,
-                            _digest_prefix(org_unit, on, plan, rules) if recognise else None)
+                            _digest_prefix(org_unit, on, plan, rules))
             with transaction.atomic():
                 written = write_people(actor, org_unit, items, valid_from=valid_from,
                                        source=Source.IMPORT, rules=rules, dry_run=dry_run,

@@ -140,7 +140,11 @@ def ensure_counties(codes: Iterable[str | None]) -> list[str]:
 
 def _create_partition(cursor, table: str, county: str) -> bool:  # noqa: ANN001
     name = f"{table}_{county}"
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+    # Asked of pg_class, not to_regclass: after waiting on the lock for another creator,
+    # to_regclass still answered from this backend's catalogue cache that the table was
+    # missing, and the second of two first writes into a county failed "already exists".
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                   "ON n.oid = c.relnamespace WHERE c.relname = %s AND n.nspname = current_schema())", [name])
     if cursor.fetchone()[0]:
         return False
     low, high = county, next_county(county)

@@ -398,6 +398,22 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
         # A new county's partitions (PostgreSQL) in a transaction of their own: creating one
         # locks the whole table until commit, which must not last as long as an import.
         ensure_counties([org_unit.code])
+    try:
+        return _write_atomic(actor, org_unit, first, blocks, rules, on, result, per_period, foreign,
+                             source=source, dry_run=dry_run, audit_action=audit_action,
+                             audit_detail=audit_detail, undoable=undoable, progress=progress,
+                             recognise=recognise)
+    except IntegrityError as clash:
+        # The same new person (ID number) or household committed by another write since
+        # this one looked: nothing of this one is written, and saying so beats a bare error.
+        raise LedgerError("written_meanwhile") from clash
+
+
+def _write_atomic(actor: object, org_unit: OrgUnit, first: list[PersonInput], blocks: Iterator[list[PersonInput]],
+                  rules: Rules, on: dt.date, result: WriteResult, per_period: set[str], foreign: _Foreign, *,
+                  source: str, dry_run: bool, audit_action: Action, audit_detail: dict[str, object] | None,
+                  undoable: Undoable | None, progress: Callable[[int, int], None] | None,
+                  recognise: bool) -> WriteResult:
     with transaction.atomic():
         write = None
         if undoable is not None and not dry_run:
@@ -412,6 +428,7 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
         else:  # a large file: validated a block at a time and staged, memory flat with its size
             stage = Stage()
             count, chunks = _validated_staged(stage, first, blocks, rules, on, result, recognise)
+            stage.set_aside_new()
         done = 0
         if progress is not None:  # the rows are read and validated: the write begins
             progress(0, count)
@@ -421,7 +438,7 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
             if progress is not None:
                 progress(done, count)
         if stage is not None:
-            # Everyone else in the file is new to the ledger: written by set-based SQL.
+            # The people set aside as new to the ledger: written by set-based SQL.
             stage.merge_new(actor, org_unit, on, source, result)
             if progress is not None:
                 progress(count, count)
@@ -596,7 +613,7 @@ class Stage:
             if cols is None:
                 cols = encoded[id(row.columns)] = _ENCODE(row.columns)
             name = row.values.get(NAME) or ""
-            out.append((self.seq, row.row, row.id_number, row.household_number, _ENCODE(row.values), cols,
+            out.append((self.seq, row.row, row.id_number, row.household_number or None, _ENCODE(row.values), cols,
                         row.digest, name, name_initials(name), row.values.get(RELATION) or ""))
         copy_rows(self.TABLE, self.COLUMNS, out)
 
@@ -630,19 +647,17 @@ class Stage:
             return [self._clean(row) for row in cursor.fetchall()]
 
     def chunks(self, size: int, merged: dict[str, _Clean], repeated: set[str]) -> Iterator[list[_Clean]]:
-        """The staged rows of people the ledger knows or the file repeats, in order, `size`
-        at a time (keyset pages: a read of the whole table would be held by the driver); a
-        repeated ID number's rows as their merged row, where its first came, or not at all
-        when they clashed."""
-        person = Person._meta.db_table
+        """The staged rows not set aside as new (set_aside_new), in order, `size` at a time
+        (keyset pages: a read of the whole table would be held by the driver); a repeated ID
+        number's rows as their merged row, where its first came, or not at all when they
+        clashed."""
         last = 0
         while True:
             with connection.cursor() as cursor:
                 # Recognised rows stay in the table (for repeats) and are never read back.
                 cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} s "  # noqa: S608
-                               "WHERE seq > %s AND vals <> %s AND ("
-                               f"EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) OR "
-                               f"EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)) "
+                               "WHERE seq > %s AND vals <> %s "
+                               f"AND NOT EXISTS (SELECT 1 FROM {self.FRESH} f WHERE f.seq = s.seq) "
                                "ORDER BY seq LIMIT %s", [last, self.KNOWN, size])
                 page = cursor.fetchall()
             if not page:
@@ -659,12 +674,29 @@ class Stage:
             if out:
                 yield out
 
+    def set_aside_new(self) -> None:
+        """The rows of people the ledger does not know and the file does not repeat, decided
+        once, before any row is written: each staged row is either set aside here (and
+        written by merge_new) or read back by chunks, never neither. Should another write
+        register one of these people meanwhile, merge_new's insert fails on the ID number
+        (written_meanwhile) instead of passing the row by."""
+        person = connection.ops.quote_name(Person._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.FRESH} AS SELECT * FROM {self.TABLE} s "  # noqa: S608
+                           "WHERE vals <> %s "
+                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
+                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)",
+                           [self.KNOWN])
+            cursor.execute(f"CREATE UNIQUE INDEX {self.FRESH}_seq ON {self.FRESH} (seq)")
+            if connection.vendor == "postgresql":  # no statistics until asked: joins of 1M rows
+                cursor.execute(f"ANALYZE {self.FRESH}")
+
     def merge_new(self, actor: object, org_unit: OrgUnit, on: dt.date, source: str,
                   result: WriteResult) -> None:
-        """Write the staged people the ledger does not know (after chunks: what is left)
-        as _write_chunk writes a new person: the person in the unit and household, a
-        residence, a fact per value, the state with the row's digest. A new person with no
-        name is refused, as there; a household of another community refuses the write."""
+        """Write the people set aside as new as _write_chunk writes a new person: the person
+        in the unit and household, a residence, a fact per value, the state with the row's
+        digest. A new person with no name is refused, as there; a household of another
+        community refuses the write."""
         q = connection.ops.quote_name
         person, household = q(Person._meta.db_table), q(Household._meta.db_table)
         fact, residence, state = (q(m._meta.db_table) for m in (Fact, Residence, PersonState))
@@ -674,19 +706,12 @@ class Stage:
         user_id = getattr(actor, "pk", None)
         postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.FRESH} AS SELECT * FROM {self.TABLE} s "  # noqa: S608
-                           "WHERE vals <> %s "
-                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
-                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)",
-                           [self.KNOWN])
             cursor.execute(f"SELECT row_no, id_number, cols FROM {self.FRESH} WHERE name = '' ORDER BY seq")  # noqa: S608
             unnamed = cursor.fetchall()
             if unnamed:
                 result.rejected.extend(_row_problem(self._clean((0, row_no, number, None, "{}", cols, None)),
                                                     NAME, MISSING_NAME) for row_no, number, cols in unnamed)
                 cursor.execute(f"DELETE FROM {self.FRESH} WHERE name = ''")  # noqa: S608
-            if postgres:  # a temporary table has no statistics until asked: joins of 1M rows
-                cursor.execute(f"ANALYZE {self.FRESH}")
             cursor.execute(f"SELECT DISTINCT household FROM {self.FRESH} WHERE household IS NOT NULL")  # noqa: S608
             numbers = {number for (number,) in cursor.fetchall()}
             if numbers:
