@@ -133,3 +133,26 @@ def test_rebuild_state_restores_what_a_restore_left_out(demo):
     assert done.returncode == 0, done.stderr
     assert f"{len(before)} 位居民" in done.stdout
     assert states() == before
+
+
+def test_an_import_prints_its_warnings_and_an_undone_newcomer_is_shown_living_nowhere(demo, tmp_path):
+    from stdnum.cn import ric
+
+    home, run = demo
+    (unit,), = query(home, "select o.code from accounts_user u join orgunits_orgunit o "
+                           "on o.id = u.org_unit_id where username = 'worker1'")
+    body = "43010419900101002"  # an even sequence digit: a woman
+    id_number = body + ric.calc_check_digit(body + "0")
+    book = Workbook()
+    book.active.append(["姓名", "公民身份号码", "性别"])
+    book.active.append(["柳新来", id_number, "男"])
+    roster = tmp_path / "花名册.xlsx"
+    book.save(roster)
+    imported = run("ledger", "import", str(roster), "--org", unit, user="worker1")
+    assert imported.returncode == 0, imported.stderr
+    assert "提示 1 条" in imported.stdout and "第 2 行 C 列「男」" in imported.stdout
+    (write_id,), = query(home, "select id from ledger_ledgerwrite order by id desc limit 1")
+    assert run("ledger", "undo", str(write_id), user="worker1").returncode == 0
+    shown = run("person", "show", id_number, "--user", "admin")
+    assert shown.returncode == 0, shown.stderr
+    assert "柳新来（目前未在任何社区居住）" in shown.stdout

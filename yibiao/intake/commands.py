@@ -157,6 +157,10 @@ def _print_result(result) -> None:  # noqa: ANN001
         print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
     for r in result.transfers:
         print(f"  第 {r.row} 行：{r.message}")
+    if result.warnings:  # imported all the same, but the clerk should know what was set aside
+        print(f"提示 {len(result.warnings)} 条（这些行已导入）：")
+        for r in result.warnings:
+            print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
     ignored = [c for c in result.columns if c.status == "suggested" and not c.confirmed]
     if ignored:
         print("以下列只是建议映射，未导入（确认后请用 --mapping 指定）："

@@ -113,13 +113,16 @@ def cmd_person_show(args: argparse.Namespace) -> int:
         if rule is None or value in (None, ""):
             continue
         shown[element] = mask(rule.value_type, rules.display(element, value))
+    # Someone an undone import brought in lives nowhere now (org_unit None).
+    unit_code = person.org_unit.code if person.org_unit else ""
     record(user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
-           org_code=person.org_unit.code, reason="命令行查询", as_of=as_of.isoformat())
+           org_code=unit_code, reason="命令行查询", as_of=as_of.isoformat())
     if args.json:
-        print(json.dumps({"as_of": as_of.isoformat(), "org_unit": person.org_unit.code,
+        print(json.dumps({"as_of": as_of.isoformat(), "org_unit": unit_code or None,
                           "values": shown}, ensure_ascii=False, indent=2))
     else:
-        print(f"{person.name}（{person.org_unit.full_name}），截至 {as_of}：")
+        where = person.org_unit.full_name if person.org_unit else "目前未在任何社区居住"
+        print(f"{person.name}（{where}），截至 {as_of}：")
         for element, value in shown.items():
             print(f"  {rules[element].name_zh}：{value}")
     return 0

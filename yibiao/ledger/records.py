@@ -221,13 +221,18 @@ def _problem(item: PersonInput, element: str, raw: object, problem: ValueProblem
 
 
 # Typed values checked against what the ID number says, then dropped (derived, never stored).
-def _contradictions(identity: dict[str, str], clean: dict[str, str | None]) -> list[tuple[str, str]]:
+def _contradictions(identity: dict[str, str], clean: dict[str, str | None], raw: dict[str, object],
+                    rules: Rules) -> list[tuple[str, Note]]:
+    """Named as the clerk typed them and as the ID number says, in words (男, not code 1)."""
     found = []
-    for element, label in (("person.sex", "性别"), ("person.birth_date", "出生日期")):
+    for element, label, label_en in (("person.sex", "性别", "Sex"), ("person.birth_date", "出生日期", "Birth date")):
         typed = clean.get(element) if identity else None
         if typed and not identity[element].startswith(typed):
-            found.append((element, f"{label}“{typed}”与公民身份号码不符（应为 {identity[element]}），"
-                                   "已按身份证号推算"))
+            shown = str(raw.get(element, typed)).strip()
+            expected = rules.display(element, identity[element]) if element in rules else identity[element]
+            found.append((element, Note(
+                "contradicts_id", f"{label}“{shown}”与公民身份号码不符（应为{expected}），已按身份证号推算",
+                f"{label_en} “{shown}” contradicts the citizen ID number ({expected}); taken from the ID number")))
     return found
 
 
@@ -277,9 +282,8 @@ def clean_inputs(
             continue
         typed_identity = clean.keys() & {"person.sex", "person.birth_date"}
         identity = identity_values(id_number, on) if typed_identity else {}
-        for element, message in _contradictions(identity, clean):
-            warnings.append(_problem(item, element, clean[element],
-                                     Note("contradicts_id", message, message)))
+        for element, note in _contradictions(identity, clean, item.values, rules):
+            warnings.append(_problem(item, element, item.values.get(element, clean[element]), note))
         for element in DERIVED_PERSON - {RELATION}:
             clean.pop(element, None)
         good.append(_Clean(item.row, id_number, clean, item.household_number, item.columns,
