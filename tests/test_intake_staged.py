@@ -365,3 +365,12 @@ def test_a_file_read_again_for_a_repeat_still_leaves_digests_for_the_next_run(wo
                           world.community_a)
     assert (again.created, again.merged, again.unchanged) == (1, 1, 10)
     assert PersonState.objects.get(id_number=valid_id(500)).row_digest is not None
+
+
+def test_the_merge_moves_the_progress_bar_and_ends_it_full(world):
+    heard: list[tuple[int, int]] = []
+    records.write_people(world.worker_a, world.community_a, [someone(i) for i in range(10)],
+                         progress=lambda done, rows: heard.append((done, rows)))
+    assert heard[0] == (0, 10) and heard[-1] == (10, 10)
+    assert [d for d, _ in heard] == sorted(d for d, _ in heard)
+    assert len({d for d, _ in heard if 0 < d < 10}) >= 3  # after the people, residences, facts
