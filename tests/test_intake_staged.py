@@ -374,3 +374,16 @@ def test_the_merge_moves_the_progress_bar_and_ends_it_full(world):
     assert heard[0] == (0, 10) and heard[-1] == (10, 10)
     assert [d for d, _ in heard] == sorted(d for d, _ in heard)
     assert len({d for d, _ in heard if 0 < d < 10}) >= 3  # after the people, residences, facts
+
+
+@pytest.mark.parametrize("block", [4, 1000])  # staged, and in memory
+def test_a_recognised_row_repeated_exactly_in_a_later_block_is_merged_not_counted_twice(world, tmp_path,
+                                                                                       monkeypatch, block):
+    monkeypatch.setattr(records, "BLOCK", block)
+    rows = person_rows(10)
+    import_ledger(world.worker_a, roster(tmp_path, rows), world.community_a)
+    facts = Fact.objects.count()
+    again = import_ledger(world.worker_a, roster(tmp_path, [*rows, rows[1]], "again.xlsx"), world.community_a)
+    assert again.ok and again.rows_read == 11 and not again.rejections
+    assert again.merged == 1 and again.unchanged == 10 and again.created == again.updated == 0
+    assert Fact.objects.count() == facts

@@ -522,11 +522,8 @@ def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[l
         stage.add(good)
         good_rows += len(good)
     repeated = stage.repeated()
-    if any(r.values is None for r in repeated):
-        raise RecognisedRepeat
     merged, repeats = _merge_repeats(repeated, _element_names(rules))
     result.rejected.extend(repeats)
-    stage.set_repeated({r.id_number for r in repeated})
     count = good_rows - len(repeated) + len(merged)
     result.merged = good_rows - count - len({p.row for p in repeats})
     return count, stage.chunks(CHUNK, {r.id_number: r for r in merged}, {r.id_number for r in repeated})
@@ -536,9 +533,8 @@ class RecognisedRepeat(Exception):  # noqa: N818 - a signal to the caller, not a
     """A row recognised unchanged belongs to a person who appears twice in the file."""
 
 
-def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[PersonInput], dict[str, int | None]]:
-    """The rows of `block` still to validate and write, and the ID numbers (with their
-    rows) of the others: the same rows as their person's state was written from
+def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[PersonInput], set[str]]:
+    """The rows of `block` still to validate and write, and the ID numbers of the others: the same rows as their person's state was written from
     (PersonState.row_digest), counted unchanged.
 
     A person twice in the block as typed is never recognised; written another way (with
@@ -551,12 +547,12 @@ def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[Per
             numbers[key] = numbers.get(key, 0) + 1
     wanted = [n for n, times in numbers.items() if times == 1]
     if not wanted:
-        return block, {}
+        return block, set()
     known = _state_digests(wanted)
     if not known:
-        return block, {}
+        return block, set()
     rest: list[PersonInput] = []
-    seen: dict[str, int | None] = {}
+    seen: set[str] = set()
     for item in block:
         raw = item.values.get(IDENTITY)
         found = known.get(str(raw).strip().upper()) if raw is not None and item.digest else None
@@ -564,7 +560,7 @@ def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[Per
             result.rows += 1
             result.unchanged += 1
             result.person_ids.append(found[0])
-            seen[str(raw).strip().upper()] = item.row
+            seen.add(str(raw).strip().upper())
         else:
             rest.append(item)
     return rest, seen
@@ -583,6 +579,18 @@ def _state_digests(id_numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
         return {number: (pk, digest) for number, pk, digest in cursor.fetchall()}
 
 
+def _id_key(id_number: str) -> int | str:
+    """A compact set key for a clean ID number (an int of 32 bytes, not a str of 67): a
+    1,000,000-row file keeps one per row to find the people it repeats."""
+    if len(id_number) == 18 and id_number[:17].isdigit():
+        last = id_number[17]
+        if last.isdigit():
+            return int(id_number[:17]) * 11 + int(last)
+        if last == "X":
+            return int(id_number[:17]) * 11 + 10
+    return id_number
+
+
 class Stage:
     """The rows of one large write, validated, in a temporary table of this transaction:
     PostgreSQL's COPY, SQLite's executemany (bulk.copy_rows). Values as JSON text: which
@@ -591,20 +599,25 @@ class Stage:
     Rows about people the ledger knows, and people repeated in the file, come back a chunk
     at a time for _write_chunk (chunks); the rest, people new to the ledger, are written
     by merge_new in a few INSERT … SELECT statements, the database doing per row what
-    _write_chunk would do in Python (issue 17: the import at the storage floor)."""
+    _write_chunk would do in Python (issue 17: the import at the storage floor).
+
+    Which people the file repeats is found in memory as the rows come (a set of ID
+    numbers): rows recognised unchanged are never staged, so a re-import writes nothing."""
 
     TABLE = "ledger_write_stage"
     REPEATED = "ledger_write_repeated"  # ID numbers staged more than once
     FRESH = "ledger_write_fresh"  # the rows merge_new writes
     COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols", "digest", "name", "initials",
                "relation")
-    KNOWN = ""  # vals of a row recognised unchanged: counted already, nothing to write
 
     def __init__(self) -> None:
         self.seq = 0
-        self.staged = 0  # rows with values (not recognised ones)
+        self.staged = 0
         self.set_aside = 0
         self._columns: dict[str, dict[str, str]] = {}
+        self._seen: set[int | str] = set()  # every ID number staged or recognised
+        self._recognised: set[int | str] = set()
+        self._repeated: set[str] = set()
         with connection.cursor() as cursor:
             for table in (self.TABLE, self.REPEATED, self.FRESH):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -617,7 +630,15 @@ class Stage:
     def add(self, rows: Sequence[_Clean]) -> None:
         encoded: dict[int, str] = {}  # an import's rows share one columns dict
         out = []
+        seen, recognised = self._seen, self._recognised
         for row in rows:
+            key = _id_key(row.id_number)
+            if key in seen:
+                if key in recognised:
+                    raise RecognisedRepeat
+                self._repeated.add(row.id_number)
+            else:
+                seen.add(key)
             self.seq += 1
             cols = encoded.get(id(row.columns))
             if cols is None:
@@ -628,22 +649,19 @@ class Stage:
         copy_rows(self.TABLE, self.COLUMNS, out)
         self.staged += len(out)
 
-    def add_known(self, rows: dict[str, int | None]) -> None:
-        """Rows recognised unchanged (ID number: row number): staged only so that a person
-        appearing twice in the file is still seen."""
-        out = []
-        for id_number, row_no in rows.items():
-            self.seq += 1
-            out.append((self.seq, row_no, id_number, None, self.KNOWN, self.KNOWN, None, None, None, None))
-        copy_rows(self.TABLE, self.COLUMNS, out)
-
-    def set_repeated(self, id_numbers: set[str]) -> None:
-        copy_rows(self.REPEATED, ["id_number"], [(n,) for n in sorted(id_numbers)])
+    def add_known(self, id_numbers: Iterable[str]) -> None:
+        """People whose rows were recognised unchanged: counted already, never staged. Should
+        the file hold one of them again, RecognisedRepeat (the caller reads it again)."""
+        seen, recognised = self._seen, self._recognised
+        for id_number in id_numbers:
+            key = _id_key(id_number)
+            if key in seen:
+                raise RecognisedRepeat
+            seen.add(key)
+            recognised.add(key)
 
     def _clean(self, row: Sequence) -> _Clean:
         _seq, row_no, id_number, household, vals, cols, digest, *_ = row
-        if vals == self.KNOWN:  # a recognised row: no values (see _validated_staged)
-            return _Clean(row_no, id_number, None, household)  # type: ignore[arg-type]
         columns = self._columns.get(cols)
         if columns is None:
             columns = self._columns[cols] = json.loads(cols)
@@ -651,10 +669,12 @@ class Stage:
 
     def repeated(self) -> list[_Clean]:
         """The rows of every ID number staged more than once, in the order they came."""
+        if not self._repeated:
+            return []
+        copy_rows(self.REPEATED, ["id_number"], [(n,) for n in sorted(self._repeated)])
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} WHERE id_number IN "  # noqa: S608
-                           f"(SELECT id_number FROM {self.TABLE} GROUP BY id_number HAVING COUNT(*) > 1) "
-                           "ORDER BY seq")
+                           f"(SELECT id_number FROM {self.REPEATED}) ORDER BY seq")
             return [self._clean(row) for row in cursor.fetchall()]
 
     def chunks(self, size: int, merged: dict[str, _Clean], repeated: set[str]) -> Iterator[list[_Clean]]:
@@ -667,11 +687,10 @@ class Stage:
         last = 0
         while True:
             with connection.cursor() as cursor:
-                # Recognised rows stay in the table (for repeats) and are never read back.
                 cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} s "  # noqa: S608
-                               "WHERE seq > %s AND vals <> %s "
+                               "WHERE seq > %s "
                                f"AND NOT EXISTS (SELECT 1 FROM {self.FRESH} f WHERE f.seq = s.seq) "
-                               "ORDER BY seq LIMIT %s", [last, self.KNOWN, size])
+                               "ORDER BY seq LIMIT %s", [last, size])
                 page = cursor.fetchall()
             if not page:
                 return
@@ -696,10 +715,8 @@ class Stage:
         person = connection.ops.quote_name(Person._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMPORARY TABLE {self.FRESH} AS SELECT * FROM {self.TABLE} s "  # noqa: S608
-                           "WHERE vals <> %s "
-                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
-                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)",
-                           [self.KNOWN])
+                           f"WHERE NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
+                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)")
             cursor.execute(f"CREATE UNIQUE INDEX {self.FRESH}_seq ON {self.FRESH} (seq)")
             cursor.execute(f"SELECT COUNT(*) FROM {self.FRESH}")  # noqa: S608
             self.set_aside = cursor.fetchone()[0]
