@@ -51,6 +51,12 @@ def test_person_show_masks_and_audits(demo):
     values = json.loads(shown.stdout)["values"]
     assert values["person.id_number"] == own[:6] + "********" + own[-4:]
     assert values["person.sex"] in ("男性", "女性")
+    (number, relation), = query(home, "select h.number, r.relation_to_head from ledger_residence r "
+                                      "join ledger_person p on p.id = r.person_id join ledger_household h "
+                                      "on h.id = r.household_id where p.id_number = ? and r.valid_from <= "
+                                      "'2026-11-30' and (r.valid_to is null or r.valid_to > '2026-11-30')", own)
+    assert values["household.number"] == number  # the residence's, which facts do not hold
+    assert values["person.relation_to_head"] and values["person.relation_to_head"] != relation  # a name, not a code
     assert query(home, "select count(*) from audit_auditentry where action = 'view_person'")[0][0] >= 1
     outside = run("person", "show", foreign, user="worker1")
     assert outside.returncode == 2 and "无权查看" in outside.stderr

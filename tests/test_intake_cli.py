@@ -112,3 +112,8 @@ def test_ledger_import_refuses_an_unknown_user_and_an_unreachable_org(var, tmp_p
     assert nobody.returncode == 2 and "nobody" in nobody.stderr
     missing = run("ledger", "import", str(path), "--org", "999999999999", var=var)
     assert missing.returncode == 2 and "999999999999" in missing.stderr
+
+
+def test_ledger_import_of_a_file_that_is_not_there_says_so(var, tmp_path):
+    gone = run("ledger", "import", str(tmp_path / "花名册.xlsx"), "--org", COMMUNITY, var=var)
+    assert gone.returncode == 1 and "找不到文件「花名册.xlsx」" in gone.stderr and "不是 Excel" not in gone.stderr

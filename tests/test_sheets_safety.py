@@ -171,6 +171,19 @@ def test_not_a_spreadsheet(tmp_path: Path, name: str, content: bytes, code: str)
     assert refused(path).code == code
 
 
+def test_a_missing_file_is_said_to_be_missing_not_to_be_no_workbook(tmp_path: Path) -> None:
+    err = refused(tmp_path / "花名册.xlsx")
+    assert err.code == "file_not_found" and "找不到文件「花名册.xlsx」" in err.message
+    assert "was not found" in err.message_en
+
+
+def test_a_folder_named_like_a_workbook_cannot_be_opened(tmp_path: Path) -> None:
+    folder = tmp_path / "roster.xlsx"
+    folder.mkdir()
+    err = refused(folder)
+    assert err.code == "cannot_open" and "不是 Excel" not in err.message
+
+
 def test_a_word_document_is_not_a_spreadsheet(tmp_path: Path) -> None:
     path = tmp_path / "report.xlsx"
     with zipfile.ZipFile(path, "w") as zf:

@@ -151,7 +151,7 @@ def _print_result(result) -> None:  # noqa: ANN001
           f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行，"
           f"发出迁入申请 {len(result.transfers)} 人"
           + (f"，重复行合并 {result.merged} 行" if result.merged else "") + "。")
-    if result.write_id:
+    if result.write_id and (result.created or result.updated or result.transfers):
         print(f"24 小时内可撤销本次导入：yibiao ledger undo {result.write_id}")
     for r in result.rejections:
         print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")

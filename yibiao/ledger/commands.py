@@ -85,6 +85,7 @@ def _user(args: argparse.Namespace):  # noqa: ANN202
 
 def cmd_person_show(args: argparse.Namespace) -> int:
     setup_django()
+    from django.db.models import Q
     from django.utils import timezone
 
     from yibiao.accounts import scope
@@ -92,6 +93,7 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     from yibiao.audit.models import Action
     from yibiao.dictionary.rules import Rules
     from yibiao.ledger.masking import mask
+    from yibiao.ledger.models import Residence
     from yibiao.ledger.snapshot import identity_values, latest_facts
     from yibiao.values import ValueProblem, parse_id_number
 
@@ -107,6 +109,13 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     rules = Rules.load()
     values = {**latest_facts("person", [person.pk], as_of).get(person.pk, {}),
               **identity_values(person.id_number, as_of)}
+    # The household and the relation to its head are the residence's, not facts.
+    home = (Residence.objects.filter(person=person, valid_from__lte=as_of)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=as_of))
+            .select_related("household").order_by("-valid_from", "-id").first())
+    if home is not None:
+        values["household.number"] = home.household.number if home.household else None
+        values["person.relation_to_head"] = home.relation_to_head or None
     shown = {}
     for element, value in values.items():
         rule = rules.elements.get(element)

@@ -195,7 +195,8 @@ def _finish_write(write: LedgerWrite, result: WriteResult) -> None:
     write.created, write.updated = result.created, result.updated
     write.people = sorted(set(result.touched))
     write.closed = sorted(set(result.closed))
-    write.transfers = sorted({t.transfer_id for t in result.transfers})
+    # Only the requests it sent: one already waiting (`again`) is another write's to withdraw.
+    write.transfers = sorted({t.transfer_id for t in result.transfers if not t.again})
     write.save(update_fields=["created", "updated", "people", "closed", "transfers"])
 
 

@@ -59,9 +59,11 @@ class UndoResult:
 
 
 def undoable(user: object, now: dt.datetime | None = None) -> QuerySet[LedgerWrite]:
-    """The writes this user may still undo: in their scope, not undone, within the window."""
+    """The writes this user may still undo: in their scope, not undone, within the window,
+    and with something to undo (a re-import that changed nothing offers no undo)."""
     since = (now or timezone.now()) - UNDO_WINDOW
-    return scope.permitted(user, LedgerWrite, scope.CHANGE).filter(undone_at__isnull=True, at__gte=since)
+    return (scope.permitted(user, LedgerWrite, scope.CHANGE).filter(undone_at__isnull=True, at__gte=since)
+            .exclude(people=[], closed=[], transfers=[], household__isnull=True))
 
 
 def can_undo(user: object, write: LedgerWrite | None, now: dt.datetime | None = None) -> bool:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 MESSAGES_ZH: dict[str, str] = {
     "not_a_spreadsheet": "文件「{file}」不是 Excel 表格（{detail}）。请上传 .xlsx 或 .xls 文件。",
+    "file_not_found": "找不到文件「{file}」。请检查文件名和所在的文件夹。",
+    "cannot_open": "无法打开文件「{file}」（{detail}）。请检查文件是否仍在、是否有读取权限。",
     "unsupported_format": "文件「{file}」的格式暂不支持（{detail}）。请在 Excel 中“另存为” .xlsx 后重新上传。",
     "corrupt": "文件「{file}」已损坏，无法读取（{detail}）。请用 Excel 打开并另存为 .xlsx 后重新上传。",
     "too_large": "文件「{file}」过大（{detail}）。请删除多余的工作表或空行后重新上传。",
@@ -34,6 +36,8 @@ MESSAGES_ZH: dict[str, str] = {
 
 MESSAGES_EN: dict[str, str] = {
     "not_a_spreadsheet": "{file} is not an Excel workbook ({detail}). Upload an .xlsx or .xls file.",
+    "file_not_found": "{file} was not found. Check the file name and its folder.",
+    "cannot_open": "{file} cannot be opened ({detail}). Check that it is still there and readable.",
     "unsupported_format": "{file} uses an unsupported format ({detail}). Save it as .xlsx in Excel and upload again.",
     "corrupt": "{file} is damaged and cannot be read ({detail}). Open it in Excel, save as .xlsx and upload again.",
     "too_large": "{file} is too large ({detail}). Remove unused sheets or rows and upload again.",

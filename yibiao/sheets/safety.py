@@ -168,8 +168,10 @@ def inspect_file(path: str | Path, limits: Limits | None = None, *, scan_cells: 
         size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(8)
-    except OSError as exc:
-        raise _fail("not_a_spreadsheet", path, detail=exc.strerror or "无法打开", detail_en=exc.strerror or "cannot open") from exc
+    except FileNotFoundError as exc:
+        raise _fail("file_not_found", path) from exc
+    except OSError as exc:  # a directory, no permission: not a question of the file's format
+        raise _fail("cannot_open", path, detail=exc.strerror or "无法打开", detail_en=exc.strerror or "cannot open") from exc
     if size > limits.max_file_bytes:
         raise _fail("too_large", path, detail=f"{size // 1048576} MB > {limits.max_file_bytes // 1048576} MB")
     if head.startswith(OLE_SIGNATURE):
