@@ -58,6 +58,9 @@ def test_person_show_masks_and_audits(demo):
     assert values["household.number"] == number  # the residence's, which facts do not hold
     assert values["person.relation_to_head"] and values["person.relation_to_head"] != relation  # a name, not a code
     assert query(home, "select count(*) from audit_auditentry where action = 'view_person'")[0][0] >= 1
+    assert json.loads(shown.stdout)["org_unit"].startswith(worker_unit)
+    earlier = run("person", "show", own, "--as-of", "1900-01-01", user="worker1")  # before the ledger began
+    assert earlier.returncode == 0 and "这一天不在任何社区居住" in earlier.stdout
     outside = run("person", "show", foreign, user="worker1")
     assert outside.returncode == 2 and "无权查看" in outside.stderr
     bad = run("person", "show", own[:-1] + ("0" if own[-1] != "0" else "1"))

@@ -83,6 +83,8 @@ def test_ledger_import_json_reports_counts_and_rejections_and_a_rerun_changes_no
     assert "校验码" in rejection["message"]
     again = json.loads(run("ledger", "import", str(path), "--org", COMMUNITY, "--json", var=var).stdout)
     assert (again["created"], again["unchanged"]) == (0, 1)
+    plain = run("ledger", "import", str(path), "--org", COMMUNITY, var=var)  # nothing changed: no undo offered
+    assert plain.returncode == 0 and "无变化 1 人" in plain.stdout and "可撤销" not in plain.stdout
     db = sqlite3.connect(var / "yibiao.sqlite3")
     assert db.execute("select count(*) from ledger_person").fetchone()[0] == 1
     actors = {row[0] for row in db.execute("select actor_name from audit_auditentry where action='import'")}

@@ -241,7 +241,27 @@ def test_a_re_import_that_changed_nothing_offers_no_undo(world, imported, tmp_pa
     assert main(["ledger", "writes", "--json", "--user", "worker_a"]) == 0
     listed = {w["id"]: w["undoable"] for w in json.loads(capsys.readouterr().out)}
     assert listed == {imported.pk: True, again.write_id: False}
-    # Undoing it anyway withdraws nothing: the waiting request is the first import's.
-    assert main(["ledger", "undo", str(again.write_id), "--json", "--user", "worker_a"]) == 0
-    assert json.loads(capsys.readouterr().out)["transfers_withdrawn"] == 0
+    # Asked anyway, it says there is nothing to undo; the waiting request is the first import's.
+    assert main(["ledger", "undo", str(again.write_id), "--user", "worker_a"]) == 2
+    assert "无需撤销" in capsys.readouterr().err
     assert Transfer.objects.get(pk__in=imported.transfers).status == "pending"
+
+
+def test_undoing_two_imports_newest_first_gets_back_to_before_both(world, before, tmp_path):
+    def roster_of(phone: str, household: str) -> Path:
+        return write_xlsx(tmp_path / f"{phone}{household}.xlsx", table(f"""
+| 户号        | 姓名   | 公民身份号码 | 联系电话 | 工作单位 |
+| {household} | 李建国 | {LI}         | {phone}  | 环卫所   |
+| H-WANG      | 王秀英 | {WANG}       | 13900000000 | 新单位 |
+"""))
+
+    first = import_ledger(world.worker_a, roster_of("13912345678", "H-LI"), world.community_a)
+    second = import_ledger(world.worker_a, roster_of("13800138000", "H-LI2"), world.community_a)
+    assert first.ok and second.ok and second.updated == 1
+    undo_write(world.worker_a, second.write_id)
+    assert undo_write(world.worker_a, first.write_id).kept == 0
+    assert as_of_now(world.community_a.code) == before  # 李建国 gone, 王秀英 as she was
+    li = Person.objects.get(id_number=LI)
+    assert li.org_unit_id is None and not Residence.objects.filter(person=li, valid_to__isnull=True).exists()
+    latest = {f.element: f.value for f in Fact.objects.filter(subject_id=li.pk).order_by("valid_from", "id")}
+    assert latest["person.phone"] == "" and latest["person.work_unit"] == ""

@@ -181,7 +181,7 @@ def test_a_folder_named_like_a_workbook_cannot_be_opened(tmp_path: Path) -> None
     folder = tmp_path / "roster.xlsx"
     folder.mkdir()
     err = refused(folder)
-    assert err.code == "cannot_open" and "不是 Excel" not in err.message
+    assert err.code == "cannot_open" and "文件夹" in err.message and "folder" in err.message_en
 
 
 def test_a_word_document_is_not_a_spreadsheet(tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ def with_check(first17: str) -> str:
         " 110105\u300019491231002X ",
         "'11010519491231002X",
         "110105\u200b19491231002X",
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits: the same person, not a second one
+        "११०१०५१९४९१२३१००२X",  # Devanagari
     ],
 )
 def test_the_standard_example_is_accepted_however_typed(typed: str) -> None:

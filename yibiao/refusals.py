@@ -285,6 +285,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "more than 24 hours ago; correct the people one by one instead.",
     ),
     "undo_already": ("“{label}”已于 {at} 撤销。", "“{label}” was already undone at {at}."),
+    "undo_nothing": ("“{label}”没有改动台账（全部无变化），无需撤销。",
+                     "“{label}” changed nothing in the ledger (every row unchanged): there is nothing to undo."),
     "export_reason_required": (
         "导出完整身份证号和电话须说明事由（至少 2 个字），事由记入审计。",
         "exporting full ID numbers and phone numbers needs a reason (at least 2 characters), which is audited.",

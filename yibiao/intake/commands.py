@@ -113,6 +113,7 @@ def cmd_ledger_import(args: argparse.Namespace) -> int:
     setup_django()
     from yibiao.accounts import scope
     from yibiao.accounts.operators import cli_user
+    from yibiao.ledger.undo import undoable
 
     from .importer import import_ledger
 
@@ -129,7 +130,7 @@ def cmd_ledger_import(args: argparse.Namespace) -> int:
     elif result.refused:
         print(f"未导入：{result.refused.message}", file=sys.stderr)
     else:
-        _print_result(result)
+        _print_result(result, undoable(user).filter(pk=result.write_id).exists() if result.write_id else False)
     if result.refused:
         return 1
     return 0
@@ -145,13 +146,13 @@ def _read_mapping(path: Path) -> dict[str, str | None]:
     return data
 
 
-def _print_result(result) -> None:  # noqa: ANN001
+def _print_result(result, may_undo: bool) -> None:  # noqa: ANN001
     verb = "试导入（未写入）" if result.dry_run else "已导入"
     print(f"{verb}「{result.file}」工作表「{result.sheet}」：读取 {result.rows_read} 行，新增 {result.created} 人，"
           f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行，"
           f"发出迁入申请 {len(result.transfers)} 人"
           + (f"，重复行合并 {result.merged} 行" if result.merged else "") + "。")
-    if result.write_id and (result.created or result.updated or result.transfers):
+    if may_undo:  # what `ledger writes` and `ledger undo` go by: not a re-import that changed nothing
         print(f"24 小时内可撤销本次导入：yibiao ledger undo {result.write_id}")
     for r in result.rejections:
         print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")

@@ -112,7 +112,7 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     # The household and the relation to its head are the residence's, not facts.
     home = (Residence.objects.filter(person=person, valid_from__lte=as_of)
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=as_of))
-            .select_related("household").order_by("-valid_from", "-id").first())
+            .select_related("household", "org_unit").order_by("-valid_from", "-id").first())
     if home is not None:
         values["household.number"] = home.household.number if home.household else None
         values["person.relation_to_head"] = home.relation_to_head or None
@@ -126,11 +126,12 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     unit_code = person.org_unit.code if person.org_unit else ""
     record(user, Action.VIEW_PERSON, subject_kind="person", subject_id=person.pk,
            org_code=unit_code, reason="命令行查询", as_of=as_of.isoformat())
+    # Where they lived on the date asked about, not where they live today.
     if args.json:
-        print(json.dumps({"as_of": as_of.isoformat(), "org_unit": unit_code or None,
+        print(json.dumps({"as_of": as_of.isoformat(), "org_unit": home.org_code if home else None,
                           "values": shown}, ensure_ascii=False, indent=2))
     else:
-        where = person.org_unit.full_name if person.org_unit else "目前未在任何社区居住"
+        where = home.org_unit.full_name if home else "这一天不在任何社区居住"
         print(f"{person.name}（{where}），截至 {as_of}：")
         for element, value in shown.items():
             print(f"  {rules[element].name_zh}：{value}")

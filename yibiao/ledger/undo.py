@@ -85,6 +85,8 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
             raise LedgerError("undo_already", label=label, at=_local(write.undone_at))
         if now - write.at > UNDO_WINDOW:
             raise LedgerError("undo_expired", label=label, at=_local(write.at))
+        if not (write.people or write.closed or write.transfers or write.household_id):
+            raise LedgerError("undo_nothing", label=label)
         counts = {"facts": 0, "ended": 0, "reopened": 0, "kept": 0}
         note = f"撤销{write.get_kind_display()}“{label}”"[:200]
         people = sorted(write.people)
@@ -130,16 +132,21 @@ def _reverse_facts(actor: object, write: LedgerWrite, kind: str, subject_ids: li
                 .values_list("id", "subject_id", "element", "value", "valid_from", "write_id",
                              "source", "org_code")):
         history.setdefault((row[1], row[2]), []).append(row)
+    # A later write undone since changed nothing that stands: its facts and their reversal
+    # cancel out (undoing two imports newest first gets back to before both).
+    undone = _undone({f[5] for facts in history.values() for f in facts} - {write.pk, None})
     reversing = []
     for (subject_id, element), facts in history.items():
         ours = [f for f in facts if f[5] == write.pk and f[6] != Source.UNDO]
         if not ours:
             continue
         last = max(ours, key=lambda f: f[0])
-        if any(f[0] > last[0] and f[5] != write.pk for f in facts):
+        if any(f[0] > last[0] and f[5] != write.pk and f[5] not in undone for f in facts):
             counts["kept"] += 1  # changed since the write: their value stands
             continue
-        before = [f for f in facts if f[5] != write.pk and f[4] <= last[4]]
+        # What stood before it: recorded before it, for its date (anything recorded after
+        # it is an undone write's, and cancelled out).
+        before = [f for f in facts if f[5] != write.pk and f[0] < last[0] and f[4] <= last[4]]
         value = before[-1][3] if before else ""
         reversing.append((subject_id, element, value, last[4], last[7]))
     insert_rows(Fact, ["subject_id", "element", "value", "valid_from", "org_code"], reversing,
@@ -149,13 +156,33 @@ def _reverse_facts(actor: object, write: LedgerWrite, kind: str, subject_ids: li
     counts["facts"] += len(reversing)
 
 
+def _undone(write_ids: set[int]) -> set[int]:
+    return set(LedgerWrite.objects.filter(pk__in=write_ids, undone_at__isnull=False).values_list("pk", flat=True))
+
+
 def _reverse_residences(actor: object, write: LedgerWrite, people: list[int], now: dt.datetime,
                         counts: dict[str, int]) -> None:
-    """The residences the write opened end where they began; the ones it closed reopen."""
+    """The residences the write opened end where they began; the ones it closed reopen.
+
+    One of them closed by a later write that was undone since lives on in the copy that
+    undo reopened (source 撤销, that write's id): it ends where it began too."""
     opened = list(Residence.objects.filter(person_id__in=people, write_id=write.pk)
-                  .exclude(source=Source.UNDO).values_list("pk", "valid_from", "valid_to"))
-    ending = [(valid_from, pk) for pk, valid_from, valid_to in opened if valid_to is None]
-    counts["kept"] += len(opened) - len(ending)  # moved on since: that move stands
+                  .exclude(source=Source.UNDO).values_list("pk", "valid_from", "valid_to", "person_id",
+                                                           "household_id", "org_unit_id"))
+    ending = [(valid_from, pk) for pk, valid_from, valid_to, *_ in opened if valid_to is None]
+    moved = {pk: rest for pk, _valid_from, valid_to, *rest in opened if valid_to is not None}
+    if moved:
+        later = LedgerWrite.objects.filter(pk__gt=write.pk, undone_at__isnull=False).values_list("pk", "closed")
+        for later_id, closed in later:
+            for pk in moved.keys() & set(closed or ()):
+                person_id, household_id, unit_id = moved.pop(pk)
+                copy = Residence.objects.filter(person_id=person_id, write_id=later_id, source=Source.UNDO,
+                                                household_id=household_id, org_unit_id=unit_id,
+                                                valid_to__isnull=True).values_list("pk", "valid_from").first()
+                if copy is not None:
+                    ending.append((copy[1], copy[0]))
+                    ending.append((next(o[1] for o in opened if o[0] == pk), pk))
+    counts["kept"] += len(moved)  # moved on since: that move stands
     update_rows(Residence, ["valid_to"], ending)
     counts["ended"] += len(ending)
     closed = set(write.closed)

@@ -153,7 +153,7 @@ def column_index(letters: str) -> int:
 
 
 def _fail(code: str, path: Path, **params: object) -> SheetError:
-    return SheetError(code, {"file": path.name} | {k: str(v) for k, v in params.items()})
+    return SheetError(code, {"file": path.name or str(path)} | {k: str(v) for k, v in params.items()})
 
 
 def inspect_file(path: str | Path, limits: Limits | None = None, *, scan_cells: bool = True,
@@ -170,7 +170,11 @@ def inspect_file(path: str | Path, limits: Limits | None = None, *, scan_cells: 
             head = fh.read(8)
     except FileNotFoundError as exc:
         raise _fail("file_not_found", path) from exc
-    except OSError as exc:  # a directory, no permission: not a question of the file's format
+    except IsADirectoryError as exc:
+        raise _fail("cannot_open", path, detail="这是一个文件夹", detail_en="it is a folder") from exc
+    except PermissionError as exc:
+        raise _fail("cannot_open", path, detail="没有读取权限", detail_en="no permission to read it") from exc
+    except OSError as exc:  # not a question of the file's format
         raise _fail("cannot_open", path, detail=exc.strerror or "无法打开", detail_en=exc.strerror or "cannot open") from exc
     if size > limits.max_file_bytes:
         raise _fail("too_large", path, detail=f"{size // 1048576} MB > {limits.max_file_bytes // 1048576} MB")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from stdnum.cn import ric
@@ -59,6 +60,8 @@ def _clean(raw: object) -> str:
             raise ValueProblem.make("id_stored_as_number", value=repr(raw))
         raw = int(raw)
     text = halfwidth(str(raw)).upper()
+    if not text.isascii():  # another script's digits (٤٣٠…) are the same digits: one person, not two
+        text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
     if _SCIENTIFIC.match(compact(text)):
         raise ValueProblem.make("id_stored_as_number", value=str(raw).strip())
     return _SEPARATORS.sub("", compact(text))
