@@ -32,6 +32,7 @@ def valid_id(n: int) -> str:
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records, "BLOCK", 4)
+    monkeypatch.setattr(records, "PIPELINE_BLOCK", 4)
     monkeypatch.setattr(records, "CHUNK", 3)
 
 
@@ -289,13 +290,13 @@ def someone(i: int, household: str | None = None, **values: str) -> records.Pers
 def test_a_person_registered_by_another_write_before_the_merge_refuses_the_file(world, monkeypatch):
     """Set aside as new, then registered elsewhere before the merge writes them: the row must
     not pass by unwritten and unreported; the file is refused whole (written_meanwhile)."""
-    real = records.Stage.merge_new
+    real = records.Stage._write_block
 
     def racing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         Person.objects.create(id_number=valid_id(5), name="别处登记", name_initials="BCDJ", version=1)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(records.Stage, "merge_new", racing)
+    monkeypatch.setattr(records.Stage, "_write_block", racing)
     before = ledger_counts()
     with pytest.raises(records.LedgerError) as refused:
         records.write_people(world.worker_a, world.community_a, [someone(i) for i in range(10)])
@@ -312,7 +313,7 @@ def test_a_person_committed_by_another_connection_before_the_merge_refuses_the_f
 
     from django.db import connections
 
-    real = records.Stage.merge_new
+    real = records.Stage._write_block
     other: dict[str, object] = {}
 
     def elsewhere() -> None:
@@ -328,7 +329,7 @@ def test_a_person_committed_by_another_connection_before_the_merge_refuses_the_f
         thread.join(30)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(records.Stage, "merge_new", racing)
+    monkeypatch.setattr(records.Stage, "_write_block", racing)
     with pytest.raises(records.LedgerError) as refused:
         records.write_people(world.worker_a, world.community_a, [someone(i) for i in range(10)])
     assert refused.value.code == "written_meanwhile"
@@ -387,3 +388,47 @@ def test_a_recognised_row_repeated_exactly_in_a_later_block_is_merged_not_counte
     assert again.ok and again.rows_read == 11 and not again.rejections
     assert again.merged == 1 and again.unchanged == 10 and again.created == again.updated == 0
     assert Fact.objects.count() == facts
+
+
+def test_a_first_import_writes_each_block_as_it_reads_the_next_and_says_how_far_it_read(world):
+    heard: list[tuple[int, int]] = []
+    seen: list[int] = []
+    real = records.Stage.merge
+
+    def counting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(Person.objects.count())  # what the merges before this one wrote
+        return real(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records.Stage, "merge", counting)
+        result = records.write_people(world.worker_a, world.community_a, [someone(i) for i in range(10)],
+                                      progress=lambda done, rows: heard.append((done, rows)), recognise=True)
+    assert result.created == 10 and Person.objects.count() == 10
+    assert seen == [0, 4, 8]  # a merge after each block of 4, the reading going on beside them
+    assert [d for d, rows in heard if rows == 0] == [4, 8, 10] and heard[-1] == (10, 10)
+
+
+def test_a_person_met_again_after_a_merge_wrote_them_sends_the_file_round_again(world, tmp_path):
+    """The first block's people are written before the third is read; one of them comes
+    again there, differently: the file is read again and both rows judged together."""
+    rows = person_rows(10)
+    clash = [rows[1][0], "别的名字", rows[1][2], "汉族", rows[1][4]]
+    result = import_ledger(world.worker_a, roster(tmp_path, [*rows, clash]), world.community_a)
+    assert result.ok and sorted({r.row for r in result.rejections}) == [3, 12]
+    assert result.created == 9 and not Person.objects.filter(id_number=valid_id(1)).exists()
+    assert not stage_left()
+
+
+def test_a_failure_while_reading_ahead_leaves_nothing_written(world, monkeypatch):
+    """The reading thread's error is raised on the writing one, after some blocks were
+    merged: the transaction takes them back."""
+    def failing():  # noqa: ANN202
+        for i in range(12):
+            if i == 9:
+                raise records.LedgerError("written_meanwhile")
+            yield someone(i)
+
+    before = ledger_counts()
+    with pytest.raises(records.LedgerError):
+        records.write_people(world.worker_a, world.community_a, failing(), recognise=True)
+    assert ledger_counts() == before and not stage_left()

@@ -8,6 +8,7 @@ none is, and every bad row comes back with its sheet, row, column, value and rea
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
@@ -24,7 +25,7 @@ from yibiao.ledger.records import (
     NAME,
     LedgerError,
     PersonInput,
-    RecognisedRepeat,
+    ReadAgain,
     RowProblem,
     Undoable,
     require_ledger_unit,
@@ -263,11 +264,15 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     rules = Rules.load()
     stage = "validating" if dry_run else "writing"
 
+    relay = _Relay(report)
+
     def written_so_far(done: int, rows: int) -> None:
-        report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
+        relay.flush()
+        if rows:  # 0: still reading, the writes keeping pace (records.write_people)
+            report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
 
     # Rows read before are recognised by their digest; should one of them be repeated in
-    # the file (RecognisedRepeat), the file is read and written again without (rare).
+    # the file (ReadAgain), the file is read and written again without (rare).
     for recognise in (True, False):
         try:
             plan, stream = plan_sheet(path, sheet, mapping, rules=rules, learned=learned_aliases())
@@ -285,7 +290,7 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
             on = valid_from or timezone.localdate()
             # Digests on both passes: the second one (a repeated person, rare) does not skip
             # rows by them, but the states it writes keep them for the next re-import.
-            items = _inputs(_reporting(stream.rows, stream.last_row, report), plan,
+            items = _inputs(_reporting(stream.rows, stream.last_row, relay), plan,
                             _digest_prefix(org_unit, on, plan, rules))
             with transaction.atomic():
                 written = write_people(actor, org_unit, items, valid_from=valid_from,
@@ -296,7 +301,7 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
                                        progress=written_so_far, recognise=recognise)
                 if not dry_run:
                     result.learned = save_confirmations(actor, plan.columns, plan.subject)
-        except RecognisedRepeat:
+        except ReadAgain:
             continue
         except SheetError as error:  # a read limit passed mid-file: nothing was written
             result.refused = Refusal(error.code, error.message, error.message_en)
@@ -322,6 +327,29 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
 
 def _quiet(stage: str, percent: int) -> None:
     pass
+
+
+class _Relay:
+    """Progress heard on any thread, told on the one that began the import: a large file
+    is read on a thread of its own (records._prepared_beside), and telling may write to
+    the database (a web job's progress), which only the import's own thread may do."""
+
+    def __init__(self, report: Progress) -> None:
+        self.report = report
+        self.owner = threading.get_ident()
+        self.pending: tuple[str, int] | None = None
+
+    def __call__(self, stage: str, percent: int) -> None:
+        if threading.get_ident() != self.owner:
+            self.pending = (stage, percent)
+            return
+        self.flush()
+        self.report(stage, percent)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            self.report(*pending)
 
 
 def _reporting(rows: Iterable[tuple[int, list]], last_row: int,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from typing import NamedTuple
 
 from django.conf import settings
@@ -29,7 +32,7 @@ from yibiao.refusals import Refusal
 from yibiao.values import Note, ValueProblem, parse_id_number
 from yibiao.values.pinyin import name_initials
 
-from .bulk import copy_rows, insert_rows, rows_by_key, update_rows
+from .bulk import copy_payload, copy_rows, insert_rows, payload, rows_by_key, update_rows
 from .models import (
     EditConflict,
     Fact,
@@ -47,6 +50,7 @@ from .state import _ENCODE, refresh_states, state_row, write_states
 
 CHUNK = 2000  # rows per query batch: below SQLite's bound-parameter limit (32,766)
 BLOCK = 20_000  # rows validated and staged at a time when a write is larger (an import)
+PIPELINE_BLOCK = 10_000  # the same when the blocks are read on a thread beside the writes
 ANALYZE_AFTER = 10_000  # facts written in one call before the planner's statistics are renewed
 IDENTITY = "person.id_number"
 NAME = "person.name"
@@ -373,9 +377,11 @@ def write_people(
     for a day (ledger.undo). `progress(rows_done, rows)` hears after each chunk written.
 
     `recognise`: rows carrying a digest (PersonInput.digest) that their person's state was
-    written with are unchanged, known without validating or comparing them. Should such a
-    person appear twice in the file, RecognisedRepeat is raised (nothing written): the
-    caller writes the file again without `recognise`, so repeats are judged as always.
+    written with are unchanged, known without validating or comparing them; a large write
+    of mostly new people is written a block at a time as it is read (Stage). Should such a
+    person appear again further on, ReadAgain is raised (nothing written): the caller
+    writes the file again without `recognise`, so repeats are judged as always. While the
+    rows are still being read, `progress(rows_read, 0)`.
     """
     require_ledger_unit(actor, org_unit)
     return _write(actor, org_unit, items, valid_from=valid_from, source=source, rules=rules,
@@ -397,14 +403,14 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
     result = WriteResult()
     per_period = {code for code, rule in rules.elements.items() if rule.per_period}
     foreign = _Foreign(on_foreign, origin, movable, dry_run)
-    blocks = _blocks(items, BLOCK)
-    first = next(blocks, [])
+    rest = iter(items)
+    first = list(islice(rest, BLOCK))
     if not connection.in_atomic_block and not dry_run:
         # A new county's partitions (PostgreSQL) in a transaction of their own: creating one
         # locks the whole table until commit, which must not last as long as an import.
         ensure_counties([org_unit.code])
     try:
-        return _write_atomic(actor, org_unit, first, blocks, rules, on, result, per_period, foreign,
+        return _write_atomic(actor, org_unit, first, rest, rules, on, result, per_period, foreign,
                              source=source, dry_run=dry_run, audit_action=audit_action,
                              audit_detail=audit_detail, undoable=undoable, progress=progress,
                              recognise=recognise)
@@ -414,7 +420,7 @@ def _write(actor: object, org_unit: OrgUnit, items: Iterable[PersonInput], *,
         raise LedgerError("written_meanwhile") from clash
 
 
-def _write_atomic(actor: object, org_unit: OrgUnit, first: list[PersonInput], blocks: Iterator[list[PersonInput]],
+def _write_atomic(actor: object, org_unit: OrgUnit, first: list[PersonInput], rest: Iterator[PersonInput],
                   rules: Rules, on: dt.date, result: WriteResult, per_period: set[str], foreign: _Foreign, *,
                   source: str, dry_run: bool, audit_action: Action, audit_detail: dict[str, object] | None,
                   undoable: Undoable | None, progress: Callable[[int, int], None] | None,
@@ -432,25 +438,38 @@ def _write_atomic(actor: object, org_unit: OrgUnit, first: list[PersonInput], bl
             stage = None
         else:  # a large file: validated a block at a time and staged, memory flat with its size
             stage = Stage()
-            count, chunks = _validated_staged(stage, first, blocks, rules, on, result, recognise)
-            stage.set_aside_new()
-        done = 0
+            eager = False
+            if recognise:
+                rows = len(first)
+                first, known = _recognised(first, result)
+                stage.add_known(known)
+                # Mostly new people (a first import): the merges overlap the reading.
+                eager = len(known) * 2 < rows
+
+            def merge(share: Callable[[float], None] = lambda share: None) -> None:
+                stage.merge(actor, org_unit, on, source, result, share)
+
+            # Smaller blocks when they are read beside the writes: three are in memory at once.
+            size = PIPELINE_BLOCK if eager else BLOCK
+            blocks = chain(_blocks(first, size), _blocks(rest, size))
+            del first  # the blocks hold its rows until each is staged
+            count, chunks = _validated_staged(stage, blocks, rules, on, result, recognise and not eager,
+                                              merge if eager else None, progress)
+            if not eager:
+                # Once, after the last block: the bar moves after each of its statements
+                # (at 1,000,000 rows they take minutes together).
+                if progress is not None:
+                    progress(0, count)
+                merge(lambda share: progress(int(stage.block_rows * share), count) if progress else None)
+        done = stage.merged if stage is not None else 0
         if progress is not None:  # the rows are read and validated: the write begins
-            progress(0, count)
+            progress(done, count)
         for chunk in chunks:
             _write_chunk(actor, org_unit, chunk, on, source, result, per_period, foreign)
             done += len(chunk)
             if progress is not None:
                 progress(done, count)
         if stage is not None:
-            # The people set aside as new to the ledger: written by set-based SQL, the bar
-            # moving after each statement (at 1,000,000 rows they take minutes together).
-            def merged(share: float, done: int = done) -> None:
-                if progress is not None:
-                    progress(done + int((count - done) * share), count)
-
-            stage.merge_new(actor, org_unit, on, source, result, merged)
-            merged(1.0)
             stage.drop()
         _within_foreign_quota(actor, len(result.transfers))
         if write is not None:
@@ -495,7 +514,7 @@ def _validated_in_memory(items: list[PersonInput], rules: Rules, on: dt.date, re
     numbers of rows recognised unchanged (_recognised), which must not come again."""
     good, rejected, warnings = clean_inputs(items, rules, on)
     if known and any(row.id_number in known for row in good):
-        raise RecognisedRepeat
+        raise ReadAgain
     result.rows += len(items)
     result.rejected.extend(rejected)
     result.warnings.extend(warnings)
@@ -505,23 +524,30 @@ def _validated_in_memory(items: list[PersonInput], rules: Rules, on: dt.date, re
     return len(rows), _chunks(rows)
 
 
-def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[list[PersonInput]],
-                      rules: Rules, on: dt.date, result: WriteResult,
-                      recognise: bool) -> tuple[int, Iterator[list[_Clean]]]:
+def _validated_staged(stage: Stage, blocks: Iterator[list[PersonInput]],
+                      rules: Rules, on: dt.date, result: WriteResult, recognise: bool,
+                      merge: Callable[[], None] | None,
+                      progress: Callable[[int, int], None] | None) -> tuple[int, Iterator[list[_Clean]]]:
     """The same as _validated_in_memory, a block at a time: each block's good rows go to the
-    staging table, the people who appear more than once are found there (GROUP BY) and
-    merged as one file's repeats are, and the rows come back from it a chunk at a time."""
+    staging table, the people who appear more than once are merged as one file's repeats
+    are, and the rows come back from it a chunk at a time.
+
+    `merge` (a first import): called after each block is staged, while the blocks are
+    read and validated on a thread of their own (_prepared_beside); `progress(rows, 0)`
+    then says the reading goes on."""
     good_rows = 0
-    for block in chain([first], blocks):
-        if recognise:
-            block, known = _recognised(block, result)
-            stage.add_known(known)
-        good, rejected, warnings = clean_inputs(block, rules, on)
-        result.rows += len(block)
+    prepared = (_prepared_beside(blocks, rules, on, stage.seq + 1) if merge
+                else _prepared_here(blocks, rules, on, result, stage, recognise))
+    for rows, id_numbers, text, rejected, warnings in prepared:
+        result.rows += rows
         result.rejected.extend(rejected)
         result.warnings.extend(warnings)
-        stage.add(good)
-        good_rows += len(good)
+        stage.add_encoded(id_numbers, text)
+        good_rows += len(id_numbers)
+        if merge is not None:
+            merge()
+            if progress is not None:
+                progress(result.rows, 0)
     repeated = stage.repeated()
     merged, repeats = _merge_repeats(repeated, _element_names(rules))
     result.rejected.extend(repeats)
@@ -530,8 +556,75 @@ def _validated_staged(stage: Stage, first: list[PersonInput], blocks: Iterator[l
     return count, stage.chunks(CHUNK, {r.id_number: r for r in merged}, {r.id_number for r in repeated})
 
 
-class RecognisedRepeat(Exception):  # noqa: N818 - a signal to the caller, not an error
-    """A row recognised unchanged belongs to a person who appears twice in the file."""
+Prepared = tuple[int, list[str], str, list[RowProblem], list[RowProblem]]  # rows, Stage.encode(good), problems
+
+
+def _prepared_here(blocks: Iterable[list[PersonInput]], rules: Rules, on: dt.date, result: WriteResult,
+                   stage: Stage, recognise: bool) -> Iterator[Prepared]:
+    """Each block validated on this thread, its rows recognised unchanged first (those are
+    counted and never staged)."""
+    for block in blocks:
+        if recognise:
+            block, known = _recognised(block, result)
+            stage.add_known(known)
+        good, rejected, warnings = clean_inputs(block, rules, on)
+        yield len(block), *Stage.encode(good, stage.seq + 1, connection.vendor == "postgresql"), rejected, warnings
+
+
+def _prepared_beside(blocks: Iterable[list[PersonInput]], rules: Rules, on: dt.date,
+                     first_seq: int) -> Iterator[Prepared]:
+    """Each block read, validated and encoded for the staging table on a thread of its own,
+    one or two blocks ahead, while this thread writes the ones before: the database's time
+    and Python's overlap (issue 17). That thread touches no database (the reading's
+    progress is relayed, intake.importer); what it raises is raised here, and this side
+    stopping stops it."""
+    ahead: queue.Queue = queue.Queue(maxsize=1)  # with the one being read and the one written: 3 blocks
+    stop = threading.Event()
+    postgres = connection.vendor == "postgresql"
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        seq = first_seq
+        try:
+            for block in blocks:
+                good, rejected, warnings = clean_inputs(block, rules, on)
+                if not put((len(block), *Stage.encode(good, seq, postgres), rejected, warnings)):
+                    return
+                seq += len(good)
+            put(None)
+        except BaseException as error:  # noqa: BLE001 - raised on the writing thread instead
+            put(error)
+
+    # A row fetched or inserted one at a time (sqlite3, psycopg) gives the GIL up and waits
+    # to have it back: the reading thread keeps it a switch interval, 5 ms by default, per
+    # row. Short while both run: the writes' small steps then wait far less.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
+    thread = threading.Thread(target=work, name="yibiao-import-read", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+
+
+class ReadAgain(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """The file must be written again the plain way (recognise=False), nothing written yet:
+    a row recognised unchanged, or a person a merge wrote before the last block, is met
+    again further on, and the file's repeats are judged together."""
 
 
 def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[PersonInput], set[str]]:
@@ -539,7 +632,7 @@ def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[Per
     (PersonState.row_digest), counted unchanged.
 
     A person twice in the block as typed is never recognised; written another way (with
-    spaces), the caller finds it among the validated rows and raises RecognisedRepeat."""
+    spaces), the caller finds it among the validated rows and raises ReadAgain."""
     numbers: dict[str, int] = {}
     for item in block:
         raw = item.values.get(IDENTITY)
@@ -581,8 +674,8 @@ def _state_digests(id_numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
 
 
 def _id_key(id_number: str) -> int | str:
-    """A compact set key for a clean ID number (an int of 32 bytes, not a str of 67): a
-    1,000,000-row file keeps one per row to find the people it repeats."""
+    """A compact key for a clean ID number (an int of 32 bytes, not a str of 67): a
+    1,000,000-row file keeps one per person to find the people it repeats."""
     if len(id_number) == 18 and id_number[:17].isdigit():
         last = id_number[17]
         if last.isdigit():
@@ -592,74 +685,111 @@ def _id_key(id_number: str) -> int | str:
     return id_number
 
 
+# What Stage knows of each person of the file, by _id_key.
+_NEW = 0  # staged once since the last merge: new to the ledger or not, merge decides
+_KNOWN = 1  # staged once; the ledger knew them: written by _write_chunk at the end
+_MERGED = 2  # staged once and written by a merge: met again, the file is read again
+_RECOGNISED = 3  # recognised unchanged, never staged: met again, the file is read again
+_REPEATED = 4  # staged more than once: merged as one file's repeats, written at the end
+
+
 class Stage:
     """The rows of one large write, validated, in a temporary table of this transaction:
     PostgreSQL's COPY, SQLite's executemany (bulk.copy_rows). Values as JSON text: which
     elements a file holds is the file's.
 
-    Rows about people the ledger knows, and people repeated in the file, come back a chunk
-    at a time for _write_chunk (chunks); the rest, people new to the ledger, are written
-    by merge_new in a few INSERT … SELECT statements, the database doing per row what
-    _write_chunk would do in Python (issue 17: the import at the storage floor).
-
-    Which people the file repeats is found in memory as the rows come (a set of ID
-    numbers): rows recognised unchanged are never staged, so a re-import writes nothing."""
+    People new to the ledger are written by `merge`, in a few INSERT … SELECT statements,
+    the database doing per row what _write_chunk does in Python (issue 17: the import at
+    the storage floor): after each block while the next is read and validated on another
+    thread (a first import), or once after the last block. Rows about people the ledger
+    knows, and people the file repeats, come back a chunk at a time for _write_chunk at the
+    end (`chunks`). Which people the file repeats is found in memory as the rows come;
+    rows recognised unchanged are never staged, so a re-import writes nothing. A person
+    met again after a merge wrote them raises ReadAgain: their rows are merged as one
+    file's repeats are, by reading the file again with one merge at the end (rare)."""
 
     TABLE = "ledger_write_stage"
     REPEATED = "ledger_write_repeated"  # ID numbers staged more than once
-    FRESH = "ledger_write_fresh"  # the rows merge_new writes
+    BLOCK = "ledger_write_block"  # the rows the current merge writes
+    MERGED = "ledger_write_merged"  # the seq of every row a merge wrote
     COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols", "digest", "name", "initials",
                "relation")
+    _DDL = ("(seq bigint PRIMARY KEY, row_no integer, id_number text NOT NULL, household text, "
+            "vals text NOT NULL, cols text NOT NULL, digest text, name text, initials text, relation text)")
 
     def __init__(self) -> None:
         self.seq = 0
         self.staged = 0
-        self.set_aside = 0
+        self.merged = 0  # rows written by merges
+        self.block_rows = 0  # rows the current merge writes
+        self._merged_upto = 0  # the last seq a merge has seen
+        self._partitions = False
         self._columns: dict[str, dict[str, str]] = {}
-        self._seen: set[int | str] = set()  # every ID number staged or recognised
-        self._recognised: set[int | str] = set()
-        self._repeated: set[str] = set()
+        self._seen: dict[int | str, int] = {}
+        self._new: list[int | str] = []  # keys staged since the last merge
+        self._repeats: list[str] = []  # ID numbers found repeated, not yet in REPEATED
+        self.repeated_people = 0
         with connection.cursor() as cursor:
-            for table in (self.TABLE, self.REPEATED, self.FRESH):
+            for table in (self.TABLE, self.REPEATED, self.BLOCK, self.MERGED):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.TABLE} (seq bigint PRIMARY KEY, "
-                           "row_no integer, id_number text NOT NULL, household text, "
-                           "vals text NOT NULL, cols text NOT NULL, digest text, name text, "
-                           "initials text, relation text)")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.TABLE} {self._DDL}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.BLOCK} {self._DDL}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.REPEATED} (id_number text PRIMARY KEY)")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.MERGED} (seq bigint PRIMARY KEY)")
 
-    def add(self, rows: Sequence[_Clean]) -> None:
+    @classmethod
+    def encode(cls, rows: Sequence[_Clean], first_seq: int, postgres: bool) -> tuple[list[str], str]:
+        """The rows' ID numbers, and the rows as the staging table's columns in one text
+        (bulk.payload), numbered from `first_seq`; touches no database, so it runs on the
+        reading thread."""
         encoded: dict[int, str] = {}  # an import's rows share one columns dict
         out = []
-        seen, recognised = self._seen, self._recognised
-        for row in rows:
-            key = _id_key(row.id_number)
-            if key in seen:
-                if key in recognised:
-                    raise RecognisedRepeat
-                self._repeated.add(row.id_number)
-            else:
-                seen.add(key)
-            self.seq += 1
+        for seq, row in enumerate(rows, start=first_seq):
             cols = encoded.get(id(row.columns))
             if cols is None:
                 cols = encoded[id(row.columns)] = _ENCODE(row.columns)
             name = row.values.get(NAME) or ""
-            out.append((self.seq, row.row, row.id_number, row.household_number or None, _ENCODE(row.values), cols,
+            out.append((seq, row.row, row.id_number, row.household_number or None, _ENCODE(row.values), cols,
                         row.digest, name, name_initials(name), row.values.get(RELATION) or ""))
-        copy_rows(self.TABLE, self.COLUMNS, out)
-        self.staged += len(out)
+        return [row.id_number for row in rows], payload(out, postgres)
+
+    def add(self, rows: Sequence[_Clean]) -> None:
+        self.add_encoded(*self.encode(rows, self.seq + 1, connection.vendor == "postgresql"))
+
+    def add_encoded(self, id_numbers: list[str], text: str) -> None:
+        """Stage rows encode() numbered from this stage's next seq."""
+        seen = self._seen
+        for id_number in id_numbers:
+            key = _id_key(id_number)
+            state = seen.get(key)
+            if state is None:
+                seen[key] = _NEW
+                self._new.append(key)
+            elif state == _MERGED or state == _RECOGNISED:
+                raise ReadAgain
+            elif state != _REPEATED:
+                seen[key] = _REPEATED
+                self._repeats.append(id_number)
+        if id_numbers:
+            copy_payload(self.TABLE, self.COLUMNS, text)
+        self.seq += len(id_numbers)
+        self.staged += len(id_numbers)
 
     def add_known(self, id_numbers: Iterable[str]) -> None:
         """People whose rows were recognised unchanged: counted already, never staged. Should
-        the file hold one of them again, RecognisedRepeat (the caller reads it again)."""
-        seen, recognised = self._seen, self._recognised
+        the file hold one of them again, ReadAgain."""
+        seen = self._seen
         for id_number in id_numbers:
             key = _id_key(id_number)
             if key in seen:
-                raise RecognisedRepeat
-            seen.add(key)
-            recognised.add(key)
+                raise ReadAgain
+            seen[key] = _RECOGNISED
+
+    def _flush_repeats(self) -> None:
+        if self._repeats:
+            copy_rows(self.REPEATED, ["id_number"], [(n,) for n in self._repeats])
+            self.repeated_people += len(self._repeats)
+            self._repeats = []
 
     def _clean(self, row: Sequence) -> _Clean:
         _seq, row_no, id_number, household, vals, cols, digest, *_ = row
@@ -670,27 +800,26 @@ class Stage:
 
     def repeated(self) -> list[_Clean]:
         """The rows of every ID number staged more than once, in the order they came."""
-        if not self._repeated:
+        self._flush_repeats()
+        if not self.repeated_people:
             return []
-        copy_rows(self.REPEATED, ["id_number"], [(n,) for n in sorted(self._repeated)])
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} WHERE id_number IN "  # noqa: S608
                            f"(SELECT id_number FROM {self.REPEATED}) ORDER BY seq")
             return [self._clean(row) for row in cursor.fetchall()]
 
     def chunks(self, size: int, merged: dict[str, _Clean], repeated: set[str]) -> Iterator[list[_Clean]]:
-        """The staged rows not set aside as new (set_aside_new), in order, `size` at a time
-        (keyset pages: a read of the whole table would be held by the driver); a repeated ID
-        number's rows as their merged row, where its first came, or not at all when they
-        clashed."""
-        if self.set_aside == self.staged:  # a first import: all new, nothing to page through
+        """The staged rows no merge wrote, in order, `size` at a time (keyset pages: a read
+        of the whole table would be held by the driver); a repeated ID number's rows as
+        their merged row, where its first came, or not at all when they clashed."""
+        if self.merged == self.staged:  # a first import, all new: nothing to page through
             return
         last = 0
         while True:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} s "  # noqa: S608
                                "WHERE seq > %s "
-                               f"AND NOT EXISTS (SELECT 1 FROM {self.FRESH} f WHERE f.seq = s.seq) "
+                               f"AND NOT EXISTS (SELECT 1 FROM {self.MERGED} m WHERE m.seq = s.seq) "
                                "ORDER BY seq LIMIT %s", [last, size])
                 page = cursor.fetchall()
             if not page:
@@ -707,29 +836,61 @@ class Stage:
             if out:
                 yield out
 
-    def set_aside_new(self) -> None:
-        """The rows of people the ledger does not know and the file does not repeat, decided
-        once, before any row is written: each staged row is either set aside here (and
-        written by merge_new) or read back by chunks, never neither. Should another write
-        register one of these people meanwhile, merge_new's insert fails on the ID number
-        (written_meanwhile) instead of passing the row by."""
+    def merge(self, actor: object, org_unit: OrgUnit, on: dt.date, source: str,
+              result: WriteResult, progress: Callable[[float], None] = lambda share: None) -> None:
+        """Write the people new to the ledger among the rows staged since the last merge,
+        as _write_chunk writes a new person: the person in the unit and household, a
+        residence, a fact per value, the state with the row's digest. A new person with no
+        name is refused, as there; a household of another community refuses the write.
+
+        Which rows are new is decided here, once (the ledger knows none of them, the file
+        does not repeat them): each staged row is either written here or read back by
+        `chunks`, never neither. Should another write register one of these people
+        meanwhile, the person insert fails on the ID number (written_meanwhile)."""
+        self._flush_repeats()
+        after, self._merged_upto = self._merged_upto, self.seq
+        new, self._new = self._new, []
         person = connection.ops.quote_name(Person._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.FRESH} AS SELECT * FROM {self.TABLE} s "  # noqa: S608
-                           f"WHERE NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
-                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)")
-            cursor.execute(f"CREATE UNIQUE INDEX {self.FRESH}_seq ON {self.FRESH} (seq)")
-            cursor.execute(f"SELECT COUNT(*) FROM {self.FRESH}")  # noqa: S608
-            self.set_aside = cursor.fetchone()[0]
-            if connection.vendor == "postgresql":  # no statistics until asked: joins of 1M rows
-                cursor.execute(f"ANALYZE {self.FRESH}")
+            # TRUNCATE on PostgreSQL: a temporary table emptied by DELETE keeps its pages, and
+            # the planner, which has no statistics for it, reads its size from them.
+            cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {self.BLOCK}")
+            cursor.execute(f"INSERT INTO {self.BLOCK} SELECT * FROM {self.TABLE} s WHERE s.seq > %s "  # noqa: S608
+                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
+                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)",
+                           [after])
+            self.block_rows = cursor.rowcount
+            # The people staged once since the last merge are in the block now, but those the
+            # ledger knew (few, in a first import: asked for, not the block's many).
+            cursor.execute(f"SELECT s.id_number FROM {self.TABLE} s WHERE s.seq > %s "  # noqa: S608
+                           f"AND NOT EXISTS (SELECT 1 FROM {self.BLOCK} b WHERE b.seq = s.seq)", [after])
+            known = {_id_key(number) for (number,) in cursor.fetchall()}
+            for key in new:
+                if self._seen[key] == _NEW:
+                    self._seen[key] = _KNOWN if key in known else _MERGED
+            if not self.block_rows:
+                return
+            cursor.execute(f"SELECT COUNT(*) FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
+            unnamed = cursor.fetchone()[0]
+            if connection.vendor == "postgresql" and self.block_rows > 50_000:  # no statistics until asked: joins of 1M rows
+                cursor.execute(f"ANALYZE {self.BLOCK}")
+            if unnamed:
+                cursor.execute(f"SELECT seq, row_no, id_number, cols FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
+                unnamed = cursor.fetchall()
+            if unnamed:
+                result.rejected.extend(_row_problem(self._clean((0, row_no, number, None, "{}", cols, None)),
+                                                    NAME, MISSING_NAME) for _seq, row_no, number, cols in unnamed)
+                cursor.execute(f"DELETE FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
+            # Every row this merge decided on is done with: written below, or refused above.
+            cursor.execute(f"INSERT INTO {self.MERGED} SELECT seq FROM {self.BLOCK}")  # noqa: S608
+            self.merged += cursor.rowcount
+            if unnamed:
+                copy_rows(self.MERGED, ["seq"], [(seq,) for seq, *_ in unnamed])
+                self.merged += len(unnamed)
+            self._write_block(cursor, actor, org_unit, on, source, result, progress)
 
-    def merge_new(self, actor: object, org_unit: OrgUnit, on: dt.date, source: str,
-                  result: WriteResult, progress: Callable[[float], None] = lambda share: None) -> None:
-        """Write the people set aside as new as _write_chunk writes a new person: the person
-        in the unit and household, a residence, a fact per value, the state with the row's
-        digest. A new person with no name is refused, as there; a household of another
-        community refuses the write."""
+    def _write_block(self, cursor: object, actor: object, org_unit: OrgUnit, on: dt.date, source: str,
+                     result: WriteResult, progress: Callable[[float], None]) -> None:
         q = connection.ops.quote_name
         person, household = q(Person._meta.db_table), q(Household._meta.db_table)
         fact, residence, state = (q(m._meta.db_table) for m in (Fact, Residence, PersonState))
@@ -738,64 +899,75 @@ class Stage:
         day = Fact._meta.get_field("valid_from").get_db_prep_value(on, connection)
         user_id = getattr(actor, "pk", None)
         postgres = connection.vendor == "postgresql"
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT row_no, id_number, cols FROM {self.FRESH} WHERE name = '' ORDER BY seq")  # noqa: S608
-            unnamed = cursor.fetchall()
-            if unnamed:
-                result.rejected.extend(_row_problem(self._clean((0, row_no, number, None, "{}", cols, None)),
-                                                    NAME, MISSING_NAME) for row_no, number, cols in unnamed)
-                cursor.execute(f"DELETE FROM {self.FRESH} WHERE name = ''")  # noqa: S608
-            cursor.execute(f"SELECT DISTINCT household FROM {self.FRESH} WHERE household IS NOT NULL")  # noqa: S608
-            numbers = {number for (number,) in cursor.fetchall()}
-            if numbers:
-                _households(org_unit, numbers, now)  # created; another community's refused
-            cursor.execute(
-                f"INSERT INTO {person} (id_number, name, name_initials, household_id, org_unit_id, "  # noqa: S608
-                "version, created_at, updated_at) "
-                f"SELECT s.id_number, s.name, s.initials, h.id, %s, 1, %s, %s FROM {self.FRESH} s "
-                f"LEFT JOIN {household} h ON h.number = s.household ORDER BY s.seq",
-                [org_unit.pk, stamp, stamp])
-            created = cursor.rowcount
-            if not created:
-                return
-            progress(0.15)
+        # Lists in one row each, not a row each: a row fetched from SQLite gives the GIL up,
+        # and the reading thread beside (_prepared_beside) then keeps it a switch interval.
+        cursor.execute(_aggregate("DISTINCT household", f"{self.BLOCK} WHERE household IS NOT NULL"))
+        numbers = set(_aggregated(cursor.fetchone()[0]))
+        if numbers:
+            _households(org_unit, numbers, now, created=False)  # created; another community's refused
+        cursor.execute(
+            f"INSERT INTO {person} (id_number, name, name_initials, household_id, org_unit_id, "  # noqa: S608
+            "version, created_at, updated_at) "
+            f"SELECT s.id_number, s.name, s.initials, h.id, %s, 1, %s, %s FROM {self.BLOCK} s "
+            f"LEFT JOIN {household} h ON h.number = s.household ORDER BY s.seq",
+            [org_unit.pk, stamp, stamp])
+        created = cursor.rowcount
+        if not created:
+            return
+        progress(0.15)
+        if not self._partitions:
             ensure_counties([org_unit.code])
-            joined = f"{self.FRESH} s JOIN {person} p ON p.id_number = s.id_number"
-            cursor.execute(
-                f"INSERT INTO {residence} (person_id, household_id, org_unit_id, org_code, "  # noqa: S608
-                "relation_to_head, valid_from, valid_to, recorded_at, recorded_by_id, source, write_id) "
-                f"SELECT p.id, p.household_id, %s, %s, s.relation, %s, NULL, %s, %s, %s, %s FROM {joined}",
-                [org_unit.pk, org_unit.code, day, stamp, user_id, source, result.write_id])
-            progress(0.3)
-            each = ("jsonb_each_text(s.vals::jsonb) kv" if postgres else "json_each(s.vals) kv")
-            cursor.execute(
-                f"INSERT INTO {fact} (subject_kind, subject_id, element, value, valid_from, recorded_at, "  # noqa: S608
-                "recorded_by_id, source, org_code, note, write_id) "
-                f"SELECT %s, p.id, kv.key, kv.value, %s, %s, %s, %s, %s, '', %s FROM {joined}, {each} "
-                "WHERE kv.key <> %s",
-                [SubjectKind.PERSON, day, stamp, user_id, source, org_unit.code, result.write_id, RELATION])
-            result.facts_written += cursor.rowcount
-            progress(0.8)
-            # The state's values are the row's (a new person: nothing erased, the relation
-            # among them when given, as state_row keeps it).
-            cursor.execute(
-                f"INSERT INTO {state} (person_id, org_code, household_id, id_number, {q('values')}, "  # noqa: S608
-                "changed_on, row_digest) "
-                f"SELECT p.id, %s, p.household_id, s.id_number, {'s.vals::jsonb' if postgres else 's.vals'}, "
-                f"%s, s.digest FROM {joined}",
-                [org_unit.code, day])
-            cursor.execute(f"SELECT p.id FROM {joined} ORDER BY s.seq")  # noqa: S608
-            while page := cursor.fetchmany(CHUNK):
-                ids = [pk for (pk,) in page]
-                result.person_ids.extend(ids)
-                if result.write_id is not None:
-                    result.touched.extend(ids)
+            self._partitions = True
+        joined = f"{self.BLOCK} s JOIN {person} p ON p.id_number = s.id_number"
+        cursor.execute(
+            f"INSERT INTO {residence} (person_id, household_id, org_unit_id, org_code, "  # noqa: S608
+            "relation_to_head, valid_from, valid_to, recorded_at, recorded_by_id, source, write_id) "
+            f"SELECT p.id, p.household_id, %s, %s, s.relation, %s, NULL, %s, %s, %s, %s FROM {joined}",
+            [org_unit.pk, org_unit.code, day, stamp, user_id, source, result.write_id])
+        progress(0.3)
+        each = ("jsonb_each_text(s.vals::jsonb) kv" if postgres else "json_each(s.vals) kv")
+        cursor.execute(
+            f"INSERT INTO {fact} (subject_kind, subject_id, element, value, valid_from, recorded_at, "  # noqa: S608
+            "recorded_by_id, source, org_code, note, write_id) "
+            f"SELECT %s, p.id, kv.key, kv.value, %s, %s, %s, %s, %s, '', %s FROM {joined}, {each} "
+            "WHERE kv.key <> %s",
+            [SubjectKind.PERSON, day, stamp, user_id, source, org_unit.code, result.write_id, RELATION])
+        result.facts_written += cursor.rowcount
+        progress(0.8)
+        # The state's values are the row's (a new person: nothing erased, the relation
+        # among them when given, as state_row keeps it).
+        cursor.execute(
+            f"INSERT INTO {state} (person_id, org_code, household_id, id_number, {q('values')}, "  # noqa: S608
+            "changed_on, row_digest) "
+            f"SELECT p.id, %s, p.household_id, s.id_number, {'s.vals::jsonb' if postgres else 's.vals'}, "
+            f"%s, s.digest FROM {joined}",
+            [org_unit.code, day])
+        cursor.execute(_aggregate("p.id", joined, "s.seq"))
+        ids = _aggregated(cursor.fetchone()[0])
+        result.person_ids.extend(ids)
+        if result.write_id is not None:
+            result.touched.extend(ids)
         result.created += created
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            for table in (self.TABLE, self.REPEATED, self.FRESH):
+            for table in (self.TABLE, self.REPEATED, self.BLOCK, self.MERGED):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _aggregate(column: str, source: str, order: str = "") -> str:
+    """A query of `column`'s values over `source` as one list in one row, in `order`."""
+    if connection.vendor == "postgresql":
+        return f"SELECT array_agg({column}{f' ORDER BY {order}' if order else ''}) FROM {source}"  # noqa: S608 - table and column names of this module
+    if order:
+        return f"SELECT json_group_array(v) FROM (SELECT {column} AS v FROM {source} ORDER BY {order})"  # noqa: S608
+    return f"SELECT json_group_array({column}) FROM {source}"  # noqa: S608
+
+
+def _aggregated(value: object) -> list:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else list(value)  # type: ignore[call-overload]
 
 
 def _within_foreign_quota(actor: object, found: int) -> None:
@@ -828,8 +1000,10 @@ def _analyze_ledger() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
-def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime) -> dict[str, _Household]:
-    """户号 → household, the missing ones created in the unit; one of another community refused."""
+def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime,
+                *, created: bool = True) -> dict[str, _Household]:
+    """户号 → household, the missing ones created in the unit; one of another community refused.
+    `created=False`: the ones created are not read back (the caller joins them by number)."""
     def existing() -> dict[str, _Household]:
         rows = rows_by_key(Household, "number", sorted(numbers), ["number", "id", "org_unit"])
         codes = dict(OrgUnit.objects.filter(pk__in={org for *_, org in rows}).values_list("pk", "code"))
@@ -840,7 +1014,8 @@ def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime) -> dict[
     if missing:
         insert_rows(Household, ["number"], [(n,) for n in missing],
                     same={"org_unit": org_unit.pk, "address": "", "created_at": now})
-        found = existing()
+        if created:
+            found = existing()
     foreign = [n for n, h in found.items()
                if not (h.org_code.startswith(org_unit.code) or org_unit.code.startswith(h.org_code))]
     if foreign:
