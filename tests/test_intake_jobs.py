@@ -239,3 +239,33 @@ def test_a_job_shows_the_progress_of_its_write_while_the_transaction_runs(world,
     assert not jobs.progress_file(job.pk).exists()
     if connection.vendor == "postgresql":  # nothing on this machine's disk at any point
         assert not jobs.progress_file(job.pk).parent.exists()
+
+
+def test_a_first_import_written_as_it_is_read_moves_the_bar_all_the_way(world, tmp_path, media, monkeypatch):
+    """Blocks written as the next ones are read (records._prepared_beside): the bar follows the
+    reading from the first block to the last, not 0-40 % reading and a jump to 99 %."""
+    from yibiao.intake import jobs
+    from yibiao.ledger import records
+
+    monkeypatch.setattr(records, "BLOCK", 500)
+    monkeypatch.setattr(records, "PIPELINE_BLOCK", 500)
+    monkeypatch.setattr("yibiao.intake.importer.REPORT_EVERY", 100)
+    bodies = [f"430104{dt.date(1950, 1, 1) + dt.timedelta(days=i // 900):%Y%m%d}{i % 900:03d}"
+              for i in range(4500)]
+    people = [[f"居民{i}", body + check_digit(body)] for i, body in enumerate(bodies)]
+    client = logged_in(world.worker_a)
+    run_url = upload(client, write_xlsx(tmp_path / "大.xlsx", [["姓名", "公民身份号码"], *people]),
+                     world.community_a.code) + "run/"
+    start_job(client, run_url, "import")
+    seen: list[int] = []
+    report = jobs._report_outside
+
+    def and_look(job_id: int, stage: str, percent: int) -> None:
+        report(job_id, stage, percent)
+        if stage == "writing":
+            seen.append(percent)
+
+    monkeypatch.setattr(jobs, "_report_outside", and_look)
+    run_queued_job()
+    assert seen == sorted(seen) and seen[-1] == 99, seen
+    assert len({p for p in seen if READ_SHARE < p < 99}) >= 4 and min(seen) < READ_SHARE, seen

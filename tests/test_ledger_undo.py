@@ -234,13 +234,16 @@ def test_the_community_that_undid_may_register_him_again_itself(world, imported)
     assert Person.objects.get(id_number=LI).org_unit_id == world.grid_a.pk
 
 
-def test_a_re_import_that_changed_nothing_offers_no_undo(world, imported, tmp_path, capsys):
+def test_a_re_import_that_changed_nothing_offers_no_undo(client, world, imported, tmp_path, capsys):
     again = import_ledger(world.worker_a, write_xlsx(tmp_path / "again.xlsx", roster()), world.community_a)
     assert again.ok and (again.created, again.updated) == (0, 0) and again.write_id is not None
     assert [t.code for t in again.transfers] == ["transfer_requested"]  # the one already waiting
     assert main(["ledger", "writes", "--json", "--user", "worker_a"]) == 0
     listed = {w["id"]: w["undoable"] for w in json.loads(capsys.readouterr().out)}
     assert listed == {imported.pk: True, again.write_id: False}
+    assert client.login(username="worker_a", password=PASSWORD)
+    page = client.get("/ledger/writes/").content.decode()
+    assert "没有改动，无需撤销" in page and "已超过 24 小时" not in page  # it is minutes old
     # Asked anyway, it says there is nothing to undo; the waiting request is the first import's.
     assert main(["ledger", "undo", str(again.write_id), "--user", "worker_a"]) == 2
     assert "无需撤销" in capsys.readouterr().err

@@ -267,9 +267,13 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     relay = _Relay(report)
 
     def written_so_far(done: int, rows: int) -> None:
+        if not rows:  # still reading, each block written as it is read (records.write_people):
+            heard = relay.take()  # how far the reading is, is how far the whole is
+            if heard is not None:
+                report(stage, min(98, heard[1] * 99 // READ_SHARE))
+            return
         relay.flush()
-        if rows:  # 0: still reading, the writes keeping pace (records.write_people)
-            report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
+        report(stage, READ_SHARE + (99 - READ_SHARE) * done // max(rows, 1))
 
     # Rows read before are recognised by their digest; should one of them be repeated in
     # the file (ReadAgain), the file is read and written again without (rare).
@@ -346,8 +350,12 @@ class _Relay:
         self.flush()
         self.report(stage, percent)
 
-    def flush(self) -> None:
+    def take(self) -> tuple[str, int] | None:
         pending, self.pending = self.pending, None
+        return pending
+
+    def flush(self) -> None:
+        pending = self.take()
         if pending is not None:
             self.report(*pending)
 
