@@ -249,6 +249,7 @@ def test_a_first_import_written_as_it_is_read_moves_the_bar_all_the_way(world, t
 
     monkeypatch.setattr(records, "BLOCK", 500)
     monkeypatch.setattr(records, "PIPELINE_BLOCK", 500)
+    monkeypatch.setattr(records, "_reads_beside", lambda: True)
     monkeypatch.setattr("yibiao.intake.importer.REPORT_EVERY", 100)
     bodies = [f"430104{dt.date(1950, 1, 1) + dt.timedelta(days=i // 900):%Y%m%d}{i % 900:03d}"
               for i in range(4500)]
