@@ -131,7 +131,8 @@ def cmd_person_show(args: argparse.Namespace) -> int:
         print(json.dumps({"as_of": as_of.isoformat(), "org_unit": home.org_code if home else None,
                           "values": shown}, ensure_ascii=False, indent=2))
     else:
-        where = home.org_unit.full_name if home else "这一天不在任何社区居住"
+        where = (home.org_unit.full_name if home
+                 else "目前未在任何社区居住" if as_of >= timezone.localdate() else "这一天不在任何社区居住")
         print(f"{person.name}（{where}），截至 {as_of}：")
         for element, value in shown.items():
             print(f"  {rules[element].name_zh}：{value}")
