@@ -637,8 +637,9 @@ class ReadAgain(Exception):  # noqa: N818 - a signal to the caller, not an error
 
 
 def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[PersonInput], set[str]]:
-    """The rows of `block` still to validate and write, and the ID numbers of the others: the same rows as their person's state was written from
-    (PersonState.row_digest), counted unchanged.
+    """The rows of `block` still to validate and write, and the ID numbers of the others:
+    the same rows as their person's state was written from (PersonState.row_digest),
+    counted unchanged.
 
     A person twice in the block as typed is never recognised; written another way (with
     spaces), the caller finds it among the validated rows and raises ReadAgain."""
@@ -704,8 +705,8 @@ _REPEATED = 4  # staged more than once: merged as one file's repeats, written at
 
 class Stage:
     """The rows of one large write, validated, in a temporary table of this transaction:
-    PostgreSQL's COPY, SQLite's executemany (bulk.copy_rows). Values as JSON text: which
-    elements a file holds is the file's.
+    one COPY, or on SQLite one INSERT over json_each, a block (bulk.copy_payload). Values as
+    JSON text: which elements a file holds is the file's.
 
     People new to the ledger are written by `merge`, in a few INSERT … SELECT statements,
     the database doing per row what _write_chunk does in Python (issue 17: the import at
@@ -746,8 +747,8 @@ class Stage:
             cursor.execute(f"CREATE TEMPORARY TABLE {self.REPEATED} (id_number text PRIMARY KEY)")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.MERGED} (seq bigint PRIMARY KEY)")
 
-    @classmethod
-    def encode(cls, rows: Sequence[_Clean], first_seq: int, postgres: bool) -> tuple[list[str], str]:
+    @staticmethod
+    def encode(rows: Sequence[_Clean], first_seq: int, postgres: bool) -> tuple[list[str], str]:
         """The rows' ID numbers, and the rows as the staging table's columns in one text
         (bulk.payload), numbered from `first_seq`; touches no database, so it runs on the
         reading thread."""
@@ -879,11 +880,11 @@ class Stage:
                     self._seen[key] = _KNOWN if key in known else _MERGED
             if not self.block_rows:
                 return
-            cursor.execute(f"SELECT COUNT(*) FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
-            unnamed = cursor.fetchone()[0]
             if connection.vendor == "postgresql" and self.block_rows > 50_000:  # no statistics until asked: joins of 1M rows
                 cursor.execute(f"ANALYZE {self.BLOCK}")
-            if unnamed:
+            unnamed: list[tuple] = []
+            cursor.execute(f"SELECT COUNT(*) FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
+            if cursor.fetchone()[0]:  # rare: their rows only, not a row of the block each
                 cursor.execute(f"SELECT seq, row_no, id_number, cols FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
                 unnamed = cursor.fetchall()
             if unnamed:
