@@ -50,7 +50,7 @@ from .state import _ENCODE, refresh_states, state_row, write_states
 
 CHUNK = 2000  # rows per query batch: below SQLite's bound-parameter limit (32,766)
 BLOCK = 20_000  # rows validated and staged at a time when a write is larger (an import)
-PIPELINE_BLOCK = 10_000  # the same when the blocks are read on a thread beside the writes
+PIPELINE_BLOCK = 5_000  # the same when the blocks are read on a thread beside the writes
 ANALYZE_AFTER = 10_000  # facts written in one call before the planner's statistics are renewed
 IDENTITY = "person.id_number"
 NAME = "person.name"
