@@ -202,3 +202,37 @@ def test_cells_without_references_are_placed_as_calamine_places_them(tmp_path: P
     assert (scan.max_row, scan.max_col) == (7, 6)  # F2 is the cell after E2; row 3 after row 2
     found = calamine_rows(path)
     assert len(found) == 7 and max(len(r) for r in found) == 6
+
+
+@pytest.mark.parametrize(("rows", "row_no"), [
+    # calamine reads this as one cell '名2备注2' and a blank beside it, without a word
+    (FIRST + '<row r="2"><c r="A2" t="inlineStr"><is><t>名2</is></c>'
+     '<c r="B2" t="inlineStr"><is><t>备注2</t></is></c></row>', 2),
+    (FIRST + '<row r="2"><c r="A2"><v>2</v></c></row><row r="3"><c r="A3"><v>3</c></row>', 3),
+    (FIRST + '<row r="2"><c r="A2"><v>2</v></c>', 2),  # cut short
+])
+def test_broken_markup_calamine_would_read_is_refused_with_its_row(tmp_path: Path, rows: str, row_no: int):
+    """Below STREAM_AREA the rows come from calamine, which reads mismatched tags as it
+    can: the safety scan runs expat over the sheet and refuses it first, naming the row."""
+    path = _package(tmp_path / "broken.xlsx", _sheet(rows))
+    for read in (lambda: list(open_rows(path).rows), lambda: reader.read_workbook(path)):
+        with pytest.raises(SheetError) as caught:
+            read()
+        assert caught.value.code == "corrupt" and f"第 {row_no} 行附近" in caught.value.message
+        assert "broken.xlsx" in caught.value.message and "花名册" in caught.value.message
+
+
+def test_broken_shared_strings_are_damage_not_a_missing_sheet(tmp_path: Path):
+    """calamine failed on them inside get_sheet_by_name, which was reported as '没有名为
+    「花名册」的工作表' about a sheet that is there."""
+    shared = f'<sst xmlns="{MAIN}"><si><t>王</t></si><si><t>李</is></si></sst>'
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    with pytest.raises(SheetError) as caught:
+        list(open_rows(_package(tmp_path / "strings.xlsx", _sheet(rows), shared)).rows)
+    assert caught.value.code == "corrupt" and "共享字符串表" in caught.value.message
+    assert "not found" not in caught.value.message
+
+
+def test_well_formed_markup_reads_as_before(tmp_path: Path):
+    rows = FIRST + '<row r="2"><c r="A2" t="inlineStr"><is><t>名2</t></is></c></row>'
+    assert [r[:1] for r in open_rows(_package(tmp_path / "fine.xlsx", _sheet(rows))).rows] == [[1], ["名2"]]

@@ -8,10 +8,10 @@ from pathlib import Path
 from . import merges
 from .budget import Budget
 from .errors import SheetError, SheetWarning
-from .grid import CELL_BYTES, Value, load_xls, load_xlsx, used_merges
+from .grid import CELL_BYTES, Value, _parse_error, load_xls, load_xlsx, used_merges
 from .layout import analyse
 from .model import Workbook
-from .safety import Limits, current_limits, inspect_file
+from .safety import MARKUP_CHECKED_AREA, Limits, current_limits, inspect_file
 
 
 def read_workbook(path: str | Path, limits: Limits | None = None) -> Workbook:
@@ -95,6 +95,8 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
         try:
             ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
         except Exception as exc:
+            if name in names:  # there, but calamine could not parse it
+                raise _parse_error(path, exc) from exc
             raise SheetError("sheet_not_found", {"file": path.name, "sheet": str(sheet)}) from exc
         budget.check(ws.name)
         if ws.end:
@@ -112,7 +114,7 @@ CHECK_EVERY = 4096  # rows between budget checks: a /proc read each, ~1 µs a ro
 # XML (sheets/xlsxrows.py) instead of calamine's whole-sheet grid: 2,000,000 cells are a
 # 64 MB grid, ~190 MB with its strings (1,153 MB at 12,000,000). The streamed read costs
 # 1.4-1.5x calamine's CPU (100,000 × 12: 3.1 s / 2.3 s) in 55 MB whatever the size.
-STREAM_AREA = 2_000_000
+STREAM_AREA = MARKUP_CHECKED_AREA  # at most: the safety scan checks the markup of what calamine reads
 
 
 def _open_streamed(path: Path, inspection: object, sheet: str | int | None, start_row: int,
