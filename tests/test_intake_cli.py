@@ -118,4 +118,17 @@ def test_ledger_import_refuses_an_unknown_user_and_an_unreachable_org(var, tmp_p
 
 def test_ledger_import_of_a_file_that_is_not_there_says_so(var, tmp_path):
     gone = run("ledger", "import", str(tmp_path / "花名册.xlsx"), "--org", COMMUNITY, var=var)
-    assert gone.returncode == 1 and "找不到文件「花名册.xlsx」" in gone.stderr and "不是 Excel" not in gone.stderr
+    assert gone.returncode == 2 and "找不到文件「花名册.xlsx」" in gone.stderr and "不是 Excel" not in gone.stderr
+
+
+def test_a_refused_file_answers_json_as_every_command_does_and_in_the_language_asked(var, tmp_path):
+    """README: a command given --json prints {"error": {"code", "message"}} and exits 2; it
+    printed the result with `refused` inside and exited 1, and in Chinese whatever the language."""
+    macro = write_xlsx(tmp_path / "r.xlsx", ROSTER).rename(tmp_path / "r.xlsm")
+    refused = run("ledger", "import", str(macro), "--org", COMMUNITY, "--json", var=var)
+    assert refused.returncode == 2
+    assert json.loads(refused.stdout)["error"]["code"] == "macros" and "r.xlsm" in refused.stderr
+    english = run("ledger", "import", str(tmp_path / "gone.xlsx"), "--org", COMMUNITY, var=var,
+                  YIBIAO_LANGUAGE="en")
+    assert english.returncode == 2 and "gone.xlsx" in english.stderr
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.stderr), english.stderr

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from yibiao.cli import CommandError, setup_django
@@ -125,14 +124,12 @@ def cmd_ledger_import(args: argparse.Namespace) -> int:
                                dry_run=args.dry_run)
     except scope.OutOfScope as error:
         raise CommandError(str(error)) from None
+    if result.refused:  # the whole file: the contract every command keeps (exit 2, --json {"error"})
+        raise CommandError(result.refused.shown, code=result.refused.code)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    elif result.refused:
-        print(f"未导入：{result.refused.message}", file=sys.stderr)
     else:
         _print_result(result, undoable(user).filter(pk=result.write_id).exists() if result.write_id else False)
-    if result.refused:
-        return 1
     return 0
 
 
