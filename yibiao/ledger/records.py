@@ -704,9 +704,10 @@ _REPEATED = 4  # staged more than once: merged as one file's repeats, written at
 
 
 class Stage:
-    """The rows of one large write, validated, in a temporary table of this transaction:
+    """The rows of one large write, validated, in temporary tables of this transaction:
     one COPY, or on SQLite one INSERT over json_each, a block (bulk.copy_payload). Values as
-    JSON text: which elements a file holds is the file's.
+    JSON text: which elements a file holds is the file's. Rows go to BLOCK as they come; a
+    merge writes the new people among them and sets the others aside in TABLE.
 
     People new to the ledger are written by `merge`, in a few INSERT … SELECT statements,
     the database doing per row what _write_chunk does in Python (issue 17: the import at
@@ -718,10 +719,9 @@ class Stage:
     met again after a merge wrote them raises ReadAgain: their rows are merged as one
     file's repeats are, by reading the file again with one merge at the end (rare)."""
 
-    TABLE = "ledger_write_stage"
+    TABLE = "ledger_write_stage"  # the rows no merge wrote: people known, or repeated
     REPEATED = "ledger_write_repeated"  # ID numbers staged more than once
-    BLOCK = "ledger_write_block"  # the rows the current merge writes
-    MERGED = "ledger_write_merged"  # the seq of every row a merge wrote
+    BLOCK = "ledger_write_block"  # the rows staged since the last merge
     COLUMNS = ("seq", "row_no", "id_number", "household", "vals", "cols", "digest", "name", "initials",
                "relation")
     _DDL = ("(seq bigint PRIMARY KEY, row_no integer, id_number text NOT NULL, household text, "
@@ -732,6 +732,7 @@ class Stage:
         self.staged = 0
         self.merged = 0  # rows written by merges
         self.block_rows = 0  # rows the current merge writes
+        self._pending = 0  # rows in BLOCK
         self._merged_upto = 0  # the last seq a merge has seen
         self._partitions = False
         self._columns: dict[str, dict[str, str]] = {}
@@ -740,12 +741,11 @@ class Stage:
         self._repeats: list[str] = []  # ID numbers found repeated, not yet in REPEATED
         self.repeated_people = 0
         with connection.cursor() as cursor:
-            for table in (self.TABLE, self.REPEATED, self.BLOCK, self.MERGED):
+            for table in (self.TABLE, self.REPEATED, self.BLOCK):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.TABLE} {self._DDL}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.BLOCK} {self._DDL}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.REPEATED} (id_number text PRIMARY KEY)")
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.MERGED} (seq bigint PRIMARY KEY)")
 
     @staticmethod
     def encode(rows: Sequence[_Clean], first_seq: int, postgres: bool) -> tuple[list[str], str]:
@@ -781,7 +781,8 @@ class Stage:
                 seen[key] = _REPEATED
                 self._repeats.append(id_number)
         if id_numbers:
-            copy_payload(self.TABLE, self.COLUMNS, text)
+            copy_payload(self.BLOCK, self.COLUMNS, text)
+        self._pending += len(id_numbers)
         self.seq += len(id_numbers)
         self.staged += len(id_numbers)
 
@@ -813,9 +814,12 @@ class Stage:
         self._flush_repeats()
         if not self.repeated_people:
             return []
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} WHERE id_number IN "  # noqa: S608
-                           f"(SELECT id_number FROM {self.REPEATED}) ORDER BY seq")
+        columns = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:  # in BLOCK still when the one merge comes after
+            cursor.execute(f"SELECT {columns} FROM {self.TABLE} WHERE id_number IN "  # noqa: S608
+                           f"(SELECT id_number FROM {self.REPEATED}) UNION ALL "
+                           f"SELECT {columns} FROM {self.BLOCK} WHERE id_number IN "
+                           f"(SELECT id_number FROM {self.REPEATED}) ORDER BY 1")
             return [self._clean(row) for row in cursor.fetchall()]
 
     def chunks(self, size: int, merged: dict[str, _Clean], repeated: set[str]) -> Iterator[list[_Clean]]:
@@ -827,10 +831,8 @@ class Stage:
         last = 0
         while True:
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} s "  # noqa: S608
-                               "WHERE seq > %s "
-                               f"AND NOT EXISTS (SELECT 1 FROM {self.MERGED} m WHERE m.seq = s.seq) "
-                               "ORDER BY seq LIMIT %s", [last, size])
+                cursor.execute(f"SELECT {', '.join(self.COLUMNS)} FROM {self.TABLE} "  # noqa: S608
+                               "WHERE seq > %s ORDER BY seq LIMIT %s", [last, size])
                 page = cursor.fetchall()
             if not page:
                 return
@@ -860,28 +862,33 @@ class Stage:
         self._flush_repeats()
         after, self._merged_upto = self._merged_upto, self.seq
         new, self._new = self._new, []
+        pending, self._pending = self._pending, 0
         person = connection.ops.quote_name(Person._meta.db_table)
         with connection.cursor() as cursor:
-            # TRUNCATE on PostgreSQL: a temporary table emptied by DELETE keeps its pages, and
-            # the planner, which has no statistics for it, reads its size from them.
-            cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {self.BLOCK}")
-            cursor.execute(f"INSERT INTO {self.BLOCK} SELECT * FROM {self.TABLE} s WHERE s.seq > %s "  # noqa: S608
-                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number) "
-                           f"AND NOT EXISTS (SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number)",
-                           [after])
-            self.block_rows = cursor.rowcount
-            # The people staged once since the last merge are in the block now, but those the
-            # ledger knew (few, in a first import: asked for, not the block's many).
-            cursor.execute(f"SELECT s.id_number FROM {self.TABLE} s WHERE s.seq > %s "  # noqa: S608
-                           f"AND NOT EXISTS (SELECT 1 FROM {self.BLOCK} b WHERE b.seq = s.seq)", [after])
-            known = {_id_key(number) for (number,) in cursor.fetchall()}
+            if connection.vendor == "postgresql" and pending > 50_000:  # no statistics until asked
+                cursor.execute(f"ANALYZE {self.BLOCK}")
+            # Set aside, for `chunks` and `repeated`: the people the ledger knows (few, in
+            # a first import) and those the file repeats. Two semi-joins, not an OR.
+            cursor.execute(f"INSERT INTO {self.TABLE} SELECT * FROM {self.BLOCK} s WHERE EXISTS "  # noqa: S608
+                           f"(SELECT 1 FROM {person} p WHERE p.id_number = s.id_number)")
+            aside = cursor.rowcount
+            cursor.execute(f"INSERT INTO {self.TABLE} SELECT * FROM {self.BLOCK} s WHERE EXISTS "  # noqa: S608
+                           f"(SELECT 1 FROM {self.REPEATED} r WHERE r.id_number = s.id_number) "
+                           f"AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number)")
+            aside += cursor.rowcount
+            known: set[int | str] = set()
+            if aside:
+                cursor.execute(f"DELETE FROM {self.BLOCK} WHERE seq IN "  # noqa: S608
+                               f"(SELECT seq FROM {self.TABLE} WHERE seq > %s)", [after])
+                cursor.execute(_aggregate("id_number", f"{self.TABLE} WHERE seq > {int(after)}"))
+                known = {_id_key(number) for number in _aggregated(cursor.fetchone()[0])}
             for key in new:
                 if self._seen[key] == _NEW:
                     self._seen[key] = _KNOWN if key in known else _MERGED
+            self.block_rows = pending - aside
             if not self.block_rows:
+                self._empty_block(cursor)
                 return
-            if connection.vendor == "postgresql" and self.block_rows > 50_000:  # no statistics until asked: joins of 1M rows
-                cursor.execute(f"ANALYZE {self.BLOCK}")
             unnamed: list[tuple] = []
             cursor.execute(f"SELECT COUNT(*) FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
             if cursor.fetchone()[0]:  # rare: their rows only, not a row of the block each
@@ -892,12 +899,14 @@ class Stage:
                                                     NAME, MISSING_NAME) for _seq, row_no, number, cols in unnamed)
                 cursor.execute(f"DELETE FROM {self.BLOCK} WHERE name = ''")  # noqa: S608
             # Every row this merge decided on is done with: written below, or refused above.
-            cursor.execute(f"INSERT INTO {self.MERGED} SELECT seq FROM {self.BLOCK}")  # noqa: S608
-            self.merged += cursor.rowcount
-            if unnamed:
-                copy_rows(self.MERGED, ["seq"], [(seq,) for seq, *_ in unnamed])
-                self.merged += len(unnamed)
+            self.merged += self.block_rows
             self._write_block(cursor, actor, org_unit, on, source, result, progress)
+            self._empty_block(cursor)
+
+    def _empty_block(self, cursor: object) -> None:
+        # TRUNCATE on PostgreSQL: a temporary table emptied by DELETE keeps its pages, and
+        # the planner, which has no statistics for it, reads its size from them.
+        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {self.BLOCK}")
 
     def _write_block(self, cursor: object, actor: object, org_unit: OrgUnit, on: dt.date, source: str,
                      result: WriteResult, progress: Callable[[float], None]) -> None:
@@ -961,7 +970,7 @@ class Stage:
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            for table in (self.TABLE, self.REPEATED, self.BLOCK, self.MERGED):
+            for table in (self.TABLE, self.REPEATED, self.BLOCK):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
