@@ -132,3 +132,16 @@ def test_a_refused_file_answers_json_as_every_command_does_and_in_the_language_a
                   YIBIAO_LANGUAGE="en")
     assert english.returncode == 2 and "gone.xlsx" in english.stderr
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in english.stderr), english.stderr
+
+
+def test_columns_no_value_came_from_are_named_in_the_plain_output(var, tmp_path):
+    """A clerk's 关系 or 宠物 column was dropped without a word; now each is named."""
+    path = write_xlsx(tmp_path / "cols.xlsx", table(f"""
+    | 序号 | 姓名   | 公民身份号码 | 宠物 |
+    | 1    | 王秀英 | {WANG}       | 猫   |
+    """))
+    plain = run("ledger", "import", str(path), "--org", COMMUNITY, "--dry-run", var=var)
+    assert plain.returncode == 0, plain.stderr
+    line = next(x for x in plain.stdout.splitlines() if x.startswith("以下列未对应任何数据项"))
+    assert "D「宠物」" in line and "姓名" not in line and "公民身份号码" not in line
+    assert "序号" not in plain.stdout.split("。", 1)[1]  # it counts rows: nothing to import from it

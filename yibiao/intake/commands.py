@@ -163,3 +163,13 @@ def _print_result(result, may_undo: bool) -> None:  # noqa: ANN001
     if ignored:
         print("以下列只是建议映射，未导入（确认后请用 --mapping 指定）："
               + "、".join(f"{c.column}「{c.header}」→{c.element}" for c in ignored))
+    # Said, not left to be noticed later: a column of the file that no value came from.
+    unmatched = [c for c in result.columns if c.header and not c.confirmed and c.status == "unmapped"]
+    if unmatched:
+        print("以下列未对应任何数据项，未导入（如需导入请用 --mapping 指定数据项）："
+              + "、".join(f"{c.column}「{c.header}」" for c in unmatched))
+    elsewhere = [c for c in result.columns  # not meta.*: a 序号 column counts rows, it holds no fact
+                 if c.note == "not_importable" and not (c.element or c.chosen or "").startswith("meta.")]
+    if elsewhere:
+        print("以下列不是居民个人的数据项，导入居民时不写入（请在相应的登记中填写）："
+              + "、".join(f"{c.column}「{c.header}」→{c.element or c.chosen}" for c in elsewhere))
