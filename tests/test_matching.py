@@ -89,6 +89,9 @@ COMPANY_LIST = ["序号", "单位名称", "法人代表", "营业执照号", "�
     (["姓名", "身份证号", "地址"], "", "地址", "person.residence_address", "suggested"),
     # a sheet whose subject is unclear: nothing personal is auto
     (["电话", "备注"], "", "电话", "person.phone", "suggested"),
+    # a roster's bare 关系 is the relation to the household's head (it was dropped unmatched)
+    (PERSON_LIST + ["关系"], "", "关系", "person.relation_to_head", "auto"),
+    (PERSON_LIST + ["户主关系"], "", "户主关系", "person.relation_to_head", "auto"),
     # columns new to the dictionary
     (PERSON_LIST + ["盘查原因"], "", "盘查原因", None, "unmapped"),
     (PERSON_LIST + ["现住地区划"], "", "现住地区划", None, "unmapped"),
@@ -104,6 +107,7 @@ def test_context_decides(headers: list[str], title: str, column: str, element: s
     (["户主信息", "姓名"], "household.head_name", "auto"),
     (["户主情况", "身份证号"], "household.head_id_number", "auto"),
     (["监护人信息", "姓名"], None, "unmapped"),
+    (["紧急联系人", "关系"], None, "unmapped"),  # the contact's relation, not the resident's to the head
     (["紧急联系人", "电话"], "person.emergency_phone", "auto"),
     (["基本情况", "身份证号"], "person.id_number", "auto"),
     (["其他情况", "联系电话"], "person.phone", "auto"),
