@@ -126,31 +126,31 @@ def test_a_legacy_xls_roster_imports(world, tmp_path):
 
 
 SUGGESTED = table(f"""
-| 姓名   | 公民身份号码 | 户主关系 |
+| 姓名   | 公民身份号码 | 和户主的关系 |
 | 王秀英 | {WANG}       | 户主     |
 """)
 
 
 def test_a_suggested_column_is_not_imported_until_confirmed_and_then_learned(world, tmp_path):
     path = write_xlsx(tmp_path / "a.xlsx", SUGGESTED)
-    column = next(c for c in preview(path).columns if c.header == "户主关系")
+    column = next(c for c in preview(path).columns if c.header == "和户主的关系")
     assert (column.element, column.status) == ("person.relation_to_head", "suggested")
 
     unconfirmed = import_ledger(world.worker_a, path, world.community_a, dry_run=True)
     assert "person.relation_to_head" not in {c.used for c in unconfirmed.columns}
 
     confirmed = import_ledger(world.worker_a, path, world.community_a,
-                              mapping={"户主关系": "person.relation_to_head"})
+                              mapping={"和户主的关系": "person.relation_to_head"})
     assert confirmed.created == 1 and confirmed.learned == 1
     assert Residence.objects.get().relation_to_head == "02"
     alias = LearnedAlias.objects.get()
-    assert (alias.text, alias.element.code, alias.confirmed_by) == ("户主关系", "person.relation_to_head",
+    assert (alias.text, alias.element.code, alias.confirmed_by) == ("和户主的关系", "person.relation_to_head",
                                                                      world.worker_a)
     # the next template with the same wording maps automatically
     other = write_xlsx(tmp_path / "b.xlsx", table("""
-    | 序号 | 姓名 | 身份证号 | 户主关系 |
+    | 序号 | 姓名 | 身份证号 | 和户主的关系 |
     """))
-    column = next(c for c in preview(other).columns if c.header == "户主关系")
+    column = next(c for c in preview(other).columns if c.header == "和户主的关系")
     assert (column.element, column.status) == ("person.relation_to_head", "auto")
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 WANG = "11010519491231002X"
 ROSTER = table(f"""
 | 居民花名册 |        |              |          |             |
-| 序号       | 姓名   | 公民身份号码 | 户主关系 | 联系电话    |
+| 序号       | 姓名   | 公民身份号码 | 和户主的关系 | 联系电话    |
 | 1          | 王秀英 | {WANG}       | 户主     | 13812345678 |
 | 2          | 坏号码 | 110105194912310021 | 子 | 13812345678 |
 """)
@@ -73,7 +73,7 @@ def test_upload_map_dry_run_and_import(world, tmp_path, media):
     assert done.status_code == 200 and "导入完成" in done.content.decode()
     assert list(Person.objects.values_list("id_number", flat=True)) == [WANG]
     assert Residence.objects.get().relation_to_head == "02"
-    assert LearnedAlias.objects.filter(text="户主关系", element__code="person.relation_to_head").exists()
+    assert LearnedAlias.objects.filter(text="和户主的关系", element__code="person.relation_to_head").exists()
     assert not any((media / "intake").iterdir())  # the upload is gone once imported
     assert client.get(mapping_url).status_code == 404
 

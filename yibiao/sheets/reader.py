@@ -1,6 +1,7 @@
 """Public entry points: read a template's layout; stream a sheet's data rows fast."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from .errors import SheetError, SheetWarning
 from .grid import CELL_BYTES, Value, _parse_error, load_xls, load_xlsx, used_merges
 from .layout import analyse
 from .model import Workbook
-from .safety import MARKUP_CHECKED_AREA, Limits, current_limits, inspect_file
+from .safety import Inspection, Limits, check_markup, current_limits, inspect_file
 
 
 def read_workbook(path: str | Path, limits: Limits | None = None) -> Workbook:
@@ -64,6 +65,9 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
     Integral floats become ints, so an ID typed as a number never turns into 4.3e+17;
     empty cells are None. Rows are numbered from 1 as Excel shows them.
 
+    calamine reads broken markup as it can (`<t>名2</is>` joined two cells): the sheet's XML
+    is checked by expat on a thread while calamine, which gives the GIL up, parses it.
+
     The read stops with a coded SheetError at the limits (`max_data_rows`, memory growth
     `max_parse_bytes` checked every few thousand rows while the caller consumes them, and
     `read_seconds`). calamine parses a sheet in one call into a dense grid of 32 bytes a
@@ -76,12 +80,17 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
     path = Path(path)
     limits = limits or current_limits()
     budget = limits.budget(path.name, limits.read_seconds)
-    inspection = inspect_file(path, limits, budget=budget)
+    inspection = inspect_file(path, limits, budget=budget, markup=False)
     if inspection.kind == "xlsx" and any(s.max_row * s.max_col > STREAM_AREA for s in inspection.sheets):
         streamed = _open_streamed(path, inspection, sheet, start_row, limits, budget)
         if streamed is not None:
             return streamed
-    wb = CalamineWorkbook.from_path(str(path))
+    try:
+        wb = CalamineWorkbook.from_path(str(path))  # reads the shared strings
+    except Exception as exc:
+        if inspection.kind == "xlsx":
+            check_markup(inspection, None)  # the precise reason, if it is their markup
+        raise _parse_error(path, exc) from exc
     try:
         meta = wb.sheets_metadata
         names = [m.name for m in meta if "WorkSheet" in str(m.typ)]
@@ -92,12 +101,17 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
         scan = next((s for s in inspection.sheets if s.name == name), None)
         if scan is not None:
             budget.fits(scan.max_row * scan.max_col * CELL_BYTES, scan.name)
+        checked = _Checked(inspection, name) if inspection.kind == "xlsx" and name in names else None
         try:
             ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
         except Exception as exc:
+            if checked is not None:
+                checked.wait()  # broken markup is the better reason
             if name in names:  # there, but calamine could not parse it
                 raise _parse_error(path, exc) from exc
             raise SheetError("sheet_not_found", {"file": path.name, "sheet": str(sheet)}) from exc
+        if checked is not None:
+            checked.wait()
         budget.check(ws.name)
         if ws.end:
             budget.rows(ws.end[0] + 1, limits.max_data_rows, ws.name)
@@ -109,12 +123,33 @@ def open_rows(path: str | Path, sheet: str | int | None = None, start_row: int =
                      last_row=ws.end[0] + 1 if ws.end else 0)
 
 
+class _Checked:
+    """check_markup on a thread of its own; `wait` raises what it found."""
+
+    def __init__(self, inspection: Inspection, sheet: str) -> None:
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(inspection, sheet), daemon=True,
+                                       name="yibiao-markup")
+        self.thread.start()
+
+    def _run(self, inspection: Inspection, sheet: str) -> None:
+        try:
+            check_markup(inspection, sheet)
+        except BaseException as error:  # noqa: BLE001 - raised on the reading thread by wait()
+            self.error = error
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 CHECK_EVERY = 4096  # rows between budget checks: a /proc read each, ~1 µs a row
 # Used area (rows × columns of the safety scan) above which an .xlsx sheet streams from its
 # XML (sheets/xlsxrows.py) instead of calamine's whole-sheet grid: 2,000,000 cells are a
 # 64 MB grid, ~190 MB with its strings (1,153 MB at 12,000,000). The streamed read costs
 # 1.4-1.5x calamine's CPU (100,000 × 12: 3.1 s / 2.3 s) in 55 MB whatever the size.
-STREAM_AREA = MARKUP_CHECKED_AREA  # at most: the safety scan checks the markup of what calamine reads
+STREAM_AREA = 2_000_000
 
 
 def _open_streamed(path: Path, inspection: object, sheet: str | int | None, start_row: int,
