@@ -236,3 +236,67 @@ def test_broken_shared_strings_are_damage_not_a_missing_sheet(tmp_path: Path):
 def test_well_formed_markup_reads_as_before(tmp_path: Path):
     rows = FIRST + '<row r="2"><c r="A2" t="inlineStr"><is><t>名2</t></is></c></row>'
     assert [r[:1] for r in open_rows(_package(tmp_path / "fine.xlsx", _sheet(rows))).rows] == [[1], ["名2"]]
+
+
+def _recased(path: Path, old: bytes, new: bytes) -> Path:
+    """The workbook's relations name the sheet with other letters' case, which calamine
+    matches to the member all the same."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(old, new)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_a_sheet_named_in_another_case_is_scanned_as_calamine_finds_it(tmp_path: Path):
+    """The scan looked for SHEET1.XML, found no such member and skipped the sheet, which
+    calamine then read: broken markup silently, and a 2 KB file with cells A1 and
+    XFD1048576 made it allocate 550 GB and abort the process."""
+    far = FIRST + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    path = _recased(_package(tmp_path / "far.xlsx", _sheet(far)), b"worksheets/sheet1.xml", b"worksheets/SHEET1.XML")
+    with pytest.raises(SheetError) as caught:
+        open_rows(path)
+    assert caught.value.code == "too_many_cells"
+    broken = FIRST + '<row r="2"><c r="A2" t="inlineStr"><is><t>名2</is></c></row>'
+    path = _recased(_package(tmp_path / "broken.xlsx", _sheet(broken)), b"worksheets/sheet1.xml",
+                    b"Worksheets/Sheet1.xml")
+    with pytest.raises(SheetError) as caught:
+        list(open_rows(path).rows)
+    assert caught.value.code == "corrupt" and "第 2 行附近" in caught.value.message
+
+
+def test_parts_whose_names_differ_only_in_case_are_refused(tmp_path: Path):
+    path = _package(tmp_path / "twins.xlsx", _sheet(FIRST))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("xl/worksheets/SHEET1.xml", _sheet('<row r="1"><c r="A1"><v>666</v></c></row>'))
+    with pytest.raises(SheetError) as caught:
+        open_rows(path)
+    assert caught.value.code == "corrupt" and "大小写" in caught.value.message
+
+
+@pytest.mark.parametrize("padding", [" " * 5000, "<!--" + "x" * 5000 + "-->", "<?pi x?>\n" * 600])
+def test_a_doctype_after_a_long_prolog_is_an_attack(tmp_path: Path, padding: str):
+    """The prolog check read the first 4 KB: a DOCTYPE after 5 KB of space or comment
+    reached expat and calamine, which expanded or choked on its entities."""
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?>{padding}<!DOCTYPE worksheet [<!ENTITY e "x">]>'
+             f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&e;</t></is>'
+             '</c></row></sheetData></worksheet>')
+    with pytest.raises(SheetError) as caught:
+        open_rows(_package(tmp_path / "dtd.xlsx", sheet))
+    assert caught.value.code == "xml_attack"
+
+
+def test_a_utf16_part_is_refused_as_a_format_not_read(tmp_path: Path):
+    sheet = _sheet(FIRST).replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    path = _package(tmp_path / "utf16.xlsx", "")
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode("utf-16")
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(SheetError) as caught:
+        open_rows(path)
+    assert caught.value.code == "unsupported_format" and "UTF-16" in caught.value.message

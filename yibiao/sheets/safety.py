@@ -104,7 +104,7 @@ class Inspection:
     kind: str  # "xlsx" | "xls"
     sheets: list[SheetScan] = field(default_factory=list)
     macros: bool = False  # a VBA project inside: never run, left out of every file we write
-    shared_strings: str = "xl/sharedStrings.xml"  # the part, as the workbook's relations name it
+    shared_strings: tuple[str, ...] = ()  # the parts: the relations' and calamine's (one, usually)
 
     @property
     def warnings(self) -> list[SheetWarning]:
@@ -113,6 +113,9 @@ class Inspection:
 
 
 _ENTITY_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# What may come before an XML part's root element: a BOM, space, declarations, comments.
+_PROLOG_RE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+_PROLOG_LIMIT = 1024 * 1024  # a prolog longer than this is no spreadsheet's
 _DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]*)(\d*)(?::([A-Za-z]*)(\d*))?\"")
 _CELL_REF_RE = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Za-z]+)(\d+)\"")
 _ANY_ROW_REF_RE = re.compile(rb'r="[A-Za-z]*(\d+)"')
@@ -231,14 +234,15 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | 
             raise _fail("macros", path)
         macros = any(n.lower().endswith("vbaproject.bin") for n in names)
         _check_sizes(path, infos, limits)
+        # calamine finds a part whatever its letters' case: two that differ by case alone
+        # would let it read one while the scan looked at the other.
+        if len({n.lower() for n in names}) < len(names):
+            raise _fail("corrupt", path, detail="zip 中有只差大小写的同名文件",
+                        detail_en="two parts whose names differ only in case")
         try:
             for info in infos:
                 if info.filename.endswith((".xml", ".rels", ".vml")):
-                    with zf.open(info) as fh:
-                        prolog = fh.read(4096)
-                    if _ENTITY_RE.search(prolog):
-                        raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY",
-                                    detail_en=f"{info.filename} holds DOCTYPE/ENTITY")
+                    _check_prolog(zf, info, path)
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
             macros = macros or b"macroEnabled" in content_types
             sheets, shared_strings = _sheet_parts(zf, path)
@@ -246,11 +250,29 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | 
                 for scan in sheets:
                     if scan.part in names:
                         _scan_sheet(zf, scan, path, limits, budget, markup)
-                if markup and shared_strings in names:
-                    _check_strings(zf, shared_strings, path)
+                for part in shared_strings if markup else ():
+                    _check_strings(zf, part, path)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:  # a damaged or odd member
             raise _fail("corrupt", path, detail=f"zip 内部文件损坏：{exc}", detail_en=f"a damaged zip member: {exc}") from exc
     return Inspection(path=path, kind="xlsx", sheets=sheets, macros=macros, shared_strings=shared_strings)
+
+
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
+    """No DOCTYPE or ENTITY before the root element, however much space or comment comes
+    first (a DOCTYPE 5 KB in passed a check of the first 4 KB), and no UTF-16 part, which
+    calamine cannot read."""
+    with zf.open(info) as fh:
+        head = fh.read(_PROLOG_LIMIT)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00":
+        raise _fail("unsupported_format", path, detail=f"{info.filename} 是 UTF-16 编码",
+                    detail_en=f"{info.filename} is encoded in UTF-16")
+    rest = head[_PROLOG_RE.match(head).end():]  # type: ignore[union-attr] - the pattern matches ""
+    if _ENTITY_RE.match(rest) or _ENTITY_RE.search(head[:4096]):
+        raise _fail("xml_attack", path, detail=f"{info.filename} 含 DOCTYPE/ENTITY",
+                    detail_en=f"{info.filename} holds DOCTYPE/ENTITY")
+    if not rest and len(head) == _PROLOG_LIMIT:
+        raise _fail("corrupt", path, detail=f"{info.filename} 的开头超过 1 MB 仍无内容",
+                    detail_en=f"{info.filename} holds over 1 MB before its first element")
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -267,9 +289,10 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> No
                             detail_en=f"{info.filename} compressed {ratio:.0f}:1")
 
 
-def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> tuple[list[SheetScan], str]:
+def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> tuple[list[SheetScan], tuple[str, ...]]:
     """Sheet names in workbook order, each with its worksheet part inside the zip; and the
-    shared strings' part."""
+    shared strings' parts. A part is the member whose name matches whatever the case, as
+    calamine finds it (a target of SHEET1.XML is xl/worksheets/sheet1.xml)."""
     try:
         book = safe_fromstring(zf.read("xl/workbook.xml"))
         rels_xml = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in zf.namelist() else b"<r/>"
@@ -278,20 +301,21 @@ def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> tuple[list[SheetScan], str]
         if type(exc).__module__.startswith("defusedxml"):
             raise _fail("xml_attack", path, detail=type(exc).__name__) from exc
         raise _fail("corrupt", path, detail=f"workbook.xml：{exc}", detail_en=f"workbook.xml: {exc}") from exc
+    members = {name.lower(): name for name in zf.namelist()}
     targets = {}
-    shared_strings = "xl/sharedStrings.xml"
+    shared_strings = {members.get("xl/sharedstrings.xml")}  # calamine reads this one, named or not
     for rel in rels:
         target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        targets[rel.get("Id")] = _normalise_part(part)
+        part = _normalise_part(target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target))
+        targets[rel.get("Id")] = members.get(part.lower(), part)
         if rel.get("Type", "").endswith("/sharedStrings"):
-            shared_strings = targets[rel.get("Id")]
+            shared_strings.add(members.get(part.lower()))
     scans = []
     for el in book.iter():
         if el.tag.endswith("}sheet") or el.tag == "sheet":
             rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
             scans.append(SheetScan(name=el.get("name", ""), part=targets.get(rid, "")))
-    return scans, shared_strings
+    return scans, tuple(sorted(p for p in shared_strings if p))
 
 
 def _normalise_part(part: str) -> str:
@@ -354,8 +378,7 @@ class _Markup:
 
     def __init__(self, scan: SheetScan, path: Path) -> None:
         self.scan, self.path = scan, path
-        self.parser = pyexpat.ParserCreate()
-        self.parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.parser = _expat(path)
         self.chunk, self.offset = b"", 0
 
     def feed(self, chunk: bytes) -> None:
@@ -384,6 +407,20 @@ _EXPAT_ZH = {
 }
 
 
+def _expat(path: Path) -> pyexpat.XMLParserType:
+    """A parser that refuses any document type declaration it meets (_check_prolog should
+    have already)."""
+    parser = pyexpat.ParserCreate()
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_args: object) -> None:
+        raise _fail("xml_attack", path, detail="DOCTYPE", detail_en="DOCTYPE")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    return parser
+
+
 def _markup_refusal(path: Path, exc: pyexpat.ExpatError, where: str, where_en: str) -> SheetError:
     reason = _EXPAT_ZH.get(pyexpat.ErrorString(exc.code), "XML 格式错误")
     return _fail("corrupt", path, detail=f"{where}的 XML {reason}",
@@ -392,8 +429,7 @@ def _markup_refusal(path: Path, exc: pyexpat.ExpatError, where: str, where_en: s
 
 def _check_strings(zf: zipfile.ZipFile, part: str, path: Path) -> None:
     """expat over the shared strings, which calamine reads too."""
-    parser = pyexpat.ParserCreate()
-    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser = _expat(path)
     try:
         with zf.open(part) as fh:
             while chunk := fh.read(_CHUNK):
@@ -418,8 +454,8 @@ def check_markup(inspection: Inspection, sheet: str | None) -> None:
                     while chunk := fh.read(_CHUNK):
                         markup.feed(chunk)
                 markup.feed(b"")
-            if inspection.shared_strings in names:
-                _check_strings(zf, inspection.shared_strings, path)
+            for part in inspection.shared_strings:
+                _check_strings(zf, part, path)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise _fail("corrupt", path, detail=f"zip 内部文件损坏：{exc}", detail_en=f"a damaged zip member: {exc}") from exc
 
