@@ -300,3 +300,12 @@ def test_a_utf16_part_is_refused_as_a_format_not_read(tmp_path: Path):
     with pytest.raises(SheetError) as caught:
         open_rows(path)
     assert caught.value.code == "unsupported_format" and "UTF-16" in caught.value.message
+
+
+def test_the_stream_finds_a_sheet_named_in_another_case_too(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(reader, "STREAM_AREA", 1)
+    rows = FIRST + '<row r="2"><c r="A2" t="inlineStr"><is><t>名2</t></is></c></row>'
+    path = _recased(_package(tmp_path / "upper.xlsx", _sheet(rows)), b"worksheets/sheet1.xml", b"worksheets/SHEET1.XML")
+    stream = open_rows(path)
+    assert stream.rows.gi_code.co_name == "_streamed"  # not calamine's, which found it already
+    assert stream.last_row == 2 and [r[:1] for r in stream.rows] == [[1], ["名2"]]

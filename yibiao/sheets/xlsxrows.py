@@ -126,11 +126,14 @@ def _xml(zf: zipfile.ZipFile, part: str, file: str):  # noqa: ANN202
 
 
 def _relations(zf: zipfile.ZipFile, part: str, file: str) -> dict[str, tuple[str, str]]:
+    """Id -> (type, the member it names, found whatever the case as calamine and the
+    safety scan find it)."""
+    members = {name.lower(): name for name in zf.namelist()}
     out = {}
     for rel in _xml(zf, part, file):
         target = rel.get("Target", "")
-        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        out[rel.get("Id", "")] = (rel.get("Type", ""), _normalise(path))
+        path = _normalise(target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target))
+        out[rel.get("Id", "")] = (rel.get("Type", ""), members.get(path.lower(), path))
     return out
 
 
