@@ -99,6 +99,13 @@ def test_a_roster_over_the_threshold_is_dry_run_then_imported_as_jobs(world, tmp
     done = client.get(f"/intake/jobs/{dry.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "every 2s" not in done and "<html" not in done
     assert "试导入结果（未写入）" in done and "110105194912310021" in done  # the rejected row
+    # and why: the reason was left blank on a job's page (its kept result had no `shown`)
+    reason = dry.result["rejections"][0]
+    assert reason["message"] and f"<td>{reason['message']}</td>" in done
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/intake/jobs/{dry.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert reason["message_en"] and f"<td>{reason['message_en']}</td>" in english
+    client.cookies["django_language"] = "zh-hans"
     assert not Person.objects.exists()
 
     # The real import, from the same mapping page (htmx: the job's panel under the form).

@@ -76,6 +76,22 @@ class Refusal:
         return in_page_language(self.message, self.message_en)
 
 
+def shown_problems(result: dict[str, object]) -> dict[str, object]:
+    """A result kept as as_dict() (a background job's), its listed rows given `shown` as
+    the in-request ones have it: the message in the page's language."""
+    out = dict(result)
+    for key in ("rejections", "warnings", "transfers"):
+        items = out.get(key)
+        if isinstance(items, list):
+            out[key] = [{**item, "shown": in_page_language(item.get("message", ""), item.get("message_en", ""))}
+                        for item in items if isinstance(item, dict)]
+    refused = out.get("refused")
+    if isinstance(refused, dict):
+        out["refused"] = {**refused, "shown": in_page_language(refused.get("message", ""),
+                                                              refused.get("message_en", ""))}
+    return out
+
+
 def in_page_language(zh: str, en: str) -> str:
     """A message in the page's language: English, Traditional (the refusals' OpenCC), or the
     Simplified as written."""
@@ -180,11 +196,11 @@ class ImportResult:
             "transfer_requests": len(self.transfers),
             "facts_written": self.facts_written,
             "rejections": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
-                            "message": r.message, "element": r.element, "code": r.code}
-                           for r in self.rejections],
+                            "message": r.message, "message_en": r.message_en, "element": r.element,
+                            "code": r.code} for r in self.rejections],
             "warnings": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
-                          "message": r.message} for r in self.warnings],
-            "transfers": [{"sheet": r.sheet, "row": r.row, "message": r.message}
+                          "message": r.message, "message_en": r.message_en} for r in self.warnings],
+            "transfers": [{"sheet": r.sheet, "row": r.row, "message": r.message, "message_en": r.message_en}
                           for r in self.transfers],
             "columns": [asdict(c) for c in self.columns],
             "learned": self.learned,

@@ -18,7 +18,7 @@ from yibiao.sheets import SheetError
 from yibiao.sheets.safety import safe_file_name
 
 from . import jobs
-from .importer import import_choices, import_ledger, mapping_from_form, preview
+from .importer import import_choices, import_ledger, mapping_from_form, preview, shown_problems
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SUFFIXES = {".xlsx", ".xls"}
@@ -162,4 +162,5 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
     found = jobs.seen_progress(jobs.job_for(request.user, job_id))
     write_id = (found.result or {}).get("write_id") if not found.active else None
     template = "intake/_job.html" if request.htmx else "intake/job.html"
-    return render(request, template, {"job": found, "undo": _undoable(request, write_id)})
+    shown = shown_problems(found.result) if found.result else None
+    return render(request, template, {"job": found, "result": shown, "undo": _undoable(request, write_id)})
