@@ -216,3 +216,18 @@ def test_hostile_files_are_refused_with_a_clear_message_and_nothing_written(worl
     result = import_ledger(world.worker_a, roster, world.community_a)
     assert result.refused.code == code and "花名册.xlsx" in result.refused.message
     assert not Person.objects.exists() and not Fact.objects.exists()
+
+
+def test_relation_words_rosters_use_are_read_as_gb_t_4761_codes(world, tmp_path):
+    """子女 (a quarter of a real roster's rows) was refused: GB/T 4761 has 子 and 女 only,
+    which the ID number's sex settles, said in a note; 之子, 媳妇 and 外孙 are spellings."""
+    rows = [("子女", 1), ("子女", 2), ("之子", 3), ("媳妇", 4), ("外孙", 5), ("外孫子女", 6)]
+    path = write_xlsx(tmp_path / "关系.xlsx", table("| 户号 | 姓名 | 公民身份号码 | 与户主关系 |\n" + "\n".join(
+        f"| HH-9 | 居民{n} | {valid_id(n)} | {word} |" for word, n in rows)))
+    result = import_ledger(world.worker_a, path, world.community_a)
+    assert result.ok and (result.created, result.rejected) == (6, 0), [r.message for r in result.rejections]
+    relations = dict(Residence.objects.values_list("person__id_number", "relation_to_head"))
+    assert [relations[valid_id(n)] for _word, n in rows] == ["20", "30", "20", "38", "43", "44"]
+    notes = {w.row: w.message for w in result.warnings}
+    assert notes == {2: "与户主关系“子女”已按身份证号的性别记为“子”", 3: "与户主关系“子女”已按身份证号的性别记为“女”",
+                     7: "与户主关系“外孫子女”已按身份证号的性别记为“外孙女”"}
