@@ -99,6 +99,8 @@ def test_the_import_button_cannot_be_pressed_twice_and_the_import_can_be_undone(
     with page.expect_navigation():
         page.click("main form button[type=submit]")
     expect(page.locator("h1")).to_have_text("确认列映射")
+    other_tab = page.context.new_page()  # the same upload's mapping, open before the import
+    other_tab.goto(page.url)
 
     # What the buttons were when the request left (htmx disables them before it sends).
     page.evaluate("""() => {
@@ -122,6 +124,10 @@ def test_the_import_button_cannot_be_pressed_twice_and_the_import_can_be_undone(
         return [response.status, await response.text()];
     }""")
     assert status[0] == 409 and "已经导入过了" in status[1]
+    # and the other tab says so where its result goes (htmx swapped no 4xx: nothing showed)
+    other_tab.locator("#import-actions button[value=import]").click()
+    expect(other_tab.locator("#result")).to_contain_text("已经导入过了")
+    other_tab.close()
 
     # Undo within the day: a reversing entry, the resident gone from the list.
     page.once("dialog", lambda dialog: dialog.accept())
