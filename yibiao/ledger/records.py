@@ -1283,7 +1283,10 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         if not (changes or moves):
             result.unchanged += 1
             continue
-        result.updated += 1
+        if residence is None:  # living nowhere until now (an undone import's people): new here
+            result.created += 1
+        else:
+            result.updated += 1
         name = changes[NAME] or "" if NAME in changes else person.name
         changed.append((name, name_initials(name), unit_pk if moves else person.org_unit_id,
                         household_id if moves else person.household_id, now, person.pk))
