@@ -277,3 +277,27 @@ def test_a_first_import_written_as_it_is_read_moves_the_bar_all_the_way(world, t
     run_queued_job()
     assert seen == sorted(seen) and seen[-1] == 99, seen
     assert len({p for p in seen if READ_SHARE < p < 99}) >= 4 and min(seen) < READ_SHARE, seen
+
+
+def test_a_job_page_sums_up_every_refused_row_by_reason_beyond_those_it_lists(world, tmp_path, media, monkeypatch):
+    """Only the first rows are listed (1,000): a clerk's 20 real errors after the first
+    1,000 refused rows were invisible. The summary counts every one, by column and reason."""
+    from yibiao.intake import jobs
+
+    monkeypatch.setattr(jobs, "LISTED", 2)
+    bad = [f"| {i} | 坏号码{i} | 11010519491231002{i} | 13812345678 |" for i in range(4, 7)]
+    roster = table("| 序号 | 姓名 | 公民身份号码 | 联系电话 |\n"
+                   f"| 1 | 王秀英 | {WANG} | 1381234567a |\n| 2 | 李建国 | 430104195305060017 | 13912345678 |\n"
+                   f"| 3 | 张桂兰 | 430104194708150020 | 13712345678 |\n" + "\n".join(bad))
+    client = logged_in(world.worker_a)
+    dry = start_job(client, upload(client, write_xlsx(tmp_path / "错.xlsx", roster), world.community_a.code) + "run/",
+                    "dry_run")
+    run_queued_job()
+    dry.refresh_from_db()
+    assert dry.result["rejected"] == 4 and len(dry.result["rejections"]) == 2 and dry.result["more_rejections"] == 2
+    page = client.get(f"/intake/jobs/{dry.pk}/").content.decode()
+    assert "按原因汇总" in page and "另有 2 条未列出" in page
+    summary = {(g["column"], g["rows"]) for g in dry.result["rejection_summary"]}
+    assert summary == {("C", 3), ("D", 1)}
+    phone = next(g for g in dry.result["rejection_summary"] if g["column"] == "D")
+    assert f"<td>{phone['message']}</td><td>1</td><td>2</td>" in page

@@ -76,11 +76,21 @@ class Refusal:
         return in_page_language(self.message, self.message_en)
 
 
+def _summarised(rejections: list[Rejection]) -> list[dict[str, object]]:
+    groups: dict[tuple[str, str], dict[str, object]] = {}
+    for r in rejections:
+        group = groups.setdefault((r.column, r.code), {
+            "column": r.column, "element": r.element, "code": r.code, "rows": 0, "first_row": r.row,
+            "message": r.message, "message_en": r.message_en})
+        group["rows"] += 1  # type: ignore[operator]
+    return sorted(groups.values(), key=lambda g: -g["rows"])  # type: ignore[operator]
+
+
 def shown_problems(result: dict[str, object]) -> dict[str, object]:
     """A result kept as as_dict() (a background job's), its listed rows given `shown` as
     the in-request ones have it: the message in the page's language."""
     out = dict(result)
-    for key in ("rejections", "warnings", "transfers"):
+    for key in ("rejections", "warnings", "transfers", "rejection_summary"):
         items = out.get(key)
         if isinstance(items, list):
             out[key] = [{**item, "shown": in_page_language(item.get("message", ""), item.get("message_en", ""))}
@@ -186,6 +196,13 @@ class ImportResult:
     def ok(self) -> bool:
         return self.refused is None
 
+    @property
+    def rejection_summary(self) -> list[dict[str, object]]:
+        """The refused rows by column and reason, most first, each with its first row's
+        message (in the page's language as `shown`): a page lists only the first rows."""
+        return [{**group, "shown": in_page_language(group["message"], group["message_en"])}
+                for group in _summarised(self.rejections)]
+
     def as_dict(self) -> dict[str, object]:
         """The CLI's --json shape."""
         return {
@@ -202,6 +219,7 @@ class ImportResult:
                           "message": r.message, "message_en": r.message_en} for r in self.warnings],
             "transfers": [{"sheet": r.sheet, "row": r.row, "message": r.message, "message_en": r.message_en}
                           for r in self.transfers],
+            "rejection_summary": _summarised(self.rejections),
             "columns": [asdict(c) for c in self.columns],
             "learned": self.learned,
             "write_id": self.write_id,
