@@ -55,7 +55,7 @@ def test_upload_map_dry_run_and_import(world, tmp_path, media):
     assert len(stored) == 1 and [p.name for p in stored[0].iterdir()] == ["花名册.xlsx"]
 
     page = client.get(mapping_url).content.decode()
-    assert "表头在第 2–2 行" in page and "自动" in page and "建议" in page
+    assert "表头在第 2 行，" in page and "自动" in page and "建议" in page
     assert 'name="col-C"' in page and '<option value="person.id_number" selected>' in page
 
     run_url = mapping_url + "run/"
