@@ -224,6 +224,8 @@ def test_someone_an_undone_import_brought_in_stays_with_that_community(world, im
     li.refresh_from_db()
     assert li.org_unit.code.startswith(world.community_b.code)
     assert as_of_now(world.community_b.code)[li.pk]["person.phone"] == "13600000000"
+    # with B's name too: the undo left his name '' and confirming kept "the name A knows"
+    assert as_of_now(world.community_b.code)[li.pk]["person.name"] == "李建国"
 
 
 def test_the_community_that_undid_may_register_him_again_itself(world, imported):

@@ -309,3 +309,37 @@ def test_the_stream_finds_a_sheet_named_in_another_case_too(tmp_path: Path, monk
     stream = open_rows(path)
     assert stream.rows.gi_code.co_name == "_streamed"  # not calamine's, which found it already
     assert stream.last_row == 2 and [r[:1] for r in stream.rows] == [[1], ["名2"]]
+
+
+def test_the_workbook_relations_named_in_another_case_are_read_as_calamine_reads_them(tmp_path: Path):
+    """xl/_rels/workbook.xml.RELS: the scan found no sheet part and skipped the sheet, which
+    calamine (case-blind) read — a 4.8 KB file of A1 and XFD1048576 aborted the process."""
+    far = FIRST + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    path = _package(tmp_path / "rels.xlsx", _sheet(far))
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts["xl/_rels/workbook.xml.RELS"] = parts.pop("xl/_rels/workbook.xml.rels")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(SheetError) as caught:
+        open_rows(path)
+    assert caught.value.code == "too_many_cells"
+
+
+def test_a_sheet_whose_part_is_missing_is_refused_before_any_parser(tmp_path: Path):
+    path = _recased(_package(tmp_path / "gone.xlsx", _sheet(FIRST)), b"worksheets/sheet1.xml", b"worksheets/nowhere.xml")
+    with pytest.raises(SheetError) as caught:
+        open_rows(path)
+    assert caught.value.code == "corrupt" and "花名册" in caught.value.message
+
+
+def test_parts_no_reader_reads_may_be_utf16_or_share_a_name_in_another_case(tmp_path: Path):
+    """customXml in UTF-16 (document-management systems write it) and docProps twins
+    refused whole workbooks; only the parts under xl/ matter to calamine."""
+    path = _package(tmp_path / "custom.xlsx", _sheet(FIRST))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("customXml/item1.xml", '<?xml version="1.0" encoding="UTF-16"?><root/>'.encode("utf-16"))
+        zf.writestr("docProps/Custom.xml", "<a/>")
+        zf.writestr("docProps/custom.XML", "<b/>")
+    assert [r[:1] for r in open_rows(path).rows] == [[1]]

@@ -292,6 +292,8 @@ def clean_inputs(
         for element, raw in item.values.items():
             if element == IDENTITY or element not in rules:
                 continue
+            if element == RELATION and not id_number and lookup_key(str(raw)) in RELATION_BY_SEX:
+                continue  # the ID number settles it; its own problem is reported above
             by_sex = _relation_by_sex(raw, id_number, rules) if element == RELATION else None
             if by_sex is not None:
                 clean[element] = by_sex[0]

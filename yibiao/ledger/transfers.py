@@ -23,8 +23,9 @@ from yibiao.audit.models import Action
 from yibiao.orgunits.models import OrgUnit
 from yibiao.values import mask_id_number, mask_phone
 
-from .models import Person, Source, Transfer, TransferStatus
+from .models import Person, Source, SubjectKind, Transfer, TransferStatus
 from .records import IDENTITY, NAME, REFUSE, LedgerError, PersonInput, _write, last_home_codes
+from .snapshot import latest_facts
 
 
 class TransferError(LedgerError):
@@ -93,7 +94,10 @@ def confirm(actor: object, transfer_id: int, *, checked: bool = True) -> Transfe
         raise TransferError("transfer_stale")
     # The resident keeps the name their community knows: the asking community's spelling is
     # shown beside it when they differ, and a rename is an edit of its own, not a side effect.
-    values = {k: v for k, v in transfer.values.items() if k != NAME}
+    # Unless the ledger knows none now (the import that named them was undone): a resident
+    # without a name is what it must never make.
+    known = latest_facts(SubjectKind.PERSON, [person.pk], timezone.localdate(), [NAME]).get(person.pk, {})
+    values = {k: v for k, v in transfer.values.items() if k != NAME or not known.get(NAME)}
     item = PersonInput({**values, IDENTITY: person.id_number},
                        household_number=transfer.household_number or None)
     try:

@@ -236,12 +236,13 @@ def _inspect_zip(path: Path, limits: Limits, scan_cells: bool, budget: Budget | 
         _check_sizes(path, infos, limits)
         # calamine finds a part whatever its letters' case: two that differ by case alone
         # would let it read one while the scan looked at the other.
-        if len({n.lower() for n in names}) < len(names):
+        workbook_parts = [n for n in names if n.lower().startswith("xl/")]
+        if len({n.lower() for n in workbook_parts}) < len(workbook_parts):
             raise _fail("corrupt", path, detail="zip 中有只差大小写的同名文件",
                         detail_en="two parts whose names differ only in case")
         try:
             for info in infos:
-                if info.filename.endswith((".xml", ".rels", ".vml")):
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     _check_prolog(zf, info, path)
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
             macros = macros or b"macroEnabled" in content_types
@@ -263,7 +264,9 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Non
     calamine cannot read."""
     with zf.open(info) as fh:
         head = fh.read(_PROLOG_LIMIT)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00":
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:2] in (b"<\x00", b"\x00<"):
+        if not info.filename.lower().startswith("xl/"):  # customXml and the like: no reader here reads them
+            return
         raise _fail("unsupported_format", path, detail=f"{info.filename} 是 UTF-16 编码",
                     detail_en=f"{info.filename} is encoded in UTF-16")
     rest = head[_PROLOG_RE.match(head).end():]  # type: ignore[union-attr] - the pattern matches ""
@@ -295,13 +298,14 @@ def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> tuple[list[SheetScan], tupl
     calamine finds it (a target of SHEET1.XML is xl/worksheets/sheet1.xml)."""
     try:
         book = safe_fromstring(zf.read("xl/workbook.xml"))
-        rels_xml = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in zf.namelist() else b"<r/>"
+        members = {name.lower(): name for name in zf.namelist()}
+        rels_part = members.get("xl/_rels/workbook.xml.rels")  # calamine finds it whatever the case
+        rels_xml = zf.read(rels_part) if rels_part else b"<r/>"
         rels = safe_fromstring(rels_xml)
     except Exception as exc:  # defusedxml raises its own classes for entity tricks
         if type(exc).__module__.startswith("defusedxml"):
             raise _fail("xml_attack", path, detail=type(exc).__name__) from exc
         raise _fail("corrupt", path, detail=f"workbook.xml：{exc}", detail_en=f"workbook.xml: {exc}") from exc
-    members = {name.lower(): name for name in zf.namelist()}
     targets = {}
     shared_strings = {members.get("xl/sharedstrings.xml")}  # calamine reads this one, named or not
     for rel in rels:
@@ -315,6 +319,10 @@ def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> tuple[list[SheetScan], tupl
         if el.tag.endswith("}sheet") or el.tag == "sheet":
             rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
             scans.append(SheetScan(name=el.get("name", ""), part=targets.get(rid, "")))
+    for scan in scans:  # none skips the scan: calamine may find what this did not
+        if scan.part.lower() not in members:
+            raise _fail("corrupt", path, detail=f"工作表「{scan.name}」的内容不在文件中",
+                        detail_en=f"the content of sheet {scan.name} is missing")
     return scans, tuple(sorted(p for p in shared_strings if p))
 
 

@@ -89,7 +89,8 @@ class Book:
         self.date1904 = False
         self.sheets: list[tuple[str, str, bool]] = []  # (name, part, visible), worksheets only
         workbook = _xml(zf, "xl/workbook.xml", file)
-        rels = _relations(zf, "xl/_rels/workbook.xml.rels", file) if "xl/_rels/workbook.xml.rels" in names else {}
+        rels_part = next((n for n in names if n.lower() == "xl/_rels/workbook.xml.rels"), None)
+        rels = _relations(zf, rels_part, file) if rels_part else {}
         for el in workbook.iter():
             tag = el.tag.rsplit("}", 1)[-1]
             if tag == "workbookPr":
