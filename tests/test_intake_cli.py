@@ -67,7 +67,7 @@ def test_template_inspect_without_json_prints_a_chinese_table(tmp_path):
     good = write_xlsx(tmp_path / "good.xlsx", ROSTER, merges=["A1:D1"])
     result = run("template", "inspect", str(good), var=tmp_path)
     assert result.returncode == 0
-    assert "表头第 2–2 行" in result.stdout and "person.phone" in result.stdout and "自动" in result.stdout
+    assert "表头第 2 行" in result.stdout and "person.phone" in result.stdout and "自动" in result.stdout
 
 
 def test_ledger_import_json_reports_counts_and_rejections_and_a_rerun_changes_nothing(var, tmp_path):
@@ -145,3 +145,15 @@ def test_columns_no_value_came_from_are_named_in_the_plain_output(var, tmp_path)
     line = next(x for x in plain.stdout.splitlines() if x.startswith("以下列未对应任何数据项"))
     assert "D「宠物」" in line and "姓名" not in line and "公民身份号码" not in line
     assert "序号" not in plain.stdout.split("。", 1)[1]  # it counts rows: nothing to import from it
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path):
+    """`yibiao template inspect … | head` ended in a BrokenPipeError traceback."""
+    wide = write_xlsx(tmp_path / "wide.xlsx", [[f"第{i}列备注说明" for i in range(3000)]])
+    env = {k: v for k, v in os.environ.items() if k != "YIBIAO_USER"} | {"YIBIAO_VAR_DIR": str(tmp_path)}
+    process = subprocess.Popen([YIBIAO, "template", "inspect", str(wide)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    assert process.stdout.readline().startswith("文件：".encode())
+    process.stdout.close()  # as head does after its lines
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=600) == 141 and "Traceback" not in stderr, stderr

@@ -87,8 +87,9 @@ def _print_inspection(entry: dict) -> None:
         print(f"  注意：{warning['message']}")
     for sheet in entry["sheets"]:
         first, last = sheet["header_rows"]
+        rows = f"{first}" if first == last else f"{first}–{last}"
         print(f"  工作表「{sheet['name']}」（{LAYOUT_ZH.get(sheet['layout'], sheet['layout'])}），"
-              f"表头第 {first}–{last} 行，数据从第 {sheet['data_start_row']} 行起")
+              f"表头第 {rows} 行，数据从第 {sheet['data_start_row']} 行起")
         rows = sheet.get("rows")
         if rows:
             what = (f"每行一个单位（{rows.get('level')}）" if rows["kind"] == "org"
@@ -156,7 +157,7 @@ def _print_result(result, may_undo: bool) -> None:  # noqa: ANN001
     for r in result.transfers:
         print(f"  第 {r.row} 行：{r.message}")
     if result.warnings:  # imported all the same, but the clerk should know what was set aside
-        print(f"提示 {len(result.warnings)} 条（这些行已导入）：")
+        print(f"提示 {len(result.warnings)} 条（这些行{'可以' if result.dry_run else '已'}导入）：")
         for r in result.warnings:
             print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
     ignored = [c for c in result.columns if c.status == "suggested" and not c.confirmed]

@@ -216,7 +216,8 @@ class ImportResult:
                             "message": r.message, "message_en": r.message_en, "element": r.element,
                             "code": r.code} for r in self.rejections],
             "warnings": [{"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
-                          "message": r.message, "message_en": r.message_en} for r in self.warnings],
+                          "message": r.message, "message_en": r.message_en, "element": r.element,
+                          "code": r.code} for r in self.warnings],
             "transfers": [{"sheet": r.sheet, "row": r.row, "message": r.message, "message_en": r.message_en}
                           for r in self.transfers],
             "rejection_summary": _summarised(self.rejections),
