@@ -220,8 +220,9 @@ def test_hostile_files_are_refused_with_a_clear_message_and_nothing_written(worl
 
 def test_relation_words_rosters_use_are_read_as_gb_t_4761_codes(world, tmp_path):
     """子女 (a quarter of a real roster's rows) was refused: GB/T 4761 has 子 and 女 only,
-    which the ID number's sex settles, said in a note; 之子, 媳妇 and 外孙 are spellings."""
-    rows = [("子女", 1), ("子女", 2), ("之子", 3), ("媳妇", 4), ("外孙", 5), ("外孫子女", 6)]
+    which the ID number's sex settles, said in a note; 之子 and 外孙 are spellings. (Not 媳妇:
+    in the north it is one's wife, elsewhere a son's.)"""
+    rows = [("子女", 1), ("子女", 2), ("之子", 3), ("儿媳妇", 4), ("外孙", 5), ("外孫子女", 6)]
     path = write_xlsx(tmp_path / "关系.xlsx", table("| 户号 | 姓名 | 公民身份号码 | 与户主关系 |\n" + "\n".join(
         f"| HH-9 | 居民{n} | {valid_id(n)} | {word} |" for word, n in rows)))
     result = import_ledger(world.worker_a, path, world.community_a)
