@@ -46,7 +46,7 @@ def estimate_rows(name: str) -> int:
     is read. A file the scan refuses counts 0: the import refuses it with its reason."""
     try:
         with stored.local_copy(name) as path:
-            inspection = inspect_file(path)
+            inspection = inspect_file(path, markup=False)  # the import checks what it reads
     except SheetError:
         return 0
     return max((scan.max_row for scan in inspection.sheets), default=0)

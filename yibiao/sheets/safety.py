@@ -382,7 +382,7 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, path: Path, limits: Limits
 class _Markup:
     """expat over a sheet's XML as the scan streams it. calamine reads mismatched tags
     without a word: `<t>名2</is>` in one cell joined it with the next and left that blank.
-    No DTD reaches expat (the prolog check refuses DOCTYPE first; one later is an error)."""
+    A DTD is refused before it (_check_prolog) and by it (_expat)."""
 
     def __init__(self, scan: SheetScan, path: Path) -> None:
         self.scan, self.path = scan, path
