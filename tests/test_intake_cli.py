@@ -157,3 +157,18 @@ def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path):
     process.stdout.close()  # as head does after its lines
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=600) == 141 and "Traceback" not in stderr, stderr
+
+
+def test_the_plain_output_speaks_the_language_asked_and_leaves_the_file_as_written(var, tmp_path):
+    """Under YIBIAO_LANGUAGE=en the summary and every row's reason were Chinese; in
+    Traditional the wording converts, the file's own names and cells do not."""
+    path = write_xlsx(tmp_path / "花名册.xlsx", ROSTER)
+    english = run("ledger", "import", str(path), "--org", COMMUNITY, "--dry-run", var=var, YIBIAO_LANGUAGE="en")
+    assert english.returncode == 0, english.stderr
+    lines = english.stdout.splitlines()
+    assert lines[0].startswith("Tried (nothing written) 花名册.xlsx, sheet Sheet1: rows read 2; people added 1")
+    refused = next(x for x in lines if x.startswith("  row 4, column C"))
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in refused.split(":", 1)[1].replace("坏号码", ""))
+    traditional = run("ledger", "import", str(path), "--org", COMMUNITY, "--dry-run", var=var,
+                      YIBIAO_LANGUAGE="zh-hant")
+    assert traditional.stdout.startswith("試導入（未寫入）「花名册.xlsx」"), traditional.stdout

@@ -144,33 +144,53 @@ def _read_mapping(path: Path) -> dict[str, str | None]:
     return data
 
 
+def _say(zh: str, en: str, **values: object) -> str:
+    """A line in the command's language (YIBIAO_LANGUAGE): the wording converted (Traditional
+    through OpenCC), then the values put in as they are, the file's names and cells unchanged."""
+    from .importer import in_page_language
+
+    return in_page_language(zh, en).format(**values)
+
+
 def _print_result(result, may_undo: bool) -> None:  # noqa: ANN001
-    verb = "试导入（未写入）" if result.dry_run else "已导入"
-    print(f"{verb}「{result.file}」工作表「{result.sheet}」：读取 {result.rows_read} 行，新增 {result.created} 人，"
-          f"更新 {result.updated} 人，无变化 {result.unchanged} 人，有误 {result.rejected} 行，"
-          f"发出迁入申请 {len(result.transfers)} 人"
-          + (f"，重复行合并 {result.merged} 行" if result.merged else "") + "。")
+    dry = result.dry_run
+    print(_say(("试导入（未写入）" if dry else "已导入") + "「{file}」工作表「{sheet}」：读取 {rows} 行，新增 {created} 人，"
+               "更新 {updated} 人，无变化 {unchanged} 人，有误 {rejected} 行，发出迁入申请 {transfers} 人"
+               + ("，重复行合并 {merged} 行" if result.merged else "") + "。",
+               ("Tried (nothing written)" if dry else "Imported") + " {file}, sheet {sheet}: rows read {rows}; "
+               "people added {created}, updated {updated}, unchanged {unchanged}; rows with errors {rejected}; "
+               "transfer requests sent {transfers}" + ("; repeated rows merged {merged}" if result.merged else "") + ".",
+               file=result.file, sheet=result.sheet, rows=result.rows_read, created=result.created,
+               updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
+               transfers=len(result.transfers), merged=result.merged))
     if may_undo:  # what `ledger writes` and `ledger undo` go by: not a re-import that changed nothing
-        print(f"24 小时内可撤销本次导入：yibiao ledger undo {result.write_id}")
+        print(_say("24 小时内可撤销本次导入：yibiao ledger undo {id}", "Undo within 24 hours: yibiao ledger undo {id}",
+                   id=result.write_id))
+    cell = ("  第 {row} 行 {column} 列「{value}」：{why}", "  row {row}, column {column} “{value}”: {why}")
     for r in result.rejections:
-        print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
+        print(_say(*cell, row=r.row, column=r.column, value=r.value, why=r.shown))
     for r in result.transfers:
-        print(f"  第 {r.row} 行：{r.message}")
+        print(_say("  第 {row} 行：{why}", "  row {row}: {why}", row=r.row, why=r.shown))
     if result.warnings:  # imported all the same, but the clerk should know what was set aside
-        print(f"提示 {len(result.warnings)} 条（这些行{'可以' if result.dry_run else '已'}导入）：")
+        print(_say("提示 {n} 条（这些行" + ("可以" if dry else "已") + "导入）：",
+                   "{n} notes (these rows " + ("can be" if dry else "were") + " imported):", n=len(result.warnings)))
         for r in result.warnings:
-            print(f"  第 {r.row} 行 {r.column} 列「{r.value}」：{r.message}")
+            print(_say(*cell, row=r.row, column=r.column, value=r.value, why=r.shown))
     ignored = [c for c in result.columns if c.status == "suggested" and not c.confirmed]
     if ignored:
-        print("以下列只是建议映射，未导入（确认后请用 --mapping 指定）："
-              + "、".join(f"{c.column}「{c.header}」→{c.element}" for c in ignored))
+        print(_say("以下列只是建议映射，未导入（确认后请用 --mapping 指定）：{columns}",
+                   "Columns only suggested, not imported (confirm them with --mapping): {columns}",
+                   columns="、".join(f"{c.column}「{c.header}」→{c.element}" for c in ignored)))
     # Said, not left to be noticed later: a column of the file that no value came from.
     unmatched = [c for c in result.columns if c.header and not c.confirmed and c.status == "unmapped"]
     if unmatched:
-        print("以下列未对应任何数据项，未导入（如需导入请用 --mapping 指定数据项）："
-              + "、".join(f"{c.column}「{c.header}」" for c in unmatched))
+        print(_say("以下列未对应任何数据项，未导入（如需导入请用 --mapping 指定数据项）：{columns}",
+                   "Columns matching no data element, not imported (name one with --mapping): {columns}",
+                   columns="、".join(f"{c.column}「{c.header}」" for c in unmatched)))
     elsewhere = [c for c in result.columns  # not meta.*: a 序号 column counts rows, it holds no fact
                  if c.note == "not_importable" and not (c.element or c.chosen or "").startswith("meta.")]
     if elsewhere:
-        print("以下列不是居民个人的数据项，导入居民时不写入（请在相应的登记中填写）："
-              + "、".join(f"{c.column}「{c.header}」→{c.element or c.chosen}" for c in elsewhere))
+        print(_say("以下列不是居民个人的数据项，导入居民时不写入（请在相应的登记中填写）：{columns}",
+                   "Columns that are not a resident's own data, not written by a resident import "
+                   "(record them where they belong): {columns}",
+                   columns="、".join(f"{c.column}「{c.header}」→{c.element or c.chosen}" for c in elsewhere)))
