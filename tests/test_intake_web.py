@@ -111,6 +111,9 @@ def test_a_hostile_upload_is_refused_on_the_mapping_page(world, tmp_path):
     response = client.post("/intake/upload/", {"org": world.community_a.code, "file": bad.open("rb")})
     page = client.get(response["Location"])
     assert page.status_code == 400 and "密码" in page.content.decode()
+    client.cookies["django_language"] = "en"  # it said 密码 on English pages too
+    page = client.get(response["Location"]).content.decode()
+    assert "password" in page.lower() and "密码" not in page
 
 
 def test_import_pressed_twice_imports_once_and_offers_an_undo(world, tmp_path, media):

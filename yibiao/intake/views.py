@@ -18,7 +18,14 @@ from yibiao.sheets import SheetError
 from yibiao.sheets.safety import safe_file_name
 
 from . import jobs
-from .importer import import_choices, import_ledger, mapping_from_form, preview, shown_problems
+from .importer import (
+    import_choices,
+    import_ledger,
+    in_page_language,
+    mapping_from_form,
+    preview,
+    shown_problems,
+)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SUFFIXES = {".xlsx", ".xls"}
@@ -95,7 +102,8 @@ def mapping(request: HttpRequest, token: str) -> HttpResponse:
             plan = preview(path, request.GET.get("sheet") or None)
     except SheetError as error:
         return render(request, "intake/mapping.html", {"entry": entry, "unit": unit, "token": token,
-                                                       "error": error.message}, status=400)
+                                                       "error": in_page_language(error.message, error.message_en)},
+                      status=400)
     return render(request, "intake/mapping.html", {
         "entry": entry, "unit": unit, "token": token, "plan": plan, "choices": import_choices()})
 
