@@ -241,3 +241,13 @@ def test_zinv_on_a_row_with_a_bad_id_number_is_refused_for_the_id_number_only(wo
     path = write_xlsx(tmp_path / "坏号.xlsx", table(f"| 姓名 | 公民身份号码 | 与户主关系 |\n| 居民 | {bad} | 子女 |"))
     result = import_ledger(world.worker_a, path, world.community_a)
     assert result.rejected == 1 and [r.element for r in result.rejections] == ["person.id_number"]
+
+
+def test_a_refused_value_names_its_column_in_english_not_by_code(world, tmp_path):
+    from django.utils import translation
+
+    path = write_xlsx(tmp_path / "电话.xlsx", table(f"| 姓名 | 公民身份号码 | 联系电话 |\n| 居民 | {valid_id(1)} | 12345 |"))
+    result = import_ledger(world.worker_a, path, world.community_a)
+    with translation.override("en"):
+        shown = result.rejections[0].shown
+    assert shown.startswith("Phone: ") and "person.phone" not in shown

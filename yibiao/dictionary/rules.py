@@ -18,7 +18,6 @@ from yibiao.values.normalise import compact
 from yibiao.values.parse import within_length
 
 from .models import Element, Sensitivity
-from .words import english
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,8 @@ class Rules:
             parsed: Parsed | None = parse_value(value_type, raw, code_list=code_list,
                                                 unit=rule.unit or None)
         except ValueProblem as problem:
-            raise _named(rule, problem) from None
+            raise ValueProblem(problem.code, f"{rule.name_zh}：{problem.message_zh}",
+                               f"{rule.code}: {problem.message_en}") from None
         if parsed is None:
             return None, ()
         return self._fits(rule, canonical(parsed.value)), parsed.warnings
@@ -142,7 +142,8 @@ class Rules:
         try:
             return within_length(text, rule.max_length)
         except ValueProblem as problem:
-            raise _named(rule, problem) from None
+            raise ValueProblem(problem.code, f"{rule.name_zh}：{problem.message_zh}",
+                               f"{rule.code}: {problem.message_en}") from None
 
     def display(self, code: str, value: str | None) -> str:
         """What a person sees for a stored value: code names, 是/否."""
@@ -159,9 +160,3 @@ class Rules:
         if rule.value_type == "boolean":
             return {"1": "是", "0": "否"}.get(value, value)
         return value
-
-
-def _named(rule: ElementRule, problem: ValueProblem) -> ValueProblem:
-    """The problem with the element's name before it: 联系电话：…, Phone: … (not person.phone)."""
-    return ValueProblem(problem.code, f"{rule.name_zh}：{problem.message_zh}",
-                        f"{english().get(('', rule.name_zh), rule.code)}: {problem.message_en}")

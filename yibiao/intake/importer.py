@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from yibiao.audit.models import Action
 from yibiao.dictionary.rules import Rules
+from yibiao.dictionary.words import english
 from yibiao.ledger.models import Source, WriteKind
 from yibiao.ledger.records import (
     IDENTITY,
@@ -357,8 +358,8 @@ def import_ledger(actor: object, path: str | Path, org_unit: OrgUnit, *, sheet: 
     result.created, result.updated, result.unchanged = written.created, written.updated, written.unchanged
     result.facts_written = written.facts_written
     result.merged = written.merged
-    result.rejections = [_rejection(plan.sheet, p) for p in written.rejected]
-    result.warnings = [_rejection(plan.sheet, p) for p in written.warnings]
+    result.rejections = [_rejection(plan.sheet, p, rules) for p in written.rejected]
+    result.warnings = [_rejection(plan.sheet, p, rules) for p in written.warnings]
     result.transfers = [Rejection(plan.sheet, t.row, "", "person.id_number", "", "transfer_requested",
                                   t.message_zh, t.message_en) for t in written.transfers]
     return result
@@ -404,8 +405,14 @@ def _reporting(rows: Iterable[tuple[int, list]], last_row: int,
         yield row_no, row
 
 
-def _rejection(sheet: str, p: RowProblem) -> Rejection:
-    return Rejection(sheet, p.row, p.column, p.element, p.value, p.code, p.message_zh, p.message_en)
+def _rejection(sheet: str, p: RowProblem, rules: Rules) -> Rejection:
+    """A row's problem for the clerk: its English names the element in English (Phone: …),
+    where the dictionary's message names it by its code (person.phone: …)."""
+    message_en = p.message_en
+    if p.element in rules and message_en.startswith(f"{p.element}: "):
+        name = english().get(("", rules[p.element].name_zh), p.element)
+        message_en = f"{name}: {message_en.removeprefix(f'{p.element}: ')}"
+    return Rejection(sheet, p.row, p.column, p.element, p.value, p.code, p.message_zh, message_en)
 
 
 def _digest_prefix(org_unit: OrgUnit, on: dt.date, plan: Plan, rules: Rules) -> bytes:
