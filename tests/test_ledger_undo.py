@@ -271,3 +271,66 @@ def test_undoing_two_imports_newest_first_gets_back_to_before_both(world, before
     assert li.org_unit_id is None and not Residence.objects.filter(person=li, valid_to__isnull=True).exists()
     latest = {f.element: f.value for f in Fact.objects.filter(subject_id=li.pk).order_by("valid_from", "id")}
     assert latest["person.phone"] == "" and latest["person.work_unit"] == ""
+
+
+def _zhang_roster(tmp_path: Path, phone: str) -> Path:
+    return write_xlsx(tmp_path / f"zhang-{phone}.xlsx", table(f"""
+| 姓名   | 公民身份号码 | 联系电话 |
+| 张桂兰 | {ZHANG}      | {phone}  |
+"""))
+
+
+def test_undoing_a_re_import_puts_back_what_it_asked_again_in_a_waiting_request(client, world, before,
+                                                                                tmp_path, capsys):
+    """The second import asks community B again with another phone: the waiting request is
+    updated, not sent twice. Undoing that import put nothing back: B was left asked for a
+    phone that A had taken back. Now the request holds the first import's values again,
+    still waiting; undoing the first withdraws it."""
+    first = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13712345678"), world.community_a)
+    second = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13600000000"), world.community_a)
+    request = Transfer.objects.get(status="pending")
+    assert request.values["person.phone"] == "13600000000" and "已按本次内容更新" in second.transfers[0].message
+    write = LedgerWrite.objects.get(pk=second.write_id)
+    assert [r["transfer"] for r in write.resent] == [request.pk]
+    assert main(["ledger", "writes", "--json", "--user", "worker_a"]) == 0
+    assert {w["id"]: w["undoable"] for w in json.loads(capsys.readouterr().out)}[second.write_id]
+
+    assert main(["ledger", "undo", str(second.write_id), "--user", "worker_a", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["transfers_restored"] == 1
+    request.refresh_from_db()
+    assert (request.status, request.values["person.phone"]) == ("pending", "13712345678")
+    assert "zhang-13712345678.xlsx" in request.origin
+    assert AuditEntry.objects.filter(subject_kind="transfer", subject_id=str(request.pk),
+                                     detail__step="undo").exists()
+    assert client.login(username="worker_a", password=PASSWORD)
+    page = client.post(f"/ledger/writes/{first.write_id}/undo/", follow=True).content.decode()
+    assert "撤回了 1 项迁入申请" in page
+    request.refresh_from_db()
+    assert request.status == "withdrawn"
+
+
+def test_a_re_sent_request_decided_or_asked_again_since_is_left_as_it_stands(world, before, tmp_path):
+    import_ledger(world.worker_a, _zhang_roster(tmp_path, "13712345678"), world.community_a)
+    second = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13600000000"), world.community_a)
+    third = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13500000000"), world.community_a)
+    done = undo_write(world.worker_a, second.write_id)  # the third asked again since: it stands
+    assert (done.transfers_restored, done.kept) == (0, 1)
+    request = Transfer.objects.get(status="pending")
+    assert request.values["person.phone"] == "13500000000"
+    from yibiao.ledger import transfers
+
+    transfers.confirm(world.worker_b, request.pk)
+    done = undo_write(world.worker_a, third.write_id)  # B has moved her: the decision stands
+    assert (done.transfers_restored, done.kept) == (0, 1)
+    request.refresh_from_db()
+    assert request.status == "confirmed" and request.values["person.phone"] == "13500000000"
+
+
+def test_asking_again_with_the_same_values_is_no_change_to_undo(world, before, tmp_path):
+    import_ledger(world.worker_a, _zhang_roster(tmp_path, "13712345678"), world.community_a)
+    again = import_ledger(world.worker_a, write_xlsx(tmp_path / "copy.xlsx", table(f"""
+| 姓名   | 公民身份号码 | 联系电话    |
+| 张桂兰 | {ZHANG}      | 13712345678 |
+""")), world.community_a)
+    assert "已按本次内容更新" in again.transfers[0].message
+    assert LedgerWrite.objects.get(pk=again.write_id).resent == []

@@ -250,12 +250,14 @@ def cmd_ledger_undo(args: argparse.Namespace) -> int:
         print(json.dumps({"write": done.write.pk, "facts_reversed": done.facts_reversed,
                           "residences_ended": done.residences_ended,
                           "residences_reopened": done.residences_reopened,
-                          "transfers_withdrawn": done.transfers_withdrawn, "kept": done.kept},
+                          "transfers_withdrawn": done.transfers_withdrawn,
+                          "transfers_restored": done.transfers_restored, "kept": done.kept},
                          ensure_ascii=False, indent=2))
         return 0
     print(f"已撤销 #{done.write.pk}「{done.write.label}」：恢复 {done.facts_reversed} 项信息，"
           f"结束 {done.residences_ended} 条居住记录，恢复 {done.residences_reopened} 条，"
           f"撤回 {done.transfers_withdrawn} 项迁入申请"
+          + (f"，{done.transfers_restored} 项等待确认的迁入申请恢复为此前的内容" if done.transfers_restored else "")
           + (f"；{done.kept} 项在此之后又被修改过，保留了修改后的值" if done.kept else "") + "。")
     return 0
 

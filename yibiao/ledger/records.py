@@ -113,6 +113,8 @@ class TransferSent:
     community: str
     dry_run: bool = False
     again: bool = False  # a pending request for the same move existed: updated, not sent twice
+    # again, with other values: what it held before and after (LedgerWrite.resent, for undo)
+    replaced: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def message_zh(self) -> str:
@@ -200,9 +202,12 @@ def _finish_write(write: LedgerWrite, result: WriteResult) -> None:
     write.created, write.updated = result.created, result.updated
     write.people = sorted(set(result.touched))
     write.closed = sorted(set(result.closed))
-    # Only the requests it sent: one already waiting (`again`) is another write's to withdraw.
+    # Only the requests it sent: one already waiting (`again`) is another write's to withdraw;
+    # what this write changed in it is put back by undo.
     write.transfers = sorted({t.transfer_id for t in result.transfers if not t.again})
-    write.save(update_fields=["created", "updated", "people", "closed", "transfers"])
+    write.resent = [{"transfer": t.transfer_id, **t.replaced} for t in result.transfers
+                    if t.again and t.replaced is not None]
+    write.save(update_fields=["created", "updated", "people", "closed", "transfers", "resent"])
 
 
 @dataclass
@@ -1154,11 +1159,11 @@ def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
                 "org_unit__code", flat=True).first()
             if home is not None and not (home.startswith(org_unit.code) or org_unit.code.startswith(home)):
                 raise LedgerError("household_elsewhere", household=row.household_number, unit=org_unit.name)
-        transfer, created = request_transfer(actor, person.pk, code, org_unit, row.values,
-                                             household_number=row.household_number or "",
-                                             valid_from=on, source=source, origin=origin)
-        result.transfers.append(TransferSent(row.row, transfer.pk, community,
-                                             dry_run=foreign.dry_run, again=not created))
+        transfer, created, replaced = request_transfer(actor, person.pk, code, org_unit, row.values,
+                                                       household_number=row.household_number or "",
+                                                       valid_from=on, source=source, origin=origin)
+        result.transfers.append(TransferSent(row.row, transfer.pk, community, dry_run=foreign.dry_run,
+                                             again=not created, replaced=replaced))
     return keep
 
 

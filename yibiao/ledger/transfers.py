@@ -32,22 +32,58 @@ class TransferError(LedgerError):
     """A decision the transfer's state does not allow; the message is for people."""
 
 
+# What a re-sent request replaces (LedgerWrite.resent keeps it, for undo to put back).
+RESENT_FIELDS = ("values", "household_number", "relation_to_head", "valid_from", "source", "origin")
+ASKED = RESENT_FIELDS[:4]  # what the other community is asked to confirm
+
+
 def request_transfer(actor: object, person_id: int, from_code: str, to_unit: OrgUnit,
                      values: dict[str, str | None], *, household_number: str, valid_from: dt.date,
-                     source: str, origin: str = "") -> tuple[Transfer, bool]:
+                     source: str, origin: str = "") -> tuple[Transfer, bool, dict[str, dict] | None]:
     """Keep a row about another community's resident as a request to them (one pending
-    request per person and destination: asking again replaces what was asked)."""
+    request per person and destination: asking again replaces what was asked).
+
+    Returns (the request, whether it is new, what asking again replaced: {"before": …,
+    "after": …} of RESENT_FIELDS, None when nothing changed)."""
     from_unit = OrgUnit.objects.get(code=from_code)
+    asked = {"values": dict(values), "household_number": household_number[:30],
+             "relation_to_head": values.get("person.relation_to_head") or "",
+             "valid_from": valid_from, "source": source, "origin": origin[:200]}
+    waiting = (Transfer.objects.select_for_update(of=("self",))
+               .filter(person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING).first())
+    before = None
+    if waiting is not None:
+        was = {name: getattr(waiting, name) for name in RESENT_FIELDS}
+        if any(was[name] != asked[name] for name in ASKED):  # not only another file or row
+            before = {"before": {**was, "valid_from": waiting.valid_from.isoformat()},
+                      "after": {**asked, "valid_from": valid_from.isoformat()}}
     transfer, created = Transfer.objects.update_or_create(
         person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING,
-        defaults={"from_unit": from_unit, "from_code": from_code, "values": dict(values),
-                  "household_number": household_number[:30],
-                  "relation_to_head": values.get("person.relation_to_head") or "",
-                  "valid_from": valid_from, "source": source, "origin": origin[:200],
+        defaults={"from_unit": from_unit, "from_code": from_code, **asked,
                   "requested_by": actor if getattr(actor, "pk", None) else None})
     record(actor, Action.CREATE if created else Action.CHANGE, subject_kind="transfer",
            subject_id=transfer.pk, org_code=to_unit.code, from_code=from_code, step="request")
-    return transfer, created
+    return transfer, created, before
+
+
+def restore_request(transfer_id: int, before: dict[str, object], after: dict[str, object],
+                    note: str, actor: object) -> bool:
+    """Put back what a re-sent request replaced (undo): only while it waits and still holds
+    what that re-send asked (`after`); a decision or a later re-send stands. Audited."""
+    transfer = (Transfer.objects.select_for_update(of=("self",)).select_related("to_unit")
+                .filter(pk=transfer_id, status=TransferStatus.PENDING).first())
+    if transfer is None:
+        return False
+    now = {name: getattr(transfer, name) for name in RESENT_FIELDS}
+    if {**now, "valid_from": transfer.valid_from.isoformat()} != after:
+        return False
+    for name in RESENT_FIELDS:
+        setattr(transfer, name, before[name])
+    transfer.valid_from = dt.date.fromisoformat(str(before["valid_from"]))
+    transfer.save(update_fields=list(RESENT_FIELDS))
+    record(actor, Action.CHANGE, subject_kind="transfer", subject_id=transfer.pk,
+           org_code=transfer.to_unit.code, reason=note[:300], step="undo")
+    return True
 
 
 def incoming(user: object) -> QuerySet[Transfer]:

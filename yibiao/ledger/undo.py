@@ -44,6 +44,7 @@ from .partitions import follow_people
 from .records import NAME, LedgerError, require_ledger_unit
 from .snapshot import ID_CHUNK, latest_facts
 from .state import refresh_states
+from .transfers import restore_request
 
 UNDO_WINDOW = dt.timedelta(hours=24)
 
@@ -55,6 +56,7 @@ class UndoResult:
     residences_ended: int = 0
     residences_reopened: int = 0
     transfers_withdrawn: int = 0
+    transfers_restored: int = 0  # re-sent requests holding what they held before the write
     kept: int = 0  # values and moves changed by someone after the write: left as they are
 
 
@@ -63,7 +65,7 @@ def undoable(user: object, now: dt.datetime | None = None) -> QuerySet[LedgerWri
     and with something to undo (a re-import that changed nothing offers no undo)."""
     since = (now or timezone.now()) - UNDO_WINDOW
     return (scope.permitted(user, LedgerWrite, scope.CHANGE).filter(undone_at__isnull=True, at__gte=since)
-            .exclude(people=[], closed=[], transfers=[], household__isnull=True))
+            .exclude(people=[], closed=[], transfers=[], resent=[], household__isnull=True))
 
 
 def can_undo(user: object, write: LedgerWrite | None, now: dt.datetime | None = None) -> bool:
@@ -85,7 +87,7 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
             raise LedgerError("undo_already", label=label, at=_local(write.undone_at))
         if now - write.at > UNDO_WINDOW:
             raise LedgerError("undo_expired", label=label, at=_local(write.at))
-        if not (write.people or write.closed or write.transfers or write.household_id):
+        if not (write.people or write.closed or write.transfers or write.resent or write.household_id):
             raise LedgerError("undo_nothing", label=label)
         counts = {"facts": 0, "ended": 0, "reopened": 0, "kept": 0}
         note = f"撤销{write.get_kind_display()}“{label}”"[:200]
@@ -107,6 +109,12 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
         withdrawn = Transfer.objects.filter(pk__in=write.transfers, status=TransferStatus.PENDING).update(
             status=TransferStatus.WITHDRAWN, reason=note[:300], decided_at=now,
             decided_by=actor if getattr(actor, "pk", None) else None)
+        restored = 0
+        for resent in write.resent:
+            if restore_request(resent["transfer"], resent["before"], resent["after"], note, actor):
+                restored += 1
+            else:
+                counts["kept"] += 1  # decided, or asked again since: that stands
         refresh_states(people)
         write.undone_at, write.undone_by = now, actor if getattr(actor, "pk", None) else None
         write.save(update_fields=["undone_at", "undone_by"])
@@ -114,9 +122,9 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
                org_code=write.org_code, reason=note, undo=write.pk, kind=write.kind,
                facts_reversed=counts["facts"], residences_ended=counts["ended"],
                residences_reopened=counts["reopened"], transfers_withdrawn=withdrawn,
-               kept=counts["kept"])
+               transfers_restored=restored, kept=counts["kept"])
     return UndoResult(write, counts["facts"], counts["ended"], counts["reopened"], withdrawn,
-                      counts["kept"])
+                      restored, counts["kept"])
 
 
 def _local(moment: dt.datetime) -> str:
