@@ -195,7 +195,7 @@ class Writer:
             phones = {}
             for h in synth.households:
                 grid = unit_id[h.grid_code]
-                households.append((hid, h.number, grid, h.address, now))
+                households.append((hid, h.number, grid, h.community_code, h.address, now))
                 facts.append((SubjectKind.HOUSEHOLD, hid, "household.address", h.address, SINCE, now,
                               demo, h.grid_code, ""))
                 for m in h.members:
@@ -223,7 +223,8 @@ class Writer:
                         facts.append((SubjectKind.PLACE, lid, element, canonical(element, value), SINCE, now,
                                       demo, p.grid_code, ""))
                 lid += 1
-            insert_rows(Household, ["id", "number", "org_unit", "address", "created_at"], households)
+            insert_rows(Household, ["id", "number", "org_unit", "community_code", "address", "created_at"],
+                        households)
             insert_rows(Person, ["id", "id_number", "name", "name_initials", "org_unit", "household",
                                  "version", "created_at", "updated_at"], people)
             insert_rows(Place, ["id", "address", "org_unit", "created_at"], places)

@@ -185,16 +185,20 @@ def test_a_mapping_to_an_unknown_column_or_element_is_refused(world, roster):
 
 
 def test_a_failure_in_a_later_chunk_leaves_nothing_written(world, tmp_path):
-    """write_people writes 500 rows per chunk; row 551's household belongs to another community.
+    """write_people writes 500 rows per chunk; row 551's household is another grid's.
 
     The ledger refuses it while writing the second chunk, after the first chunk's people,
     households and facts were inserted: the transaction must take all of them back.
     """
-    Household.objects.create(number="EAST-9", org_unit=world.community_b)
+    from yibiao.orgunits.divisions import add_unit
+    from yibiao.orgunits.models import Level
+
+    grid_2 = add_unit(world.community_a.code + "002", "第二网格", Level.GRID, world.community_a)
+    Household.objects.create(number="EAST-9", org_unit=grid_2)
     rows = [["姓名", "公民身份号码", "户号"]]
     rows += [[f"居民{i}", valid_id(i), "EAST-9" if i == 550 else f"HH-{i}"] for i in range(600)]
     path = write_xlsx(tmp_path / "big.xlsx", rows)
-    result = import_ledger(world.worker_a, path, world.community_a)
+    result = import_ledger(world.worker_a, path, world.grid_a)
     assert result.refused and "EAST-9" in result.refused.message
     assert not Person.objects.exists() and not Fact.objects.exists()
     assert list(Household.objects.values_list("number", flat=True)) == ["EAST-9"]

@@ -433,3 +433,22 @@ def test_a_failure_while_reading_ahead_leaves_nothing_written(world, monkeypatch
     with pytest.raises(records.LedgerError):
         records.write_people(world.worker_a, world.community_a, failing(), recognise=True)
     assert ledger_counts() == before and not stage_left()
+
+
+@pytest.mark.parametrize("block", [1000, 4])  # in memory, and staged with merges
+def test_two_communities_numbering_their_households_001_each_keep_their_own(world, monkeypatch, block):
+    """户号 are a community's own numbering: community B's "001" was refused as belonging to
+    community A, the whole import with it. Each community now has its own 001."""
+    monkeypatch.setattr(records, "BLOCK", block)
+    a = records.write_people(world.worker_a, world.community_a,
+                             [someone(i, "001" if i < 3 else "002") for i in range(6)])
+    b = records.write_people(world.worker_b, world.community_b,
+                             [someone(i, "001") for i in range(10, 16)])
+    assert (a.created, b.created, a.rejected, b.rejected) == (6, 6, [], [])
+    households = records.Household.objects.order_by("community_code", "number")
+    assert [(h.community_code, h.number) for h in households] == [
+        (world.community_a.code, "001"), (world.community_a.code, "002"), (world.community_b.code, "001")]
+    members = {(h.community_code, h.number): sorted(Person.objects.filter(household=h).values_list(
+        "id_number", flat=True)) for h in households}
+    assert members[(world.community_b.code, "001")] == sorted(valid_id(i) for i in range(10, 16))
+    assert members[(world.community_a.code, "001")] == sorted(valid_id(i) for i in range(3))

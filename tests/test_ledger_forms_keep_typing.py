@@ -123,13 +123,17 @@ def test_a_refused_edit_leaves_a_masked_field_masked_when_it_was_left_empty(work
     assert 'placeholder="138****5678' in page
 
 
-def test_another_communitys_household_number_is_said_with_the_members_problems(worker, world):
-    write_people(world.worker_b, world.community_b, [PersonInput(
+def test_another_grids_household_number_is_said_with_the_members_problems(worker, world):
+    from yibiao.orgunits.divisions import add_unit
+    from yibiao.orgunits.models import Level
+
+    grid_2 = add_unit(world.community_a.code + "002", "第二网格", Level.GRID, world.community_a)
+    write_people(world.worker_a, grid_2, [PersonInput(
         {"person.id_number": ZHAO, "person.name": "赵大爷"}, household_number="B-9")])
     response = worker.post("/ledger/households/new/", {
         "org_unit": world.grid_a.code, "address": "枫林路1号", "number": "B-9",
         "name_0": "刘兵彬", "id_number_0": LIU, "relation_0": "02", "phone_0": "12345"})
     page = response.content.decode()
-    assert field_error(page, "number").startswith("户号 B-9 属于其他社区")
+    assert field_error(page, "number").startswith("户号 B-9 已登记在本社区的其他网格")
     assert field_error(page, "phone_0").startswith("刘兵彬 的联系电话")
     assert 'value="B-9"' in page and not Person.objects.filter(id_number=LIU).exists()

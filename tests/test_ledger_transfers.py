@@ -247,14 +247,21 @@ def test_locating_many_residents_by_guessed_numbers_is_capped_per_day(world, wan
     assert not Transfer.objects.exists()
 
 
-def test_a_transfer_cannot_carry_another_communitys_household_number(world, wang):
-    from yibiao.ledger.records import LedgerError
+def test_a_household_number_in_a_transfer_is_the_asking_communitys_own(world, wang):
+    """B asks for 王秀英 into B's household "A-1": the number is B's own numbering (A also
+    has an "A-1"); confirmed, she joins B's household, and A's keeps its number and address."""
+    from yibiao.ledger import transfers
+    from yibiao.ledger.models import Household
 
-    with pytest.raises(LedgerError):
-        write_people(world.worker_b, world.community_b,
-                     [person(id_number=WANG, name="王某", household="A-1")])
-    assert not Transfer.objects.exists()
+    a_household = Household.objects.get(number="A-1", community_code=world.community_a.code)
+    write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王某", household="A-1")])
+    request = Transfer.objects.get()
+    assert request.household_number == "A-1"
     unchanged(wang, world)
+    transfers.confirm(world.worker_a, request.pk)
+    wang.refresh_from_db()
+    assert wang.household.community_code == world.community_b.code and wang.household.number == "A-1"
+    assert wang.household != a_household and Household.objects.filter(pk=a_household.pk).exists()
 
 
 def test_confirming_keeps_the_residents_name_and_shows_the_other_spelling(world, wang):

@@ -186,8 +186,8 @@ def scene(world, tmp_path, settings) -> Scene:
     write_people(w.worker_b, w.community_b, [PersonInput(
         {"person.id_number": B1, "person.name": "李东塘", "person.phone": "13912345678"},
         household_number="B-1")])
-    household_a = set_household_address(w.worker_a, "A-1", "桃花岭1栋")
-    household_b = set_household_address(w.worker_b, "B-1", "东塘村3组")
+    household_a = set_household_address(w.worker_a, w.community_a, "A-1", "桃花岭1栋")
+    household_b = set_household_address(w.worker_b, w.community_b, "B-1", "东塘村3组")
     place_a = Place.objects.create(address="桃花岭2栋101", org_unit=w.community_a)
     place_b = Place.objects.create(address="东塘村5组", org_unit=w.community_b)
     # Transfer requests both ways, keyed by the side of the resident (who decides).
@@ -922,14 +922,24 @@ def test_registering_another_communitys_resident_sends_a_transfer_and_changes_no
     assert (sent.status, sent.to_unit) == (TransferStatus.PENDING, scene.obj["community"]["b"])
 
 
-def test_registering_into_another_communitys_household_is_refused(scene):
-    """A household number of community A used by B's worker: refused, nothing stored."""
-    before = fingerprint()
+def test_a_household_number_another_community_also_uses_is_b_s_own_and_leaves_a_s_alone(scene):
+    """户号 are each community's own numbering: B registering "A-1" gets a household of B's
+    (it was refused, naming A's number as taken), and A's "A-1" keeps its address and members."""
+    from yibiao.ledger.models import Household, Person
+
+    a_household = Household.objects.get(number="A-1")
+    a_members = sorted(Person.objects.filter(household=a_household).values_list("pk", flat=True))
+    new_id = scene.new_id()
     response = logged_in(scene.users["worker_b"]).post("/ledger/households/new/", {
         "org_unit": scene.obj["community"]["b"].code, "address": "东塘村8组", "number": "A-1",
-        "name_0": "赵新", "id_number_0": scene.new_id(), "relation_0": "01"})
-    assert response.status_code in (200, 400) and "属于其他社区" in response.content.decode()
-    assert fingerprint() == before
+        "name_0": "赵新", "id_number_0": new_id, "relation_0": "01"}, follow=True)
+    assert response.status_code == 200 and "属于其他社区" not in response.content.decode()
+    b_household = Household.objects.get(number="A-1", community_code=scene.obj["community"]["b"].code)
+    assert b_household.pk != a_household.pk and b_household.address == "东塘村8组"
+    assert Person.objects.get(id_number=new_id).household == b_household
+    a_household.refresh_from_db()
+    assert a_household.address == "桃花岭1栋"
+    assert sorted(Person.objects.filter(household=a_household).values_list("pk", flat=True)) == a_members
 
 
 def test_importing_another_communitys_resident_sends_a_transfer_and_changes_nothing(scene):

@@ -259,9 +259,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "in the last 24 hours and the daily limit is {limit}: nothing was imported. For a large "
         "move, ask the township",
     ),
-    "household_elsewhere": (
-        "户号 {household} 属于其他社区，不能在“{unit}”下登记。",
-        "household {household} belongs to another community and cannot be recorded under “{unit}”.",
+    "household_elsewhere": (  # 户号 are the community's own: only another grid of it keeps one
+        "户号 {household} 已登记在本社区的其他网格，不能在“{unit}”下登记。",
+        "household {household} is registered in another grid of this community and cannot be "
+        "recorded under “{unit}”.",
     ),
     "written_meanwhile": (
         "就在此时，另一项导入或录入也登记了本次的居民：本次未写入任何内容，请再导入（提交）一次，"

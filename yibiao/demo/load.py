@@ -123,7 +123,8 @@ def write_county(county: OrgUnit, synth: SynthCounty) -> DemoResult:
     result.grids = sum(len(c.grids) for c in synth.communities)
 
     household_rows = [
-        Household(number=h.number, org_unit=units[h.grid_code], address=h.address)
+        Household(number=h.number, org_unit=units[h.grid_code], community_code=h.community_code,
+                  address=h.address)
         for h in synth.households
     ]
     Household.objects.bulk_create(household_rows, batch_size=2000)

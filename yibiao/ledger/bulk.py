@@ -137,9 +137,10 @@ def _copy_field(value: object) -> str:
     return str(value).translate(_COPY_ESCAPES)  # numbers, dates, aware datetimes
 
 
-def rows_by_key(model: type[Model], key: str, keys: Sequence[object], fields: Sequence[str]) -> list[tuple]:
-    """`fields` of the rows whose `key` is one of `keys`: one query, every key in one
-    parameter (an array on PostgreSQL, a JSON list on SQLite)."""
+def rows_by_key(model: type[Model], key: str, keys: Sequence[object], fields: Sequence[str],
+                same: Mapping[str, object] | None = None) -> list[tuple]:
+    """`fields` of the rows whose `key` is one of `keys` (and whose fields equal `same`):
+    one query, every key in one parameter (an array on PostgreSQL, a JSON list on SQLite)."""
     if not keys:
         return []
     meta = model._meta
@@ -151,8 +152,12 @@ def rows_by_key(model: type[Model], key: str, keys: Sequence[object], fields: Se
         where, param = f"{column} = ANY(%s::{key_field.rel_db_type(connection)}[])", list(keys)
     else:
         where, param = f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(keys))  # noqa: S608
+    params: list[object] = [param]
+    for name, value in (same or {}).items():
+        where += f" AND {connection.ops.quote_name(meta.get_field(name).column)} = %s"
+        params.append(value)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {selected} FROM {table} WHERE {where}", [param])  # noqa: S608
+        cursor.execute(f"SELECT {selected} FROM {table} WHERE {where}", params)  # noqa: S608
         return cursor.fetchall()
 
 

@@ -70,19 +70,31 @@ class Person(models.Model):
 
 
 class Household(models.Model):
-    number = models.CharField(_("户号"), max_length=30, unique=True)
+    """A family household. Its 户号 is the community's own numbering (001, 3-2-101): unique
+    within a community, not across them (scope.community_code of its unit)."""
+
+    number = models.CharField(_("户号"), max_length=30)
     org_unit = models.ForeignKey(
         "orgunits.OrgUnit", on_delete=models.PROTECT, related_name="households"
     )
+    community_code = models.CharField(max_length=12)
     address = models.CharField(_("家庭住址"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("家庭户")
         verbose_name_plural = _("家庭户")
+        constraints = [
+            models.UniqueConstraint(fields=["community_code", "number"], name="household_number_in_community"),
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.community_code and self.org_unit_id:
+            self.community_code = self.org_unit.code[:12]
+        super().save(*args, **kwargs)
 
 
 class Place(models.Model):

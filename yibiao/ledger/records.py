@@ -959,8 +959,8 @@ class Stage:
             f"INSERT INTO {person} (id_number, name, name_initials, household_id, org_unit_id, "  # noqa: S608
             "version, created_at, updated_at) "
             f"SELECT s.id_number, s.name, s.initials, h.id, %s, 1, %s, %s FROM {self.BLOCK} s "
-            f"LEFT JOIN {household} h ON h.number = s.household ORDER BY s.seq",
-            [org_unit.pk, stamp, stamp])
+            f"LEFT JOIN {household} h ON h.community_code = %s AND h.number = s.household ORDER BY s.seq",
+            [org_unit.pk, stamp, stamp, scope.community_code(org_unit.code)])
         created = cursor.rowcount
         if not created:
             return
@@ -1052,10 +1052,14 @@ def _analyze_ledger() -> None:
 
 def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime,
                 *, created: bool = True) -> dict[str, _Household]:
-    """户号 → household, the missing ones created in the unit; one of another community refused.
-    `created=False`: the ones created are not read back (the caller joins them by number)."""
+    """户号 → household of the unit's community (its own numbering), the missing ones created
+    in the unit; one kept by another grid of the community refused. `created=False`: the
+    ones created are not read back (the caller joins them by number)."""
+    community = scope.community_code(org_unit.code)
+
     def existing() -> dict[str, _Household]:
-        rows = rows_by_key(Household, "number", sorted(numbers), ["number", "id", "org_unit"])
+        rows = rows_by_key(Household, "number", sorted(numbers), ["number", "id", "org_unit"],
+                           same={"community_code": community})
         codes = dict(OrgUnit.objects.filter(pk__in={org for *_, org in rows}).values_list("pk", "code"))
         return {number: _Household(pk, codes[org]) for number, pk, org in rows}
 
@@ -1063,7 +1067,8 @@ def _households(org_unit: OrgUnit, numbers: set[str], now: dt.datetime,
     missing = sorted(numbers - found.keys())
     if missing:
         insert_rows(Household, ["number"], [(n,) for n in missing],
-                    same={"org_unit": org_unit.pk, "address": "", "created_at": now})
+                    same={"org_unit": org_unit.pk, "community_code": community, "address": "",
+                          "created_at": now})
         if created:
             found = existing()
     foreign = [n for n, h in found.items()
@@ -1155,7 +1160,8 @@ def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
         elif row.row and origin:
             origin = f"{origin} 第 {row.row} 行"
         if row.household_number:
-            home = Household.objects.filter(number=row.household_number).values_list(
+            home = Household.objects.filter(community_code=scope.community_code(org_unit.code),
+                                            number=row.household_number).values_list(
                 "org_unit__code", flat=True).first()
             if home is not None and not (home.startswith(org_unit.code) or org_unit.code.startswith(home)):
                 raise LedgerError("household_elsewhere", household=row.household_number, unit=org_unit.name)
@@ -1357,17 +1363,20 @@ def edit_person(
 
 def next_household_number(unit: OrgUnit) -> str:
     """户号 for a household registered without one: the unit's code and a running number."""
-    taken = set(Household.objects.filter(number__startswith=unit.code).values_list("number", flat=True))
+    taken = set(Household.objects.filter(community_code=scope.community_code(unit.code),
+                                         number__startswith=unit.code).values_list("number", flat=True))
     serial = len(taken) + 1
     while f"{unit.code}{serial:04d}" in taken:
         serial += 1
     return f"{unit.code}{serial:04d}"
 
 
-def set_household_address(actor: object, number: str, address: str,
+def set_household_address(actor: object, unit: OrgUnit, number: str, address: str,
                           valid_from: dt.date | None = None, write_id: int | None = None) -> Household:
-    """Record a household's address as a fact (and its current-value cache)."""
-    household = Household.objects.select_related("org_unit").get(number=number)
+    """Record the address of the household `number` of `unit`'s community as a fact (and its
+    current-value cache)."""
+    household = Household.objects.select_related("org_unit").get(
+        community_code=scope.community_code(unit.code), number=number)
     scope.require_may(actor, scope.CHANGE, household)
     require_ledger_unit(actor, household.org_unit)
     address = address.strip()
@@ -1410,7 +1419,8 @@ def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInp
     require_ledger_unit(actor, unit)
     rules = Rules.load()
     # A number kept by another community is one more problem, said with the members' own.
-    home = Household.objects.filter(number=number).values_list("org_unit__code", flat=True).first()
+    home = Household.objects.filter(community_code=scope.community_code(unit.code), number=number
+                                    ).values_list("org_unit__code", flat=True).first()
     elsewhere = home is not None and not (home.startswith(unit.code) or unit.code.startswith(home))
     trial = write_people(actor, unit, [PersonInput(m.values, m.row, m.columns) for m in members]
                          if elsewhere else members, dry_run=True, rules=rules)
@@ -1425,6 +1435,6 @@ def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInp
                               undoable=Undoable(WriteKind.HOUSEHOLD, number))
         if not (result.created or result.updated or result.unchanged):
             return Registration(result)  # every member lives elsewhere: transfer requests only
-        household = set_household_address(actor, number, address, write_id=result.write_id)
+        household = set_household_address(actor, unit, number, address, write_id=result.write_id)
         LedgerWrite.objects.filter(pk=result.write_id).update(household=household)
     return Registration(result, household)
