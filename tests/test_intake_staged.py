@@ -452,3 +452,14 @@ def test_two_communities_numbering_their_households_001_each_keep_their_own(worl
         "id_number", flat=True)) for h in households}
     assert members[(world.community_b.code, "001")] == sorted(valid_id(i) for i in range(10, 16))
     assert members[(world.community_a.code, "001")] == sorted(valid_id(i) for i in range(3))
+
+
+@pytest.mark.parametrize("block", [1000, 4])
+def test_a_household_number_typed_full_width_or_spaced_is_the_same_household(world, monkeypatch, block):
+    monkeypatch.setattr(records, "BLOCK", block)
+    typed = ["3-2-101", "３－２－１０１", " 3 - 2 - 101 ", "3—2—101", "3-2-101", "3-2-101"]
+    result = records.write_people(world.worker_a, world.community_a,
+                                  [someone(i, number) for i, number in enumerate(typed)])
+    assert result.created == 6 and not result.rejected
+    assert list(records.Household.objects.values_list("number", flat=True)) == ["3-2-101"]
+    assert Person.objects.filter(household__number="3-2-101").count() == 6

@@ -30,7 +30,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
 from yibiao.refusals import Refusal
 from yibiao.values import Note, ValueProblem, parse_id_number
-from yibiao.values.normalise import lookup_key
+from yibiao.values.normalise import compact, halfwidth, lookup_key
 from yibiao.values.pinyin import name_initials
 
 from .bulk import copy_payload, copy_rows, insert_rows, payload, rows_by_key, update_rows
@@ -220,6 +220,12 @@ class _Clean:
     digest: str | None = None  # kept in the state it writes: a row without warnings only
 
 
+def household_number(raw: object) -> str:
+    """户号 as kept: full-width and half-width forms, dashes and spaces typed apart are one
+    number (００１ and 001, 3－2－101 and 3-2-101)."""
+    return compact(halfwidth(str(raw)))
+
+
 def _row_problem(row: _Clean, element: str, problem: ValueProblem | Note, value: str = "") -> RowProblem:
     return RowProblem(row.row, row.columns.get(element, ""), element, value, problem.code,
                       problem.message_zh, problem.message_en)
@@ -289,9 +295,10 @@ def clean_inputs(
         clean: dict[str, str | None] = {}
         if NAME in item.values and str(item.values[NAME] or "").strip() == "":
             row_problems.append(_problem(item, NAME, item.values[NAME], MISSING_NAME))
-        if item.household_number and HOUSEHOLD_NUMBER in rules:  # its column's length
+        household = household_number(item.household_number) if item.household_number else None
+        if household and HOUSEHOLD_NUMBER in rules:  # its column's length
             try:
-                rules.parse(HOUSEHOLD_NUMBER, item.household_number)
+                rules.parse(HOUSEHOLD_NUMBER, household)
             except ValueProblem as problem:
                 row_problems.append(_problem(item, HOUSEHOLD_NUMBER, item.household_number, problem))
         for element, raw in item.values.items():
@@ -322,7 +329,7 @@ def clean_inputs(
             warnings.append(_problem(item, element, item.values.get(element, clean[element]), note))
         for element in DERIVED_PERSON - {RELATION}:
             clean.pop(element, None)
-        good.append(_Clean(item.row, id_number, clean, item.household_number, item.columns,
+        good.append(_Clean(item.row, id_number, clean, household or None, item.columns,
                            item.digest if len(warnings) == warned else None))
     return good, rejected, warnings
 
@@ -1418,7 +1425,8 @@ def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInp
 
     require_ledger_unit(actor, unit)
     rules = Rules.load()
-    # A number kept by another community is one more problem, said with the members' own.
+    number = household_number(number)  # as clean_inputs keeps the members' own
+    # A number kept by another grid of the community is one more problem, said with the members' own.
     home = Household.objects.filter(community_code=scope.community_code(unit.code), number=number
                                     ).values_list("org_unit__code", flat=True).first()
     elsewhere = home is not None and not (home.startswith(unit.code) or unit.code.startswith(home))
