@@ -1,8 +1,16 @@
-"""`yibiao token create`: a key for a department's system to pull admitted data."""
+"""`yibiao token create`: a key for a department's system to pull admitted data.
+`yibiao user add` / `yibiao user import`: accounts, one or a whole list (accounts.provisioning)."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+from django.utils.translation import gettext as _
 
 from yibiao.cli import CommandError, setup_django
 from yibiao.refusals import Refusal
@@ -16,6 +24,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--name", required=True, help="用途，如“卫健委随访系统”")
     create.add_argument("--user", default=None, help="以哪个管理员账号签发")
     create.set_defaults(handler=cmd_create)
+
+    user = subparsers.add_parser("user", help="账号：新建一个，或按名单批量新建")
+    sub = user.add_subparsers(dest="user_command", metavar="SUBCOMMAND", required=True)
+    add = sub.add_parser("add", help="新建一个账号，显示一次生成的密码")
+    add.add_argument("username", help="用户名（登录名）")
+    add.add_argument("--role", required=True, help="worker|officer|reviewer|admin，或 社区工作者、部门填报需求人员、减负办审核员、系统管理员")
+    add.add_argument("--org", default="", help="所属组织代码（社区工作者为社区或网格）")
+    add.add_argument("--department", default="", help="部门名称或简称（部门填报需求人员必填）")
+    add.add_argument("--name", default="", help="姓名")
+    add.add_argument("--json", action="store_true")
+    add.add_argument("--user", default=None, help="以哪个管理员账号新建")
+    add.set_defaults(handler=cmd_user_add)
+    load = sub.add_parser("import", help="按名单（.xlsx 或 .csv）批量新建账号，密码写入 -o 文件")
+    load.add_argument("file", help="名单：表头 用户名、姓名、角色、所属组织代码、部门")
+    load.add_argument("-o", "--output", default=None, help="生成的密码写入此 .csv（仅本人可读；已存在则不覆盖）")
+    load.add_argument("--dry-run", action="store_true", help="只检查，不新建")
+    load.add_argument("--json", action="store_true")
+    load.add_argument("--user", default=None, help="以哪个管理员账号新建")
+    load.set_defaults(handler=cmd_user_import)
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -33,3 +60,101 @@ def cmd_create(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     print(key)
     return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+    from yibiao.accounts.operators import cli_user
+    from yibiao.accounts.provisioning import AccountSpec, create_accounts
+
+    try:
+        done = create_accounts(cli_user(args.user), [AccountSpec(args.username, args.role, args.org,
+                                                                  args.department, args.name)])
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    if done.refused:
+        raise CommandError(done.refused[0].message, code="account_refused")
+    account, password = done.created[0]
+    if args.json:
+        print(json.dumps({"username": account.username, "role": account.role, "password": password,
+                          "org": account.org_unit.code if account.org_unit else None}, ensure_ascii=False))
+    else:
+        print(_("已新建账号 %(name)s（%(role)s%(unit)s）。密码（只显示这一次）：%(password)s")
+              % {"name": account.username, "role": account.get_role_display(),
+                 "unit": "，" + account.org_unit.name if account.org_unit else "", "password": password})
+    return 0
+
+
+def cmd_user_import(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibiao.accounts import scope
+    from yibiao.accounts.operators import cli_user
+    from yibiao.accounts.provisioning import create_accounts, specs_from_rows
+
+    out = Path(args.output) if args.output else None
+    if out is None and not args.dry_run:
+        raise CommandError(_("请用 -o 指定写入生成密码的文件（或 --dry-run 只检查）"), code="output_required")
+    if out is not None and out.exists():
+        raise CommandError(_("%(file)s 已存在：不覆盖（密码只生成一次）") % {"file": out}, code="output_exists")
+    try:
+        specs = specs_from_rows(_table_rows(Path(args.file)))
+    except ValueError as error:
+        raise CommandError(f"{Path(args.file).name}: {error}", code="account_list") from None
+    try:
+        done = create_accounts(cli_user(args.user), specs, dry_run=args.dry_run)
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
+    if out is not None and done.created and not args.dry_run:
+        # Only the owner may read it: it holds every new account's password.
+        with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
+                       encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([_("用户名"), _("姓名"), _("角色"), _("所属组织"), _("初始密码")])
+            for account, password in done.created:
+                writer.writerow([account.username, account.display_name, account.get_role_display(),
+                                 account.org_unit.name if account.org_unit else "", password])
+    if args.json:
+        print(json.dumps({"dry_run": args.dry_run, "created": [a.username for a, _p in done.created],
+                          "refused": [{"row": r.row, "username": r.username, "message": r.message}
+                                      for r in done.refused]}, ensure_ascii=False, indent=2))
+    else:
+        counts = {"created": len(done.created), "refused": len(done.refused)}
+        print((_("可以新建 %(created)s 个账号，有误 %(refused)s 行") if args.dry_run
+               else _("已新建 %(created)s 个账号，有误 %(refused)s 行")) % counts
+              + (_("；密码已写入 %(file)s（仅本人可读），请分发后删除") % {"file": out}
+                 if out is not None and done.created and not args.dry_run else "") + _("。"))
+        for refused in done.refused:
+            print("  " + _("第 %(row)s 行 %(name)s：%(reason)s") % {
+                "row": refused.row, "name": refused.username, "reason": refused.message})
+    return 1 if done.refused else 0
+
+
+MAX_LIST_BYTES = 10 * 1024 * 1024
+
+
+def _table_rows(path: Path) -> list[list[object]]:
+    """The rows of an account list: .csv (UTF-8, or GB18030 as Excel saves it in China) or a
+    spreadsheet through the checked reader."""
+    if not path.is_file():
+        raise Refusal("no_such_file", path=str(path))
+    if path.suffix.lower() == ".csv":
+        if path.stat().st_size > MAX_LIST_BYTES:
+            raise ValueError(_("文件超过 10 MB"))
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValueError(_("不是 UTF-8 或 GBK 编码的文本"))
+        return list(csv.reader(io.StringIO(text)))
+    from yibiao.sheets import SheetError
+    from yibiao.sheets.reader import open_rows
+
+    try:
+        return list(open_rows(path).rows)
+    except SheetError as error:
+        raise CommandError(error.message, code=error.code) from None

@@ -429,19 +429,20 @@ def _inputs(rows: Iterable[tuple[int, list]], plan: Plan, prefix: bytes | None =
     `prefix` (an import): each row carries the digest of its cells (PersonInput.digest)."""
     used = [(c.index - 1, c.column, c.used) for c in plan.columns if c.used]
     columns = {element: letter for _i, letter, element in used}  # every row's: read, never changed
+    # In the columns' order, as the digests kept in the ledger were made.
+    cells = [(i, element) for i, _letter, element in used if element != HOUSEHOLD_NUMBER]
+    at_household = [i for i, _letter, element in used if element == HOUSEHOLD_NUMBER]
+    width = max((i for i, _letter, _element in used), default=-1) + 1
     # The prefix (every used rule's repr, a few KB) hashed once; each row continues a copy.
     primed = blake2b(prefix, digest_size=16) if prefix is not None else None
     for row_no, row in rows:
-        values: dict[str, object] = {}
+        if len(row) < width:
+            row = row + [None] * (width - len(row))
+        values = {element: raw for i, element in cells if (raw := row[i]) is not None}
         household = None
-        for i, _letter, element in used:
-            raw = row[i] if i < len(row) else None
-            if raw is None:
-                continue
-            if element == HOUSEHOLD_NUMBER:
+        for i in at_household:  # the last one given, as for any element named twice
+            if (raw := row[i]) is not None:
                 household = str(raw).strip() or None
-                continue
-            values[element] = raw
         if values or household:
             if NAME in columns:
                 values.setdefault(NAME, None)  # a blank name in a name column is refused

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from yibiao.sheets import SheetLayout
@@ -87,12 +88,8 @@ def _data_rows(layout: SheetLayout, head: list[Row], stream: Iterator[Row],
     if not layout.columns or start < 1:
         return
 
-    def rows() -> Iterator[tuple[int, Row]]:
-        yield from enumerate(head, start=1)
-        yield from enumerate(stream, start=len(head) + 1)
-
     try:
-        for row_no, row in rows():
+        for row_no, row in chain(enumerate(head, start=1), enumerate(stream, start=len(head) + 1)):
             if row_no < start:
                 continue
             kind = row_kind(row, width)

@@ -14,6 +14,7 @@ import json
 import queue
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -681,13 +682,9 @@ def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[Per
 
     A person twice in the block as typed is never recognised; written another way (with
     spaces), the caller finds it among the validated rows and raises ReadAgain."""
-    numbers: dict[str, int] = {}
-    for item in block:
-        raw = item.values.get(IDENTITY)
-        if raw is not None:
-            key = str(raw).strip().upper()
-            numbers[key] = numbers.get(key, 0) + 1
-    wanted = [n for n, times in numbers.items() if times == 1]
+    keys = [None if (raw := item.values.get(IDENTITY)) is None else str(raw).strip().upper() for item in block]
+    numbers = Counter(keys)
+    wanted = [n for n, times in numbers.items() if times == 1 and n is not None]
     if not wanted:
         return block, set()
     known = _state_digests(wanted)
@@ -695,16 +692,16 @@ def _recognised(block: list[PersonInput], result: WriteResult) -> tuple[list[Per
         return block, set()
     rest: list[PersonInput] = []
     seen: set[str] = set()
-    for item in block:
-        raw = item.values.get(IDENTITY)
-        found = known.get(str(raw).strip().upper()) if raw is not None and item.digest else None
+    person_ids = result.person_ids
+    for item, key in zip(block, keys, strict=True):
+        found = known.get(key) if key is not None and item.digest else None
         if found is not None and found[1] == item.digest:
-            result.rows += 1
-            result.unchanged += 1
-            result.person_ids.append(found[0])
-            seen.add(str(raw).strip().upper())
+            person_ids.append(found[0])
+            seen.add(key)
         else:
             rest.append(item)
+    result.rows += len(seen)
+    result.unchanged += len(seen)
     return rest, seen
 
 
