@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import stat
-from pathlib import Path
 
 import pytest
 
