@@ -137,3 +137,15 @@ def test_another_grids_household_number_is_said_with_the_members_problems(worker
     assert field_error(page, "number").startswith("户号 B-9 已登记在本社区的其他网格")
     assert field_error(page, "phone_0").startswith("刘兵彬 的联系电话")
     assert 'value="B-9"' in page and not Person.objects.filter(id_number=LIU).exists()
+
+
+@pytest.mark.parametrize("typed", ["\u200b", "\ufeff\u2060", "\u3000"])
+def test_a_household_number_of_invisible_characters_gets_the_next_number(worker, world, typed):
+    """It was a 500 (Household.DoesNotExist): the view kept it, the ledger made it ''."""
+    response = worker.post("/ledger/households/new/", {
+        "org_unit": world.grid_a.code, "address": "枫林路2号", "number": typed,
+        "name_0": "刘兵彬", "id_number_0": LIU, "relation_0": "02"}, follow=True)
+    assert response.status_code == 200
+    liu = Person.objects.get(id_number=LIU)
+    assert liu.household is not None and liu.household.number.startswith(world.grid_a.code)
+    assert liu.household.address == "枫林路2号"

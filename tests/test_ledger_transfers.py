@@ -271,3 +271,21 @@ def test_confirming_keeps_the_residents_name_and_shows_the_other_spelling(world,
     transfers.confirm(world.worker_a, sent.transfers[0].transfer_id)
     wang.refresh_from_db()
     assert wang.name == "王秀英" and wang.org_unit == world.community_b
+
+
+def test_a_move_to_another_community_without_a_household_number_leaves_the_old_household(world, wang, client):
+    """She stayed a member of A's household A-1 after moving to B: A's household card kept
+    showing B's resident, with every change B made (found by this session's attacker)."""
+    from yibiao.ledger import transfers
+    from yibiao.ledger.models import Household
+
+    a_household = Household.objects.get(number="A-1", community_code=world.community_a.code)
+    write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王秀英")])
+    transfers.confirm(world.worker_a, Transfer.objects.get().pk)
+    wang.refresh_from_db()
+    assert wang.org_unit == world.community_b and wang.household is None
+    home = Residence.objects.get(person=wang, valid_to__isnull=True)
+    assert (home.household_id, home.relation_to_head) == (None, "")
+    assert wang.state.household_id is None
+    client.force_login(world.worker_a)
+    assert "王秀英" not in client.get(f"/ledger/households/{a_household.pk}/").content.decode()

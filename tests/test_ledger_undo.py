@@ -334,3 +334,80 @@ def test_asking_again_with_the_same_values_is_no_change_to_undo(world, before, t
 """)), world.community_a)
     assert "已按本次内容更新" in again.transfers[0].message
     assert LedgerWrite.objects.get(pk=again.write_id).resent == []
+
+
+def test_undoing_re_sends_out_of_order_gets_back_to_what_still_stands(world, before, tmp_path):
+    """d1 sends, d2 and d3 ask again. Undo d2 (d3's values stand: kept), then d3: the request
+    holds d1's values, not d2's, which was undone (found by this session's new user)."""
+    d1 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    d2 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000002"), world.community_a)
+    d3 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000003"), world.community_a)
+    assert undo_write(world.worker_a, d2.write_id).kept == 1
+    assert undo_write(world.worker_a, d3.write_id).transfers_restored == 1
+    request = Transfer.objects.get()
+    assert (request.status, request.values["person.phone"]) == ("pending", "13700000001")
+    assert "zhang-13700000001.xlsx" in request.origin
+    assert undo_write(world.worker_a, d1.write_id).transfers_withdrawn == 1
+
+
+def test_undoing_the_import_that_sent_a_request_leaves_it_while_a_later_one_still_asks(world, before, tmp_path):
+    a1 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    a2 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000002"), world.community_a)
+    done = undo_write(world.worker_a, a1.write_id)
+    assert (done.transfers_withdrawn, done.kept) == (0, 1)
+    request = Transfer.objects.get()
+    assert (request.status, request.values["person.phone"]) == ("pending", "13700000002")
+    # a2 undone too: neither asks any more, the request is withdrawn
+    assert undo_write(world.worker_a, a2.write_id).transfers_withdrawn == 1
+    request.refresh_from_db()
+    assert request.status == "withdrawn" and request.values["person.phone"] == "13700000002"
+
+
+def test_an_undo_done_in_english_keeps_its_note_in_chinese(world, before, tmp_path):
+    from django.utils import translation
+
+    a1 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    with translation.override("en"):
+        undo_write(world.worker_a, a1.write_id)
+    assert Transfer.objects.get().reason == "撤销导入台账“zhang-13700000001.xlsx”"
+
+
+def test_a_request_asked_again_unchanged_by_a_later_write_is_not_put_back(world, before, tmp_path):
+    """W2 asks 0002, W3 asks 0002 again (nothing changed, so nothing to put back for it):
+    undoing W2 left the request holding 0001 although W3 still asked 0002 (attacker)."""
+    import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    w2 = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000002"), world.community_a)
+    w3 = import_ledger(world.worker_a, write_xlsx(tmp_path / "again.xlsx", table(f"""
+| 姓名   | 公民身份号码 | 联系电话    |
+| 张桂兰 | {ZHANG}      | 13700000002 |
+""")), world.community_a)
+    assert LedgerWrite.objects.get(pk=w3.write_id).asked == [Transfer.objects.get().pk]
+    done = undo_write(world.worker_a, w2.write_id)
+    assert (done.transfers_restored, done.kept) == (0, 1)
+    assert Transfer.objects.get().values["person.phone"] == "13700000002"
+
+
+def test_a_colleagues_later_request_stays_and_undo_puts_back_who_asked(world, before, tmp_path):
+    """A colleague of the same community asks again: undoing the first import leaves the
+    request (the colleague still asks); undoing the colleague's puts back the first asker."""
+    from yibiao.accounts.models import Role, User
+
+    colleague = User.objects.create(username="worker_a2", role=Role.WORKER, org_unit=world.community_a)
+    first = import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    second = import_ledger(colleague, _zhang_roster(tmp_path, "13700000002"), world.community_a)
+    assert Transfer.objects.get().requested_by == colleague
+    assert undo_write(world.worker_a, first.write_id).transfers_withdrawn == 0
+    request = Transfer.objects.get()
+    assert (request.status, request.values["person.phone"]) == ("pending", "13700000002")
+    assert undo_write(colleague, second.write_id).transfers_withdrawn == 1  # nobody asks any more
+
+
+def test_undoing_a_colleagues_re_send_puts_back_the_first_asker(world, before, tmp_path):
+    from yibiao.accounts.models import Role, User
+
+    colleague = User.objects.create(username="worker_a2", role=Role.WORKER, org_unit=world.community_a)
+    import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    second = import_ledger(colleague, _zhang_roster(tmp_path, "13700000002"), world.community_a)
+    assert undo_write(colleague, second.write_id).transfers_restored == 1
+    request = Transfer.objects.get()
+    assert (request.requested_by, request.values["person.phone"]) == (world.worker_a, "13700000001")

@@ -313,12 +313,14 @@ class LedgerWrite(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     # What undoing needs: the people it changed, the residences it closed, the transfer
-    # requests it sent, and what it changed in requests already waiting ({"transfer": id,
-    # "before": {…}, "after": {…}}, transfers.RESENT_FIELDS).
+    # requests it sent, what it changed in requests already waiting ({"transfer": id,
+    # "before": {…}, "after": {…}}, transfers.RESENT_FIELDS), and the ones it asked again
+    # unchanged (an undo of an earlier write leaves those as this one asks them).
     people = models.JSONField(default=list, blank=True)
     closed = models.JSONField(default=list, blank=True)
     transfers = models.JSONField(default=list, blank=True)
     resent = models.JSONField(default=list, blank=True)
+    asked = models.JSONField(default=list, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,

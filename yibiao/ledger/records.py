@@ -16,7 +16,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from typing import NamedTuple
 
@@ -208,7 +208,8 @@ def _finish_write(write: LedgerWrite, result: WriteResult) -> None:
     write.transfers = sorted({t.transfer_id for t in result.transfers if not t.again})
     write.resent = [{"transfer": t.transfer_id, **t.replaced} for t in result.transfers
                     if t.again and t.replaced is not None]
-    write.save(update_fields=["created", "updated", "people", "closed", "transfers", "resent"])
+    write.asked = sorted({t.transfer_id for t in result.transfers if t.again and t.replaced is None})
+    write.save(update_fields=["created", "updated", "people", "closed", "transfers", "resent", "asked"])
 
 
 @dataclass
@@ -1270,15 +1271,18 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         moves = (residence is None or residence.org_unit_id != unit_pk
                  or (household is not None and residence.household_id != household.pk)
                  or (relation is not None and residence.relation != relation))
-        household_id = household.pk if household else (residence.household_id if residence else None)
+        # Moving to another community without a 户号 leaves the old household (and the
+        # relation to its head) behind: households are a community's own.
+        stays = residence is not None and scope.community_code(residence.org_code) == scope.community_code(unit_code)
+        household_id = household.pk if household else (residence.household_id if stays else None)
+        relation_kept = residence.relation if stays or (residence is not None and household is not None) else ""
         if moves:
             if residence is not None:
                 closing.append((on, residence.pk))
             if person.pk not in created_ids and (
                     residence is None or county_of(residence.org_code) != county_of(unit_code)):
                 arrivals.append((person.pk, unit_code))
-            opening.append((person.pk, household_id, unit_pk, unit_code,
-                            relation or (residence.relation if residence else "")))
+            opening.append((person.pk, household_id, unit_pk, unit_code, relation or relation_kept))
         facts.extend((person.pk, element, value) for element, value in changes.items())
         result.person_ids.append(person.pk)
         since = state_since.get(person.pk)
@@ -1288,8 +1292,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         elif since is None or (on < since and (changes or moves)):
             stale.append(person.pk)
         elif changes or moves:
-            relation_now = (relation or (residence.relation if residence else "")) if moves \
-                else residence.relation
+            relation_now = (relation or relation_kept) if moves else residence.relation
             changed_states.append(state_row(
                 person.pk, row.id_number, unit_code if moves else residence.org_code,
                 household_id if moves else residence.household_id, relation_now,
@@ -1422,7 +1425,9 @@ def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInp
 
     require_ledger_unit(actor, unit)
     rules = Rules.load()
-    number = household_number(number)  # as clean_inputs keeps the members' own
+    # As clean_inputs keeps it; typed as nothing but invisible characters, the next one.
+    number = household_number(number) or next_household_number(unit)
+    members = [replace(m, household_number=number) for m in members]
     # A number kept by another grid of the community is one more problem, said with the members' own.
     home = Household.objects.filter(community_code=scope.community_code(unit.code), number=number
                                     ).values_list("org_unit__code", flat=True).first()

@@ -33,7 +33,8 @@ class TransferError(LedgerError):
 
 
 # What a re-sent request replaces (LedgerWrite.resent keeps it, for undo to put back).
-RESENT_FIELDS = ("values", "household_number", "relation_to_head", "valid_from", "source", "origin")
+RESENT_FIELDS = ("values", "household_number", "relation_to_head", "valid_from", "source", "origin",
+                 "requested_by_id")
 ASKED = RESENT_FIELDS[:4]  # what the other community is asked to confirm
 
 
@@ -48,7 +49,8 @@ def request_transfer(actor: object, person_id: int, from_code: str, to_unit: Org
     from_unit = OrgUnit.objects.get(code=from_code)
     asked = {"values": dict(values), "household_number": household_number[:30],
              "relation_to_head": values.get("person.relation_to_head") or "",
-             "valid_from": valid_from, "source": source, "origin": origin[:200]}
+             "valid_from": valid_from, "source": source, "origin": origin[:200],
+             "requested_by_id": getattr(actor, "pk", None)}
     waiting = (Transfer.objects.select_for_update(of=("self",))
                .filter(person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING).first())
     before = None
@@ -59,8 +61,7 @@ def request_transfer(actor: object, person_id: int, from_code: str, to_unit: Org
                       "after": {**asked, "valid_from": valid_from.isoformat()}}
     transfer, created = Transfer.objects.update_or_create(
         person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING,
-        defaults={"from_unit": from_unit, "from_code": from_code, **asked,
-                  "requested_by": actor if getattr(actor, "pk", None) else None})
+        defaults={"from_unit": from_unit, "from_code": from_code, **asked})
     record(actor, Action.CREATE if created else Action.CHANGE, subject_kind="transfer",
            subject_id=transfer.pk, org_code=to_unit.code, from_code=from_code, step="request")
     return transfer, created, before
@@ -70,12 +71,8 @@ def restore_request(transfer_id: int, before: dict[str, object], after: dict[str
                     note: str, actor: object) -> bool:
     """Put back what a re-sent request replaced (undo): only while it waits and still holds
     what that re-send asked (`after`); a decision or a later re-send stands. Audited."""
-    transfer = (Transfer.objects.select_for_update(of=("self",)).select_related("to_unit")
-                .filter(pk=transfer_id, status=TransferStatus.PENDING).first())
+    transfer = _waiting_as_asked(transfer_id, after)
     if transfer is None:
-        return False
-    now = {name: getattr(transfer, name) for name in RESENT_FIELDS}
-    if {**now, "valid_from": transfer.valid_from.isoformat()} != after:
         return False
     for name in RESENT_FIELDS:
         setattr(transfer, name, before[name])
@@ -84,6 +81,27 @@ def restore_request(transfer_id: int, before: dict[str, object], after: dict[str
     record(actor, Action.CHANGE, subject_kind="transfer", subject_id=transfer.pk,
            org_code=transfer.to_unit.code, reason=note[:300], step="undo")
     return True
+
+
+def withdraw_request(transfer_id: int, after: dict[str, object], note: str, actor: object) -> bool:
+    """Withdraw a request asked again by a write being undone whose sender is undone too:
+    only while it waits and holds what that write asked. Audited."""
+    transfer = _waiting_as_asked(transfer_id, after)
+    if transfer is None:
+        return False
+    _close(actor, transfer, TransferStatus.WITHDRAWN, note)
+    return True
+
+
+def _waiting_as_asked(transfer_id: int, asked: dict[str, object]) -> Transfer | None:
+    """The request, locked, if it still waits holding `asked` (RESENT_FIELDS, as kept in
+    LedgerWrite.resent)."""
+    transfer = (Transfer.objects.select_for_update(of=("self",)).select_related("to_unit")
+                .filter(pk=transfer_id, status=TransferStatus.PENDING).first())
+    if transfer is None:
+        return None
+    holds = {**{name: getattr(transfer, name) for name in RESENT_FIELDS}, "valid_from": transfer.valid_from.isoformat()}
+    return transfer if holds == asked else None
 
 
 def incoming(user: object) -> QuerySet[Transfer]:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from yibiao.accounts import scope
@@ -333,9 +333,11 @@ def write_undo(request: HttpRequest, write_id: int) -> HttpResponse:
     messages.success(request, _("已撤销“%(label)s”：恢复了 %(facts)s 项信息，结束了 %(ended)s 条居住记录。")
                      % {"label": done.write.label, "facts": done.facts_reversed,
                         "ended": done.residences_ended}
-                     + (_("撤回了 %(n)s 项迁入申请。") % {"n": done.transfers_withdrawn}
+                     + (ngettext("撤回了 %(n)s 项迁入申请。", "撤回了 %(n)s 项迁入申请。",
+                                 done.transfers_withdrawn) % {"n": done.transfers_withdrawn}
                         if done.transfers_withdrawn else "")
-                     + (_("%(n)s 项等待确认的迁入申请恢复为此前的内容。") % {"n": done.transfers_restored}
+                     + (ngettext("%(n)s 项等待确认的迁入申请恢复为此前的内容。", "%(n)s 项等待确认的迁入申请恢复为此前的内容。",
+                                 done.transfers_restored) % {"n": done.transfers_restored}
                         if done.transfers_restored else "")
                      + (_("其中 %(kept)s 项在此之后又被修改过，保留了修改后的值。") % {"kept": done.kept}
                         if done.kept else ""))

@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='resent',
             field=models.JSONField(blank=True, default=list),
         ),
+        migrations.AddField(
+            model_name='ledgerwrite',
+            name='asked',
+            field=models.JSONField(blank=True, default=list),
+        ),
     ]
