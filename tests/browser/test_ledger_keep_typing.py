@@ -137,3 +137,33 @@ def test_the_import_button_cannot_be_pressed_twice_and_the_import_can_be_undone(
     expect(page.locator("main table")).to_contain_text("已于")
     page.goto(f"/ledger/people/?q={ROSTER_PERSON[-4:]}")
     expect(page.locator("#people-rows")).not_to_contain_text("周浏览")
+
+
+def test_an_import_the_server_fails_or_never_gets_says_so(page: Page, tmp_path: Path) -> None:
+    """A 500 (or a broken connection) on 导入 swapped nothing: the button came back and the
+    page said nothing, as if the click had been lost (found by this session's new user). The
+    server's answer is replaced in the browser: a real 500 cannot be had on demand."""
+    book = Workbook()
+    book.active.append(["姓名", "公民身份号码"])
+    book.active.append(["周失败", id_number("43010419800101009")])
+    roster = tmp_path / "花名册-失败.xlsx"
+    book.save(roster)
+    login(page, *WORKER2)
+    page.goto("/intake/upload/")
+    page.set_input_files("#file", str(roster))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    banner = page.locator("#request-failed")
+    expect(banner).to_be_hidden()
+    page.route("**/run/", lambda route: route.fulfill(status=500, body="Server Error"))
+    page.locator("#import-actions button[value=dry_run]").click()
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("服务器没能完成这次操作")
+    page.unroute("**/run/")
+    page.route("**/run/", lambda route: route.abort())
+    page.locator("#import-actions button[value=dry_run]").click()
+    expect(banner).to_be_visible()
+    page.unroute("**/run/")
+    page.locator("#import-actions button[value=dry_run]").click()  # the server answers again
+    expect(page.locator("#result")).to_contain_text("试导入")
+    expect(banner).to_be_hidden()
