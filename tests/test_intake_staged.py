@@ -463,3 +463,13 @@ def test_a_household_number_typed_full_width_or_spaced_is_the_same_household(wor
     assert result.created == 6 and not result.rejected
     assert list(records.Household.objects.values_list("number", flat=True)) == ["3-2-101"]
     assert Person.objects.filter(household__number="3-2-101").count() == 6
+
+
+def test_a_household_number_excel_turned_into_scientific_notation_is_refused(world):
+    """4.30104E+15: different families' numbers read the same; they were merged into one."""
+    result = records.write_people(world.worker_a, world.community_a,
+                                  [someone(1, "4.30104E+15"), someone(2, "４.３０１０４Ｅ＋１５"), someone(3, "001")])
+    assert result.created == 1
+    assert [(p.row, p.code) for p in result.rejected] == [(3, "household_stored_as_number"),
+                                                          (4, "household_stored_as_number")]
+    assert "科学计数法" in result.rejected[0].message_zh and not records.Household.objects.exclude(number="001").exists()

@@ -411,3 +411,12 @@ def test_undoing_a_colleagues_re_send_puts_back_the_first_asker(world, before, t
     assert undo_write(colleague, second.write_id).transfers_restored == 1
     request = Transfer.objects.get()
     assert (request.requested_by, request.values["person.phone"]) == (world.worker_a, "13700000001")
+
+
+def test_the_undo_and_writes_commands_speak_english_when_asked(world, imported, capsys, monkeypatch):
+    monkeypatch.setenv("YIBIAO_LANGUAGE", "en")
+    assert main(["ledger", "writes", "--user", "worker_a"]) == 0
+    assert "can be undone (by worker_a)" in capsys.readouterr().out
+    assert main(["ledger", "undo", str(imported.pk), "--user", "worker_a"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"Undid #{imported.pk}") and "1 transfer requests withdrawn." in said

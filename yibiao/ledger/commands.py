@@ -8,6 +8,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from yibiao.cli import CommandError, setup_django
 from yibiao.refusals import Refusal
 
@@ -227,12 +229,14 @@ def cmd_ledger_writes(args: argparse.Namespace) -> int:
                            "undoable": w.pk in may} for w in writes], ensure_ascii=False, indent=2))
         return 0
     if not writes:
-        print("24 小时内没有导入或入户登记。")
+        print(_("24 小时内没有导入或入户登记。"))
     for w in writes:
-        state = (f"已于 {timezone.localtime(w.undone_at):%Y-%m-%d %H:%M} 撤销" if w.undone_at
-                 else "可撤销" if w.pk in may else "不可撤销")
-        print(f"  #{w.pk} {timezone.localtime(w.at):%Y-%m-%d %H:%M} {w.get_kind_display()}「{w.label}」"
-              f" {w.org_code} 新增 {w.created} 更新 {w.updated}：{state}")
+        state = (_("已于 %(at)s 撤销") % {"at": f"{timezone.localtime(w.undone_at):%Y-%m-%d %H:%M}"}
+                 if w.undone_at else _("可撤销") if w.pk in may else _("不可撤销"))
+        print(f"  #{w.pk} {timezone.localtime(w.at):%Y-%m-%d %H:%M} {w.get_kind_display()}「{w.label}」 {w.org_code} "
+              + _("新增 %(created)s 更新 %(updated)s：%(state)s") % {"created": w.created, "updated": w.updated,
+                                                                  "state": state}
+              + (" " + _("（由 %(who)s）") % {"who": w.actor.username} if w.actor else ""))
     return 0
 
 
@@ -254,11 +258,15 @@ def cmd_ledger_undo(args: argparse.Namespace) -> int:
                           "transfers_restored": done.transfers_restored, "kept": done.kept},
                          ensure_ascii=False, indent=2))
         return 0
-    print(f"已撤销 #{done.write.pk}「{done.write.label}」：恢复 {done.facts_reversed} 项信息，"
-          f"结束 {done.residences_ended} 条居住记录，恢复 {done.residences_reopened} 条，"
-          f"撤回 {done.transfers_withdrawn} 项迁入申请"
-          + (f"，{done.transfers_restored} 项等待确认的迁入申请恢复为此前的内容" if done.transfers_restored else "")
-          + (f"；{done.kept} 项在此之后又被修改过，保留了修改后的值" if done.kept else "") + "。")
+    print(_("已撤销 #%(id)s「%(label)s」：恢复 %(facts)s 项信息，结束 %(ended)s 条居住记录，恢复 %(reopened)s 条，"
+            "撤回 %(withdrawn)s 项迁入申请") % {
+        "id": done.write.pk, "label": done.write.label, "facts": done.facts_reversed,
+        "ended": done.residences_ended, "reopened": done.residences_reopened,
+        "withdrawn": done.transfers_withdrawn}
+          + (_("，%(n)s 项等待确认的迁入申请恢复为此前的内容") % {"n": done.transfers_restored}
+             if done.transfers_restored else "")
+          + (_("；%(kept)s 项在此之后又被修改过，保留了修改后的值") % {"kept": done.kept} if done.kept else "")
+          + _("。"))
     return 0
 
 

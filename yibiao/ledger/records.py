@@ -31,6 +31,7 @@ from yibiao.dictionary.rules import Rules
 from yibiao.orgunits.models import OrgUnit
 from yibiao.refusals import Refusal
 from yibiao.values import Note, ValueProblem, parse_id_number
+from yibiao.values.ids import check_household_number
 from yibiao.values.normalise import compact, halfwidth, lookup_key
 from yibiao.values.pinyin import name_initials
 
@@ -300,6 +301,7 @@ def clean_inputs(
         household = household_number(item.household_number) if item.household_number else None
         if household and HOUSEHOLD_NUMBER in rules:  # its column's length
             try:
+                check_household_number(household)
                 rules.parse(HOUSEHOLD_NUMBER, household)
             except ValueProblem as problem:
                 row_problems.append(_problem(item, HOUSEHOLD_NUMBER, item.household_number, problem))

@@ -47,6 +47,13 @@ class IdNumber:
         return day.year - self.birth_date.year - before_birthday
 
 
+def check_household_number(text: str) -> None:
+    """Refuse a 户号 as Excel shows a long number in a number cell (4.30104E+15): its last
+    digits are gone, and different households would read as one."""
+    if _SCIENTIFIC.match(compact(halfwidth(text)).upper()):
+        raise ValueProblem.make("household_stored_as_number", value=text)
+
+
 def check_digit(first17: str) -> str:
     """ISO 7064 MOD 11-2 over the first 17 digits (stdnum expects a placeholder 18th)."""
     return str(ric.calc_check_digit(first17 + "0"))

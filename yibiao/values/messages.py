@@ -19,6 +19,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "公民身份号码“{value}”是以数字格式保存的，末几位已经丢失：请把该列设为文本格式后重新录入",
         "ID number “{value}” was stored as a number and has lost its last digits: format the column as text and enter it again",
     ),
+    "household_stored_as_number": (
+        "户号“{value}”是以数字格式保存的（科学计数法），末几位已经丢失，不同的户会被当成同一户：请把该列设为文本格式后重新录入",
+        "household number “{value}” was stored as a number (scientific notation) and has lost its last digits, so "
+        "different households would become one: format the column as text and enter it again",
+    ),
     "id_bad_chars": (
         "公民身份号码“{value}”含有不允许的字符“{chars}”：前 17 位只能是数字，最后一位是数字或 X",
         "ID number “{value}” contains characters that are not allowed (“{chars}”): the first 17 must be digits, the last a digit or X",
