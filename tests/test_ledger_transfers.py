@@ -205,7 +205,7 @@ def test_the_web_page_lists_and_decides_requests(world, wang):
                                       {"action": "confirm"}).status_code == 403
     client_a.post(f"/ledger/transfers/{transfer.pk}/", {"action": "decline", "reason": "仍在本社区"})
     assert Transfer.objects.get().status == TransferStatus.DECLINED
-    assert "本社区已处理 1 项" in client_a.get("/ledger/transfers/").content.decode()
+    assert "已结束 1 项（确认、拒绝，或对方撤回）" in client_a.get("/ledger/transfers/").content.decode()
     assert "等待本社区确认" not in client_a.get("/").content.decode()
 
 
