@@ -381,7 +381,7 @@ def test_a_request_asked_again_unchanged_by_a_later_write_is_not_put_back(world,
 | 姓名   | 公民身份号码 | 联系电话    |
 | 张桂兰 | {ZHANG}      | 13700000002 |
 """)), world.community_a)
-    assert LedgerWrite.objects.get(pk=w3.write_id).asked == [Transfer.objects.get().pk]
+    assert [a["transfer"] for a in LedgerWrite.objects.get(pk=w3.write_id).asked] == [Transfer.objects.get().pk]
     done = undo_write(world.worker_a, w2.write_id)
     assert (done.transfers_restored, done.kept) == (0, 1)
     assert Transfer.objects.get().values["person.phone"] == "13700000002"
@@ -420,3 +420,51 @@ def test_the_undo_and_writes_commands_speak_english_when_asked(world, imported, 
     assert main(["ledger", "undo", str(imported.pk), "--user", "worker_a"]) == 0
     said = capsys.readouterr().out
     assert said.startswith(f"Undid #{imported.pk}") and "1 transfer requests withdrawn." in said
+
+
+def _phones(tmp_path: Path, world, *asks: tuple[object, str]) -> list[int]:
+    """Each (worker, phone) an import asking for 张桂兰 with that phone, and registering a new
+    neighbour (so that each can be undone, even one asking her unchanged): their write ids."""
+    return [import_ledger(worker, write_xlsx(tmp_path / f"w{i}-{phone}.xlsx", table(f"""
+| 姓名   | 公民身份号码 | 联系电话 |
+| 张桂兰 | {ZHANG}      | {phone}  |
+| 邻居{i} | {id_number(f"43010419600101{i:03d}")} | 13900000000 |
+""")), world.community_a).write_id for i, (worker, phone) in enumerate(asks)]
+
+
+@pytest.mark.parametrize(("phones", "undone", "status", "phone"), [
+    # S1: sent, asked again unchanged; both undone: nothing asks any more
+    (["01", "01"], [0, 1], "withdrawn", None),
+    # S2: 01, 02, 02 again; undo the re-send then the unchanged ask: W1 still asks 01
+    (["01", "02", "02"], [1, 2], "pending", "01"),
+    # S3: 01, 01 again, 02; undo the sender then the re-send: W2 still asks 01
+    (["01", "01", "02"], [0, 2], "pending", "01"),
+    # undo everything newest first, and oldest first
+    (["01", "02", "03"], [2, 1, 0], "withdrawn", None),
+    (["01", "02", "03"], [0, 1, 2], "withdrawn", None),
+    # the middle ones only
+    (["01", "02", "03", "02"], [1, 2], "pending", "02"),
+    (["01", "02", "03", "02"], [3, 2], "pending", "02"),
+])
+def test_a_request_holds_what_the_writes_still_standing_ask(world, before, tmp_path, phones, undone, status, phone):
+    """Found by this session's attacker: requests pending with values no standing write
+    asked, or withdrawn while one still asked."""
+    writes = _phones(tmp_path, world, *((world.worker_a, f"137000000{p}") for p in phones))
+    for i in undone:
+        undo_write(world.worker_a, writes[i])
+    request = Transfer.objects.get()
+    assert request.status == status
+    if phone is not None:
+        assert request.values["person.phone"] == f"137000000{phone}"
+        standing = max(i for i in range(len(phones)) if i not in undone)
+        assert request.origin.startswith(f"导入「w{standing}-")  # the standing write's own
+
+
+def test_undoing_a_colleagues_unchanged_ask_puts_back_who_asked(world, before, tmp_path):
+    from yibiao.accounts.models import Role, User
+
+    colleague = User.objects.create(username="worker_a2", role=Role.WORKER, org_unit=world.community_a)
+    _w1, w2 = _phones(tmp_path, world, (world.worker_a, "13700000001"), (colleague, "13700000001"))
+    assert Transfer.objects.get().requested_by == colleague
+    undo_write(colleague, w2)
+    assert Transfer.objects.get().requested_by == world.worker_a

@@ -313,9 +313,9 @@ class LedgerWrite(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     # What undoing needs: the people it changed, the residences it closed, the transfer
-    # requests it sent, what it changed in requests already waiting ({"transfer": id,
-    # "before": {…}, "after": {…}}, transfers.RESENT_FIELDS), and the ones it asked again
-    # unchanged (an undo of an earlier write leaves those as this one asks them).
+    # requests it sent, and the ones already waiting it asked again, with other values
+    # (`resent`) or the same (`asked`): {"transfer": id, "before": {…}, "after": {…}} of
+    # transfers.RESENT_FIELDS (transfers.settle_requests).
     people = models.JSONField(default=list, blank=True)
     closed = models.JSONField(default=list, blank=True)
     transfers = models.JSONField(default=list, blank=True)

@@ -115,8 +115,9 @@ class TransferSent:
     community: str
     dry_run: bool = False
     again: bool = False  # a pending request for the same move existed: updated, not sent twice
-    # again, with other values: what it held before and after (LedgerWrite.resent, for undo)
+    # again: what it held before and after, and whether what is asked changed (for undo)
     replaced: dict | None = field(default=None, compare=False, repr=False)
+    changed: bool = False
 
     @property
     def message_zh(self) -> str:
@@ -207,9 +208,9 @@ def _finish_write(write: LedgerWrite, result: WriteResult) -> None:
     # Only the requests it sent: one already waiting (`again`) is another write's to withdraw;
     # what this write changed in it is put back by undo.
     write.transfers = sorted({t.transfer_id for t in result.transfers if not t.again})
-    write.resent = [{"transfer": t.transfer_id, **t.replaced} for t in result.transfers
-                    if t.again and t.replaced is not None]
-    write.asked = sorted({t.transfer_id for t in result.transfers if t.again and t.replaced is None})
+    write.resent = [{"transfer": t.transfer_id, **t.replaced} for t in result.transfers if t.again and t.changed]
+    write.asked = [{"transfer": t.transfer_id, **t.replaced} for t in result.transfers
+                   if t.again and not t.changed and t.replaced is not None]
     write.save(update_fields=["created", "updated", "people", "closed", "transfers", "resent", "asked"])
 
 
@@ -1172,11 +1173,13 @@ def _set_aside_foreign(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean],
                 "org_unit__code", flat=True).first()
             if home is not None and not (home.startswith(org_unit.code) or org_unit.code.startswith(home)):
                 raise LedgerError("household_elsewhere", household=row.household_number, unit=org_unit.name)
-        transfer, created, replaced = request_transfer(actor, person.pk, code, org_unit, row.values,
-                                                       household_number=row.household_number or "",
-                                                       valid_from=on, source=source, origin=origin)
-        result.transfers.append(TransferSent(row.row, transfer.pk, community, dry_run=foreign.dry_run,
-                                             again=not created, replaced=replaced))
+        asked = request_transfer(actor, person.pk, code, org_unit, row.values,
+                                 household_number=row.household_number or "",
+                                 valid_from=on, source=source, origin=origin)
+        result.transfers.append(TransferSent(
+            row.row, asked.transfer.pk, community, dry_run=foreign.dry_run, again=not asked.created,
+            replaced={"before": asked.before, "after": asked.after} if asked.before is not None else None,
+            changed=asked.changed))
     return keep
 
 

@@ -32,20 +32,33 @@ class TransferError(LedgerError):
     """A decision the transfer's state does not allow; the message is for people."""
 
 
-# What a re-sent request replaces (LedgerWrite.resent keeps it, for undo to put back).
+# What asking again replaces in a waiting request (LedgerWrite.resent / .asked keep it, for
+# undo to settle the request on what the writes still standing ask).
 RESENT_FIELDS = ("values", "household_number", "relation_to_head", "valid_from", "source", "origin",
                  "requested_by_id")
 ASKED = RESENT_FIELDS[:4]  # what the other community is asked to confirm
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request sent (`created`) or asked again: the fields before and after, and whether
+    what the other community is asked to confirm changed (ASKED)."""
+
+    transfer: Transfer
+    created: bool
+    before: dict[str, object] | None = None
+    after: dict[str, object] | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before is not None and any(self.before[n] != self.after[n] for n in ASKED)
+
+
 def request_transfer(actor: object, person_id: int, from_code: str, to_unit: OrgUnit,
                      values: dict[str, str | None], *, household_number: str, valid_from: dt.date,
-                     source: str, origin: str = "") -> tuple[Transfer, bool, dict[str, dict] | None]:
+                     source: str, origin: str = "") -> Asked:
     """Keep a row about another community's resident as a request to them (one pending
-    request per person and destination: asking again replaces what was asked).
-
-    Returns (the request, whether it is new, what asking again replaced: {"before": …,
-    "after": …} of RESENT_FIELDS, None when nothing changed)."""
+    request per person and destination: asking again replaces what was asked)."""
     from_unit = OrgUnit.objects.get(code=from_code)
     asked = {"values": dict(values), "household_number": household_number[:30],
              "relation_to_head": values.get("person.relation_to_head") or "",
@@ -53,55 +66,83 @@ def request_transfer(actor: object, person_id: int, from_code: str, to_unit: Org
              "requested_by_id": getattr(actor, "pk", None)}
     waiting = (Transfer.objects.select_for_update(of=("self",))
                .filter(person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING).first())
-    before = None
-    if waiting is not None:
-        was = {name: getattr(waiting, name) for name in RESENT_FIELDS}
-        if any(was[name] != asked[name] for name in ASKED):  # not only another file or row
-            before = {"before": {**was, "valid_from": waiting.valid_from.isoformat()},
-                      "after": {**asked, "valid_from": valid_from.isoformat()}}
+    before = _fields(waiting) if waiting is not None else None
     transfer, created = Transfer.objects.update_or_create(
         person_id=person_id, to_unit=to_unit, status=TransferStatus.PENDING,
         defaults={"from_unit": from_unit, "from_code": from_code, **asked})
     record(actor, Action.CREATE if created else Action.CHANGE, subject_kind="transfer",
            subject_id=transfer.pk, org_code=to_unit.code, from_code=from_code, step="request")
-    return transfer, created, before
+    return Asked(transfer, created, before, _fields(transfer) if before is not None else None)
 
 
-def restore_request(transfer_id: int, before: dict[str, object], after: dict[str, object],
-                    note: str, actor: object) -> bool:
-    """Put back what a re-sent request replaced (undo): only while it waits and still holds
-    what that re-send asked (`after`); a decision or a later re-send stands. Audited."""
-    transfer = _waiting_as_asked(transfer_id, after)
-    if transfer is None:
-        return False
-    for name in RESENT_FIELDS:
-        setattr(transfer, name, before[name])
-    transfer.valid_from = dt.date.fromisoformat(str(before["valid_from"]))
-    transfer.save(update_fields=list(RESENT_FIELDS))
-    record(actor, Action.CHANGE, subject_kind="transfer", subject_id=transfer.pk,
-           org_code=transfer.to_unit.code, reason=note[:300], step="undo")
-    return True
+def _fields(transfer: Transfer) -> dict[str, object]:
+    """RESENT_FIELDS of a request as LedgerWrite keeps them (JSON: the date as text)."""
+    return {**{name: getattr(transfer, name) for name in RESENT_FIELDS},
+            "valid_from": transfer.valid_from.isoformat()}
 
 
-def withdraw_request(transfer_id: int, after: dict[str, object], note: str, actor: object) -> bool:
-    """Withdraw a request asked again by a write being undone whose sender is undone too:
-    only while it waits and holds what that write asked. Audited."""
-    transfer = _waiting_as_asked(transfer_id, after)
-    if transfer is None:
-        return False
-    _close(actor, transfer, TransferStatus.WITHDRAWN, note)
-    return True
+@dataclass
+class Settled:
+    withdrawn: int = 0
+    restored: int = 0
+    kept: int = 0  # decided since, or a later write still asks it as it is
 
 
-def _waiting_as_asked(transfer_id: int, asked: dict[str, object]) -> Transfer | None:
-    """The request, locked, if it still waits holding `asked` (RESENT_FIELDS, as kept in
-    LedgerWrite.resent)."""
-    transfer = (Transfer.objects.select_for_update(of=("self",)).select_related("to_unit")
-                .filter(pk=transfer_id, status=TransferStatus.PENDING).first())
-    if transfer is None:
-        return None
-    holds = {**{name: getattr(transfer, name) for name in RESENT_FIELDS}, "valid_from": transfer.valid_from.isoformat()}
-    return transfer if holds == asked else None
+def settle_requests(write: object, note: str, actor: object) -> Settled:
+    """After `write` is undone, each request it sent or asked again holds what the writes
+    still standing ask: the last one's fields; none standing, it is withdrawn. A request
+    decided since, or holding what no write asked, stays as it is. Audited.
+
+    The writes that asked a request are its chain, oldest first: the one that sent it
+    (LedgerWrite.transfers; a write that cannot be undone, such as a task's save, when none
+    did), then each that asked again (`.resent` when what it asked changed, `.asked` when
+    not), every one keeping the fields before and after."""
+    from .models import LedgerWrite
+
+    mine = set(write.transfers) | {r["transfer"] for r in (*write.resent, *write.asked)}
+    settled = Settled()
+    if not mine:
+        return settled
+    chains: dict[int, list[tuple[int, bool, dict | None, dict | None]]] = {t: [] for t in mine}
+    for pk, undone_at, transfers, resent, asked in (
+            LedgerWrite.objects.filter(org_unit_id=write.org_unit_id).exclude(transfers=[], resent=[], asked=[])
+            .order_by("pk").values_list("pk", "undone_at", "transfers", "resent", "asked")):
+        standing = undone_at is None and pk != write.pk
+        for transfer_id in mine.intersection(transfers):
+            chains[transfer_id].append((pk, standing, None, None))
+        for entry in (*resent, *asked):
+            if entry["transfer"] in chains:
+                chains[entry["transfer"]].append((pk, standing, entry["before"], entry["after"]))
+    for transfer in (Transfer.objects.select_for_update(of=("self",)).select_related("to_unit")
+                     .filter(pk__in=mine).order_by("pk")):
+        chain = chains[transfer.pk]
+        if transfer.status != TransferStatus.PENDING:
+            settled.kept += 1
+            continue
+        holds = _fields(transfer)
+        if chain[0][2] is None:  # the sender's fields are what the first re-send replaced
+            sent_as = next((before for _pk, _s, before, _a in chain[1:]), holds)
+            chain[0] = (chain[0][0], chain[0][1], None, sent_as)
+        else:  # sent by a write that cannot be undone: it asks for ever
+            chain.insert(0, (0, True, None, chain[0][2]))
+        was = next(after for pk, standing, _b, after in reversed(chain) if standing or pk == write.pk)
+        now = next((after for _pk, standing, _b, after in reversed(chain) if standing), None)
+        if holds != was:  # changed outside its chain: left as it is
+            settled.kept += 1
+        elif now is None:
+            _close(actor, transfer, TransferStatus.WITHDRAWN, note)
+            settled.withdrawn += 1
+        elif now != holds:
+            for name in RESENT_FIELDS:
+                setattr(transfer, name, now[name])
+            transfer.valid_from = dt.date.fromisoformat(str(now["valid_from"]))
+            transfer.save(update_fields=list(RESENT_FIELDS))
+            record(actor, Action.CHANGE, subject_kind="transfer", subject_id=transfer.pk,
+                   org_code=transfer.to_unit.code, reason=note[:300], step="undo")
+            settled.restored += 1
+        else:
+            settled.kept += 1  # a later write still asks it as it is
+    return settled
 
 
 def incoming(user: object) -> QuerySet[Transfer]:

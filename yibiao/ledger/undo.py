@@ -37,14 +37,12 @@ from .models import (
     Residence,
     Source,
     SubjectKind,
-    Transfer,
-    TransferStatus,
 )
 from .partitions import follow_people
 from .records import NAME, LedgerError, require_ledger_unit
 from .snapshot import ID_CHUNK, latest_facts
 from .state import refresh_states
-from .transfers import restore_request, withdraw_request
+from .transfers import settle_requests
 
 UNDO_WINDOW = dt.timedelta(hours=24)
 
@@ -107,26 +105,9 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
                                    ["household.address"]).get(write.household_id, {})
             Household.objects.filter(pk=write.household_id).update(
                 address=address.get("household.address") or "")
-        # A request a later write (not undone) asked again stays as it asks: it still does.
-        asked_since = _asked_since(write)
-        withdrawn = Transfer.objects.filter(
-            pk__in=set(write.transfers) - asked_since, status=TransferStatus.PENDING).update(
-            status=TransferStatus.WITHDRAWN, reason=note[:300], decided_at=now,
-            decided_by=actor if getattr(actor, "pk", None) else None)
-        counts["kept"] += len(set(write.transfers) & asked_since)
-        restored = 0
-        earlier, sent_by_undone = _resent(write, later=False), _sent_by_undone(write)
-        for resent in write.resent:
-            # An earlier write undone since found this one's values in place and left them:
-            # undoing this one skips it (and withdraws the request if it was the sender).
-            before = _standing_before(resent, earlier, sent_by_undone)
-            if before is None and resent["transfer"] not in asked_since:
-                withdrawn += withdraw_request(resent["transfer"], resent["after"], note, actor)
-            elif before is not None and resent["transfer"] not in asked_since and restore_request(
-                    resent["transfer"], before, resent["after"], note, actor):
-                restored += 1
-            else:
-                counts["kept"] += 1  # decided, or asked again since: that stands
+        settled = settle_requests(write, note, actor)
+        counts["kept"] += settled.kept
+        withdrawn, restored = settled.withdrawn, settled.restored
         refresh_states(people)
         write.undone_at, write.undone_by = now, actor if getattr(actor, "pk", None) else None
         write.save(update_fields=["undone_at", "undone_by"])
@@ -137,53 +118,6 @@ def undo_write(actor: object, write_id: int, *, now: dt.datetime | None = None) 
                transfers_restored=restored, kept=counts["kept"])
     return UndoResult(write, counts["facts"], counts["ended"], counts["reopened"], withdrawn,
                       restored, counts["kept"])
-
-
-def _resent(write: LedgerWrite, *, later: bool) -> list[tuple[dict, bool]]:
-    """(re-send, undone since) of the writes into the same unit after `write` (or before it),
-    oldest first, whose requests `write` also touched (LedgerWrite.resent)."""
-    mine = set(write.transfers) | {r["transfer"] for r in write.resent}
-    if not mine:
-        return []
-    others = LedgerWrite.objects.filter(org_unit_id=write.org_unit_id).exclude(resent=[])
-    others = others.filter(pk__gt=write.pk) if later else others.filter(pk__lt=write.pk)
-    return [(r, undone is not None) for resent, undone in others.order_by("pk").values_list("resent", "undone_at")
-            for r in resent if r["transfer"] in mine]
-
-
-def _asked_since(write: LedgerWrite) -> set[int]:
-    """The requests `write` sent or asked again that a later write into the same unit, not
-    undone, asked again (with other values or the same)."""
-    mine = set(write.transfers) | {r["transfer"] for r in write.resent}
-    if not mine:
-        return set()
-    later = LedgerWrite.objects.filter(org_unit_id=write.org_unit_id, pk__gt=write.pk, undone_at__isnull=True)
-    asked = {t for a in later.exclude(asked=[]).values_list("asked", flat=True) for t in a}
-    asked |= {r["transfer"] for r, undone in _resent(write, later=True) if not undone}
-    return mine & asked
-
-
-def _standing_before(resent: dict, earlier: list[tuple[dict, bool]], sent_by_undone: set[int]) -> dict | None:
-    """What a request held before the re-send `resent`, as if the earlier writes undone since
-    had never happened: the last standing re-send's values, else what the first one replaced
-    (the request as sent); None when the write that sent it is undone too (nothing asks)."""
-    chain = [(r, undone) for r, undone in earlier if r["transfer"] == resent["transfer"]]
-    standing = [r for r, undone in chain if not undone]
-    if standing:
-        return standing[-1]["after"]
-    if resent["transfer"] in sent_by_undone:
-        return None
-    return chain[0][0]["before"] if chain else resent["before"]
-
-
-def _sent_by_undone(write: LedgerWrite) -> set[int]:
-    """Of the requests `write` asked again, those whose sending write is undone."""
-    asked = {r["transfer"] for r in write.resent}
-    if not asked:
-        return set()
-    sent = (LedgerWrite.objects.filter(org_unit_id=write.org_unit_id, pk__lt=write.pk, undone_at__isnull=False)
-            .exclude(transfers=[]).values_list("transfers", flat=True))
-    return asked & {t for transfers in sent for t in transfers}
 
 
 def _local(moment: dt.datetime) -> str:
