@@ -404,6 +404,8 @@ ACCESS: list[Row] = [
     #   pattern                     object      path                                    admin reviewer officer officer_b worker_a worker_b
     row("home", None, "/", "rw rw rw rw rw rw"),
     row("login", None, "/login/", "rw rw rw rw rw rw"),
+    row("password_change", None, "/password/", "rw rw rw rw rw rw"),  # one's own: an empty form is refused
+    row("password_change_done", None, "/password/done/", "r. r. r. r. r. r."),
     row("org_unit", "unit", lambda t: f"/org/{t.o.code}/", "rw rw rw rw rw rw"),
     row("org_search", "unit", lambda t: f"/orgunits/search/?q={t.o.code}", "r. r. r. r. r. r.",
         refused_in_body=lambda r: r.status_code == 200 and r.json()["results"] == []),

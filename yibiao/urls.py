@@ -10,6 +10,9 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Everyone changes the password an administrator handed out (yibiao user add/import).
+    path("password/", auth_views.PasswordChangeView.as_view(success_url="/password/done/"), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("orgunits/search/", account_views.org_search, name="org_search"),
     path("org/<str:code>/", account_views.org_unit_page, name="org_unit"),
     path("ledger/", include("yibiao.ledger.urls")),
