@@ -85,19 +85,23 @@ def test_a_refused_household_keeps_typing_and_names_whose_value_is_wrong(page: P
     assert pages_of(page.pdf(format="A4")) == 1
 
 
-def test_the_import_button_cannot_be_pressed_twice_and_the_import_can_be_undone(
-        page: Page, tmp_path: Path) -> None:
+def upload_as_worker2(page: Page, roster: Path, rows: list[list[object]]) -> None:
+    """The roster saved, uploaded by worker2: the page is its column mapping."""
     book = Workbook()
-    book.active.append(["姓名", "公民身份号码", "联系电话"])
-    book.active.append(["周浏览", ROSTER_PERSON, "13800009993"])
-    roster = tmp_path / "花名册-浏览器.xlsx"
+    for row in rows:
+        book.active.append(row)
     book.save(roster)
-
     login(page, *WORKER2)
     page.goto("/intake/upload/")
     page.set_input_files("#file", str(roster))
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+
+
+def test_the_import_button_cannot_be_pressed_twice_and_the_import_can_be_undone(
+        page: Page, tmp_path: Path) -> None:
+    upload_as_worker2(page, tmp_path / "花名册-浏览器.xlsx",
+                      [["姓名", "公民身份号码", "联系电话"], ["周浏览", ROSTER_PERSON, "13800009993"]])
     expect(page.locator("h1")).to_have_text("确认列映射")
     other_tab = page.context.new_page()  # the same upload's mapping, open before the import
     other_tab.goto(page.url)
@@ -143,16 +147,8 @@ def test_an_import_the_server_fails_or_never_gets_says_so(page: Page, tmp_path: 
     """A 500 (or a broken connection) on 导入 swapped nothing: the button came back and the
     page said nothing, as if the click had been lost (found by this session's new user). The
     server's answer is replaced in the browser: a real 500 cannot be had on demand."""
-    book = Workbook()
-    book.active.append(["姓名", "公民身份号码"])
-    book.active.append(["周失败", id_number("43010419800101009")])
-    roster = tmp_path / "花名册-失败.xlsx"
-    book.save(roster)
-    login(page, *WORKER2)
-    page.goto("/intake/upload/")
-    page.set_input_files("#file", str(roster))
-    with page.expect_navigation():
-        page.click("main form button[type=submit]")
+    upload_as_worker2(page, tmp_path / "花名册-失败.xlsx",
+                      [["姓名", "公民身份号码"], ["周失败", id_number("43010419800101009")]])
     banner = page.locator("#request-failed")
     expect(banner).to_be_hidden()
     page.route("**/run/", lambda route: route.fulfill(status=500, body="Server Error"))
