@@ -183,3 +183,43 @@ def test_the_command_speaks_english_when_asked(world, tmp_path, capsys, monkeypa
     said = capsys.readouterr().out
     assert "1 accounts can be created, 0 exist already, 1 rows have errors." in said
     assert "Row 3, bad one: username “bad one” may hold only letters" in said
+
+
+def test_a_township_administrator_resets_no_administrator(world, capsys):
+    """A superuser given a township later (its flag kept) was taken over through a reset."""
+    User.objects.create(username="root_moved", role=Role.ADMIN, org_unit=world.community_a,
+                        is_staff=True, is_superuser=True)
+    User.objects.create(username="peer", role=Role.ADMIN, org_unit=world.township_a)
+    town_admin = User.objects.create(username="town_admin", role=Role.ADMIN, org_unit=world.township_a)
+    for name in ("root_moved", "peer", "admin"):
+        assert main(["user", "password", name, "--user", town_admin.username]) == 2, name
+        assert "不在您的管辖范围内" in capsys.readouterr().err
+    assert main(["user", "password", "worker_a", "--user", town_admin.username]) == 0
+    assert main(["user", "password", "peer"]) == 0  # an administrator of every unit may
+
+
+def test_lists_as_people_keep_them_read_and_no_traceback(world, tmp_path, capsys):
+    listing = tmp_path / "名单.csv"
+    listing.write_text("\n".join([
+        "*用户名,真实姓名,角色,组织代码（15位）",
+        f"grid1,王一,专职网格员,'{world.community_a.code}",
+        f"grid2,王二,网格长,{world.community_a.code}.0",
+        "合计 2 人,,,",
+        "填表人：张三,,,",
+    ]), encoding="utf-8")
+    assert main(["user", "import", str(listing), "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] == ["grid1", "grid2"]
+    assert main(["user", "import", str(listing), "-o", str(tmp_path / "pw.csv"), "--user", "reviewer"]) == 2
+    assert "无权" in capsys.readouterr().err
+    assert not (tmp_path / "pw.csv").exists()
+
+
+def test_the_password_page_refuses_a_phone_number_and_says_the_rules(world, client, capsys):
+    assert main(["user", "password", "worker_a", "--json"]) == 0
+    old = json.loads(capsys.readouterr().out)["password"]
+    client.force_login(User.objects.get(username="worker_a"))
+    assert "8" in client.get("/password/").content.decode()  # the rules are on the page
+    weak = client.post("/password/", {"old_password": old, "new_password1": "13912345678",
+                                      "new_password2": "13912345678"}).content.decode()
+    assert 'id="new_password2-error"' in weak and 'id="old_password-error"' not in weak
+    assert client.login(username="worker_a", password=old)  # unchanged

@@ -208,8 +208,10 @@ AXES_DISABLE_ACCESS_LOG = True  # successful logins go to our own audit log
 YIBIAO_PROXY_COUNT = env_int("YIBIAO_PROXY_COUNT", 0)
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},  # a phone, a date
 ]
 
 # Simplified Chinese is the source language of every message; Traditional Chinese and

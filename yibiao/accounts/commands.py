@@ -118,6 +118,9 @@ def cmd_user_password(args: argparse.Namespace) -> int:
 
 def cmd_user_import(args: argparse.Namespace) -> int:
     setup_django()
+    from django.db import IntegrityError
+
+    from yibiao.accounts import scope
     from yibiao.accounts.operators import cli_user
     from yibiao.accounts.provisioning import create_accounts, specs_from_rows
 
@@ -130,6 +133,10 @@ def cmd_user_import(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(f"{Path(args.file).name}: {error}", code="account_list") from None
     actor = cli_user(args.user)
+    try:
+        scope.require(actor, "manage_users")
+    except scope.OutOfScope as error:
+        raise CommandError(str(error)) from None
     handle = None
     if out is not None and not args.dry_run:
         # Opened before any account is made, and only as a new file: accounts whose
@@ -160,10 +167,16 @@ def cmd_user_import(args: argparse.Namespace) -> int:
     try:
         done = create_accounts(actor, specs, dry_run=args.dry_run, allow_admins=args.allow_admins,
                                before_commit=write_down if handle is not None else None, progress=progress)
-    except BaseException:
+    except BaseException as error:
         if handle is not None:
             handle.close()
             out.unlink(missing_ok=True)  # nothing was created: no file of passwords for nobody
+        if isinstance(error, OSError):
+            raise CommandError(_("无法写入 %(file)s：%(reason)s；没有新建任何账号") % {
+                "file": out, "reason": error.strerror}, code="output_unwritable") from None
+        if isinstance(error, IntegrityError):
+            raise CommandError(_("就在此时另一项操作新建了名单中的账号：没有新建任何账号，请再运行一次"),
+                               code="written_meanwhile") from None
         raise
     if handle is not None:
         handle.close()

@@ -11,6 +11,7 @@ own scope; an all-scope administrator from a list only when asked for (`allow_ad
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import unicodedata
@@ -38,7 +39,7 @@ from .operators import OPERATOR
 ROLE_WORDS = {
     **{lookup_key(word): Role.WORKER for word in (
         "worker", "社区工作者", "网格员", "网格工作者", "社区（网格）工作者", "社区(网格)工作者", "工作者",
-        "社区干部", "村干部")},
+        "社区干部", "村干部", "专职网格员", "网格长", "兼职网格员", "社区专职工作者")},
     **{lookup_key(word): Role.OFFICER for word in ("officer", "部门填报需求人员", "部门人员", "部门", "填报需求人员")},
     **{lookup_key(word): Role.REVIEWER for word in ("reviewer", "减负办审核员", "审核员", "减负办")},
     **{lookup_key(word): Role.ADMIN for word in ("admin", "系统管理员", "管理员")},
@@ -53,6 +54,7 @@ COLUMNS = {
     "department": ("部门", "所属部门", "department"),
 }
 HEADER_SEARCH = 10  # rows a title may take above the header
+_NOTE_IN_HEADER = re.compile(r"[（(［\[【].*?[）)］\]】]")
 # Roles whose unit is a department's office (county or township), not a community.
 OFFICE_ROLES = (Role.OFFICER, Role.REVIEWER)
 # A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(…)).
@@ -92,6 +94,13 @@ class Provisioned:
         return counts
 
 
+def clean_code(raw: str) -> str:
+    """An org unit code as lists hold it: spaced, full-width, quoted as text ('430104…) or
+    read back from a number cell (430104001001.0)."""
+    code = compact(halfwidth(raw or "")).lstrip("'")
+    return code[:-2] if code.endswith(".0") and code[:-2].isdigit() else code
+
+
 def clean_username(raw: str) -> str:
     """As the login form reads it: full-width letters and digits are the ASCII ones."""
     return unicodedata.normalize("NFKC", raw or "").strip()
@@ -109,7 +118,7 @@ def create_accounts(actor: object, specs: Sequence[AccountSpec], *, dry_run: boo
     # Compared ignoring case, as the admin site does (Admin beside admin locks admin out).
     known = {u.username.casefold(): u for u in User.objects.annotate(folded=Lower("username"))
              .filter(folded__in={n.lower() for n in names})}
-    units = {u.code: u for u in OrgUnit.objects.filter(code__in=[compact(halfwidth(s.org_code)) for s in specs])}
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=[clean_code(s.org_code) for s in specs])}
     departments = {lookup_key(n): d for d in Department.objects.all() for n in (d.name, d.short_name) if n}
     good: list[User] = []
     first_row: dict[str, int | None] = {}
@@ -185,7 +194,7 @@ def _account(actor: object, spec: AccountSpec, username: str, units: dict[str, O
     if role is None:
         raise ValidationError(_("角色“%(role)s”不是 社区工作者（网格员）、部门填报需求人员、减负办审核员、系统管理员 之一")
                               % {"role": _shown(spec.role[:30])})
-    code = compact(halfwidth(spec.org_code or ""))
+    code = clean_code(spec.org_code)
     unit = units.get(code) if code else None
     if code and unit is None:
         if "E+" in code.upper():
@@ -195,7 +204,7 @@ def _account(actor: object, spec: AccountSpec, username: str, units: dict[str, O
     if unit is None and role != Role.ADMIN:
         raise ValidationError(_("缺少所属组织代码（只有系统管理员可以不填）"))
     if unit is not None and not scope.in_scope(actor, unit.code):
-        raise ValidationError(_("组织“%(unit)s”不在您的管辖范围内") % {"unit": unit.name})
+        raise ValidationError(_("组织“%(unit)s”（%(code)s）不在您的管辖范围内") % {"unit": unit.name, "code": unit.code})
     if unit is None and getattr(actor, "org_unit_id", None) is not None:
         raise ValidationError(_("只有管辖全部组织的管理员才能创建不限组织的管理员"))
     if role == Role.ADMIN and not allow_admins:
@@ -248,6 +257,8 @@ def specs_from_rows(rows: Iterable[Sequence[object]]) -> list[AccountSpec]:
             seen += 1
             where = _header(cells, last_try=seen >= HEADER_SEARCH)
             continue
+        if _footer(cells):
+            continue
         got = {name: cells[i] if i < len(cells) else "" for name, i in where.items()}
         specs.append(AccountSpec(got["username"], got["role"], got.get("org_code", ""),
                                  got.get("department", ""), got.get("display_name", ""), row_no))
@@ -256,11 +267,18 @@ def specs_from_rows(rows: Iterable[Sequence[object]]) -> list[AccountSpec]:
     return specs
 
 
+def _footer(cells: list[str]) -> bool:
+    """合计 44 人, 填表人：…, 注：…: a list's last lines, not accounts."""
+    own = [c for c in cells if c]
+    return len(own) <= 2 and bool(re.match(r"(合计|总计|小计|填表|填报|审核人|制表|注|说明|备注)", lookup_key(own[0])))
+
+
 def _header(cells: list[str], *, last_try: bool) -> dict[str, int] | None:
     words = {lookup_key(w): name for name, spelled in COLUMNS.items() for w in spelled}
     where: dict[str, int] = {}
     for i, text in enumerate(cells):
-        name = words.get(lookup_key(text))
+        # 必填 marks and notes in brackets are not the column's name: *用户名, 组织代码（15位）
+        name = words.get(lookup_key(_NOTE_IN_HEADER.sub("", text.lstrip("*＊ "))))
         if name is not None and name not in where:
             where[name] = i
     missing = [COLUMNS[n][0] for n in ("username", "role") if n not in where]
@@ -278,9 +296,11 @@ def reset_password(actor: object, username: str) -> tuple[User, str]:
     out of scope or does not exist."""
     scope.require(actor, "manage_users")
     account = User.objects.select_related("org_unit").filter(username=clean_username(username)).first()
-    mine = getattr(actor, "org_unit_id", None) is None
+    everything = getattr(actor, "org_unit_id", None) is None
+    administrator = account is not None and (account.role == Role.ADMIN or account.is_staff or account.is_superuser)
     if (account is None or account.username == OPERATOR
-            or (account.org_unit is None and not mine)
+            or (administrator and not everything)  # a peer, or one holding the admin site
+            or (account.org_unit is None and not everything)
             or (account.org_unit is not None and not scope.in_scope(actor, account.org_unit.code))):
         raise scope.OutOfScope(_("账号“%(name)s”不存在或不在您的管辖范围内。") % {"name": _shown(username)})
     password = _password()
