@@ -149,3 +149,20 @@ def test_a_household_number_of_invisible_characters_gets_the_next_number(worker,
     liu = Person.objects.get(id_number=LIU)
     assert liu.household is not None and liu.household.number.startswith(world.grid_a.code)
     assert liu.household.address == "枫林路2号"
+
+
+def test_a_grid_worker_registering_into_the_communitys_own_household_is_told_beside_the_number(client, world):
+    """It was a 403 page that lost everything typed (the address is the community's to set)."""
+    from yibiao.accounts.models import Role, User
+    from yibiao.ledger.models import Household
+
+    Household.objects.create(number="C-1", org_unit=world.community_a)
+    grid_worker = User.objects.create(username="grid_worker", role=Role.WORKER, org_unit=world.grid_a)
+    client.force_login(grid_worker)
+    response = client.post("/ledger/households/new/", {
+        "org_unit": world.grid_a.code, "address": "枫林路3号", "number": "C-1",
+        "name_0": "刘兵彬", "id_number_0": LIU, "relation_0": "02"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert field_error(page, "number").startswith("户号 C-1 是“桃花岭社区”登记的家庭户")
+    assert 'value="枫林路3号"' in page and not Person.objects.filter(id_number=LIU).exists()

@@ -289,3 +289,15 @@ def test_a_move_to_another_community_without_a_household_number_leaves_the_old_h
     assert wang.state.household_id is None
     client.force_login(world.worker_a)
     assert "王秀英" not in client.get(f"/ledger/households/{a_household.pk}/").content.decode()
+
+
+def test_a_move_into_another_communitys_household_leaves_the_relation_to_the_old_head(world, wang):
+    from yibiao.ledger import transfers
+
+    Residence.objects.filter(person=wang).update(relation_to_head="02")  # 户主 of A-1
+    write_people(world.worker_b, world.community_b, [
+        person(id_number=LI, name="李户主", household="B-7", relation_to_head="02")])
+    write_people(world.worker_b, world.community_b, [person(id_number=WANG, name="王秀英", household="B-7")])
+    transfers.confirm(world.worker_a, Transfer.objects.get().pk)
+    home = Residence.objects.get(person=wang, valid_to__isnull=True)
+    assert home.household.number == "B-7" and home.relation_to_head == ""  # B-7 has one head

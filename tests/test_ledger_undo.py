@@ -468,3 +468,18 @@ def test_undoing_a_colleagues_unchanged_ask_puts_back_who_asked(world, before, t
     assert Transfer.objects.get().requested_by == colleague
     undo_write(colleague, w2)
     assert Transfer.objects.get().requested_by == world.worker_a
+
+
+def test_a_colleague_asking_again_unchanged_can_undo_it_and_the_first_asker_is_back(world, before, tmp_path):
+    """It changed who asks (and was refused as 无需撤销, the request left in their name)."""
+    from yibiao.accounts.models import Role, User
+
+    colleague = User.objects.create(username="worker_a2", role=Role.WORKER, org_unit=world.community_a)
+    import_ledger(world.worker_a, _zhang_roster(tmp_path, "13700000001"), world.community_a)
+    again = import_ledger(colleague, write_xlsx(tmp_path / "colleague.xlsx", table(f"""
+| 姓名   | 公民身份号码 | 联系电话    |
+| 张桂兰 | {ZHANG}      | 13700000001 |
+""")), world.community_a)
+    assert Transfer.objects.get().requested_by == colleague
+    assert undo_write(colleague, again.write_id).transfers_restored == 1
+    assert Transfer.objects.get().requested_by == world.worker_a

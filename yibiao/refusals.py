@@ -264,6 +264,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "household {household} is registered in another grid of this community and cannot be "
         "recorded under “{unit}”.",
     ),
+    "household_above": (
+        "户号 {household} 是“{unit}”登记的家庭户，不在您的管辖范围内：请换一个户号，或请社区的工作人员登记。",
+        "household {household} is one “{unit}” registered, outside your scope: choose another number, or ask "
+        "the community's staff to register it.",
+    ),
     "written_meanwhile": (
         "就在此时，另一项导入或录入也登记了本次的居民：本次未写入任何内容，请再导入（提交）一次，"
         "已登记的居民会按台账比对。",

@@ -1280,7 +1280,7 @@ def _write_chunk(actor: object, org_unit: OrgUnit, rows: Sequence[_Clean], on: d
         # relation to its head) behind: households are a community's own.
         stays = residence is not None and scope.community_code(residence.org_code) == scope.community_code(unit_code)
         household_id = household.pk if household else (residence.household_id if stays else None)
-        relation_kept = residence.relation if stays or (residence is not None and household is not None) else ""
+        relation_kept = residence.relation if stays else ""  # a relation to another community's head
         if moves:
             if residence is not None:
                 closing.append((on, residence.pk))
@@ -1435,12 +1435,15 @@ def register_household(actor: object, unit: OrgUnit, members: Sequence[PersonInp
     members = [replace(m, household_number=number) for m in members]
     # A number kept by another grid of the community is one more problem, said with the members' own.
     home = Household.objects.filter(community_code=scope.community_code(unit.code), number=number
-                                    ).values_list("org_unit__code", flat=True).first()
-    elsewhere = home is not None and not (home.startswith(unit.code) or unit.code.startswith(home))
+                                    ).values_list("org_unit__code", "org_unit__name").first()
+    elsewhere = home is not None and not (home[0].startswith(unit.code) or unit.code.startswith(home[0]))
+    # The community's own household, kept above a grid worker's scope: its address is not theirs.
+    above = home is not None and not elsewhere and not scope.in_scope(actor, home[0])
     trial = write_people(actor, unit, [PersonInput(m.values, m.row, m.columns) for m in members]
-                         if elsewhere else members, dry_run=True, rules=rules)
-    if elsewhere:
-        refused = LedgerError("household_elsewhere", household=number, unit=unit.name)
+                         if elsewhere or above else members, dry_run=True, rules=rules)
+    if elsewhere or above:
+        refused = (LedgerError("household_elsewhere", household=number, unit=unit.name) if elsewhere
+                   else LedgerError("household_above", household=number, unit=home[1]))
         trial.rejected.append(RowProblem(None, "", HOUSEHOLD_NUMBER, number, refused.code,
                                          refused.message_zh, refused.message_en))
     if trial.rejected:

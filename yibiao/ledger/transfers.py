@@ -51,7 +51,9 @@ class Asked:
 
     @property
     def changed(self) -> bool:
-        return self.before is not None and any(self.before[n] != self.after[n] for n in ASKED)
+        """What is asked, or who asks it (a colleague asking again: undoing that puts the
+        first asker back, so it is a change to undo)."""
+        return self.before is not None and any(self.before[n] != self.after[n] for n in (*ASKED, "requested_by_id"))
 
 
 def request_transfer(actor: object, person_id: int, from_code: str, to_unit: OrgUnit,
